@@ -1,0 +1,55 @@
+# Every routine task has a target here. A fresh machine needs only Python 3.11: `make run` or `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format typecheck pytest bench worker migrate demo clean
+
+$(INSTALLED): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(INSTALLED)
+
+## run: install, migrate the embedded SQLite database, load the demo if empty, and serve on http://$(HOST):$(PORT)
+run: $(INSTALLED)
+	$(BIN)/sotong db upgrade
+	$(BIN)/sotong demo --if-empty
+	$(BIN)/sotong serve --host $(HOST) --port $(PORT)
+
+## test: lint, type-check and run the whole suite (SQLite and PostgreSQL)
+test: lint typecheck pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(INSTALLED)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+pytest: $(INSTALLED)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## bench: the benchmarks in bench/, printing their figures (PostgreSQL at SOTONG_BENCH_DATABASE_URL)
+bench: $(INSTALLED)
+	$(BIN)/python bench/run_all.py
+
+worker: $(INSTALLED)
+	$(BIN)/sotong worker
+
+migrate: $(INSTALLED)
+	$(BIN)/sotong db upgrade
+
+demo: $(INSTALLED)
+	$(BIN)/sotong demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Messages, cases, their life cycle (actions), statutory deadlines and escalation."""

@@ -1,0 +1,879 @@
+"""Every state change of a case: one function each, owning its transaction, writing its audit event and
+queueing its outbound work in that same transaction. Routers, the CLI and workers call these; nothing else
+writes case rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sotong.actors import CITIZEN, WORKER, Actor
+from sotong.audit.service import record
+from sotong.cases import sla
+from sotong.cases.attachments import store_file, validate_image
+from sotong.cases.models import (
+    Answer,
+    Attachment,
+    Case,
+    CaseNumberSequence,
+    CaseStatus,
+    ComplaintType,
+    Message,
+    RejectReason,
+)
+from sotong.cases.status import EXTEND_SOURCES, OPEN_STATUSES, RATE_SOURCES, check_transition
+from sotong.channels.base import InboundMessage
+from sotong.db import atomic, utcnow
+from sotong.errors import DeadlineError, DuplicateSubmission, IllegalTransition, InvalidInput, NotFound
+from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, Role, User
+from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
+from sotong.outbox.service import enqueue
+from sotong.settings import get_settings
+from sotong.triage.pii import mask
+
+TITLE_LENGTH = 60
+MAX_TEXT_LENGTH = 20_000
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    message: Message
+    case: Case
+    created: bool  # False: this platform message was already stored (a retry or an overlapping poll)
+    new_case: bool  # False: the message was attached to an existing case as a follow-up
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _load_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = True) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        # Serialise concurrent actions on one case; the status check below then sees the latest state.
+        query = query.with_for_update()
+    case = session.scalar(query.execution_options(populate_existing=True))
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    require_case_visible(actor, org_id=case.org_id, department_id=case.department_id)
+    return case
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status,
+        "complaint_type": case.complaint_type,
+        "category_id": case.category_id,
+        "department_id": case.department_id,
+        "officer_id": case.officer_id,
+        "due_at": case.due_at,
+    }
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    action: str,
+    before: dict[str, Any],
+    *,
+    details: dict[str, Any] | None = None,
+    is_public: bool = False,
+) -> None:
+    after = _snapshot(case)
+    record(
+        session,
+        actor=actor,
+        action=f"case.{action}",
+        org_id=case.org_id,
+        case_id=case.id,
+        before={k: v for k, v in before.items() if after.get(k) != v},
+        after={k: v for k, v in after.items() if before.get(k) != v},
+        details=details,
+        is_public=is_public,
+    )
+
+
+def _org(session: Session, org_id: int) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"unknown organisation {org_id}")
+    return org
+
+
+def _department(session: Session, org_id: int, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None or department.org_id != org_id:
+        raise NotFound(f"unknown department {department_id} in this organisation")
+    return department
+
+
+def _set_deadlines(session: Session, case: Case, *, start: dt.datetime) -> None:
+    """(Re)compute every deadline of the case from `start` and reset its escalations."""
+    org = _org(session, case.org_id)
+    policy = sla.match_policy(
+        session,
+        org_id=case.org_id,
+        channel=case.channel,
+        category_id=case.category_id,
+        department_id=case.department_id,
+        complaint_type=case.complaint_type,
+    )
+    deadlines = sla.compute_deadlines(
+        calendar=sla.calendar_for(session, org),
+        start=start,
+        complaint_type=case.complaint_type,
+        policy=policy,
+    )
+    case.clock_started_at = start
+    case.period_value = deadlines.period_value
+    case.period_unit = deadlines.period_unit
+    case.due_at = deadlines.due_at
+    case.original_due_at = deadlines.due_at
+    case.first_response_due_at = deadlines.first_response_due_at
+    case.answer_target_at = deadlines.answer_target_at
+    case.sla_policy_id = deadlines.sla_policy_id
+    case.extended_at = None
+    case.extension_reason = None
+    _reset_escalation(case)
+
+
+def _reset_escalation(case: Case) -> None:
+    warning = dt.timedelta(minutes=get_settings().escalation_warning_minutes)
+    case.escalation_level, case.next_escalation_at = sla.next_escalation(level=0, due_at=case.due_at, warning=warning)
+
+
+def _stop_clock(case: Case) -> None:
+    case.next_escalation_at = None
+
+
+def _next_number(session: Session, org: Organisation, at: dt.datetime) -> str:
+    """Issue the next public case number, e.g. 2026-송파-000123 (year in the organisation's time zone)."""
+    year = at.astimezone(sla.BusinessCalendar.from_hours(timezone=org.timezone).tz).year
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(CaseNumberSequence)
+        .values(org_id=org.id, year=year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=["org_id", "year"],
+            set_={"last_value": CaseNumberSequence.last_value + 1},
+        )
+        .returning(CaseNumberSequence.last_value)
+    )
+    value = session.execute(statement).scalar_one()
+    return f"{year}-{org.short_name}-{value:06d}"
+
+
+def _store_attachments(session: Session, inbound: InboundMessage, message: Message) -> None:
+    for attachment in inbound.attachments:
+        content_type = validate_image(attachment.data, attachment.filename)
+        stored = store_file(attachment.data, content_type)
+        session.add(
+            Attachment(
+                org_id=message.org_id,
+                message_id=message.id,
+                path=stored.path,
+                sha256=stored.sha256,
+                size=stored.size,
+                content_type=stored.content_type,
+                filename=attachment.filename,
+            )
+        )
+
+
+def _reply_transport(session: Session, account_id: int | None) -> tuple[str, int | None]:
+    """The transport and account that answer a case: the receiving account, or the one it replies via."""
+    if account_id is None:
+        return "web", None
+    account = session.get(ChannelAccount, account_id)
+    if account is None:
+        return "web", None
+    if account.reply_via_account_id is not None:
+        via = session.get(ChannelAccount, account.reply_via_account_id)
+        if via is not None:
+            return via.channel.value, via.id
+    return account.channel.value, account.id
+
+
+def _queue_to_citizen(session: Session, case: Case, *, kind: str, key: str, payload: dict[str, Any]) -> None:
+    transport, account_id = _reply_transport(session, case.channel_account_id)
+    first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+    enqueue(
+        session,
+        org_id=case.org_id,
+        case_id=case.id,
+        kind=kind,
+        transport=transport,
+        recipient=case.author_handle,
+        idempotency_key=f"{kind}:{case.id}:{key}",
+        payload={
+            "case_number": case.number,
+            "channel_account_id": account_id,
+            "in_reply_to_external_id": first.external_id if first else None,
+            "tracking_url": f"{get_settings().base_url}/cases/{case.number}",
+            "contact": case.contact,
+            **payload,
+        },
+    )
+
+
+def _notify(session: Session, case: Case, user_id: int, *, kind: str, text: str, key: str) -> None:
+    enqueue(
+        session,
+        org_id=case.org_id,
+        case_id=case.id,
+        kind="notify",
+        transport="inapp",
+        recipient=str(user_id),
+        idempotency_key=f"notify:{kind}:{case.id}:{user_id}:{key}",
+        payload={"user_id": user_id, "kind": kind, "text": text, "case_number": case.number},
+    )
+
+
+def _validate_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the complaint text is empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"the complaint text is longer than {MAX_TEXT_LENGTH:,} characters")
+    return text
+
+
+# --------------------------------------------------------------------------------------------- intake
+
+
+def receive_message(
+    session: Session, *, account_id: int, inbound: InboundMessage, actor: Actor = CITIZEN
+) -> IntakeResult:
+    """Store an inbound message exactly once and open a case for it, or attach it to its case as a follow-up.
+
+    A platform message already stored (same channel, account and external id) returns the stored one with
+    `created=False`: retries and overlapping polls are harmless.
+    """
+    text = _validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
+    if inbound.received_at.tzinfo is None:
+        raise InvalidInput("received_at must be timezone-aware")
+    if len(inbound.attachments) > get_settings().max_attachments:
+        raise InvalidInput(f"at most {get_settings().max_attachments} attachments per message")
+    for attachment in inbound.attachments:  # refuse before writing anything
+        validate_image(attachment.data, attachment.filename)
+    existing = _existing_message(session, account_id, inbound.external_id)
+    if existing is not None:
+        return existing
+    try:
+        with atomic(session):
+            account = session.get(ChannelAccount, account_id)
+            if account is None:
+                raise NotFound(f"unknown channel account {account_id}")
+            if not account.enabled:
+                raise InvalidInput(f"channel account {account.handle!r} is disabled")
+            message = Message(
+                org_id=account.org_id,
+                channel=account.channel,
+                channel_account_id=account.id,
+                external_id=inbound.external_id,
+                in_reply_to_external_id=inbound.in_reply_to_external_id,
+                author_handle=inbound.author_handle,
+                author_name=inbound.author_name,
+                text=text,
+                raw=inbound.raw,
+                latitude=inbound.latitude,
+                longitude=inbound.longitude,
+                address=inbound.address,
+                received_at=inbound.received_at,
+            )
+            session.add(message)
+            session.flush()  # the unique constraint speaks here for a duplicate
+            _store_attachments(session, inbound, message)
+            parent = _follow_up_target(session, account, inbound)
+            if parent is not None:
+                message.case_id = parent.id
+                _attach_follow_up(session, actor, parent, message)
+                return IntakeResult(message=message, case=parent, created=True, new_case=False)
+            case = _open_case(session, actor, account, message, inbound)
+            return IntakeResult(message=message, case=case, created=True, new_case=True)
+    except IntegrityError:
+        # Another request stored the same platform message between our check and our insert.
+        existing = _existing_message(session, account_id, inbound.external_id)
+        if existing is None:
+            raise
+        return existing
+
+
+def _existing_message(session: Session, account_id: int, external_id: str) -> IntakeResult | None:
+    account = session.get(ChannelAccount, account_id)
+    if account is None:
+        raise NotFound(f"unknown channel account {account_id}")
+    message = session.scalar(
+        select(Message).where(
+            Message.channel == account.channel,
+            Message.channel_account_id == account_id,
+            Message.external_id == external_id,
+        )
+    )
+    if message is None or message.case_id is None:
+        return None
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    return IntakeResult(message=message, case=case, created=False, new_case=False)
+
+
+def _follow_up_target(session: Session, account: ChannelAccount, inbound: InboundMessage) -> Case | None:
+    """The case a reply belongs to: the one holding the message it answers, on the same account."""
+    if not inbound.in_reply_to_external_id:
+        return None
+    replied = session.scalar(
+        select(Message).where(
+            Message.channel_account_id == account.id,
+            Message.external_id == inbound.in_reply_to_external_id,
+        )
+    )
+    if replied is None or replied.case_id is None:
+        return None
+    return session.get(Case, replied.case_id)
+
+
+def _open_case(
+    session: Session, actor: Actor, account: ChannelAccount, message: Message, inbound: InboundMessage
+) -> Case:
+    org = _org(session, account.org_id)
+    now = utcnow()
+    received = min(inbound.received_at, now)
+    case = Case(
+        org_id=org.id,
+        number=_next_number(session, org, received),
+        status=CaseStatus.received,
+        complaint_type=ComplaintType.other,
+        department_id=account.department_id,
+        channel=account.channel,
+        channel_account_id=account.id,
+        author_handle=inbound.author_handle,
+        contact=dict(inbound.contact),
+        title=_title(message.text),
+        body=message.text,
+        public_text=mask(message.text),
+        latitude=inbound.latitude,
+        longitude=inbound.longitude,
+        address=inbound.address,
+        received_at=received,
+        citizen_token=secrets.token_urlsafe(24),
+        due_at=received,  # replaced just below
+    )
+    session.add(case)
+    _set_deadlines(session, case, start=received)
+    session.flush()
+    message.case_id = case.id
+    record(
+        session,
+        actor=actor,
+        action="case.received",
+        org_id=org.id,
+        case_id=case.id,
+        after=_snapshot(case),
+        details={"channel": account.channel, "account": account.handle, "message_id": message.id},
+        is_public=True,
+    )
+    _queue_to_citizen(session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()})
+    return case
+
+
+def _title(text: str) -> str:
+    first_line = mask(text).strip().splitlines()[0] if text.strip() else ""
+    return first_line[:TITLE_LENGTH] + ("…" if len(first_line) > TITLE_LENGTH else "")
+
+
+def _attach_follow_up(session: Session, actor: Actor, case: Case, message: Message) -> None:
+    before = _snapshot(case)
+    if case.status in (CaseStatus.answered, CaseStatus.closed):
+        # A question after the answer reopens the case with a fresh statutory period.
+        case.status = CaseStatus.reopened
+        case.closed_at = None
+        _set_deadlines(session, case, start=message.received_at)
+    _audit(session, actor, case, "follow_up", before, details={"message_id": message.id}, is_public=True)
+    if case.officer_id is not None:
+        _notify(
+            session,
+            case,
+            case.officer_id,
+            kind="follow_up",
+            text=f"{case.number}: 추가 문의가 도착했습니다",
+            key=str(message.id),
+        )
+
+
+def submit_web_form(
+    session: Session,
+    *,
+    org_slug: str,
+    text: str,
+    submission_id: str,
+    received_at: dt.datetime | None = None,
+    category_hint: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    attachments: tuple[Any, ...] = (),
+) -> Case:
+    """A complaint from the public web form; the same submission twice is refused with its case number."""
+    _validate_text(text)
+    if not submission_id or len(submission_id) > 120:
+        raise InvalidInput("submission_id must be 1-120 characters")
+    if (latitude is not None and not -90 <= latitude <= 90) or (longitude is not None and not -180 <= longitude <= 180):
+        raise InvalidInput("latitude/longitude out of range")
+    org = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    if org is None:
+        raise NotFound(f"unknown organisation {org_slug!r}")
+    account = session.scalar(
+        select(ChannelAccount).where(ChannelAccount.org_id == org.id, ChannelAccount.channel == "web")
+    )
+    if account is None:
+        raise NotFound(f"{org.name} takes no web form complaints")
+    contact = {k: v for k, v in (("phone", phone), ("email", email)) if v}
+    inbound = InboundMessage(
+        external_id=f"web:{submission_id}",
+        text=text,
+        received_at=received_at or utcnow(),
+        author_handle=email or phone,
+        raw={"category_hint": category_hint, "submission_id": submission_id},
+        attachments=tuple(attachments),
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        contact=contact,
+    )
+    result = receive_message(session, account_id=account.id, inbound=inbound)
+    if not result.created:
+        raise DuplicateSubmission(
+            f"this form was already received as case {result.case.number}", case_number=result.case.number
+        )
+    return result.case
+
+
+# --------------------------------------------------------------------------------------------- life cycle
+
+
+def triage(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    complaint_type: ComplaintType,
+    category_id: int | None = None,
+    department_id: int | None = None,
+    is_public: bool | None = None,
+    is_whistleblower: bool | None = None,
+    public_text: str | None = None,
+) -> Case:
+    """Confirm or correct what a case is (type, category, department); deadlines follow the type."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        require_role(actor, Role.admin, Role.operator, what="triage cases")
+        check_transition("triage", case.status)
+        before = _snapshot(case)
+        if category_id is not None:
+            category = session.get(Category, category_id)
+            if category is None or category.org_id != case.org_id:
+                raise NotFound(f"unknown category {category_id} in this organisation")
+            case.category_id = category.id
+            if department_id is None and category.department_id is not None:
+                department_id = category.department_id
+        if department_id is not None:
+            case.department_id = _department(session, case.org_id, department_id).id
+        if is_whistleblower is not None:
+            case.is_whistleblower = is_whistleblower
+        if is_public is not None:
+            case.is_public = is_public
+        if case.is_whistleblower:
+            case.is_public = False  # 공익신고 is never listed
+        if public_text is not None:
+            case.public_text = mask(public_text)
+        type_changed = case.complaint_type != complaint_type
+        case.complaint_type = complaint_type
+        case.status = CaseStatus.triaged
+        case.triaged_at = utcnow()
+        if type_changed or case.sla_policy_id is not None or before["department_id"] != case.department_id:
+            _set_deadlines(session, case, start=case.clock_started_at)
+        _audit(session, actor, case, "triaged", before, is_public=True)
+    return case
+
+
+def assign(session: Session, *, actor: Actor, case_id: int, officer_id: int) -> Case:
+    """Give the case to an officer of its department (a manager or the centre; an officer may take it)."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("assign", case.status)
+        if actor.is_staff and actor.role is Role.officer and actor.user_id != officer_id:
+            raise IllegalTransition("an officer may only take a case for themself")
+        require_role(actor, Role.admin, Role.operator, Role.dept_manager, Role.officer, what="assign cases")
+        require_department_or_org_wide(actor, case.department_id, what="assign this case")
+        if case.department_id is None:
+            raise IllegalTransition("route the case to a department before assigning it")
+        officer = session.get(User, officer_id)
+        if officer is None or officer.org_id != case.org_id or not officer.is_active:
+            raise NotFound(f"unknown officer {officer_id} in this organisation")
+        if officer.department_id != case.department_id:
+            raise InvalidInput(f"{officer.display_name} is not in the case's department")
+        if officer.role not in (Role.officer, Role.dept_manager):
+            raise InvalidInput(f"{officer.display_name} is not an officer")
+        before = _snapshot(case)
+        case.officer_id = officer.id
+        case.status = CaseStatus.assigned
+        case.assigned_at = utcnow()
+        _audit(session, actor, case, "assigned", before, is_public=True)
+        _notify(
+            session,
+            case,
+            officer.id,
+            kind="assigned",
+            text=f"{case.number}: 새 민원이 배정되었습니다",
+            key=case.assigned_at.isoformat(),
+        )
+    return case
+
+
+def start_work(session: Session, *, actor: Actor, case_id: int) -> Case:
+    """The assigned officer starts work (처리중)."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("start", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="work on this case")
+        before = _snapshot(case)
+        case.status = CaseStatus.in_progress
+        _audit(session, actor, case, "started", before)
+    return case
+
+
+def hold(session: Session, *, actor: Actor, case_id: int, reason: str) -> Case:
+    """Put the case on hold (보류) with a reason; the statutory deadline keeps running."""
+    if not reason.strip():
+        raise InvalidInput("a hold needs a reason")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("hold", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="hold this case")
+        before = _snapshot(case)
+        case.held_from_status = case.status
+        case.hold_reason = reason.strip()
+        case.status = CaseStatus.on_hold
+        _audit(session, actor, case, "held", before, details={"reason": case.hold_reason}, is_public=True)
+    return case
+
+
+def resume(session: Session, *, actor: Actor, case_id: int) -> Case:
+    """Take the case off hold, back to where it was."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("resume", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="resume this case")
+        before = _snapshot(case)
+        case.status = case.held_from_status or CaseStatus.triaged
+        case.held_from_status = None
+        _audit(session, actor, case, "resumed", before, details={"hold_reason": case.hold_reason})
+    return case
+
+
+def transfer_to_department(session: Session, *, actor: Actor, case_id: int, department_id: int, reason: str) -> Case:
+    """이송 within the organisation: the case waits for the new department to assign it (same clock)."""
+    if not reason.strip():
+        raise InvalidInput("a transfer needs a reason")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("transfer_department", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="transfer this case")
+        target = _department(session, case.org_id, department_id)
+        if target.id == case.department_id:
+            raise InvalidInput("the case is already with that department")
+        before = _snapshot(case)
+        case.department_id = target.id
+        case.officer_id = None
+        case.held_from_status = None
+        case.status = CaseStatus.transferred
+        _audit(
+            session,
+            actor,
+            case,
+            "transferred",
+            before,
+            details={"reason": reason.strip(), "to_department": target.name},
+            is_public=True,
+        )
+    return case
+
+
+def transfer_to_organisation(session: Session, *, actor: Actor, case_id: int, target_org_id: int, reason: str) -> Case:
+    """이송 to the competent organisation (city ↔ district): closed here, a new case there, clock restarted.
+
+    Returns the new case in the target organisation.
+    """
+    if not reason.strip():
+        raise InvalidInput("a transfer needs a reason")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("transfer_organisation", case.status)
+        require_role(actor, Role.admin, Role.operator, Role.dept_manager, what="transfer to another organisation")
+        require_department_or_org_wide(actor, case.department_id, what="transfer this case")
+        target_org = _org(session, target_org_id)
+        if target_org.id == case.org_id:
+            raise InvalidInput("the case is already in that organisation")
+        now = utcnow()
+        new_case = Case(
+            org_id=target_org.id,
+            number=_next_number(session, target_org, now),
+            status=CaseStatus.received,
+            complaint_type=case.complaint_type,
+            channel=case.channel,
+            # Answers still go back on the channel the citizen used, through the original account.
+            channel_account_id=case.channel_account_id,
+            author_handle=case.author_handle,
+            contact=dict(case.contact),
+            title=case.title,
+            body=case.body,
+            public_text=case.public_text,
+            is_public=case.is_public,
+            is_whistleblower=case.is_whistleblower,
+            latitude=case.latitude,
+            longitude=case.longitude,
+            address=case.address,
+            received_at=now,
+            source_case_id=case.id,
+            citizen_token=case.citizen_token,
+            due_at=now,
+        )
+        session.add(new_case)
+        _set_deadlines(session, new_case, start=now)
+        session.flush()
+        before = _snapshot(case)
+        case.status = CaseStatus.transferred_out
+        case.transferred_to_case_id = new_case.id
+        case.closed_at = now
+        _stop_clock(case)
+        details = {"reason": reason.strip(), "to_org": target_org.name, "new_case_number": new_case.number}
+        _audit(session, actor, case, "transferred_out", before, details=details, is_public=True)
+        record(
+            session,
+            actor=actor,
+            action="case.received",
+            org_id=target_org.id,
+            case_id=new_case.id,
+            after=_snapshot(new_case),
+            details={"transferred_from": case.number, "reason": reason.strip()},
+            is_public=True,
+        )
+        _queue_to_citizen(
+            session,
+            case,
+            kind="transfer_notice",
+            key=new_case.number,
+            payload={"new_case_number": new_case.number, "to_org": target_org.name},
+        )
+    return new_case
+
+
+def answer(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    body: str,
+    public_body: str | None = None,
+) -> Answer:
+    """Answer the citizen: stored, masked for the portal, and queued for delivery on the citizen's channel."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput("the answer is empty")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("answer", case.status)
+        require_role(actor, Role.admin, Role.operator, Role.dept_manager, Role.officer, what="answer cases")
+        require_department_or_org_wide(actor, case.department_id, what="answer this case")
+        before = _snapshot(case)
+        reply = Answer(
+            org_id=case.org_id,
+            case_id=case.id,
+            author_id=actor.user_id,
+            body=body,
+            # Departments have leaked names inside published answers: the answer is masked too.
+            public_body=mask(public_body if public_body is not None else body),
+        )
+        session.add(reply)
+        session.flush()
+        now = utcnow()
+        case.status = CaseStatus.answered
+        case.answered_at = now
+        case.first_responded_at = case.first_responded_at or now
+        _stop_clock(case)
+        _audit(session, actor, case, "answered", before, details={"answer_id": reply.id}, is_public=True)
+        _queue_to_citizen(
+            session, case, kind="answer", key=str(reply.id), payload={"answer_id": reply.id, "body": body}
+        )
+    return reply
+
+
+def close(session: Session, *, actor: Actor, case_id: int) -> Case:
+    """Close an answered case (종결)."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("close", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="close this case")
+        before = _snapshot(case)
+        case.status = CaseStatus.closed
+        case.closed_at = utcnow()
+        _stop_clock(case)
+        _audit(session, actor, case, "closed", before, is_public=True)
+    return case
+
+
+def reopen(session: Session, *, actor: Actor, case_id: int, reason: str) -> Case:
+    """Reopen an answered or closed case for a follow-up question (재문의); a new period starts."""
+    if not reason.strip():
+        raise InvalidInput("reopening needs a reason")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("reopen", case.status)
+        require_department_or_org_wide(actor, case.department_id, what="reopen this case")
+        before = _snapshot(case)
+        case.status = CaseStatus.reopened
+        case.closed_at = None
+        _set_deadlines(session, case, start=utcnow())
+        _audit(session, actor, case, "reopened", before, details={"reason": reason.strip()}, is_public=True)
+        if case.officer_id is not None:
+            _notify(
+                session,
+                case,
+                case.officer_id,
+                kind="reopened",
+                text=f"{case.number}: 재문의로 다시 열렸습니다",
+                key=utcnow().isoformat(),
+            )
+    return case
+
+
+def reject(session: Session, *, actor: Actor, case_id: int, reason: RejectReason, note: str = "") -> Case:
+    """Hide spam, abuse or advertising (kept, never deleted; no answer is sent)."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("reject", case.status)
+        require_role(actor, Role.admin, Role.operator, what="hide cases")
+        before = _snapshot(case)
+        case.status = CaseStatus.rejected
+        case.reject_reason = reason
+        _stop_clock(case)
+        _audit(session, actor, case, "rejected", before, details={"reason": reason, "note": note})
+    return case
+
+
+def restore(session: Session, *, actor: Actor, case_id: int) -> Case:
+    """Undo a wrong rejection: the case goes back to the desk as received."""
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("restore", case.status)
+        require_role(actor, Role.admin, Role.operator, what="restore hidden cases")
+        before = _snapshot(case)
+        case.status = CaseStatus.received
+        case.reject_reason = None
+        _reset_escalation(case)
+        _audit(session, actor, case, "restored", before)
+    return case
+
+
+def extend(session: Session, *, actor: Actor, case_id: int, value: int, unit: PeriodUnit, reason: str) -> Case:
+    """The one extension a case may have: at most the original length, reason recorded, citizen notified."""
+    if not reason.strip():
+        raise InvalidInput("an extension needs a reason")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        if case.status not in EXTEND_SOURCES:
+            raise IllegalTransition(f"cannot extend a case that is {case.status.value}")
+        require_department_or_org_wide(actor, case.department_id, what="extend this case")
+        if case.extended_at is not None:
+            raise DeadlineError("this case has already been extended once; a further one needs the citizen's consent")
+        calendar = sla.calendar_for(session, _org(session, case.org_id))
+        new_due = sla.extended_due(
+            calendar,
+            current_due=case.due_at,
+            original_value=case.period_value,
+            original_unit=case.period_unit,
+            value=value,
+            unit=unit,
+        )
+        before = _snapshot(case)
+        case.original_due_at = case.original_due_at or case.due_at
+        case.due_at = new_due
+        case.extended_at = utcnow()
+        case.extension_reason = reason.strip()
+        _reset_escalation(case)
+        _audit(
+            session,
+            actor,
+            case,
+            "extended",
+            before,
+            details={"value": value, "unit": unit, "reason": case.extension_reason},
+            is_public=True,
+        )
+        _queue_to_citizen(
+            session,
+            case,
+            kind="extension_notice",
+            key="1",
+            payload={"due_at": new_due.isoformat(), "reason": case.extension_reason},
+        )
+    return case
+
+
+def rate(session: Session, *, case_number: str, token: str, score: int, comment: str | None = None) -> Case:
+    """The citizen rates the answer (1-5), proving who they are with the token from their receipt."""
+    if not 1 <= score <= 5:
+        raise InvalidInput("a rating is between 1 and 5")
+    with atomic(session):
+        case = session.scalar(select(Case).where(Case.number == case_number))
+        if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
+            raise NotFound("no such case, or the token does not match")
+        if case.status not in RATE_SOURCES:
+            raise IllegalTransition(f"a case that is {case.status.value} cannot be rated yet")
+        before = {"satisfaction": case.satisfaction}
+        case.satisfaction = score
+        case.satisfaction_comment = (comment or "").strip() or None
+        record(
+            session,
+            actor=CITIZEN,
+            action="case.rated",
+            org_id=case.org_id,
+            case_id=case.id,
+            before=before,
+            after={"satisfaction": score},
+        )
+    return case
+
+
+def mark_first_response(session: Session, *, case_id: int, at: dt.datetime) -> None:
+    """Record when the citizen first heard back (the receipt was delivered); called by the outbox worker."""
+    with atomic(session):
+        case = session.get(Case, case_id)
+        if case is None or case.first_responded_at is not None:
+            return
+        case.first_responded_at = at
+        record(
+            session,
+            actor=WORKER,
+            action="case.first_response",
+            org_id=case.org_id,
+            case_id=case.id,
+            after={"first_responded_at": at},
+            is_public=True,
+        )
+
+
+def is_open(case: Case) -> bool:
+    """Whether the case's deadline is running."""
+    return case.status in OPEN_STATUSES

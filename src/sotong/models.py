@@ -1,0 +1,37 @@
+"""Import every table so SQLAlchemy's metadata (and Alembic) see the whole schema."""
+
+from sotong.audit.models import AuditEvent
+from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
+from sotong.db import Base
+from sotong.notifications.models import Notification
+from sotong.orgs.models import (
+    Category,
+    ChannelAccount,
+    ClosureDay,
+    Department,
+    LoginAttempt,
+    Organisation,
+    SlaPolicy,
+    User,
+)
+from sotong.outbox.models import OutboxItem
+
+__all__ = [
+    "Answer",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseNumberSequence",
+    "Category",
+    "ChannelAccount",
+    "ClosureDay",
+    "Department",
+    "LoginAttempt",
+    "Message",
+    "Notification",
+    "Organisation",
+    "OutboxItem",
+    "SlaPolicy",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""In-app notifications for staff (new assignment, due soon, overdue, delivery failures)."""

@@ -1,0 +1,1 @@
+"""Organisations, departments, staff users and roles, channel accounts, categories, SLA policies, calendars."""

@@ -1,0 +1,419 @@
+"""State changes of the organisation domain: one function each, owning its transaction and audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.audit.service import record
+from sotong.cases.models import ComplaintType
+from sotong.db import atomic
+from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import (
+    Category,
+    Channel,
+    ChannelAccount,
+    ClosureDay,
+    Department,
+    Organisation,
+    PeriodUnit,
+    Role,
+    SlaPolicy,
+    User,
+)
+from sotong.orgs.passwords import MIN_PASSWORD_LENGTH, hash_password
+from sotong.orgs.permissions import require_role, same_org
+
+
+def _get(session: Session, model: type[Any], row_id: int, what: str) -> Any:
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"unknown {what} {row_id}")
+    return row
+
+
+def create_organisation(
+    session: Session,
+    *,
+    actor: Actor,
+    slug: str,
+    name: str,
+    short_name: str,
+    parent_id: int | None = None,
+    work_start: dt.time = dt.time(9, 0),
+    work_end: dt.time = dt.time(18, 0),
+    lunch_start: dt.time | None = dt.time(12, 0),
+    lunch_end: dt.time | None = dt.time(13, 0),
+    timezone: str = "Asia/Seoul",
+) -> Organisation:
+    """Create an organisation (a city or a district) with its business hours."""
+    if actor.is_staff:
+        raise InvalidInput("organisations are created by the deployment's operator (CLI), not by staff")
+    _check_hours(work_start, work_end, lunch_start, lunch_end)
+    if not slug or not slug.replace("-", "").isalnum() or not slug.isascii():
+        raise InvalidInput("slug must be ASCII letters, digits and dashes")
+    org = Organisation(
+        slug=slug,
+        name=name,
+        short_name=short_name,
+        parent_id=parent_id,
+        work_start=work_start,
+        work_end=work_end,
+        lunch_start=lunch_start,
+        lunch_end=lunch_end,
+        timezone=timezone,
+    )
+    try:
+        with atomic(session):
+            if parent_id is not None:
+                _get(session, Organisation, parent_id, "parent organisation")
+            session.add(org)
+            session.flush()
+            # Every organisation takes complaints from the public web form through this account.
+            session.add(
+                ChannelAccount(org_id=org.id, channel=Channel.web, handle="web-form", display_name=f"{name} 웹 민원")
+            )
+            record(session, actor=actor, action="org.created", org_id=org.id, after={"slug": slug, "name": name})
+    except IntegrityError as exc:
+        raise InvalidInput(f"an organisation with slug {slug!r} or short name {short_name!r} exists") from exc
+    return org
+
+
+def update_business_hours(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    work_start: dt.time,
+    work_end: dt.time,
+    lunch_start: dt.time | None,
+    lunch_end: dt.time | None,
+) -> Organisation:
+    """Change an organisation's business hours (deadlines computed from now on use them)."""
+    _check_hours(work_start, work_end, lunch_start, lunch_end)
+    with atomic(session):
+        org: Organisation = _get(session, Organisation, org_id, "organisation")
+        same_org(actor, org.id)
+        require_role(actor, Role.admin, what="change business hours")
+        before = {
+            "work_start": org.work_start,
+            "work_end": org.work_end,
+            "lunch_start": org.lunch_start,
+            "lunch_end": org.lunch_end,
+        }
+        org.work_start, org.work_end, org.lunch_start, org.lunch_end = (
+            work_start,
+            work_end,
+            lunch_start,
+            lunch_end,
+        )
+        record(
+            session,
+            actor=actor,
+            action="org.hours_changed",
+            org_id=org.id,
+            before=before,
+            after={
+                "work_start": work_start,
+                "work_end": work_end,
+                "lunch_start": lunch_start,
+                "lunch_end": lunch_end,
+            },
+        )
+    return org
+
+
+def _check_hours(start: dt.time, end: dt.time, lunch_start: dt.time | None, lunch_end: dt.time | None) -> None:
+    if start >= end:
+        raise InvalidInput("business hours must end after they start")
+    if (lunch_start is None) != (lunch_end is None):
+        raise InvalidInput("lunch needs both a start and an end, or neither")
+    if lunch_start is not None and lunch_end is not None and not (start <= lunch_start < lunch_end <= end):
+        raise InvalidInput("lunch must lie inside business hours")
+
+
+def create_department(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    name: str,
+    code: str | None = None,
+    email: str | None = None,
+) -> Department:
+    """Add a department (부서) to an organisation."""
+    department = Department(org_id=org_id, name=name, code=code, email=email)
+    try:
+        with atomic(session):
+            _get(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="create departments")
+            session.add(department)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="department.created",
+                org_id=org_id,
+                after={"id": department.id, "name": name},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"department {name!r} already exists in this organisation") from exc
+    return department
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    department_id: int | None = None,
+    email: str | None = None,
+) -> User:
+    """Create a staff account; managers and officers must belong to a department of the same organisation."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if not username or len(username) > 64:
+        raise InvalidInput("username must be 1-64 characters")
+    if role in (Role.dept_manager, Role.officer) and department_id is None:
+        raise InvalidInput(f"a {role.value} needs a department")
+    user = User(
+        org_id=org_id,
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        department_id=department_id,
+        email=email,
+        password_hash=hash_password(password),
+    )
+    try:
+        with atomic(session):
+            _get(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="create users")
+            if department_id is not None:
+                department: Department = _get(session, Department, department_id, "department")
+                if department.org_id != org_id:
+                    raise NotFound(f"unknown department {department_id} in this organisation")
+            session.add(user)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="user.created",
+                org_id=org_id,
+                after={"id": user.id, "username": username, "role": role, "department_id": department_id},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"username {username!r} is taken") from exc
+    return user
+
+
+def set_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
+    """Change a user's password (admins, or the user themself)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    with atomic(session):
+        user: User = _get(session, User, user_id, "user")
+        same_org(actor, user.org_id)
+        if actor.user_id != user.id:
+            require_role(actor, Role.admin, what="change another user's password")
+        user.password_hash = hash_password(password)
+        record(
+            session,
+            actor=actor,
+            action="user.password_changed",
+            org_id=user.org_id,
+            details={"user_id": user.id},
+        )
+    return user
+
+
+def create_channel_account(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    channel: Channel,
+    handle: str,
+    display_name: str | None = None,
+    department_id: int | None = None,
+    config: dict[str, Any] | None = None,
+) -> ChannelAccount:
+    """Register an official account of the organisation on a channel."""
+    account = ChannelAccount(
+        org_id=org_id,
+        channel=channel,
+        handle=handle,
+        display_name=display_name or handle,
+        department_id=department_id,
+        config=config or {},
+    )
+    try:
+        with atomic(session):
+            _get(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="manage channel accounts")
+            if department_id is not None:
+                _department_of(session, org_id, department_id)
+            session.add(account)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="channel_account.created",
+                org_id=org_id,
+                after={"id": account.id, "channel": channel, "handle": handle},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"{channel.value} account {handle!r} already exists") from exc
+    return account
+
+
+def create_category(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    code: str,
+    name: str,
+    department_id: int | None = None,
+    description: str | None = None,
+) -> Category:
+    """Add a category to the organisation's taxonomy, with the department that handles it."""
+    category = Category(org_id=org_id, code=code, name=name, department_id=department_id, description=description)
+    try:
+        with atomic(session):
+            _get(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="manage categories")
+            if department_id is not None:
+                _department_of(session, org_id, department_id)
+            session.add(category)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="category.created",
+                org_id=org_id,
+                after={"id": category.id, "code": code, "name": name},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"category {code!r} already exists") from exc
+    return category
+
+
+def create_sla_policy(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    name: str,
+    priority: int = 100,
+    channel: Channel | None = None,
+    category_id: int | None = None,
+    department_id: int | None = None,
+    complaint_type: ComplaintType | None = None,
+    resolution_value: int | None = None,
+    resolution_unit: PeriodUnit | None = None,
+    first_response_minutes: int | None = None,
+    answer_target_minutes: int | None = None,
+) -> SlaPolicy:
+    """Add a deadline policy; refused when its targets cannot be satisfied."""
+    if (resolution_value is None) != (resolution_unit is None):
+        raise InvalidInput("a resolution period needs both a value and a unit")
+    for label, value in (
+        ("resolution period", resolution_value),
+        ("first response", first_response_minutes),
+        ("answer target", answer_target_minutes),
+    ):
+        if value is not None and value <= 0:
+            raise InvalidInput(f"{label} must be positive")
+    if resolution_value is not None and resolution_unit is PeriodUnit.days and resolution_value > 365:
+        raise InvalidInput("a resolution period longer than a year cannot be a complaint deadline")
+    if resolution_value is not None and resolution_unit is PeriodUnit.hours and resolution_value > 40:
+        raise InvalidInput("periods over 5 days (40 working hours) are counted in days: use days")
+    policy = SlaPolicy(
+        org_id=org_id,
+        name=name,
+        priority=priority,
+        channel=channel,
+        category_id=category_id,
+        department_id=department_id,
+        complaint_type=complaint_type.value if complaint_type else None,
+        resolution_value=resolution_value,
+        resolution_unit=resolution_unit,
+        first_response_minutes=first_response_minutes,
+        answer_target_minutes=answer_target_minutes,
+    )
+    with atomic(session):
+        _get(session, Organisation, org_id, "organisation")
+        same_org(actor, org_id)
+        require_role(actor, Role.admin, what="manage SLA policies")
+        if department_id is not None:
+            _department_of(session, org_id, department_id)
+        if category_id is not None:
+            category: Category = _get(session, Category, category_id, "category")
+            if category.org_id != org_id:
+                raise NotFound(f"unknown category {category_id} in this organisation")
+        session.add(policy)
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="sla_policy.created",
+            org_id=org_id,
+            after={
+                "id": policy.id,
+                "name": name,
+                "resolution_value": resolution_value,
+                "resolution_unit": resolution_unit,
+            },
+        )
+    return policy
+
+
+def add_closure_day(session: Session, *, actor: Actor, org_id: int, day: dt.date, reason: str) -> ClosureDay:
+    """Close the organisation for a day beyond the national calendar (deadlines skip it)."""
+    closure = ClosureDay(org_id=org_id, day=day, reason=reason)
+    try:
+        with atomic(session):
+            _get(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="manage the business calendar")
+            session.add(closure)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="closure_day.added",
+                org_id=org_id,
+                after={"day": day, "reason": reason},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"{day.isoformat()} is already a closure day") from exc
+    return closure
+
+
+def _department_of(session: Session, org_id: int, department_id: int) -> Department:
+    department: Department | None = session.get(Department, department_id)
+    if department is None or department.org_id != org_id:
+        raise NotFound(f"unknown department {department_id} in this organisation")
+    return department
+
+
+def organisation_by_slug(session: Session, slug: str) -> Organisation:
+    """The organisation with this slug, or NotFound."""
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        raise NotFound(f"unknown organisation {slug!r}")
+    return org

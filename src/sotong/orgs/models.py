@@ -1,0 +1,196 @@
+"""Tables of the organisation domain. Every row that belongs to an organisation carries `org_id`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sotong.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
+
+
+def str_enum(enum_cls: type[StrEnum], length: int = 32) -> Enum:
+    """Store a StrEnum as its value in a plain VARCHAR (no native PG enum: new values need no migration)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Role(StrEnum):
+    admin = "admin"
+    operator = "operator"  # SNS centre desk: triage for the whole organisation
+    dept_manager = "dept_manager"
+    officer = "officer"
+    viewer = "viewer"
+
+
+class Channel(StrEnum):
+    x = "x"
+    facebook = "facebook"
+    mastodon = "mastodon"
+    kakao = "kakao"
+    naver = "naver"
+    email = "email"
+    web = "web"
+    sms = "sms"
+    phone = "phone"  # 120 call centre import
+    visit = "visit"  # counter / Friday complaint office import
+    open311 = "open311"
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The short form used in public case numbers: 2026-송파-000123.
+    short_name: Mapped[str] = mapped_column(String(16), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    work_start: Mapped[dt.time] = mapped_column(Time, default=dt.time(9, 0))
+    work_end: Mapped[dt.time] = mapped_column(Time, default=dt.time(18, 0))
+    lunch_start: Mapped[dt.time | None] = mapped_column(Time, default=dt.time(12, 0))
+    lunch_end: Mapped[dt.time | None] = mapped_column(Time, default=dt.time(13, 0))
+    # Triage routes automatically above this confidence (triage issue); kept here as org policy.
+    auto_route_threshold: Mapped[float] = mapped_column(default=0.8)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    code: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, read by the throttle (kept in the database so every web worker agrees)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelAccount(Base):
+    """An official account of the organisation on one channel (Seoul runs about 40)."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("org_id", "channel", "handle"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
+    handle: Mapped[str] = mapped_column(String(120))
+    display_name: Mapped[str] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # Answers to a personal account (the mayor's) go out from this one instead.
+    reply_via_account_id: Mapped[int | None] = mapped_column(ForeignKey("channel_accounts.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Connector settings; secrets are encrypted by the channels issue before they land here.
+    config: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class PeriodUnit(StrEnum):
+    hours = "hours"  # working hours
+    days = "days"  # working days, first day included
+
+
+class SlaPolicy(Base):
+    """A deadline rule: the first enabled policy (by priority) whose every set condition matches wins.
+
+    Targets left empty fall back to the statutory default of the complaint type.
+    """
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Conditions (NULL = any).
+    channel: Mapped[Channel | None] = mapped_column(str_enum(Channel, 16))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    complaint_type: Mapped[str | None] = mapped_column(String(16))
+    # Targets.
+    resolution_value: Mapped[int | None] = mapped_column(Integer)
+    resolution_unit: Mapped[PeriodUnit | None] = mapped_column(str_enum(PeriodUnit, 8))
+    first_response_minutes: Mapped[int | None] = mapped_column(Integer)  # receipt, in working minutes
+    answer_target_minutes: Mapped[int | None] = mapped_column(Integer)  # Daejeon: answer within N minutes
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClosureDay(Base):
+    """A day the organisation is closed beyond the national calendar (e.g. its foundation day)."""
+
+    __tablename__ = "closure_days"
+    __table_args__ = (UniqueConstraint("org_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,1 @@
+"""Durable outbound work (receipts, answers, notifications) and the worker loop that delivers it."""

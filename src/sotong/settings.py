@@ -1,0 +1,104 @@
+"""Typed settings: the only module that reads the environment (``SOTONG_*`` variables or ``.env``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Shipped so `make run` works out of the box; refused anywhere but development and test.
+DEV_SECRET_KEY = "sotong-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Sotong deployment, validated at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="SOTONG_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+    database_url: str = "sqlite:///./var/sotong.db"
+    secret_key: str = DEV_SECRET_KEY
+    # Public address of this deployment: tracking links in receipts point here.
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    default_language: str = "ko"
+    timezone: str = "Asia/Seoul"
+
+    media_dir: Path = Path("./var/media")
+    max_attachment_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    max_attachments: Annotated[int, Field(gt=0, le=20)] = 5
+
+    # Login throttling: this many failures per user name or address within the window locks it out.
+    login_max_failures: Annotated[int, Field(gt=0)] = 5
+    login_window_seconds: Annotated[int, Field(gt=0)] = 15 * 60
+    session_max_age_seconds: Annotated[int, Field(gt=0)] = 12 * 3600
+    cookie_secure: bool = False
+
+    # Outbox delivery: a claimed row is reclaimed by another worker once its lease runs out.
+    outbox_lease_seconds: Annotated[int, Field(gt=0)] = 120
+    outbox_max_attempts: Annotated[int, Field(gt=0)] = 8
+    outbox_backoff_base_seconds: Annotated[float, Field(gt=0)] = 10.0
+    outbox_backoff_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    worker_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
+
+    # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
+    escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("ko", "en"):
+            raise ValueError("default_language must be 'ko' or 'en'")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises on an unknown zone
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if self.env is Environment.production:
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SOTONG_SECRET_KEY must be set to a random value of at least 32 characters in production"
+                )
+            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+                raise ValueError("an in-memory database cannot be used in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests and the CLI change the environment before start-up)."""
+    get_settings.cache_clear()

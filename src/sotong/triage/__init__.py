@@ -1,0 +1,1 @@
+"""Triage: relevance, complaint type, category and department, duplicates, personal data."""

@@ -1,0 +1,121 @@
+"""Shared fixtures: every database test runs on SQLite and on real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ["SOTONG_ENV"] = "test"
+os.environ.setdefault("SOTONG_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from sotong import schema
+from sotong.db import make_engine, session_factory
+from sotong.models import Base
+from sotong.settings import Settings, reset_settings_cache
+from tests import pg
+from tests.factories import World, build_world
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SOTONG_ENV", "test")
+    monkeypatch.setenv("SOTONG_MEDIA_DIR", str(tmp_path / "media"))
+    reset_settings_cache()
+    yield
+    reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A PostgreSQL server: the running one, or a throwaway cluster. Never skipped: failing is loud."""
+    url = pg.admin_url()
+    if pg.server_reachable(url):
+        yield url
+        return
+    from tests.pg_cluster import throwaway_cluster
+
+    with throwaway_cluster() as started_url:
+        yield started_url
+
+
+@pytest.fixture(scope="session")
+def pg_template_url(pg_admin_url: str) -> Iterator[str]:
+    """One migrated database per test process; tests empty it after use."""
+    url = pg.create_database(pg_admin_url)
+    schema.upgrade(url)
+    yield url
+    pg.drop_database(pg_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
+_TABLES = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database, once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "sotong.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_template_url")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_template_url: str) -> Iterator[str]:
+    """A PostgreSQL-only database URL, for tests of SKIP LOCKED and concurrency."""
+    yield pg_template_url
+    engine = make_engine(pg_template_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("SOTONG_DATABASE_URL", db_url)
+    reset_settings_cache()
+    from sotong.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """Two organisations with departments, staff personas, channel accounts and categories."""
+    return build_world(session)
