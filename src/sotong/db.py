@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,27 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Set only by `clock_at`: replaying history (the demo loader) makes every action, audit event and column
+# default see the replayed moment, so timelines and deadlines agree with the message times.
+_CLOCK: ContextVar[dt.datetime | None] = ContextVar("sotong_clock", default=None)
+
+
 def utcnow() -> dt.datetime:
-    """Now, aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
+    """Now, aware, in UTC (or the moment set by `clock_at` in this context)."""
+    fixed = _CLOCK.get()
+    return fixed if fixed is not None else dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def clock_at(moment: dt.datetime) -> Iterator[None]:
+    """Make `utcnow()` return `moment` inside the block (the demo loader replays a month of history)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r} refused: use timezone-aware datetimes")
+    token = _CLOCK.set(moment.astimezone(dt.UTC))
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
