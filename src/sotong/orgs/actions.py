@@ -248,8 +248,9 @@ def create_channel_account(
     display_name: str | None = None,
     department_id: int | None = None,
     config: dict[str, Any] | None = None,
+    reply_via_account_id: int | None = None,
 ) -> ChannelAccount:
-    """Register an official account of the organisation on a channel."""
+    """Register an official account of the organisation on a channel (optionally answering via another one)."""
     account = ChannelAccount(
         org_id=org_id,
         channel=channel,
@@ -257,6 +258,7 @@ def create_channel_account(
         display_name=display_name or handle,
         department_id=department_id,
         config=config or {},
+        reply_via_account_id=reply_via_account_id,
     )
     try:
         with atomic(session):
@@ -265,6 +267,11 @@ def create_channel_account(
             require_role(actor, Role.admin, what="manage channel accounts")
             if department_id is not None:
                 _department_of(session, org_id, department_id)
+            if reply_via_account_id is not None:
+                # A personal account (the mayor's) is answered from the organisation's own centre account.
+                via = session.get(ChannelAccount, reply_via_account_id)
+                if via is None or via.org_id != org_id:
+                    raise NotFound(f"unknown channel account {reply_via_account_id} in this organisation")
             session.add(account)
             session.flush()
             record(
@@ -272,7 +279,12 @@ def create_channel_account(
                 actor=actor,
                 action="channel_account.created",
                 org_id=org_id,
-                after={"id": account.id, "channel": channel, "handle": handle},
+                after={
+                    "id": account.id,
+                    "channel": channel,
+                    "handle": handle,
+                    "reply_via_account_id": reply_via_account_id,
+                },
             )
     except IntegrityError as exc:
         raise InvalidInput(f"{channel.value} account {handle!r} already exists") from exc
