@@ -94,8 +94,9 @@ def _audit(
         action=f"case.{action}",
         org_id=case.org_id,
         case_id=case.id,
-        before={k: v for k, v in before.items() if after.get(k) != v},
-        after={k: v for k, v in after.items() if before.get(k) != v},
+        # Only what changed, plus the status on both sides so every event reads as "from -> to".
+        before={k: v for k, v in before.items() if k == "status" or after.get(k) != v},
+        after={k: v for k, v in after.items() if k == "status" or before.get(k) != v},
         details=details,
         is_public=is_public,
     )

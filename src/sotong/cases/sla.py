@@ -67,6 +67,7 @@ class BusinessCalendar:
         """A calendar from opening hours with an optional lunch break."""
         if work_start >= work_end:
             raise DeadlineError("business hours must end after they start")
+        intervals: tuple[tuple[dt.time, dt.time], ...]
         if lunch_start is not None and lunch_end is not None and work_start < lunch_start < lunch_end < work_end:
             intervals = ((work_start, lunch_start), (lunch_end, work_end))
         else:
