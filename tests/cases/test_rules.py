@@ -12,7 +12,7 @@ from sotong.actors import Actor
 from sotong.audit.service import case_timeline
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
-from sotong.errors import DeadlineError, IllegalTransition, InvalidInput, NotFound
+from sotong.errors import DeadlineError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from sotong.orgs.models import PeriodUnit
 from sotong.outbox.models import OutboxItem
 from tests.factories import World, case_in_status, inbound, new_case
@@ -163,7 +163,7 @@ def test_assign_requires_an_officer_of_the_department(session: Session, world: W
         actions.assign(session, actor=mgr, case_id=case.id, officer_id=999_999)
     # An officer may take a case for themself, not hand it to a colleague.
     officer = world.actor(world.officer)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(PermissionDenied):
         actions.assign(session, actor=officer, case_id=case.id, officer_id=world.officer2.id)
     assert (
         actions.assign(session, actor=officer, case_id=case.id, officer_id=world.officer.id).officer_id

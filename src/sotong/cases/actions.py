@@ -9,6 +9,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +33,14 @@ from sotong.cases.models import (
 from sotong.cases.status import EXTEND_SOURCES, OPEN_STATUSES, RATE_SOURCES, check_transition
 from sotong.channels.base import InboundMessage
 from sotong.db import atomic, utcnow
-from sotong.errors import DeadlineError, DuplicateSubmission, IllegalTransition, InvalidInput, NotFound
+from sotong.errors import (
+    DeadlineError,
+    DuplicateSubmission,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, Role, User
 from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
 from sotong.outbox.service import enqueue
@@ -116,7 +124,7 @@ def _department(session: Session, org_id: int, department_id: int) -> Department
     return department
 
 
-def _set_deadlines(session: Session, case: Case, *, start: dt.datetime) -> None:
+def _set_deadlines(session: Session, case: Case, *, start: dt.datetime, keep_extension: bool = False) -> None:
     """(Re)compute every deadline of the case from `start` and reset its escalations."""
     org = _org(session, case.org_id)
     policy = sla.match_policy(
@@ -141,8 +149,9 @@ def _set_deadlines(session: Session, case: Case, *, start: dt.datetime) -> None:
     case.first_response_due_at = deadlines.first_response_due_at
     case.answer_target_at = deadlines.answer_target_at
     case.sla_policy_id = deadlines.sla_policy_id
-    case.extended_at = None
-    case.extension_reason = None
+    if not keep_extension:
+        case.extended_at = None
+        case.extension_reason = None
     _reset_escalation(case)
 
 
@@ -157,7 +166,7 @@ def _stop_clock(case: Case) -> None:
 
 def _next_number(session: Session, org: Organisation, at: dt.datetime) -> str:
     """Issue the next public case number, e.g. 2026-송파-000123 (year in the organisation's time zone)."""
-    year = at.astimezone(sla.BusinessCalendar.from_hours(timezone=org.timezone).tz).year
+    year = at.astimezone(ZoneInfo(org.timezone)).year
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -502,8 +511,12 @@ def triage(
         case.complaint_type = complaint_type
         case.status = CaseStatus.triaged
         case.triaged_at = utcnow()
-        if type_changed or case.sla_policy_id is not None or before["department_id"] != case.department_id:
-            _set_deadlines(session, case, start=case.clock_started_at)
+        basis_changed = (
+            type_changed or before["category_id"] != case.category_id or before["department_id"] != case.department_id
+        )
+        if basis_changed:
+            # Same clock, new basis; an extension already granted still counts (only one per case).
+            _set_deadlines(session, case, start=case.clock_started_at, keep_extension=True)
         _audit(session, actor, case, "triaged", before, is_public=True)
     return case
 
@@ -514,7 +527,7 @@ def assign(session: Session, *, actor: Actor, case_id: int, officer_id: int) -> 
         case = _load_case(session, actor, case_id)
         check_transition("assign", case.status)
         if actor.is_staff and actor.role is Role.officer and actor.user_id != officer_id:
-            raise IllegalTransition("an officer may only take a case for themself")
+            raise PermissionDenied("an officer may only take a case for themself")
         require_role(actor, Role.admin, Role.operator, Role.dept_manager, Role.officer, what="assign cases")
         require_department_or_org_wide(actor, case.department_id, what="assign this case")
         if case.department_id is None:
