@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.db import in_atomic, utcnow
@@ -40,3 +41,14 @@ def enqueue(
     )
     session.add(item)
     return item
+
+
+def failed_deliveries(session: Session, *, org_id: int, limit: int = 50) -> list[OutboxItem]:
+    """The organisation's deliveries that failed for good, newest first (shown to staff to act on)."""
+    query = (
+        select(OutboxItem)
+        .where(OutboxItem.org_id == org_id, OutboxItem.status == OutboxStatus.failed)
+        .order_by(OutboxItem.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

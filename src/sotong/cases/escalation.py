@@ -1,0 +1,217 @@
+"""The escalation sweep: warn the officer before a deadline, tell the manager when it passes, once each.
+
+`Case.next_escalation_at` holds when the next escalation of a case is due (NULL once nothing is left to
+raise, or when the clock stopped); a partial index over it makes the sweep read only due rows, whatever
+the number of open cases. Any number of workers may sweep at once: rows are claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and every raise is a conditional UPDATE from the level that
+was read, so a second sweeper that read the same row raises nothing. The notifications it queues carry
+idempotency keys that the outbox's unique constraint would refuse twice, as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from sotong.actors import WORKER
+from sotong.audit.service import record
+from sotong.cases import sla
+from sotong.cases.models import Case, CaseStatus
+from sotong.cases.status import OPEN_STATUSES
+from sotong.db import atomic, utcnow
+from sotong.orgs.models import Organisation, Role, User
+from sotong.outbox.service import enqueue
+from sotong.settings import get_settings
+
+DUE_SOON = 1  # the officer is warned
+OVERDUE = 2  # the department's manager is told
+DEFAULT_BATCH = 200
+
+
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    org_id: int
+    number: str
+    status: CaseStatus
+    department_id: int | None
+    officer_id: int | None
+    due_at: dt.datetime
+    level: int
+
+
+def due_query(now: dt.datetime, *, limit: int, postgresql: bool) -> Any:
+    """The SELECT that finds due cases through the partial index (exposed so the benchmark can EXPLAIN it)."""
+    query = (
+        select(
+            Case.id,
+            Case.org_id,
+            Case.number,
+            Case.status,
+            Case.department_id,
+            Case.officer_id,
+            Case.due_at,
+            Case.escalation_level,
+        )
+        # `<= now` implies NOT NULL, the predicate of ix_cases_next_escalation_at: the planner uses it.
+        .where(Case.next_escalation_at <= now)
+        .order_by(Case.next_escalation_at)
+        .limit(limit)
+    )
+    # `of=Case`: lock the case rows only. SKIP LOCKED: a row another sweeper holds is its business.
+    return query.with_for_update(skip_locked=True, of=Case) if postgresql else query
+
+
+def sweep(session: Session, *, now: dt.datetime | None = None, limit: int = 1000, batch: int = DEFAULT_BATCH) -> int:
+    """Raise every escalation due at `now` (at most `limit` cases), committing per batch; returns how many."""
+    now = now or utcnow()
+    warning = dt.timedelta(minutes=get_settings().escalation_warning_minutes)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    raised = 0
+    remaining = limit
+    recipients = _Recipients(session)
+    while remaining > 0:
+        with atomic(session):
+            rows = session.execute(due_query(now, limit=min(batch, remaining), postgresql=postgresql)).all()
+            due = [_as_due(row) for row in rows]
+            for case in due:
+                raised += _escalate(session, case, now=now, warning=warning, recipients=recipients)
+        if len(due) < min(batch, remaining):
+            break
+        remaining -= len(due)
+    return raised
+
+
+def _as_due(row: Row[Any]) -> _Due:
+    return _Due(
+        id=row.id,
+        org_id=row.org_id,
+        number=row.number,
+        status=row.status,
+        department_id=row.department_id,
+        officer_id=row.officer_id,
+        due_at=row.due_at,
+        level=row.escalation_level,
+    )
+
+
+def _escalate(session: Session, case: _Due, *, now: dt.datetime, warning: dt.timedelta, recipients: _Recipients) -> int:
+    """Raise every level of `case` that is due (a case first seen already overdue gets both, in order)."""
+    if case.status not in OPEN_STATUSES:
+        # A stopped clock left a pending escalation behind: clear it, so the sweep stops reading the row.
+        _move(session, case, level=case.level, next_at=None)
+        return 0
+    level, next_at = case.level, sla.next_escalation(level=case.level, due_at=case.due_at, warning=warning)[1]
+    levels: list[int] = []
+    while next_at is not None and next_at <= now and level < OVERDUE:
+        level += 1
+        levels.append(level)
+        next_at = sla.next_escalation(level=level, due_at=case.due_at, warning=warning)[1]
+    if not _move(session, case, level=level, next_at=next_at):
+        return 0  # another sweeper raised it between our read and our write
+    for raised in levels:
+        notified = recipients.for_level(case, raised)
+        record(
+            session,
+            actor=WORKER,
+            action="case.escalated",
+            org_id=case.org_id,
+            case_id=case.id,
+            before={"escalation_level": raised - 1},
+            after={"escalation_level": raised},
+            details={"level": raised, "due_at": case.due_at, "notified": notified},
+        )
+        text = _text(case, raised, recipients.timezone(case.org_id))
+        for user_id in notified:
+            enqueue(
+                session,
+                org_id=case.org_id,
+                case_id=case.id,
+                kind="notify",
+                transport="inapp",
+                recipient=str(user_id),
+                # The due time is in the key: after an extension the new deadline escalates afresh.
+                idempotency_key=f"escalation:{case.id}:{raised}:{case.due_at.isoformat()}:{user_id}",
+                payload={
+                    "user_id": user_id,
+                    "kind": "overdue" if raised == OVERDUE else "due_soon",
+                    "text": text,
+                    "case_number": case.number,
+                    "level": raised,
+                },
+            )
+    return len(levels)
+
+
+def _move(session: Session, case: _Due, *, level: int, next_at: dt.datetime | None) -> bool:
+    """Conditional UPDATE from the level we read: only one sweeper can win it."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.escalation_level == case.level, Case.next_escalation_at.is_not(None))
+        .values(escalation_level=level, next_escalation_at=next_at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _text(case: _Due, level: int, tz: ZoneInfo) -> str:
+    due = case.due_at.astimezone(tz).strftime("%m/%d %H:%M")
+    if level == OVERDUE:
+        return f"{case.number}: 처리기한({due})이 지났습니다"
+    return f"{case.number}: 처리기한({due})이 다가옵니다"
+
+
+class _Recipients:
+    """Who hears of an escalation, looked up once per organisation and department during a sweep."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._managers: dict[tuple[int, int], list[int]] = {}
+        self._operators: dict[int, list[int]] = {}
+        self._active: dict[int, bool] = {}
+        self._timezones: dict[int, ZoneInfo] = {}
+
+    def for_level(self, case: _Due, level: int) -> list[int]:
+        """The officer for "due soon" (else managers, else operators); managers (else operators) for "overdue"."""
+        if level == DUE_SOON and case.officer_id is not None and self._is_active(case.officer_id):
+            return [case.officer_id]
+        if case.department_id is not None:
+            managers = self._department_managers(case.org_id, case.department_id)
+            if managers:
+                return managers
+        # No department yet (still on the triage desk), or one without a manager: the centre hears of it.
+        return self._org_operators(case.org_id)
+
+    def timezone(self, org_id: int) -> ZoneInfo:
+        """The organisation's time zone, for the due time in the notification text."""
+        if org_id not in self._timezones:
+            name = self.session.scalar(select(Organisation.timezone).where(Organisation.id == org_id))
+            self._timezones[org_id] = ZoneInfo(name or get_settings().timezone)
+        return self._timezones[org_id]
+
+    def _is_active(self, user_id: int) -> bool:
+        if user_id not in self._active:
+            self._active[user_id] = bool(self.session.scalar(select(User.is_active).where(User.id == user_id)))
+        return self._active[user_id]
+
+    def _department_managers(self, org_id: int, department_id: int) -> list[int]:
+        key = (org_id, department_id)
+        if key not in self._managers:
+            self._managers[key] = self._users(
+                User.org_id == org_id, User.department_id == department_id, User.role == Role.dept_manager
+            )
+        return self._managers[key]
+
+    def _org_operators(self, org_id: int) -> list[int]:
+        if org_id not in self._operators:
+            self._operators[org_id] = self._users(User.org_id == org_id, User.role == Role.operator)
+        return self._operators[org_id]
+
+    def _users(self, *conditions: Any) -> list[int]:
+        query = select(User.id).where(*conditions, User.is_active.is_(True)).order_by(User.id)
+        return list(self.session.scalars(query))

@@ -1,0 +1,394 @@
+"""The outbox worker: claim due items, deliver each through its transport, retry with backoff, surface failures.
+
+What "never sent twice" means here, precisely:
+
+1. Two workers never deliver the same item at the same time. An item is claimed before it is delivered:
+   status ``sending``, ``claimed_by`` this worker, ``lease_expires_at`` set, in a transaction committed
+   before the transport is called. On PostgreSQL the claim reads with ``FOR UPDATE SKIP LOCKED``, so
+   concurrent workers take disjoint batches; on SQLite (one worker, writers serialised) the claiming
+   UPDATE repeats the due condition, so a row already taken is not taken again.
+2. A crash after the claim loses nothing. The row stays ``sending`` until its lease expires; then any
+   worker reclaims it and delivers it (the attempt counts; an item abandoned more than
+   ``outbox_max_attempts`` times fails and is shown to staff instead of crashing workers forever).
+3. The one window left is between the platform accepting the message and us recording ``sent`` (a crash,
+   a dropped database connection, a lease that ran out during a slow send). It is closed at the transport:
+   the same ``idempotency_key`` is handed over on every attempt, and the platform (Mastodon's
+   Idempotency-Key) or the connector (looking for what it already posted under that key) drops the repeat.
+   Our own bookkeeping only changes a row this worker still holds (``claimed_by`` and ``sending``), so a
+   worker whose lease expired never overwrites what the worker that took over recorded.
+
+In-app notifications are written in the same transaction that records ``sent``: they exist exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from sotong.actors import WORKER
+from sotong.audit.service import record
+from sotong.cases import escalation
+from sotong.db import atomic, utcnow
+from sotong.outbox.models import OutboxItem, OutboxStatus
+from sotong.outbox.transports import Delivery, TransportError, get_transport
+from sotong.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 20
+# Delivering these tells the citizen we heard them: the case's first response is recorded then.
+FIRST_RESPONSE_KINDS = frozenset({"receipt", "answer"})
+MAX_ERROR_LENGTH = 2000
+
+SessionFactory = Callable[[], Session]
+
+
+class _LeaseLost(Exception):
+    """Another worker reclaimed the item after our lease ran out; what it records stands."""
+
+
+def default_worker_id() -> str:
+    """A worker id unique on this machine: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _due(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(OutboxItem.status == OutboxStatus.pending, OutboxItem.next_attempt_at <= now),
+        and_(OutboxItem.status == OutboxStatus.sending, OutboxItem.lease_expires_at < now),
+    )
+
+
+def _held_by(worker_id: str, item_id: int) -> ColumnElement[bool]:
+    return and_(
+        OutboxItem.id == item_id,
+        OutboxItem.status == OutboxStatus.sending,
+        OutboxItem.claimed_by == worker_id,
+    )
+
+
+def claim_query(now: dt.datetime, *, batch: int, postgresql: bool) -> Any:
+    """The SELECT that finds due items (exposed so the benchmark can EXPLAIN it)."""
+    query = select(OutboxItem.id).where(_due(now)).order_by(OutboxItem.next_attempt_at).limit(batch)
+    return query.with_for_update(skip_locked=True) if postgresql else query
+
+
+def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DEFAULT_BATCH) -> list[Delivery]:
+    """Claim up to `batch` due items for `worker_id` and commit, so no other worker takes them."""
+    lease = dt.timedelta(seconds=get_settings().outbox_lease_seconds)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    with atomic(session):
+        ids = list(session.scalars(claim_query(now, batch=batch, postgresql=postgresql)))
+        if not ids:
+            return []
+        rows = session.execute(
+            update(OutboxItem)
+            # The due condition again: on SQLite nothing is locked between the SELECT and this UPDATE.
+            .where(OutboxItem.id.in_(ids), _due(now))
+            .values(
+                status=OutboxStatus.sending,
+                claimed_by=worker_id,
+                lease_expires_at=now + lease,
+                attempts=OutboxItem.attempts + 1,
+            )
+            .returning(
+                OutboxItem.id,
+                OutboxItem.org_id,
+                OutboxItem.case_id,
+                OutboxItem.kind,
+                OutboxItem.transport,
+                OutboxItem.recipient,
+                OutboxItem.payload,
+                OutboxItem.idempotency_key,
+                OutboxItem.attempts,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+    order = {item_id: position for position, item_id in enumerate(ids)}
+    deliveries = [
+        Delivery(
+            item_id=row.id,
+            org_id=row.org_id,
+            case_id=row.case_id,
+            kind=row.kind,
+            transport=row.transport,
+            recipient=row.recipient,
+            payload=dict(row.payload or {}),
+            idempotency_key=row.idempotency_key,
+            attempt=row.attempts,
+        )
+        for row in rows
+    ]
+    return sorted(deliveries, key=lambda d: order[d.item_id])
+
+
+def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+    """Delay before the next attempt: exponential from the base, capped, jittered; a platform's retry_after wins."""
+    if retry_after is not None:
+        return max(float(retry_after), 0.0)
+    settings = get_settings()
+    ceiling = min(settings.outbox_backoff_max_seconds, settings.outbox_backoff_base_seconds * 2 ** min(attempt - 1, 32))
+    # Jitter spreads the retries of a burst that failed together (a platform outage) over time.
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def deliver(session: Session, delivery: Delivery, *, worker_id: str, now: dt.datetime | None = None) -> OutboxStatus:
+    """Deliver one claimed item and record the outcome; returns the item's new status (`sending` if lost)."""
+    clock = _clock(now)
+    if delivery.attempt > get_settings().outbox_max_attempts:
+        # Only a reclaimed item gets here: the workers holding it died every time. Stop feeding it to them.
+        error = f"abandoned: {delivery.attempt - 1} workers claimed it and never finished (crashed or killed)"
+        return _record_error(session, delivery, worker_id=worker_id, error=error, permanent=True, now=clock())
+    try:
+        transport = get_transport(delivery.transport)
+        external_ref = transport.send(delivery, session=session)
+    except TransportError as exc:
+        session.rollback()
+        return _record_error(
+            session,
+            delivery,
+            worker_id=worker_id,
+            error=exc.message,
+            permanent=exc.permanent,
+            retry_after=exc.retry_after,
+            now=clock(),
+        )
+    except Exception as exc:
+        # A bug or an unforeseen network error: retried like a temporary failure, never lost.
+        session.rollback()
+        log.exception("outbox %s: %s transport raised", delivery.item_id, delivery.transport)
+        error = f"{type(exc).__name__}: {exc}"
+        return _record_error(session, delivery, worker_id=worker_id, error=error, permanent=False, now=clock())
+    try:
+        _record_sent(session, delivery, worker_id=worker_id, external_ref=external_ref, now=clock())
+    except _LeaseLost:
+        log.warning("outbox %s: lease lost before recording sent; the new holder's outcome stands", delivery.item_id)
+        return OutboxStatus.sending
+    return OutboxStatus.sent
+
+
+def _record_sent(
+    session: Session, delivery: Delivery, *, worker_id: str, external_ref: str | None, now: dt.datetime
+) -> None:
+    with atomic(session):
+        result = session.execute(
+            update(OutboxItem)
+            .where(_held_by(worker_id, delivery.item_id))
+            .values(
+                status=OutboxStatus.sent,
+                sent_at=now,
+                external_ref=external_ref[:200] if external_ref else None,
+                lease_expires_at=None,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _LeaseLost  # rolls back what the transport wrote through the session too
+        if delivery.kind in FIRST_RESPONSE_KINDS and delivery.case_id is not None:
+            from sotong.cases.actions import mark_first_response  # cases.actions imports the outbox
+
+            mark_first_response(session, case_id=delivery.case_id, at=now)
+
+
+def _record_error(
+    session: Session,
+    delivery: Delivery,
+    *,
+    worker_id: str,
+    error: str,
+    permanent: bool,
+    now: dt.datetime,
+    retry_after: float | None = None,
+) -> OutboxStatus:
+    settings = get_settings()
+    error = error[:MAX_ERROR_LENGTH]
+    give_up = permanent or delivery.attempt >= settings.outbox_max_attempts
+    values: dict[str, Any] = {"last_error": error, "lease_expires_at": None}
+    if give_up:
+        values["status"] = OutboxStatus.failed
+    else:
+        delay = backoff_seconds(delivery.attempt, retry_after=retry_after)
+        values.update(status=OutboxStatus.pending, claimed_by=None, next_attempt_at=now + dt.timedelta(seconds=delay))
+    try:
+        with atomic(session):
+            result = session.execute(
+                update(OutboxItem)
+                .where(_held_by(worker_id, delivery.item_id))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise _LeaseLost
+            if give_up:
+                record(
+                    session,
+                    actor=WORKER,
+                    action="outbox.failed",
+                    org_id=delivery.org_id,
+                    case_id=delivery.case_id,
+                    details={
+                        "item_id": delivery.item_id,
+                        "kind": delivery.kind,
+                        "transport": delivery.transport,
+                        "attempts": delivery.attempt,
+                        "permanent": permanent,
+                        "error": error,
+                    },
+                )
+    except _LeaseLost:
+        log.warning("outbox %s: lease lost before recording the error %r", delivery.item_id, error)
+        return OutboxStatus.sending
+    if give_up:
+        log.warning(
+            "outbox %s: %s via %s failed for good: %s", delivery.item_id, delivery.kind, delivery.transport, error
+        )
+        return OutboxStatus.failed
+    return OutboxStatus.pending
+
+
+def renew(session: Session, *, worker_id: str, item_ids: list[int], now: dt.datetime) -> set[int]:
+    """Extend this worker's lease on `item_ids`; returns the ids it still holds."""
+    if not item_ids:
+        return set()
+    lease = dt.timedelta(seconds=get_settings().outbox_lease_seconds)
+    with atomic(session):
+        rows = session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id.in_(item_ids),
+                OutboxItem.status == OutboxStatus.sending,
+                OutboxItem.claimed_by == worker_id,
+            )
+            .values(lease_expires_at=now + lease)
+            .returning(OutboxItem.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(rows.scalars())
+
+
+def release(session: Session, *, worker_id: str, item_ids: list[int]) -> int:
+    """Hand back claimed items this worker will not deliver (shutting down); the attempt does not count."""
+    if not item_ids:
+        return 0
+    with atomic(session):
+        result = session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id.in_(item_ids),
+                OutboxItem.status == OutboxStatus.sending,
+                OutboxItem.claimed_by == worker_id,
+            )
+            .values(
+                status=OutboxStatus.pending,
+                claimed_by=None,
+                lease_expires_at=None,
+                attempts=OutboxItem.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def run_once(
+    session_factory: SessionFactory,
+    *,
+    worker_id: str,
+    now: dt.datetime | None = None,
+    batch: int = DEFAULT_BATCH,
+    stop: threading.Event | None = None,
+) -> int:
+    """Claim one batch and deliver it; returns how many items were processed (sent, retried or failed).
+
+    `now` pins the clock (tests); `stop` ends the batch after the current item, handing back the rest.
+    """
+    clock = _clock(now)
+    lease = dt.timedelta(seconds=get_settings().outbox_lease_seconds)
+    processed = 0
+    with session_factory() as session:
+        claimed_at = clock()
+        deliveries = claim(session, worker_id=worker_id, now=claimed_at, batch=batch)
+        held = {d.item_id for d in deliveries}
+        for position, delivery in enumerate(deliveries):
+            if stop is not None and stop.is_set():
+                release(session, worker_id=worker_id, item_ids=[d.item_id for d in deliveries[position:]])
+                break
+            if clock() - claimed_at > lease / 2:
+                # Slow sends: keep the rest of the batch ours rather than let another worker reclaim it.
+                claimed_at = clock()
+                rest = [d.item_id for d in deliveries[position:] if d.item_id in held]
+                held = renew(session, worker_id=worker_id, item_ids=rest, now=claimed_at)
+            if delivery.item_id not in held:
+                continue
+            deliver(session, delivery, worker_id=worker_id, now=now)
+            processed += 1
+    return processed
+
+
+def run_forever(
+    session_factory: SessionFactory,
+    *,
+    worker_id: str,
+    stop: threading.Event | None = None,
+    batch: int = DEFAULT_BATCH,
+) -> None:
+    """Deliver the outbox and sweep escalations until `stop` is set or SIGTERM/SIGINT arrives.
+
+    A signal lets the current item finish and hands the rest of the batch back; a second one exits at once.
+    """
+    stop = stop or threading.Event()
+    poll = get_settings().worker_poll_seconds
+    log.info("worker %s started", worker_id)
+    with _stop_on_signals(stop):
+        while not stop.is_set():
+            busy = 0
+            try:
+                busy += run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+                if not stop.is_set():
+                    with session_factory() as session:
+                        busy += escalation.sweep(session)
+            except Exception:
+                # The database restarting must not end the worker: log, wait, try again.
+                log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
+                busy = 0
+            if not busy:
+                stop.wait(poll)
+    log.info("worker %s stopped", worker_id)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread; the caller owns `stop`
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        log.info("worker: %s received, finishing the current item", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _clock(now: dt.datetime | None) -> Callable[[], dt.datetime]:
+    if now is not None:
+        return lambda: now
+    return utcnow

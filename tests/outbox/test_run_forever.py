@@ -1,0 +1,44 @@
+"""The worker loop delivers what is queued while it runs, and stops when told."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sotong.outbox.models import OutboxItem, OutboxStatus
+from sotong.outbox.worker import run_forever
+from sotong.settings import reset_settings_cache
+from tests.factories import World
+from tests.outbox.helpers import Recording, queue
+
+Factory = Callable[[], Session]
+
+
+def test_loop_delivers_then_stops(
+    session: Session, world: World, factory: Factory, recording: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOTONG_WORKER_POLL_SECONDS", "0.02")
+    reset_settings_cache()
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(factory,), kwargs={"worker_id": "loop", "stop": stop})
+    thread.start()
+    try:
+        for _ in range(5):
+            queue(session, org_id=world.songpa.id)
+        deadline = time.monotonic() + 20
+        while len(recording.sent) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert not thread.is_alive()
+    assert len(recording.sent) == 5
+    session.expire_all()
+    sent = session.scalar(select(func.count()).where(OutboxItem.status == OutboxStatus.sent))
+    assert sent == 5
