@@ -173,15 +173,24 @@ def create_user(
     actor: Actor,
     org_id: int,
     username: str,
-    password: str,
+    password: str | None = None,
     role: Role,
     display_name: str | None = None,
     department_id: int | None = None,
     email: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a staff account; managers and officers must belong to a department of the same organisation."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+    """Create a staff account; managers and officers must belong to a department of the same organisation.
+
+    Give `password`, or `password_hash` made by `hash_password` (accounts carried over from another system,
+    and the demo, whose personas share one password: argon2 at full cost takes ~0.5 s per hash).
+    """
+    if (password is None) == (password_hash is None):
+        raise InvalidInput("give either a password or a password hash")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if password_hash is not None and not password_hash.startswith("$argon2"):
+        raise InvalidInput("password_hash must be an argon2 hash")
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1-64 characters")
     if role in (Role.dept_manager, Role.officer) and department_id is None:
@@ -193,7 +202,7 @@ def create_user(
         role=role,
         department_id=department_id,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash if password is None else hash_password(password),
     )
     try:
         with atomic(session):
