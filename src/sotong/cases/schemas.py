@@ -1,0 +1,201 @@
+"""Typed shapes of cases at the edges: what staff send to each action, and what the API returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
+from sotong.orgs.models import Channel, PeriodUnit
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------- requests
+
+
+class TriageIn(_In):
+    """분류: confirm or correct what the case is; the deadline follows the type."""
+
+    complaint_type: ComplaintType
+    category_id: int | None = None
+    department_id: int | None = None
+    is_public: bool | None = None
+    is_whistleblower: bool | None = None
+    public_text: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+
+
+class AssignIn(_In):
+    """배정: give the case to an officer of its department."""
+
+    officer_id: int
+
+
+class HoldIn(_In):
+    """보류, with the reason the citizen will see."""
+
+    reason: Reason
+
+
+class TransferDepartmentIn(_In):
+    """이송 to another department of the same organisation (same clock)."""
+
+    department_id: int
+    reason: Reason
+
+
+class TransferOrganisationIn(_In):
+    """이송 to the competent organisation, named by its slug (a new case there, clock restarted)."""
+
+    organisation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    reason: Reason
+
+
+class AnswerIn(_In):
+    """The answer sent to the citizen; `public_body` is what the portal shows (masked either way)."""
+
+    body: LongText
+    public_body: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+
+
+class ReopenIn(_In):
+    """재문의: reopen an answered or closed case."""
+
+    reason: Reason
+
+
+class RejectIn(_In):
+    """숨김: spam, abuse, advertising (kept, never deleted)."""
+
+    reason: RejectReason
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class ExtendIn(_In):
+    """The one extension a case may have (at most its original length)."""
+
+    value: Annotated[int, Field(gt=0, le=365)]
+    unit: PeriodUnit
+    reason: Reason
+
+
+class RatingIn(_In):
+    """The citizen's rating of the answer, with the token from their receipt."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+# --------------------------------------------------------------------------------------------- responses
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CaseSummary(_Out):
+    number: str
+    status: CaseStatus
+    status_label: str
+    complaint_type: ComplaintType
+    category_id: int | None
+    department_id: int | None
+    officer_id: int | None
+    channel: Channel
+    title: str
+    is_public: bool
+    received_at: dt.datetime
+    due_at: dt.datetime
+    overdue: bool
+
+
+class AttachmentOut(_Out):
+    id: int
+    content_type: str
+    size: int
+    filename: str | None
+    url: str
+
+
+class MessageOut(_Out):
+    id: int
+    channel: Channel
+    author_handle: str | None
+    text: str
+    received_at: dt.datetime
+    attachments: list[AttachmentOut]
+
+
+class AnswerOut(_Out):
+    id: int
+    author_id: int | None
+    body: str
+    public_body: str | None
+    created_at: dt.datetime
+
+
+class Deadlines(_Out):
+    received_at: dt.datetime
+    clock_started_at: dt.datetime
+    period_value: int
+    period_unit: PeriodUnit
+    first_response_due_at: dt.datetime | None
+    answer_target_at: dt.datetime | None
+    due_at: dt.datetime
+    original_due_at: dt.datetime | None
+    extended_at: dt.datetime | None
+    extension_reason: str | None
+
+
+class CaseDetail(CaseSummary):
+    body: str
+    public_text: str | None
+    is_whistleblower: bool
+    hold_reason: str | None
+    reject_reason: RejectReason | None
+    author_handle: str | None
+    contact: dict[str, Any]
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    satisfaction: int | None
+    deadlines: Deadlines
+    messages: list[MessageOut]
+    answers: list[AnswerOut]
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class CaseCreated(BaseModel):
+    number: str
+    tracking_url: str
+    citizen_token: str = Field(description="Keep it: it lets the citizen rate the answer without an account.")
+
+
+class ActionResult(BaseModel):
+    case: CaseDetail | None = Field(description="None when the action moved the case out of your sight")
+    new_case_number: str | None = Field(None, description="transfer_organisation: the case opened there")
+    answer_id: int | None = None
+
+
+class RatingOut(BaseModel):
+    number: str
+    satisfaction: int
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: str

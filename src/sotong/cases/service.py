@@ -1,0 +1,281 @@
+"""Reading cases for staff and for the public: queries only, never a write or a commit.
+
+Every staff query starts from `visible_cases`, so organisation and department scoping is decided in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from sotong.actors import Actor
+from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message
+from sotong.cases.status import OPEN_STATUSES
+from sotong.db import utcnow
+from sotong.errors import NotFound
+from sotong.notifications.models import Notification
+from sotong.orgs.models import Category, Channel, Department, Organisation, Role, User
+from sotong.orgs.permissions import ORG_WIDE_ROLES, require_case_visible
+from sotong.outbox.models import OutboxItem, OutboxStatus
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a staff case list may be narrowed by."""
+
+    status: CaseStatus | None = None
+    complaint_type: ComplaintType | None = None
+    category_id: int | None = None
+    department_id: int | None = None
+    officer_id: int | None = None
+    channel: Channel | None = None
+    q: str | None = None
+    overdue: bool | None = None
+    received_from: dt.datetime | None = None
+    received_to: dt.datetime | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+def visible_cases(actor: Actor) -> Select[Case]:
+    """Cases the staff actor may see: their organisation's, and only their department's below operator."""
+    query = select(Case)
+    if not actor.is_staff:
+        return query
+    query = query.where(Case.org_id == actor.org_id)
+    if actor.role not in ORG_WIDE_ROLES:
+        query = query.where(Case.department_id == actor.department_id)
+    return query
+
+
+def _filtered(actor: Actor, filters: CaseFilters, now: dt.datetime) -> Select[Case]:
+    query = visible_cases(actor)
+    if filters.status is not None:
+        query = query.where(Case.status == filters.status)
+    if filters.complaint_type is not None:
+        query = query.where(Case.complaint_type == filters.complaint_type)
+    if filters.category_id is not None:
+        query = query.where(Case.category_id == filters.category_id)
+    if filters.department_id is not None:
+        query = query.where(Case.department_id == filters.department_id)
+    if filters.officer_id is not None:
+        query = query.where(Case.officer_id == filters.officer_id)
+    if filters.channel is not None:
+        query = query.where(Case.channel == filters.channel)
+    if filters.q and filters.q.strip():
+        needle = filters.q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Case.number).contains(needle, autoescape=True),
+                func.lower(Case.title).contains(needle, autoescape=True),
+                func.lower(Case.body).contains(needle, autoescape=True),
+            )
+        )
+    if filters.overdue is True:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    elif filters.overdue is False:
+        query = query.where(or_(Case.status.not_in(OPEN_STATUSES), Case.due_at >= now))
+    if filters.received_from is not None:
+        query = query.where(Case.received_at >= filters.received_from)
+    if filters.received_to is not None:
+        query = query.where(Case.received_at < filters.received_to)
+    return query
+
+
+def list_cases(
+    session: Session, *, actor: Actor, filters: CaseFilters, now: dt.datetime | None = None
+) -> tuple[list[Case], int]:
+    """One page of the cases the actor may see, newest first, and the total that match the filters."""
+    now = now or utcnow()
+    page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
+    page = max(1, filters.page)
+    query = _filtered(actor, filters, now)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = session.scalars(
+        query.order_by(Case.received_at.desc(), Case.id.desc()).limit(page_size).offset((page - 1) * page_size)
+    )
+    return list(items), total
+
+
+def get_case_by_number(session: Session, *, actor: Actor, number: str) -> Case:
+    """The case with this public number, if the actor may see it; NotFound otherwise (existence is not confirmed)."""
+    case = session.scalar(
+        select(Case)
+        .where(Case.number == number)
+        .options(
+            selectinload(Case.messages).selectinload(Message.attachments),
+            selectinload(Case.answers),
+        )
+    )
+    if case is None:
+        raise NotFound("no such case")
+    require_case_visible(actor, org_id=case.org_id, department_id=case.department_id)
+    return case
+
+
+def is_overdue(case: Case, now: dt.datetime | None = None) -> bool:
+    """Whether the case is open and past its due time."""
+    return case.status in OPEN_STATUSES and case.due_at < (now or utcnow())
+
+
+def status_counts(session: Session, *, actor: Actor) -> dict[CaseStatus, int]:
+    """How many visible cases are in each status (every status present, zeros included)."""
+    sub = visible_cases(actor).subquery()
+    rows = session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
+    counts = dict.fromkeys(CaseStatus, 0)
+    for status, count in rows:
+        counts[CaseStatus(status)] = count
+    return counts
+
+
+def assigned_to(session: Session, *, actor: Actor, limit: int = 20) -> list[Case]:
+    """Open cases assigned to the actor, soonest due first."""
+    if actor.user_id is None:
+        return []
+    query = visible_cases(actor).where(Case.officer_id == actor.user_id, Case.status.in_(OPEN_STATUSES))
+    return list(session.scalars(query.order_by(Case.due_at).limit(limit)))
+
+
+def due_soon(
+    session: Session, *, actor: Actor, within: dt.timedelta, now: dt.datetime | None = None, limit: int = 20
+) -> list[Case]:
+    """Open visible cases due within `within` or already overdue, soonest first."""
+    now = now or utcnow()
+    query = visible_cases(actor).where(Case.status.in_(OPEN_STATUSES), Case.due_at <= now + within)
+    return list(session.scalars(query.order_by(Case.due_at).limit(limit)))
+
+
+def unread_notifications(session: Session, *, actor: Actor, limit: int = 20) -> list[Notification]:
+    """The actor's unread in-app notifications, newest first."""
+    if actor.user_id is None:
+        return []
+    query = select(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def failed_deliveries(session: Session, *, actor: Actor, limit: int = 20) -> list[OutboxItem]:
+    """Outbound work that failed for good in the actor's organisation (admins and operators only)."""
+    if actor.is_staff and actor.role not in (Role.admin, Role.operator):
+        return []
+    query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.failed)
+    if actor.is_staff:
+        query = query.where(OutboxItem.org_id == actor.org_id)
+    return list(session.scalars(query.order_by(OutboxItem.created_at.desc()).limit(limit)))
+
+
+def case_numbers(session: Session, case_ids: set[int]) -> dict[int, str]:
+    """Public numbers of the given case ids (for linking outbox rows and notifications)."""
+    if not case_ids:
+        return {}
+    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).tuples())
+
+
+def get_attachment(session: Session, *, actor: Actor, attachment_id: int) -> Attachment:
+    """An attachment of a message or answer of a case the actor may see."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("no such attachment")
+    case_id: int | None = None
+    if attachment.message_id is not None:
+        case_id = session.scalar(select(Message.case_id).where(Message.id == attachment.message_id))
+    elif attachment.answer_id is not None:
+        case_id = session.scalar(select(Answer.case_id).where(Answer.id == attachment.answer_id))
+    case = session.get(Case, case_id) if case_id is not None else None
+    if case is None:
+        raise NotFound("no such attachment")
+    require_case_visible(actor, org_id=case.org_id, department_id=case.department_id)
+    return attachment
+
+
+# --------------------------------------------------------------------------------------------- lookups
+
+
+def departments(session: Session, *, org_id: int) -> list[Department]:
+    """The organisation's departments by name."""
+    return list(session.scalars(select(Department).where(Department.org_id == org_id).order_by(Department.name)))
+
+
+def categories(session: Session, *, org_id: int) -> list[Category]:
+    """The organisation's categories by name."""
+    return list(session.scalars(select(Category).where(Category.org_id == org_id).order_by(Category.name)))
+
+
+def officers(session: Session, *, department_id: int) -> list[User]:
+    """Active officers and managers of a department (who a case can be assigned to)."""
+    query = select(User).where(
+        User.department_id == department_id,
+        User.is_active.is_(True),
+        User.role.in_((Role.officer, Role.dept_manager)),
+    )
+    return list(session.scalars(query.order_by(User.display_name)))
+
+
+def organisations(session: Session) -> list[Organisation]:
+    """Every organisation of the deployment, by name."""
+    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def _names(session: Session, id_column: Any, name_column: Any, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(id_column, name_column).where(id_column.in_(wanted)))
+    return {row_id: name for row_id, name in rows}
+
+
+def department_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the given departments, for labelling rows."""
+    return _names(session, Department.id, Department.name, ids)
+
+
+def category_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Names of the given categories."""
+    return _names(session, Category.id, Category.name, ids)
+
+
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names of the given users."""
+    return _names(session, User.id, User.display_name, ids)
+
+
+# --------------------------------------------------------------------------------------------- public
+
+
+def publicly_listed() -> Select[Case]:
+    """Cases the public may see: public, not 공익신고, not hidden."""
+    return select(Case).where(
+        Case.is_public.is_(True), Case.is_whistleblower.is_(False), Case.status != CaseStatus.rejected
+    )
+
+
+def list_public_cases(
+    session: Session, *, org_id: int | None = None, page: int = 1, page_size: int = 20
+) -> tuple[list[Case], int]:
+    """One page of publicly listed cases, newest first, and their total."""
+    query = publicly_listed()
+    if org_id is not None:
+        query = query.where(Case.org_id == org_id)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.options(selectinload(Case.answers))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(page_size)
+        .offset((max(1, page) - 1) * page_size)
+    )
+    return list(items), total
+
+
+def get_public_case(session: Session, *, number: str) -> Case:
+    """A publicly listed case by number; NotFound for non-public, 공익신고 and hidden cases alike."""
+    case = session.scalar(publicly_listed().where(Case.number == number).options(selectinload(Case.answers)))
+    if case is None:
+        raise NotFound("no such case")
+    return case

@@ -1,0 +1,1 @@
+"""Staff console pages (/staff/)."""

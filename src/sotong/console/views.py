@@ -1,0 +1,216 @@
+"""Staff console pages under /staff/: home, case list, case detail with its action forms, attachments.
+
+Views read through `cases.service` and change state only through `cases.commands` (one action each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.audit.service import case_timeline
+from sotong.cases import service
+from sotong.cases.commands import COMMANDS, Command, available
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
+from sotong.cases.service import CaseFilters
+from sotong.db import utcnow
+from sotong.errors import NotFound, SotongError
+from sotong.orgs.models import Channel, PeriodUnit, Role
+from sotong.web.auth import CSRF_FIELD
+from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.i18n import translate
+from sotong.web.session import flash
+from sotong.web.templating import render, request_language
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+PAGE_SIZE = 25
+DUE_SOON = dt.timedelta(hours=24)
+
+
+def _enum(enum_cls: Any, value: str | None) -> Any:
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: Request) -> CaseFilters:
+    """Filters from the list page's query string; a value that does not parse is ignored, not an error page."""
+    params = request.query_params
+    overdue = params.get("overdue")
+    return CaseFilters(
+        status=_enum(CaseStatus, params.get("status")),
+        complaint_type=_enum(ComplaintType, params.get("complaint_type")),
+        category_id=_int(params.get("category_id")),
+        department_id=_int(params.get("department_id")),
+        channel=_enum(Channel, params.get("channel")),
+        q=(params.get("q") or "").strip()[:200] or None,
+        overdue=True if overdue in ("1", "true", "on") else None,
+        page=max(1, _int(params.get("page")) or 1),
+        page_size=PAGE_SIZE,
+    )
+
+
+def _labels(db: DbSession, cases: list[Case]) -> dict[str, dict[int, str]]:
+    return {
+        "departments": service.department_names(db, (c.department_id for c in cases)),
+        "categories": service.category_names(db, (c.category_id for c in cases)),
+        "users": service.user_names(db, (c.officer_id for c in cases)),
+    }
+
+
+@router.get("/")
+def home(request: Request, db: DbSession, user: CurrentUser, actor: StaffActor) -> Response:
+    """Counts per status, my cases, what is due, my notifications, failed deliveries."""
+    now = utcnow()
+    mine = service.assigned_to(db, actor=actor)
+    due = service.due_soon(db, actor=actor, within=DUE_SOON, now=now)
+    failed = service.failed_deliveries(db, actor=actor)
+    notifications = service.unread_notifications(db, actor=actor)
+    numbers = service.case_numbers(
+        db, {i for i in [*(f.case_id for f in failed), *(n.case_id for n in notifications)] if i is not None}
+    )
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "counts": service.status_counts(db, actor=actor),
+            "mine": mine,
+            "due": due,
+            "notifications": notifications,
+            "failed": failed,
+            "show_failed": user.role in (Role.admin, Role.operator),
+            "case_numbers": numbers,
+            "is_overdue": lambda c: service.is_overdue(c, now),
+            "labels": _labels(db, [*mine, *due]),
+        },
+    )
+
+
+@router.get("/cases")
+def case_list(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """Every case the user may see, filtered and paginated."""
+    filters = _filters(request)
+    now = utcnow()
+    items, total = service.list_cases(db, actor=actor, filters=filters, now=now)
+    return render(
+        request,
+        "staff/cases.html",
+        {
+            "items": items,
+            "total": total,
+            "filters": filters,
+            "page": filters.page,
+            "pages": max(1, math.ceil(total / PAGE_SIZE)),
+            "is_overdue": lambda c: service.is_overdue(c, now),
+            "labels": _labels(db, items),
+            "departments": service.departments(db, org_id=user.org_id),
+            "categories": service.categories(db, org_id=user.org_id),
+            "statuses": list(CaseStatus),
+            "complaint_types": list(ComplaintType),
+            "channels": list(Channel),
+        },
+    )
+
+
+@router.get("/cases/{number}")
+def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """Messages, answers, deadlines, timeline, and the forms of the actions this user may take now."""
+    case = service.get_case_by_number(db, actor=actor, number=number)
+    now = utcnow()
+    officers = service.officers(db, department_id=case.department_id) if case.department_id else []
+    return render(
+        request,
+        "staff/case.html",
+        {
+            "case": case,
+            "now": now,
+            "overdue": service.is_overdue(case, now),
+            "timeline": case_timeline(db, case_id=case.id),
+            "commands": available(actor, case),
+            "labels": {
+                **_labels(db, [case]),
+                "authors": service.user_names(db, (a.author_id for a in case.answers)),
+            },
+            "departments": service.departments(db, org_id=user.org_id),
+            "categories": service.categories(db, org_id=user.org_id),
+            "officers": officers,
+            "organisations": [o for o in service.organisations(db) if o.id != user.org_id],
+            "complaint_types": list(ComplaintType),
+            "reject_reasons": list(RejectReason),
+            "period_units": list(PeriodUnit),
+        },
+    )
+
+
+@router.post("/cases/{number}/{action}")
+async def case_action(number: str, action: str, request: Request, db: DbSession, actor: StaffActor) -> Response:
+    """Run one action from a console form, then back to the case with a flash message (CSRF checked app-wide)."""
+    command = COMMANDS.get(action)
+    if command is None:
+        raise NotFound(f"no action {action!r}")
+    form = await request.form()
+    values = {k: v for k, v in form.items() if k != CSRF_FIELD and isinstance(v, str) and v.strip() != ""}
+    # The action blocks on the database: keep it off the event loop.
+    return await run_in_threadpool(_run_command, request, db, actor, number, command, values)
+
+
+def _run_command(
+    request: Request, db: Session, actor: Actor, number: str, command: Command, values: dict[str, str]
+) -> Response:
+    lang = request_language(request)
+    back = RedirectResponse(f"/staff/cases/{number}", status_code=303)
+    case = service.get_case_by_number(db, actor=actor, number=number)
+    try:
+        body = command.schema.model_validate(values) if command.schema is not None else None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        flash(request, "error", translate(lang, "flash.invalid", problems=problems))
+        return back
+    try:
+        outcome = command.run(db, actor, case, body)
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+        return back
+    flash(request, "success", translate(lang, "flash.done", action=translate(lang, f"action.{command.name}")))
+    if outcome.new_case_number:
+        flash(request, "success", translate(lang, "flash.new_case", number=outcome.new_case_number))
+    db.expire_all()
+    try:
+        service.get_case_by_number(db, actor=actor, number=number)
+    except NotFound:
+        return RedirectResponse("/staff/cases", status_code=303)  # moved out of this user's sight
+    return back
+
+
+@router.get("/media/{attachment_id}")
+def media(attachment_id: int, db: DbSession, actor: StaffActor, settings: AppSettings) -> Response:
+    """An attachment of a case the user may see, from the media directory; never served publicly."""
+    attachment = service.get_attachment(db, actor=actor, attachment_id=attachment_id)
+    root = Path(settings.media_dir).resolve()
+    path = (root / attachment.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("the file of this attachment is missing")
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename or f"attachment-{attachment.id}",
+        content_disposition_type="inline",
+    )

@@ -1,0 +1,1 @@
+"""Public portal pages (/, /cases/<number>, /report)."""

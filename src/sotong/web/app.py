@@ -1,0 +1,112 @@
+"""Assembling the web application: `uvicorn sotong.web.app:create_app --factory`.
+
+Fixed paths other parts and tools rely on:
+  /                 public portal (sotong.portal.views)
+  /staff/           staff console (sotong.console.views, log-in in sotong.web.auth)
+  /api/v1/          JSON API (sotong.cases.api), docs at /api/v1/docs, schema at /api/v1/openapi.json
+  /healthz          health check
+  /static/          our own CSS and JS (nothing is loaded from a CDN)
+Reserved for later issues, deliberately not routed yet (a stub would answer for a service that is not there):
+  /open311/v2/      Open311 GeoReport v2
+  /hooks/<channel>/ channel webhooks, one folder per channel under sotong.channels
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from starlette.middleware.sessions import SessionMiddleware
+
+from sotong import __version__, schema
+from sotong.db import get_engine, session_factory
+from sotong.settings import Settings, get_settings
+from sotong.web import errors
+from sotong.web.auth import csrf_protect
+from sotong.web.templating import STATIC_DIR
+
+API_PREFIX = "/api/v1"
+SESSION_COOKIE = "sotong_session"
+
+# Pages are ours alone: no inline scripts, no framing, no third-party origins.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The Sotong web application; tests pass their own settings and engine."""
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings.database_url)
+
+    app = FastAPI(
+        title="Sotong API",
+        version=__version__,
+        description="소통 Sotong: citizen complaints (민원) from every channel, answered on time, in public.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # our own page at /api/v1/docs: Swagger UI would load from a CDN
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith(("/staff", API_PREFIX)):
+            response.headers.setdefault("Cache-Control", "no-store")  # staff data must not sit in shared caches
+        return response
+
+    # Added last so it wraps everything: every handler and middleware above can read request.session.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    errors.install(app)
+
+    from sotong.cases import api as cases_api
+    from sotong.console import views as console_views
+    from sotong.portal import views as portal_views
+    from sotong.web import auth, docs
+
+    app.include_router(cases_api.router, prefix=API_PREFIX)
+    app.include_router(docs.router, prefix=API_PREFIX)
+    app.include_router(auth.router)
+    app.include_router(console_views.router)
+    app.include_router(portal_views.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """Liveness and readiness: database reachable and schema at the newest migration."""
+        report: dict[str, Any] = {"version": __version__, "database": False, "schema_current": False}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            report["database"] = True
+            report["schema_current"] = schema.is_current(engine)
+        except Exception as exc:  # a health check reports failures, it does not raise them
+            report["error"] = type(exc).__name__
+        healthy = report["database"] and report["schema_current"]
+        report["status"] = "ok" if healthy else "degraded"
+        return JSONResponse(report, status_code=200 if healthy else 503)
+
+    return app

@@ -1,0 +1,95 @@
+"""Turning errors into responses: JSON for the API, a friendly page for people, a redirect to log in."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sotong.errors import LoginThrottled, SotongError
+from sotong.web.deps import NotAuthenticated
+from sotong.web.templating import render
+
+API_PREFIX = "/api/"
+SERVER_ERROR_PAGE = (
+    '<!doctype html><html lang="ko"><meta charset="utf-8"><title>500</title>'
+    "<h1>일시적인 오류가 발생했습니다 / Something went wrong</h1>"
+    '<p><a href="/">소통 Sotong</a></p></html>'
+)
+
+
+def is_api(request: Request) -> bool:
+    """Whether the request is for the JSON API (errors as JSON) rather than a page."""
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def _validation_reason(errors: list[Any]) -> str:
+    parts = []
+    for error in errors:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form"))
+        parts.append(f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+async def sotong_error(request: Request, exc: Exception) -> Response:
+    """A domain error: its own status and code."""
+    assert isinstance(exc, SotongError)
+    headers = (
+        {"Retry-After": str(exc.extra.get("retry_after_seconds", 60))} if isinstance(exc, LoginThrottled) else None
+    )
+    if is_api(request):
+        return JSONResponse(exc.as_dict(), status_code=exc.http_status, headers=headers)
+    return _page(request, exc.http_status, exc.message)
+
+
+async def not_authenticated(request: Request, exc: Exception) -> Response:
+    """401 for the API; a redirect to the log-in form, coming back here afterwards, for pages."""
+    if is_api(request):
+        return JSONResponse({"error": "not_authenticated", "detail": "log in first"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/staff/login?next={quote(target, safe='')}", status_code=303)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """422 with every field that is wrong, spelled out."""
+    assert isinstance(exc, RequestValidationError)
+    reason = _validation_reason(list(exc.errors()))
+    if is_api(request):
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"error": "invalid_input", "detail": reason, "errors": errors}, status_code=422)
+    return _page(request, 422, reason)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Framework errors (unknown path, wrong method) in the same shapes as ours."""
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if is_api(request):
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        return JSONResponse({"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return _page(request, exc.status_code, detail)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug: a plain apology, no traceback (the server log has it)."""
+    # This runs outside the session middleware: no session, so no template with a CSRF token or flashes.
+    if is_api(request):
+        return JSONResponse({"error": "server_error", "detail": "internal error"}, status_code=500)
+    return HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on the app."""
+    app.add_exception_handler(Exception, server_error)
+    app.add_exception_handler(SotongError, sotong_error)
+    app.add_exception_handler(NotAuthenticated, not_authenticated)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,80 @@
+"""The UI catalogue (Korean first, English available) and choosing a request's language."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sotong.cases.models import CaseStatus
+from sotong.cases.status import STATUS_LABELS_KO
+
+LANGUAGES = ("ko", "en")
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "i18n"
+
+Translator = Callable[..., str]
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalogue(lang: str) -> dict[str, str]:
+    """The flat key → text catalogue of one language."""
+    with (CATALOGUE_DIR / f"{lang}.json").open(encoding="utf-8") as handle:
+        data: dict[str, str] = json.load(handle)
+    return data
+
+
+def translate(lang: str, key: str, **values: Any) -> str:
+    """The text of `key` in `lang`, falling back to Korean, then to the key itself (a missing key stays visible)."""
+    text = catalogue(lang).get(key) or catalogue("ko").get(key) or key
+    return text.format(**values) if values else text
+
+
+def translator(lang: str) -> Translator:
+    """A `t(key, **values)` bound to one language, for templates."""
+
+    def t(key: str, **values: Any) -> str:
+        return translate(lang, key, **values)
+
+    return t
+
+
+def status_label(status: CaseStatus | str, lang: str) -> str:
+    """The label of a case status: the statute's Korean words, or the catalogue's English."""
+    status = CaseStatus(status)
+    if lang == "ko":
+        return STATUS_LABELS_KO[status]
+    return translate(lang, f"status.{status.value}")
+
+
+def parse_accept_language(header: str | None) -> str | None:
+    """The first supported language of an Accept-Language header, by quality."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, index, primary))
+    return sorted(ranked)[0][2] if ranked else None
+
+
+def choose_language(
+    *, query: str | None, stored: str | None, user_pref: str | None, accept: str | None, default: str
+) -> str:
+    """?lang= first, then the language stored in the session, the user's preference, Accept-Language, default."""
+    for candidate in (query, stored, user_pref):
+        if candidate in LANGUAGES:
+            return candidate
+    return parse_accept_language(accept) or default
