@@ -1,0 +1,365 @@
+"""The `sotong` command: serve, worker, db, demo, and the administration commands (org, dept, user).
+
+Commands never write rows themselves: they call the action functions with the CLI actor, so every change
+made here is validated and audited exactly like one made in the staff console.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from sotong import __version__, schema
+from sotong.actors import CLI
+from sotong.db import make_engine, session_factory
+from sotong.errors import InvalidInput, NotFound, SotongError
+from sotong.orgs.models import Department, Organisation, Role
+from sotong.settings import Settings, get_settings, reset_settings_cache
+
+if TYPE_CHECKING:
+    from sotong.demo.loader import DemoResult
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class SotongGroup(TyperGroup):
+    """The root command group: one place that turns a user error into a red message and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: typer vendors click, its Context type is private
+        try:
+            return super().invoke(ctx)
+        except SotongError as exc:
+            err_console.print(f"[bold red]error:[/bold red] [red]{escape(exc.message)}[/red]")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="sotong",
+    cls=SotongGroup,
+    help="소통 Sotong: hear every citizen on every channel and answer on that channel, on time, in public.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations (a city, a district).", no_args_is_help=True)
+dept_app = typer.Typer(help="Departments (부서) of an organisation.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(dept_app, name="dept")
+app.add_typer(user_app, name="user")
+# Later issues hook their command groups in here, one line each, importing their Typer app from their own
+# package so this file stays small: app.add_typer(triage_app, name="triage"), name="import", name="pii" ...
+
+
+@app.callback()
+def _main() -> None:
+    """소통 Sotong command line."""
+    # Each invocation is a start-up: read the environment afresh (tests run many commands in one process).
+    reset_settings_cache()
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: a bad SOTONG_* value
+        raise InvalidInput(f"invalid configuration: {exc}") from exc
+
+
+@contextmanager
+def _session(*, require_schema: bool = True) -> Iterator[Session]:
+    """A session on the configured database, refusing to run on one that is not migrated."""
+    engine = make_engine(_settings().database_url)
+    try:
+        if require_schema and not schema.is_current(engine):
+            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _org_by_slug(session: Session, slug: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        known = ", ".join(session.scalars(select(Organisation.slug).order_by(Organisation.slug))) or "none yet"
+        raise NotFound(f"unknown organisation {slug!r} (known: {known})")
+    return org
+
+
+def _department_by_name(session: Session, org: Organisation, name: str) -> Department:
+    department = session.scalar(select(Department).where(Department.org_id == org.id, Department.name == name))
+    if department is None:
+        names = session.scalars(select(Department.name).where(Department.org_id == org.id).order_by(Department.name))
+        known = ", ".join(names) or "none yet"
+        raise NotFound(f"unknown department {name!r} in {org.name} (known: {known})")
+    return department
+
+
+def _ok(text: str) -> None:
+    console.print(f"[green]✓[/green] {escape(text)}")
+
+
+# --------------------------------------------------------------------------------------------- top level
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    console.print(f"sotong {__version__}")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (default: SOTONG_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default: SOTONG_PORT, 8000)."),
+    reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development only)."),
+) -> None:
+    """Serve the portal, staff console and API with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    if port is not None and not 1 <= port <= 65535:
+        raise InvalidInput("port must be between 1 and 65535")
+    engine = make_engine(settings.database_url)
+    try:
+        if not schema.is_current(engine):
+            err_console.print("[yellow]warning:[/yellow] the database is not migrated: run `sotong db upgrade`")
+    finally:
+        engine.dispose()
+    console.print(f"Sotong on [bold]http://{bind_host}:{bind_port}/[/bold]  (staff: /staff/, API: /api/v1/docs)")
+    uvicorn.run(
+        "sotong.web.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    worker_id: str | None = typer.Option(None, "--id", help="Name in claims and logs (default: host:pid)."),
+    once: bool = typer.Option(False, "--once", help="Deliver what is due and sweep deadlines once, then exit."),
+) -> None:
+    """Deliver the outbox and raise deadline escalations; run as many as you like side by side."""
+    from sotong.cases import escalation
+    from sotong.outbox import worker as outbox_worker
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    name = worker_id or outbox_worker.default_worker_id()
+    engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    try:
+        if not schema.is_current(engine):
+            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
+        if once:
+            delivered = outbox_worker.run_once(factory, worker_id=name)
+            with factory() as session:
+                escalated = escalation.sweep(session)
+            _ok(f"worker {name}: {delivered} deliveries processed, {escalated} escalations raised")
+            return
+        console.print(f"worker [bold]{escape(name)}[/bold] started (Ctrl-C or SIGTERM stops it after the current item)")
+        # run_forever installs its own SIGTERM/SIGINT handlers: the first finishes the item in hand.
+        outbox_worker.run_forever(factory, worker_id=name)
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if any organisation exists."),
+    seed: int = typer.Option(2012, help="Random seed: the same seed gives the same demo."),
+    messages: int = typer.Option(300, min=0, max=20_000, help="How many citizen messages to generate."),
+) -> None:
+    """Load the demo: 서울특별시, 송파구 and 마포구 with staff personas and a month of complaints."""
+    from sotong.demo.loader import load_demo
+
+    with _session() as session:
+        org_count = session.scalar(select(func.count()).select_from(Organisation)) or 0
+        if org_count:
+            if if_empty:
+                console.print("The database already has organisations: demo not loaded.")
+                return
+            raise InvalidInput(
+                "the database already has organisations: the demo loads into an empty database "
+                "(use --if-empty to skip quietly)"
+            )
+        started = time.monotonic()
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def on_progress(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = progress.add_task(step, total=total)
+                progress.update(tasks[step], completed=done, total=total)
+
+            result = load_demo(session, seed=seed, messages=messages, progress=on_progress)
+        elapsed = time.monotonic() - started
+    _ok(f"demo loaded in {elapsed:.1f}s: {result.case_count} cases from {result.message_count} messages")
+    _print_logins(result)
+
+
+def _print_logins(result: DemoResult) -> None:
+    table = Table(title=f"Demo logins (password for all: {result.password})")
+    table.add_column("Username", style="bold", no_wrap=True)
+    table.add_column("Role", no_wrap=True)
+    table.add_column("기관·부서 Organisation")
+    for login in result.logins:
+        where = f"{login.org_name} {login.department}" if login.department else login.org_name
+        table.add_row(login.username, login.role.value, where)
+    console.print(table)
+    console.print("Portal: / · Staff console: /staff/ · API docs: /api/v1/docs · Health: /healthz")
+
+
+# --------------------------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply the migrations (creates the SQLite file if needed)."""
+    url = _settings().database_url
+    schema.upgrade(url, revision)
+    _ok(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and whether it is up to date."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    url = _settings().database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    heads = set(ScriptDirectory.from_config(schema.alembic_config(url)).get_heads())
+    console.print(f"current: {', '.join(sorted(current)) or '(empty database)'}")
+    console.print(f"head:    {', '.join(sorted(heads))}")
+    if current == heads:
+        _ok("up to date")
+    else:
+        err_console.print("[yellow]not up to date:[/yellow] run `sotong db upgrade`")
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------------- org, dept
+
+
+@org_app.command("create")
+def org_create(
+    slug: str = typer.Option(..., help="ASCII identifier, e.g. songpa."),
+    name: str = typer.Option(..., help="Full name, e.g. 송파구."),
+    short_name: str = typer.Option(..., help="Short form used in case numbers, e.g. 송파."),
+    parent: str | None = typer.Option(None, help="Slug of the parent organisation (the city of a district)."),
+) -> None:
+    """Create an organisation."""
+    from sotong.orgs import actions
+
+    with _session() as session:
+        parent_id = _org_by_slug(session, parent).id if parent else None
+        org = actions.create_organisation(
+            session, actor=CLI, slug=slug, name=name, short_name=short_name, parent_id=parent_id
+        )
+        _ok(f"organisation {org.name} ({org.slug}) created")
+
+
+@dept_app.command("create")
+def dept_create(
+    org: str = typer.Option(..., help="Organisation slug."),
+    name: str = typer.Option(..., help="Department name, e.g. 도로과."),
+    code: str | None = typer.Option(None, help="Short ASCII code, e.g. roads."),
+    email: str | None = typer.Option(None, help="The department's e-mail address."),
+) -> None:
+    """Add a department to an organisation."""
+    from sotong.orgs import actions
+
+    with _session() as session:
+        organisation = _org_by_slug(session, org)
+        department = actions.create_department(
+            session, actor=CLI, org_id=organisation.id, name=name, code=code, email=email
+        )
+        _ok(f"department {department.name} created in {organisation.name}")
+
+
+# --------------------------------------------------------------------------------------------- user
+
+
+_ROLES = ", ".join(r.value for r in Role)
+
+
+@user_app.command("create")
+def user_create(
+    org: str = typer.Option(..., help="Organisation slug."),
+    username: str = typer.Option(..., help="Login name."),
+    role: str = typer.Option(..., help=f"One of: {_ROLES}."),
+    department: str | None = typer.Option(None, help="Department name (managers and officers need one)."),
+    display_name: str | None = typer.Option(None, help="Name shown to colleagues."),
+    email: str | None = typer.Option(None, help="E-mail address."),
+    password: str | None = typer.Option(None, help="Password; asked for (hidden) when absent."),
+) -> None:
+    """Create a staff account."""
+    from sotong.orgs import actions
+
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r} (one of: {_ROLES})") from None
+    with _session() as session:
+        organisation = _org_by_slug(session, org)
+        department_id = _department_by_name(session, organisation, department).id if department else None
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        user = actions.create_user(
+            session,
+            actor=CLI,
+            org_id=organisation.id,
+            username=username,
+            password=password,
+            role=parsed_role,
+            display_name=display_name,
+            department_id=department_id,
+            email=email,
+        )
+        _ok(f"user {user.username} ({user.role.value}) created in {organisation.name}")
+
+
+def main() -> None:
+    """Entry point for `python -m sotong.cli`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

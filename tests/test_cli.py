@@ -1,0 +1,225 @@
+"""The `sotong` command line: migrations, administration commands and their errors (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from sotong.cli import app
+from sotong.db import make_engine, session_factory
+from sotong.orgs.models import Organisation, Role, User
+from sotong.orgs.passwords import verify_password
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI pointed at an empty, migrated database."""
+    monkeypatch.setenv("SOTONG_DATABASE_URL", db_url)
+    return db_url
+
+
+def sotong(*args: str, input: str | None = None) -> Any:
+    return runner.invoke(app, list(args), input=input)
+
+
+def _ok(*args: str, input: str | None = None) -> Any:
+    result = sotong(*args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _fails(*args: str, message: str, input: str | None = None) -> Any:
+    result = sotong(*args, input=input)
+    assert result.exit_code == 1, result.output
+    assert "error:" in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def _users(url: str) -> dict[str, User]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return {u.username: u for u in session.scalars(select(User))}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def songpa(cli_db: str) -> str:
+    _ok("org", "create", "--slug", "seoul", "--name", "서울특별시", "--short-name", "서울")
+    _ok("org", "create", "--slug", "songpa", "--name", "송파구", "--short-name", "송파", "--parent", "seoul")
+    _ok("dept", "create", "--org", "songpa", "--name", "도로과", "--code", "roads")
+    return cli_db
+
+
+# --------------------------------------------------------------------------------------------- db
+
+
+def test_db_upgrade_creates_and_migrates_an_empty_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "nested" / "fresh.db"
+    monkeypatch.setenv("SOTONG_DATABASE_URL", f"sqlite:///{path}")
+
+    not_yet = sotong("db", "current")
+    assert not_yet.exit_code == 1
+    assert "(empty database)" in not_yet.output
+
+    _ok("db", "upgrade")
+    assert path.exists()
+    current = _ok("db", "current")
+    assert "up to date" in current.output
+    _ok("db", "upgrade")  # twice is harmless
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOTONG_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _fails("org", "create", "--slug", "x", "--name", "X", "--short-name", "X", message="sotong db upgrade")
+    _fails("demo", "--messages", "1", message="sotong db upgrade")
+
+
+def test_bad_configuration_is_a_red_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOTONG_DATABASE_URL", "mysql://nope")
+    _fails("db", "upgrade", message="invalid configuration")
+
+
+def test_version() -> None:
+    assert "sotong 0.1.0" in _ok("version").output
+
+
+# --------------------------------------------------------------------------------------------- org, dept
+
+
+def test_org_create_with_parent(songpa: str) -> None:
+    engine = make_engine(songpa)
+    with session_factory(engine)() as session:
+        orgs = {o.slug: o for o in session.scalars(select(Organisation))}
+    engine.dispose()
+    assert orgs["songpa"].parent_id == orgs["seoul"].id
+    assert orgs["songpa"].short_name == "송파"
+
+
+def test_org_create_errors(songpa: str) -> None:
+    _fails("org", "create", "--slug", "songpa", "--name", "송파", "--short-name", "송2", message="exists")
+    _fails("org", "create", "--slug", "gangnam", "--name", "강남구", "--short-name", "송파", message="exists")
+    _fails(
+        "org",
+        "create",
+        "--slug",
+        "gangnam",
+        "--name",
+        "강남구",
+        "--short-name",
+        "강남",
+        "--parent",
+        "busan",
+        message="unknown organisation 'busan'",
+    )
+    _fails("org", "create", "--slug", "강남", "--name", "강남구", "--short-name", "강남", message="slug must be ASCII")
+
+
+def test_dept_create_errors(songpa: str) -> None:
+    _fails("dept", "create", "--org", "nowhere", "--name", "도로과", message="unknown organisation 'nowhere'")
+    _fails("dept", "create", "--org", "songpa", "--name", "도로과", message="already exists")
+
+
+# --------------------------------------------------------------------------------------------- user
+
+
+def test_user_create(songpa: str) -> None:
+    result = _ok(
+        "user",
+        "create",
+        "--org",
+        "songpa",
+        "--username",
+        "songpa.roads.officer",
+        "--role",
+        "officer",
+        "--department",
+        "도로과",
+        "--password",
+        "s3cret-password",
+        "--display-name",
+        "이서준 주무관",
+    )
+    assert "songpa.roads.officer" in result.output
+    user = _users(songpa)["songpa.roads.officer"]
+    assert user.role is Role.officer
+    assert user.display_name == "이서준 주무관"
+    assert user.department_id is not None
+    assert verify_password(user.password_hash, "s3cret-password")
+
+
+def test_user_create_asks_for_the_password_without_echoing_it(songpa: str) -> None:
+    result = _ok(
+        "user",
+        "create",
+        "--org",
+        "songpa",
+        "--username",
+        "songpa.admin",
+        "--role",
+        "admin",
+        input="typed-secret-1\ntyped-secret-1\n",
+    )
+    assert "typed-secret-1" not in result.output
+    assert verify_password(_users(songpa)["songpa.admin"].password_hash, "typed-secret-1")
+
+
+def test_user_create_errors(songpa: str) -> None:
+    base = ["user", "create", "--username", "kim", "--password", "long-enough-1"]
+    _fails(*base, "--org", "nowhere", "--role", "admin", message="unknown organisation 'nowhere'")
+    _fails(
+        *base, "--org", "songpa", "--role", "officer", "--department", "우주과", message="unknown department '우주과'"
+    )
+    _fails(*base, "--org", "songpa", "--role", "boss", message="unknown role 'boss'")
+    _fails(*base, "--org", "songpa", "--role", "officer", message="needs a department")
+    _fails(
+        "user",
+        "create",
+        "--org",
+        "songpa",
+        "--username",
+        "kim",
+        "--role",
+        "admin",
+        "--password",
+        "short",
+        message="at least 8 characters",
+    )
+    _ok(*base, "--org", "songpa", "--role", "admin")
+    _fails(*base, "--org", "songpa", "--role", "viewer", message="username 'kim' is taken")
+    assert set(_users(songpa)) == {"kim"}  # nothing left behind by the refusals
+
+
+# --------------------------------------------------------------------------------------------- serve, worker
+
+
+def test_serve_runs_the_app_factory_with_uvicorn(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    _ok("serve", "--host", "0.0.0.0", "--port", "8123")
+    (args, kwargs) = calls[0]
+    assert args == ("sotong.web.app:create_app",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["reload"]) == ("0.0.0.0", 8123, False)
+
+    monkeypatch.setenv("SOTONG_PORT", "8765")
+    _ok("serve")
+    assert (calls[1][1]["host"], calls[1][1]["port"]) == ("127.0.0.1", 8765)
+
+
+def test_worker_once_on_an_empty_database(cli_db: str) -> None:
+    pytest.importorskip("sotong.outbox.worker")
+    pytest.importorskip("sotong.cases.escalation")
+    result = _ok("worker", "--once", "--id", "test-worker")
+    assert "test-worker" in result.output
