@@ -225,3 +225,20 @@ def test_two_concurrent_sweepers_raise_each_level_exactly_once(pg_url: str, pg_s
     queued = pg_session.scalar(select(func.count()).where(OutboxItem.idempotency_key.like("escalation:%")))
     assert queued == 2 * len(cases)  # one recipient per level in this world
     assert pg_session.scalar(select(func.count()).where(Case.escalation_level != 2)) == 0
+
+
+def test_a_sweeper_that_read_a_stale_level_raises_nothing(session: Session, world: World) -> None:
+    """The race, played slowly: B reads the due row, A raises it, then B tries to."""
+    from sotong.cases import escalation
+
+    case = case_in_status(session, world, CaseStatus.assigned)
+    now = case.due_at - _warning()
+    with atomic(session):
+        rows = session.execute(escalation.due_query(now, limit=10, postgresql=False)).all()
+    stale = [escalation._plan(escalation._as_due(row), now=now, warning=_warning()) for row in rows]
+
+    assert sweep(session, now=now) == 1
+    with atomic(session):
+        assert escalation._move(session, stale) == set()
+
+    assert _notified(session, case) == [(1, world.officer.id)]

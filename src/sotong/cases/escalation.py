@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, case, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from sotong.actors import WORKER
@@ -76,15 +76,24 @@ def sweep(session: Session, *, now: dt.datetime | None = None, limit: int = 1000
     remaining = limit
     recipients = _Recipients(session)
     while remaining > 0:
+        size = min(batch, remaining)
         with atomic(session):
-            rows = session.execute(due_query(now, limit=min(batch, remaining), postgresql=postgresql)).all()
-            due = [_as_due(row) for row in rows]
-            for case in due:
-                raised += _escalate(session, case, now=now, warning=warning, recipients=recipients)
-        if len(due) < min(batch, remaining):
+            rows = session.execute(due_query(now, limit=size, postgresql=postgresql)).all()
+            plans = [_plan(_as_due(row), now=now, warning=warning) for row in rows]
+            won = _move(session, plans)
+            raised += _raise(session, [p for p in plans if p.case.id in won], recipients)
+        if len(rows) < size:
             break
-        remaining -= len(due)
+        remaining -= len(rows)
     return raised
+
+
+@dataclass(frozen=True)
+class _Plan:
+    case: _Due
+    levels: tuple[int, ...]  # the levels to raise now, in order
+    level: int  # where the case ends up
+    next_at: dt.datetime | None
 
 
 def _as_due(row: Row[Any]) -> _Due:
@@ -100,63 +109,87 @@ def _as_due(row: Row[Any]) -> _Due:
     )
 
 
-def _escalate(session: Session, case: _Due, *, now: dt.datetime, warning: dt.timedelta, recipients: _Recipients) -> int:
-    """Raise every level of `case` that is due (a case first seen already overdue gets both, in order)."""
+def _plan(case: _Due, *, now: dt.datetime, warning: dt.timedelta) -> _Plan:
+    """Every level of `case` due at `now`: a case first seen already overdue gets both, in order."""
     if case.status not in OPEN_STATUSES:
         # A stopped clock left a pending escalation behind: clear it, so the sweep stops reading the row.
-        _move(session, case, level=case.level, next_at=None)
-        return 0
+        return _Plan(case, (), case.level, None)
     level, next_at = case.level, sla.next_escalation(level=case.level, due_at=case.due_at, warning=warning)[1]
     levels: list[int] = []
     while next_at is not None and next_at <= now and level < OVERDUE:
         level += 1
         levels.append(level)
         next_at = sla.next_escalation(level=level, due_at=case.due_at, warning=warning)[1]
-    if not _move(session, case, level=level, next_at=next_at):
-        return 0  # another sweeper raised it between our read and our write
-    for raised in levels:
-        notified = recipients.for_level(case, raised)
-        record(
-            session,
-            actor=WORKER,
-            action="case.escalated",
-            org_id=case.org_id,
-            case_id=case.id,
-            before={"escalation_level": raised - 1},
-            after={"escalation_level": raised},
-            details={"level": raised, "due_at": case.due_at, "notified": notified},
-        )
-        text = _text(case, raised, recipients.timezone(case.org_id))
-        for user_id in notified:
-            enqueue(
-                session,
-                org_id=case.org_id,
-                case_id=case.id,
-                kind="notify",
-                transport="inapp",
-                recipient=str(user_id),
-                # The due time is in the key: after an extension the new deadline escalates afresh.
-                idempotency_key=f"escalation:{case.id}:{raised}:{case.due_at.isoformat()}:{user_id}",
-                payload={
-                    "user_id": user_id,
-                    "kind": "overdue" if raised == OVERDUE else "due_soon",
-                    "text": text,
-                    "case_number": case.number,
-                    "level": raised,
-                },
-            )
-    return len(levels)
+    return _Plan(case, tuple(levels), level, next_at)
 
 
-def _move(session: Session, case: _Due, *, level: int, next_at: dt.datetime | None) -> bool:
-    """Conditional UPDATE from the level we read: only one sweeper can win it."""
+def _move(session: Session, plans: list[_Plan]) -> set[int]:
+    """One conditional UPDATE for the batch, from the levels we read; returns the ids this sweeper won.
+
+    A row whose level changed since we read it (another sweeper raised it) does not match and is left alone.
+    """
+    if not plans:
+        return set()
+    ids = [p.case.id for p in plans]
+    next_type = Case.__table__.c.next_escalation_at.type
     result = session.execute(
         update(Case)
-        .where(Case.id == case.id, Case.escalation_level == case.level, Case.next_escalation_at.is_not(None))
-        .values(escalation_level=level, next_escalation_at=next_at)
+        .where(tuple_(Case.id, Case.escalation_level).in_([(p.case.id, p.case.level) for p in plans]))
+        .where(Case.next_escalation_at.is_not(None))
+        .values(
+            escalation_level=case({p.case.id: p.level for p in plans}, value=Case.id, else_=Case.escalation_level),
+            next_escalation_at=case(
+                {p.case.id: literal(p.next_at, next_type) for p in plans}, value=Case.id, else_=None
+            ),
+        )
+        .returning(Case.id)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    won = set(result.scalars())
+    assert won <= set(ids)
+    return won
+
+
+def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int:
+    """The audit event and the notifications of every level raised (recipients first: no flush midway)."""
+    recipients.load_officers({p.case.officer_id for p in plans if p.case.officer_id is not None})
+    notified = {(p.case.id, level): recipients.for_level(p.case, level) for p in plans for level in p.levels}
+    raised = 0
+    for plan in plans:
+        case = plan.case
+        for level in plan.levels:
+            users = notified[(case.id, level)]
+            record(
+                session,
+                actor=WORKER,
+                action="case.escalated",
+                org_id=case.org_id,
+                case_id=case.id,
+                before={"escalation_level": level - 1},
+                after={"escalation_level": level},
+                details={"level": level, "due_at": case.due_at, "notified": users},
+            )
+            text = _text(case, level, recipients.timezone(case.org_id))
+            for user_id in users:
+                enqueue(
+                    session,
+                    org_id=case.org_id,
+                    case_id=case.id,
+                    kind="notify",
+                    transport="inapp",
+                    recipient=str(user_id),
+                    # The due time is in the key: after an extension the new deadline escalates afresh.
+                    idempotency_key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
+                    payload={
+                        "user_id": user_id,
+                        "kind": "overdue" if level == OVERDUE else "due_soon",
+                        "text": text,
+                        "case_number": case.number,
+                        "level": level,
+                    },
+                )
+            raised += 1
+    return raised
 
 
 def _text(case: _Due, level: int, tz: ZoneInfo) -> str:
@@ -186,6 +219,14 @@ class _Recipients:
                 return managers
         # No department yet (still on the triage desk), or one without a manager: the centre hears of it.
         return self._org_operators(case.org_id)
+
+    def load_officers(self, user_ids: set[int]) -> None:
+        """Look up in one query whether these officers are still active (a batch's worth)."""
+        missing = user_ids - self._active.keys()
+        if missing:
+            rows = self.session.execute(select(User.id, User.is_active).where(User.id.in_(missing)))
+            self._active.update({row.id: row.is_active for row in rows})
+            self._active.update({user_id: False for user_id in missing - self._active.keys()})
 
     def timezone(self, org_id: int) -> ZoneInfo:
         """The organisation's time zone, for the due time in the notification text."""
