@@ -169,6 +169,7 @@ def worker(
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check is not news
     name = worker_id or outbox_worker.default_worker_id()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)

@@ -1,0 +1,78 @@
+"""The documentation says what the code does: the transition table and the worked deadline examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sotong.cases.sla import BusinessCalendar, add_period, extended_due
+from sotong.cases.status import TRANSITIONS
+from sotong.errors import DeadlineError
+from sotong.orgs.models import PeriodUnit
+from sotong.settings import Settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+KST = ZoneInfo("Asia/Seoul")
+CAL = BusinessCalendar.from_hours()
+
+
+def kst(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=KST)
+
+
+def test_the_lifecycle_table_matches_the_transitions() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \|$", (DOCS / "lifecycle.md").read_text(), re.MULTILINE)
+    documented = {
+        action: (sources.strip(), target.strip()) for action, sources, target in rows if action in TRANSITIONS
+    }
+    expected = {
+        t.action: (", ".join(sorted(s.value for s in t.sources)), t.target.value if t.target else None)
+        for t in TRANSITIONS.values()
+    }
+    assert documented.keys() == expected.keys()
+    for action, (sources, target) in expected.items():
+        assert documented[action][0] == sources, action
+        if target is not None:
+            assert documented[action][1] == target, action
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "operations.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`SOTONG_{name.upper()}`" in text, name
+
+
+@pytest.mark.parametrize(
+    ("start", "value", "unit", "due"),
+    [
+        (kst(2024, 9, 13, 17, 30), 3, PeriodUnit.hours, kst(2024, 9, 19, 11, 30)),  # the Friday before Chuseok
+        (kst(2025, 12, 24, 10, 0), 14, PeriodUnit.days, kst(2026, 1, 14, 18, 0)),  # over New Year
+        (kst(2025, 5, 2, 16, 0), 3, PeriodUnit.hours, kst(2025, 5, 7, 10, 0)),  # substitute holiday
+        (kst(2025, 11, 21, 20, 0), 3, PeriodUnit.hours, kst(2025, 11, 24, 12, 0)),  # Friday evening
+        (kst(2025, 11, 22, 10, 0), 3, PeriodUnit.hours, kst(2025, 11, 24, 12, 0)),  # Saturday
+        (kst(2025, 11, 20, 10, 0), 3, PeriodUnit.days, kst(2025, 11, 25, 10, 0)),  # 3 days counted in hours
+        (kst(2025, 11, 17, 10, 0), 7, PeriodUnit.days, kst(2025, 11, 25, 18, 0)),  # 고충
+    ],
+)
+def test_the_worked_deadline_examples(start: dt.datetime, value: int, unit: PeriodUnit, due: dt.datetime) -> None:
+    assert add_period(CAL, start, value, unit) == due
+
+
+def test_the_worked_extension_example() -> None:
+    due = kst(2025, 11, 25, 18, 0)
+    extend = {"current_due": due, "original_value": 7, "original_unit": PeriodUnit.days, "unit": PeriodUnit.days}
+    assert extended_due(CAL, value=7, **extend) == kst(2025, 12, 4, 18, 0)  # type: ignore[arg-type]
+    with pytest.raises(DeadlineError):
+        extended_due(CAL, value=8, **extend)  # type: ignore[arg-type]
+
+
+def test_the_readme_leads_with_the_two_commands() -> None:
+    readme = (DOCS.parent / "README.md").read_text()
+    top = readme[: readme.index("## Where to click")]
+    assert "make run" in top and "make test" in top
+    for url in ("/staff/", "/api/v1/docs", "/healthz", "demo1234!"):
+        assert url in readme
