@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
@@ -190,7 +191,7 @@ def create_case(
     )
     tracking_url = f"{settings.base_url}/cases/{case.number}"
     created = CaseCreated(number=case.number, tracking_url=tracking_url, citizen_token=case.citizen_token or "")
-    return JSONResponse(created.model_dump(), status_code=201, headers={"Location": f"/cases/{case.number}"})
+    return JSONResponse(created.model_dump(), status_code=201, headers={"Location": f"/cases/{quote(case.number)}"})
 
 
 @router.post(

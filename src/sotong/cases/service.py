@@ -174,7 +174,8 @@ def case_numbers(session: Session, case_ids: set[int]) -> dict[int, str]:
     """Public numbers of the given case ids (for linking outbox rows and notifications)."""
     if not case_ids:
         return {}
-    return dict(session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).tuples())
+    rows = session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
+    return {case_id: number for case_id, number in rows}
 
 
 def get_attachment(session: Session, *, actor: Actor, attachment_id: int) -> Attachment:

@@ -1,0 +1,95 @@
+"""Submitting a complaint through the API (the web form's payload): receipts and every refusal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sotong.cases.models import Attachment, Case, Message
+from tests.factories import World
+from tests.web.conftest import PNG
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    return {"org": "songpa", "text": "공원 벤치가 부서졌어요", "submission_id": str(uuid.uuid4()), **overrides}
+
+
+def _counts(session: Session) -> tuple[int | None, ...]:
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Case, Message, Attachment))
+
+
+def test_create_with_a_photo(client: TestClient, world: World, session: Session) -> None:
+    response = client.post(
+        "/api/v1/cases",
+        data=_form(phone="010-2222-3333", latitude="37.51", longitude="127.10", address="송파구 올림픽로 1"),
+        files=[("files", ("bench.png", PNG, "image/png"))],
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["number"].split("-")[1] == "송파"
+    assert body["tracking_url"].endswith(f"/cases/{body['number']}")
+    case = session.scalar(select(Case).where(Case.number == body["number"]))
+    assert case is not None and case.citizen_token == body["citizen_token"]
+    assert case.contact == {"phone": "010-2222-3333"}
+    assert case.latitude == 37.51
+    attachment = session.scalar(select(Attachment))
+    assert attachment is not None and attachment.content_type == "image/png"
+
+
+def test_duplicate_submission_is_409_with_the_first_case_number(
+    client: TestClient, world: World, session: Session
+) -> None:
+    form = _form()
+    first = client.post("/api/v1/cases", data=form)
+    again = client.post("/api/v1/cases", data=form)
+    assert again.status_code == 409
+    assert again.json()["error"] == "duplicate_submission"
+    assert again.json()["case_number"] == first.json()["number"]
+    assert _counts(session)[0] == 1
+
+
+def test_non_image_is_422_and_stores_nothing(client: TestClient, world: World, session: Session) -> None:
+    response = client.post(
+        "/api/v1/cases", data=_form(), files=[("files", ("notes.txt", b"just text, not a photo", "image/png"))]
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "attachment_rejected"
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_oversized_photo_is_422(make_client: Callable[..., TestClient], world: World, session: Session) -> None:
+    client = make_client({"max_attachment_bytes": "1000"})
+    big = PNG + b"\x00" * 2000
+    response = client.post("/api/v1/cases", data=_form(), files=[("files", ("big.png", big, "image/png"))])
+    assert response.status_code == 422
+    assert "1,000" in response.json()["detail"]
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_too_many_photos_is_422(client: TestClient, world: World, session: Session) -> None:
+    files = [("files", (f"p{i}.png", PNG, "image/png")) for i in range(6)]
+    response = client.post("/api/v1/cases", data=_form(), files=files)
+    assert response.status_code == 422
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_unknown_organisation_is_404(client: TestClient, world: World, session: Session) -> None:
+    response = client.post("/api/v1/cases", data=_form(org="atlantis"))
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert _counts(session) == (0, 0, 0)
+
+
+def test_missing_and_invalid_fields_are_422_with_reasons(client: TestClient, world: World) -> None:
+    response = client.post("/api/v1/cases", data={"org": "songpa", "latitude": "north"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "text" in detail and "submission_id" in detail and "latitude" in detail
+    empty = client.post("/api/v1/cases", data=_form(text="   "))
+    assert empty.status_code == 422
+    assert empty.json()["error"] == "invalid_input"
