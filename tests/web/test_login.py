@@ -69,6 +69,7 @@ def test_throttled_by_user_name_even_with_the_right_password(
     token = csrf_from(client.get("/staff/login").text)
     response = client.post("/staff/login", data={"username": "lee.operator", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 429
+    assert response.headers["retry-after"] == "900"
     assert "로그인 실패가 너무 많습니다" in response.text
     assert client.get("/staff/", follow_redirects=False).status_code == 303
     # The refused attempt is audited but not counted, and no success was recorded.

@@ -87,7 +87,10 @@ def login_submit(
         lang = request_language(request)
         key = "login.throttled" if isinstance(exc, LoginThrottled) else "login.failed"
         context = {"next": _safe_next(next), "username": username, "error": translate(lang, key)}
-        return render(request, "login.html", context, status_code=exc.http_status)
+        response = render(request, "login.html", context, status_code=exc.http_status)
+        if isinstance(exc, LoginThrottled):
+            response.headers["Retry-After"] = str(settings.login_window_seconds)
+        return response
     start_user_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
