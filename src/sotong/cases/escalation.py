@@ -134,7 +134,8 @@ def _move(session: Session, plans: list[_Plan]) -> set[int]:
     next_type = Case.__table__.c.next_escalation_at.type
     result = session.execute(
         update(Case)
-        .where(tuple_(Case.id, Case.escalation_level).in_([(p.case.id, p.case.level) for p in plans]))
+        # `id IN` gives the planner one index condition; the pairs make it conditional on the level we read.
+        .where(Case.id.in_(ids), tuple_(Case.id, Case.escalation_level).in_([(p.case.id, p.case.level) for p in plans]))
         .where(Case.next_escalation_at.is_not(None))
         .values(
             escalation_level=case({p.case.id: p.level for p in plans}, value=Case.id, else_=Case.escalation_level),
