@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from sotong import __version__, schema
 from sotong.actors import CLI
-from sotong.db import make_engine, session_factory
+from sotong.db import get_engine, make_engine, session_factory
 from sotong.errors import InvalidInput, NotFound, SotongError
 from sotong.orgs.models import Department, Organisation, Role
 from sotong.settings import Settings, get_settings, reset_settings_cache
@@ -132,8 +132,15 @@ def serve(
     host: str | None = typer.Option(None, help="Address to bind (default: SOTONG_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SOTONG_PORT, 8000)."),
     reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development only)."),
+    with_worker: bool | None = typer.Option(
+        None,
+        "--with-worker/--no-worker",
+        help="Also deliver the outbox and sweep deadlines in this process (default: on with SQLite).",
+    ),
 ) -> None:
     """Serve the portal, staff console and API with uvicorn."""
+    import threading
+
     import uvicorn
 
     settings = _settings()
@@ -148,14 +155,35 @@ def serve(
     finally:
         engine.dispose()
     console.print(f"Sotong on [bold]http://{bind_host}:{bind_port}/[/bold]  (staff: /staff/, API: /api/v1/docs)")
-    uvicorn.run(
-        "sotong.web.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        reload=reload,
-        proxy_headers=True,
-    )
+    # The embedded SQLite install has no separate worker process: receipts, notifications and escalations
+    # would never move. One in-process worker is safe there; production runs `sotong worker` beside it.
+    stop = threading.Event()
+    if with_worker if with_worker is not None else settings.is_sqlite:
+        from sotong.outbox import worker as outbox_worker
+
+        factory = session_factory(get_engine(settings.database_url))
+        threading.Thread(
+            target=outbox_worker.run_forever,
+            kwargs={
+                "session_factory": factory,
+                "worker_id": f"serve:{outbox_worker.default_worker_id()}",
+                "stop": stop,
+            },
+            name="sotong-worker",
+            daemon=True,
+        ).start()
+        console.print("with an embedded worker (outbox delivery and deadline escalations)")
+    try:
+        uvicorn.run(
+            "sotong.web.app:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            reload=reload,
+            proxy_headers=True,
+        )
+    finally:
+        stop.set()
 
 
 @app.command()

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import case_timeline
 from sotong.cases import actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.errors import DeadlineError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from sotong.orgs.models import PeriodUnit
-from sotong.outbox.models import OutboxItem
+from sotong.outbox.models import OutboxItem, OutboxStatus
 from tests.factories import World, case_in_status, inbound, new_case
 
 
@@ -216,3 +216,27 @@ def test_unknown_case(session: Session, world: World) -> None:
 
 def test_system_actor_is_not_staff(world: World) -> None:
     assert not Actor(kind="worker", label="w").is_staff
+
+
+def test_hiding_spam_withdraws_its_unsent_receipt(session: Session, world: World) -> None:
+    case = new_case(session, world)
+    actions.reject(session, actor=world.actor(world.operator), case_id=case.id, reason=RejectReason.advertising)
+    receipt = session.scalars(select(OutboxItem).where(OutboxItem.case_id == case.id)).one()
+    assert receipt.status is OutboxStatus.cancelled
+
+
+def test_reply_to_a_case_transferred_to_another_organisation_follows_it(session: Session, world: World) -> None:
+    first = actions.receive_message(session, account_id=world.x_account.id, inbound=inbound(external_id="tr-1"))
+    moved = actions.transfer_to_organisation(
+        session,
+        actor=world.actor(world.operator),
+        case_id=first.case.id,
+        target_org_id=world.seoul.id,
+        reason="시 소관",
+    )
+    reply = actions.receive_message(
+        session,
+        account_id=world.x_account.id,
+        inbound=inbound("언제 처리되나요?", external_id="tr-2", in_reply_to="tr-1"),
+    )
+    assert reply.case.id == moved.id and not reply.new_case

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +43,7 @@ from sotong.errors import (
 )
 from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, Role, User
 from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
+from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
 from sotong.settings import get_settings
 from sotong.triage.pii import mask
@@ -348,7 +349,13 @@ def _follow_up_target(session: Session, account: ChannelAccount, inbound: Inboun
     )
     if replied is None or replied.case_id is None:
         return None
-    return session.get(Case, replied.case_id)
+    case = session.get(Case, replied.case_id)
+    # A reply to a case since transferred to another organisation belongs to the case there now.
+    seen: set[int] = set()
+    while case is not None and case.transferred_to_case_id is not None and case.id not in seen:
+        seen.add(case.id)
+        case = session.get(Case, case.transferred_to_case_id)
+    return case
 
 
 def _open_case(
@@ -782,6 +789,17 @@ def reject(session: Session, *, actor: Actor, case_id: int, reason: RejectReason
         case.status = CaseStatus.rejected
         case.reject_reason = reason
         _stop_clock(case)
+        # Spam and abuse get no receipt: withdraw one still waiting for a worker.
+        session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.case_id == case.id,
+                OutboxItem.kind == "receipt",
+                OutboxItem.status == OutboxStatus.pending,
+            )
+            .values(status=OutboxStatus.cancelled, last_error="withdrawn: the case was hidden")
+            .execution_options(synchronize_session=False)
+        )
         _audit(session, actor, case, "rejected", before, details={"reason": reason, "note": note})
     return case
 

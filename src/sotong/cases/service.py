@@ -21,7 +21,8 @@ from sotong.errors import NotFound
 from sotong.notifications.models import Notification
 from sotong.orgs.models import Category, Channel, Department, Organisation, Role, User
 from sotong.orgs.permissions import ORG_WIDE_ROLES, require_case_visible
-from sotong.outbox.models import OutboxItem, OutboxStatus
+from sotong.outbox import service as outbox_service
+from sotong.outbox.models import OutboxItem
 
 MAX_PAGE_SIZE = 200
 
@@ -162,12 +163,9 @@ def unread_notifications(session: Session, *, actor: Actor, limit: int = 20) -> 
 
 def failed_deliveries(session: Session, *, actor: Actor, limit: int = 20) -> list[OutboxItem]:
     """Outbound work that failed for good in the actor's organisation (admins and operators only)."""
-    if actor.is_staff and actor.role not in (Role.admin, Role.operator):
+    if not actor.is_staff or actor.role not in (Role.admin, Role.operator) or actor.org_id is None:
         return []
-    query = select(OutboxItem).where(OutboxItem.status == OutboxStatus.failed)
-    if actor.is_staff:
-        query = query.where(OutboxItem.org_id == actor.org_id)
-    return list(session.scalars(query.order_by(OutboxItem.created_at.desc()).limit(limit)))
+    return outbox_service.failed_deliveries(session, org_id=actor.org_id, limit=limit)
 
 
 def case_numbers(session: Session, case_ids: set[int]) -> dict[int, str]:

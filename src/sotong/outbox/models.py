@@ -18,6 +18,7 @@ class OutboxStatus(StrEnum):
     sending = "sending"  # claimed by a worker until lease_expires_at
     sent = "sent"
     failed = "failed"  # permanent failure or attempts exhausted: shown to staff
+    cancelled = "cancelled"  # withdrawn before delivery (a receipt for a case hidden as spam)
 
 
 class OutboxItem(Base):
