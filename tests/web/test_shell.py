@@ -19,11 +19,17 @@ def test_health_reports_database_schema_and_version(client: TestClient, session:
 
 
 def test_health_degrades_when_the_schema_is_behind(client: TestClient, session: Session) -> None:
+    current = session.scalar(text("SELECT version_num FROM alembic_version"))
     session.execute(text("UPDATE alembic_version SET version_num = 'old'"))
     session.commit()
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["schema_current"] is False
+    try:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["schema_current"] is False
+    finally:
+        # The PostgreSQL database is shared by the tests of this process: put the real revision back.
+        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+        session.commit()
 
 
 def test_korean_by_default_english_on_request_and_remembered(client: TestClient, world: World) -> None:
