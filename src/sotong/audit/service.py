@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
@@ -27,20 +29,53 @@ def record(
     """Add one audit event to the current action's transaction."""
     assert in_atomic(session), "audit events are written by actions, inside their transaction"
     event = AuditEvent(
-        org_id=org_id,
-        case_id=case_id,
-        actor_id=actor.user_id,
-        actor_kind=actor.kind,
-        actor_label=actor.label,
-        action=action,
-        before=_jsonable(before or {}),
-        after=_jsonable(after or {}),
-        details=_jsonable(details or {}),
-        is_public=is_public,
-        at=utcnow(),
+        **event_values(
+            actor=actor,
+            action=action,
+            org_id=org_id,
+            case_id=case_id,
+            before=before,
+            after=after,
+            details=details,
+            is_public=is_public,
+        )
     )
     session.add(event)
     return event
+
+
+def event_values(
+    *,
+    actor: Actor,
+    action: str,
+    org_id: int | None,
+    case_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    is_public: bool = False,
+) -> dict[str, Any]:
+    """The column values of one audit event (shared by `record` and `record_many`)."""
+    return {
+        "org_id": org_id,
+        "case_id": case_id,
+        "actor_id": actor.user_id,
+        "actor_kind": actor.kind,
+        "actor_label": actor.label,
+        "action": action,
+        "before": _jsonable(before or {}),
+        "after": _jsonable(after or {}),
+        "details": _jsonable(details or {}),
+        "is_public": is_public,
+        "at": utcnow(),
+    }
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write many audit events (rows from `event_values`) in one executemany (sweeps over thousands of cases)."""
+    assert in_atomic(session), "audit events are written by actions, inside their transaction"
+    if rows:
+        session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
 
 
 def case_timeline(session: Session, *, case_id: int, public_only: bool = False) -> list[AuditEvent]:
@@ -53,8 +88,6 @@ def case_timeline(session: Session, *, case_id: int, public_only: bool = False) 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     """Datetimes and enums become strings so the same event stores on SQLite and PostgreSQL."""
-    import datetime as dt
-    from enum import Enum
 
     def convert(value: Any) -> Any:
         if isinstance(value, Enum):

@@ -11,21 +11,23 @@ idempotency keys that the outbox's unique constraint would refuse twice, as a la
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, case, literal, select, tuple_, update
+from sqlalchemy import BigInteger, Row, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from sotong.actors import WORKER
-from sotong.audit.service import record
+from sotong.audit.service import event_values, record_many
 from sotong.cases import sla
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
 from sotong.orgs.models import Organisation, Role, User
-from sotong.outbox.service import enqueue
+from sotong.outbox.service import enqueue_many, item_values
 from sotong.settings import get_settings
 
 DUE_SOON = 1  # the officer is warned
@@ -124,31 +126,51 @@ def _plan(case: _Due, *, now: dt.datetime, warning: dt.timedelta) -> _Plan:
 
 
 def _move(session: Session, plans: list[_Plan]) -> set[int]:
-    """One conditional UPDATE for the batch, from the levels we read; returns the ids this sweeper won.
+    """Conditional UPDATEs from the levels we read, one per (old level, new level); returns the ids we won.
 
     A row whose level changed since we read it (another sweeper raised it) does not match and is left alone.
+    The next escalation time is derived from `due_at` in SQL (after "due soon" it is the deadline itself,
+    after "overdue" there is none), so each statement is short and the same for every batch: the database
+    and the driver reuse its plan instead of parsing thousands of placeholders per batch.
     """
-    if not plans:
-        return set()
-    ids = [p.case.id for p in plans]
-    next_type = Case.__table__.c.next_escalation_at.type
+    groups: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    retimed: list[_Plan] = []
+    for plan in plans:
+        if plan.next_at is None:
+            groups[(plan.case.level, plan.level, "none")].append(plan.case.id)
+        elif plan.next_at == plan.case.due_at:
+            groups[(plan.case.level, plan.level, "deadline")].append(plan.case.id)
+        else:
+            # Nothing due after all (the warning period was changed since): only the next time moves.
+            retimed.append(plan)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    won: set[int] = set()
+    for (old, new, next_at), ids in groups.items():
+        # One array parameter on PostgreSQL; SQLite has no arrays.
+        matches = Case.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))) if postgresql else Case.id.in_(ids)
+        won.update(
+            _conditional_update(
+                session, matches, old=old, new=new, next_at=Case.due_at if next_at == "deadline" else None
+            )
+        )
+    for plan in retimed:
+        won.update(
+            _conditional_update(
+                session, Case.id == plan.case.id, old=plan.case.level, new=plan.level, next_at=plan.next_at
+            )
+        )
+    return won
+
+
+def _conditional_update(session: Session, matches: Any, *, old: int, new: int, next_at: Any) -> list[int]:
     result = session.execute(
         update(Case)
-        # `id IN` gives the planner one index condition; the pairs make it conditional on the level we read.
-        .where(Case.id.in_(ids), tuple_(Case.id, Case.escalation_level).in_([(p.case.id, p.case.level) for p in plans]))
-        .where(Case.next_escalation_at.is_not(None))
-        .values(
-            escalation_level=case({p.case.id: p.level for p in plans}, value=Case.id, else_=Case.escalation_level),
-            next_escalation_at=case(
-                {p.case.id: literal(p.next_at, next_type) for p in plans}, value=Case.id, else_=None
-            ),
-        )
+        .where(matches, Case.escalation_level == old, Case.next_escalation_at.is_not(None))
+        .values(escalation_level=new, next_escalation_at=next_at)
         .returning(Case.id)
         .execution_options(synchronize_session=False)
     )
-    won = set(result.scalars())
-    assert won <= set(ids)
-    return won
+    return list(result.scalars())
 
 
 def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int:
@@ -156,40 +178,46 @@ def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int
     recipients.load_officers({p.case.officer_id for p in plans if p.case.officer_id is not None})
     notified = {(p.case.id, level): recipients.for_level(p.case, level) for p in plans for level in p.levels}
     raised = 0
+    events: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
     for plan in plans:
         case = plan.case
         for level in plan.levels:
             users = notified[(case.id, level)]
-            record(
-                session,
-                actor=WORKER,
-                action="case.escalated",
-                org_id=case.org_id,
-                case_id=case.id,
-                before={"escalation_level": level - 1},
-                after={"escalation_level": level},
-                details={"level": level, "due_at": case.due_at, "notified": users},
+            events.append(
+                event_values(
+                    actor=WORKER,
+                    action="case.escalated",
+                    org_id=case.org_id,
+                    case_id=case.id,
+                    before={"escalation_level": level - 1},
+                    after={"escalation_level": level},
+                    details={"level": level, "due_at": case.due_at, "notified": users},
+                )
             )
             text = _text(case, level, recipients.timezone(case.org_id))
             for user_id in users:
-                enqueue(
-                    session,
-                    org_id=case.org_id,
-                    case_id=case.id,
-                    kind="notify",
-                    transport="inapp",
-                    recipient=str(user_id),
-                    # The due time is in the key: after an extension the new deadline escalates afresh.
-                    idempotency_key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
-                    payload={
-                        "user_id": user_id,
-                        "kind": "overdue" if level == OVERDUE else "due_soon",
-                        "text": text,
-                        "case_number": case.number,
-                        "level": level,
-                    },
+                notifications.append(
+                    item_values(
+                        org_id=case.org_id,
+                        case_id=case.id,
+                        kind="notify",
+                        transport="inapp",
+                        recipient=str(user_id),
+                        # The due time is in the key: after an extension the new deadline escalates afresh.
+                        idempotency_key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
+                        payload={
+                            "user_id": user_id,
+                            "kind": "overdue" if level == OVERDUE else "due_soon",
+                            "text": text,
+                            "case_number": case.number,
+                            "level": level,
+                        },
+                    )
                 )
             raised += 1
+    record_many(session, events)
+    enqueue_many(session, notifications)
     return raised
 
 
