@@ -15,6 +15,7 @@ from sotong.orgs.models import (
     User,
 )
 from sotong.outbox.models import OutboxItem
+from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
 
 __all__ = [
     "Answer",
@@ -32,6 +33,10 @@ __all__ = [
     "Notification",
     "Organisation",
     "OutboxItem",
+    "RoutingRule",
     "SlaPolicy",
+    "TriageLabel",
+    "TriageModelVersion",
+    "TriageResult",
     "User",
 ]

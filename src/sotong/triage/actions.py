@@ -1,0 +1,370 @@
+"""Triage actions: decide a case and act on the decision, manage routing rules, collect operators' labels.
+
+Above the organisation's `auto_route_threshold` (or when a rule decides) the case is routed through
+`cases.actions.triage` with the system actor, exactly as an operator would; below it the case waits at the desk
+with the stored top-3 candidates. Every decision is kept in `triage_results` with who made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.actors import SYSTEM, Actor
+from sotong.audit.models import AuditEvent
+from sotong.audit.service import record
+from sotong.cases import actions as case_actions
+from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
+from sotong.cases.status import OPEN_STATUSES
+from sotong.db import atomic, utcnow
+from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import Category, Department, Organisation, Role
+from sotong.orgs.permissions import require_role, same_org
+from sotong.triage import model_store
+from sotong.triage.duplicates import FOLLOW_UP, SAME_TOPIC, DuplicateIndex, OpenCase, Policy
+from sotong.triage.models import RoutingRule, RuleKind, TriageLabel, TriageResult
+from sotong.triage.rules import rules_for, validate
+from sotong.triage.service import Decision, Incoming, decide_batch
+
+ROUTABLE = frozenset({CaseStatus.received, CaseStatus.reopened})
+OPEN_CASES_LIMIT = 5000
+
+
+def _open_cases(session: Session, org_id: int, exclude: int, since: dt.datetime) -> list[OpenCase]:
+    rows = session.execute(
+        select(Case.id, Case.body, Case.received_at, Case.author_handle, Case.latitude, Case.longitude)
+        .where(Case.org_id == org_id, Case.status.in_(OPEN_STATUSES), Case.id != exclude, Case.received_at >= since)
+        .order_by(Case.received_at.desc())
+        .limit(OPEN_CASES_LIMIT)
+    )
+    return [OpenCase(r.id, r.body, r.received_at, r.author_handle, r.latitude, r.longitude) for r in rows]
+
+
+def _resolve(session: Session, org_id: int, label: str) -> tuple[int | None, int | None]:
+    """A model label as (category, department) of this organisation: a category code, else a department name."""
+    category = session.scalar(select(Category).where(Category.org_id == org_id, Category.code == label))
+    if category is not None:
+        return category.id, category.department_id
+    department = session.scalar(select(Department).where(Department.org_id == org_id, Department.name == label))
+    return None, department.id if department else None
+
+
+def triage_case(session: Session, *, case_id: int, actor: Actor = SYSTEM) -> TriageResult:
+    """Run triage on a case, store the decision, and route it when a rule or a confident model decides."""
+    with atomic(session):
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        same_org(actor, case.org_id)
+        org = session.get(Organisation, case.org_id)
+        assert org is not None
+        messages = list(session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id)))
+        message = messages[-1] if messages else None
+        model, version = model_store.active_model(session, org.id)
+        policy = Policy()
+        index = DuplicateIndex(
+            _open_cases(session, org.id, case.id, case.received_at - policy.follow_up_window), policy
+        )
+        incoming = Incoming(
+            text=message.text if message else case.body,
+            received_at=case.received_at,
+            channel_account_id=case.channel_account_id,
+            author_handle=case.author_handle,
+            address=case.address,
+            latitude=case.latitude,
+            longitude=case.longitude,
+            case_id=case.id,
+        )
+        decision = decide_batch(model, [incoming], rules=rules_for(session, org.id), index=index)[0]
+        result = _result(session, case, message, decision, model_store.label(version), version)
+        session.add(result)
+        _act(session, case, message, decision, result, org.auto_route_threshold, len(messages))
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="triage.decided",
+            org_id=case.org_id,
+            case_id=case.id,
+            details={
+                "decided_by": result.decided_by,
+                "explanation": result.explanation,
+                "confidence": result.confidence,
+                "auto_routed": result.auto_routed,
+                "candidates": result.candidates,
+            },
+        )
+    return result
+
+
+def _result(
+    session: Session,
+    case: Case,
+    message: Message | None,
+    decision: Decision,
+    model_label: str,
+    version: Any,
+) -> TriageResult:
+    prediction = decision.prediction
+    candidates: list[dict[str, Any]] = []
+    for candidate in prediction.candidates:
+        category_id, department_id = _resolve(session, case.org_id, candidate.label)
+        candidates.append(
+            {
+                "code": candidate.label,
+                "category_id": category_id,
+                "department_id": department_id,
+                "confidence": candidate.confidence,
+            }
+        )
+    top = candidates[0] if candidates else {}
+    type_guess = prediction.type_guess
+    result = TriageResult(
+        org_id=case.org_id,
+        case_id=case.id,
+        message_id=message.id if message else None,
+        relevant=prediction.relevance.relevant,
+        relevance_probability=round(prediction.relevance.probability, 4),
+        complaint_type=type_guess.complaint_type.value,
+        type_confidence=type_guess.confidence,
+        candidates=candidates,
+        category_id=top.get("category_id"),
+        department_id=top.get("department_id"),
+        confidence=float(top.get("confidence", 0.0)),
+        decided_by=model_label,
+        explanation=(
+            f"{model_label}: {top.get('code', '-')} {float(top.get('confidence', 0.0)):.0%}; "
+            f"유형 {type_guess.complaint_type.value} ({type_guess.cue or '기본'}); "
+            f"관련성 {prediction.relevance.probability:.0%} ({prediction.relevance.decided_by})"
+        ),
+        model_id=version.id if version is not None else None,
+        auto_routed=False,
+    )
+    if decision.duplicate is not None:
+        result.duplicate_of_case_id = decision.duplicate.case_id
+        result.duplicate_kind = decision.duplicate.kind
+        result.duplicate_score = decision.duplicate.score
+    if decision.rule is not None:
+        rule = decision.rule
+        result.rule_id = rule.rule_id
+        result.decided_by = f"rule {rule.rule_id} ({rule.rule_name})"
+        result.explanation = f"{rule.explanation}; {result.explanation}"
+        # The rule's own target only: the model's category might belong to another department.
+        result.category_id = rule.category_id
+        result.department_id = rule.department_id
+        if rule.category_id and not rule.department_id:
+            category = session.get(Category, rule.category_id)
+            result.department_id = category.department_id if category else None
+        result.target_org_id = rule.target_org_id
+        result.confidence = 1.0
+    return result
+
+
+def _act(
+    session: Session,
+    case: Case,
+    message: Message | None,
+    decision: Decision,
+    result: TriageResult,
+    threshold: float,
+    n_messages: int,
+) -> None:
+    if case.status not in ROUTABLE:
+        return  # already handled by a person: triage only records its opinion
+    duplicate = decision.duplicate
+    if duplicate is not None and duplicate.kind == FOLLOW_UP and message is not None and n_messages == 1:
+        _merge_follow_up(session, case, message, duplicate.case_id, result)
+        return
+    rule = decision.rule
+    complaint_type = ComplaintType(result.complaint_type)
+    if rule is not None:
+        if rule.complaint_type:
+            complaint_type = ComplaintType(rule.complaint_type)
+            result.complaint_type = complaint_type.value
+        if rule.target_org_id is not None and rule.target_org_id != case.org_id:
+            case_actions.transfer_to_organisation(
+                session, actor=SYSTEM, case_id=case.id, target_org_id=rule.target_org_id, reason=rule.explanation
+            )
+            result.auto_routed = True
+            return
+        if result.department_id is None and result.category_id is None:
+            return
+        _route(session, case, result, complaint_type)
+        return
+    if not result.relevant:
+        result.explanation += "; 행정 관련 아님: 담당 부서로 보내지 않고 안내 답변 대기"
+        return
+    if duplicate is not None and duplicate.kind == SAME_TOPIC:
+        primary = session.get(Case, duplicate.case_id)
+        if primary is not None and primary.department_id is not None:
+            result.category_id, result.department_id = primary.category_id, primary.department_id
+            result.decided_by = f"duplicate of {primary.number}"
+            result.explanation = f"{duplicate.explanation} → {primary.number}와 같은 부서; {result.explanation}"
+            result.confidence = max(result.confidence, duplicate.score)
+            _route(session, case, result, complaint_type)
+            return
+    if result.confidence >= threshold and result.department_id is not None:
+        _route(session, case, result, complaint_type)
+    else:
+        result.explanation += f"; 신뢰도 {result.confidence:.0%} < 기준 {threshold:.0%}: 운영자 확인 대기"
+
+
+def _route(session: Session, case: Case, result: TriageResult, complaint_type: ComplaintType) -> None:
+    case_actions.triage(
+        session,
+        actor=SYSTEM,
+        case_id=case.id,
+        complaint_type=complaint_type,
+        category_id=result.category_id,
+        department_id=result.department_id,
+    )
+    result.auto_routed = True
+
+
+def _merge_follow_up(session: Session, case: Case, message: Message, parent_id: int, result: TriageResult) -> None:
+    """The citizen wrote again about an open case: the message joins that case, this one is closed as duplicate."""
+    parent = session.get(Case, parent_id)
+    assert parent is not None
+    message.case_id = parent.id
+    record(
+        session,
+        actor=SYSTEM,
+        action="case.follow_up",
+        org_id=parent.org_id,
+        case_id=parent.id,
+        details={"message_id": message.id, "merged_from": case.number, "by": "triage"},
+        is_public=True,
+    )
+    case_actions.reject(
+        session, actor=SYSTEM, case_id=case.id, reason=RejectReason.duplicate, note=f"추가 글: {parent.number}"
+    )
+    result.decided_by = f"follow-up of {parent.number}"
+    result.explanation = f"같은 시민의 추가 글 → {parent.number}; {result.explanation}"
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+def create_rule(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    name: str,
+    kind: RuleKind,
+    pattern: str | None = None,
+    channel_account_id: int | None = None,
+    department_id: int | None = None,
+    category_id: int | None = None,
+    target_org_id: int | None = None,
+    complaint_type: ComplaintType | None = None,
+    priority: int = 100,
+) -> RoutingRule:
+    """Add a routing rule (admins); it must decide something and be able to match."""
+    require_role(actor, Role.admin, what="edit routing rules")
+    same_org(actor, org_id)
+    validate(kind, pattern, channel_account_id)
+    if department_id is None and category_id is None and target_org_id is None:
+        raise InvalidInput("a rule must name a department, a category or a target organisation")
+    with atomic(session):
+        rule = RoutingRule(
+            org_id=org_id,
+            name=name.strip() or kind.value,
+            kind=kind,
+            pattern=pattern,
+            channel_account_id=channel_account_id,
+            department_id=department_id,
+            category_id=category_id,
+            target_org_id=target_org_id,
+            complaint_type=complaint_type.value if complaint_type else None,
+            priority=priority,
+        )
+        session.add(rule)
+        session.flush()
+        record(session, actor=actor, action="triage.rule_created", org_id=org_id, after=_rule_dict(rule))
+    return rule
+
+
+def set_rule_enabled(session: Session, *, actor: Actor, rule_id: int, enabled: bool) -> RoutingRule:
+    """Switch a routing rule on or off (rules are kept, never deleted, so old decisions stay explainable)."""
+    require_role(actor, Role.admin, what="edit routing rules")
+    with atomic(session):
+        rule = session.get(RoutingRule, rule_id)
+        if rule is None:
+            raise NotFound(f"no routing rule {rule_id}")
+        same_org(actor, rule.org_id)
+        before = {"enabled": rule.enabled}
+        rule.enabled = enabled
+        record(
+            session,
+            actor=actor,
+            action="triage.rule_changed",
+            org_id=rule.org_id,
+            before=before,
+            after=_rule_dict(rule),
+        )
+    return rule
+
+
+def _rule_dict(rule: RoutingRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "kind": rule.kind,
+        "pattern": rule.pattern,
+        "enabled": rule.enabled,
+        "department_id": rule.department_id,
+        "category_id": rule.category_id,
+        "target_org_id": rule.target_org_id,
+    }
+
+
+# --------------------------------------------------------------------------------------------- labels
+
+
+def harvest_labels(session: Session, *, actor: Actor, org_id: int) -> int:
+    """Turn cases that staff triaged (confirmed or corrected) into training labels; returns how many are new."""
+    with atomic(session):
+        triaged_by_staff = (
+            select(AuditEvent.case_id)
+            .where(AuditEvent.org_id == org_id, AuditEvent.action == "case.triaged", AuditEvent.actor_kind == "user")
+            .distinct()
+        )
+        labelled = select(TriageLabel.case_id).where(TriageLabel.org_id == org_id, TriageLabel.case_id.is_not(None))
+        cases = session.scalars(
+            select(Case).where(Case.id.in_(triaged_by_staff), Case.id.not_in(labelled), Case.department_id.is_not(None))
+        )
+        count = 0
+        for case in cases:
+            category = session.get(Category, case.category_id) if case.category_id else None
+            department = session.get(Department, case.department_id) if case.department_id else None
+            session.add(
+                TriageLabel(
+                    org_id=org_id,
+                    case_id=case.id,
+                    text=case.body,
+                    relevant=True,
+                    category_code=category.code if category else (department.name if department else None),
+                    department_id=case.department_id,
+                    complaint_type=case.complaint_type.value,
+                    source="operator",
+                    created_at=utcnow(),
+                )
+            )
+            count += 1
+        for case in session.scalars(
+            select(Case).where(
+                Case.org_id == org_id,
+                Case.status == CaseStatus.rejected,
+                Case.reject_reason.in_([RejectReason.not_relevant, RejectReason.spam, RejectReason.advertising]),
+                Case.id.not_in(labelled),
+            )
+        ):
+            session.add(TriageLabel(org_id=org_id, case_id=case.id, text=case.body, relevant=False, source="operator"))
+            count += 1
+        if count:
+            record(session, actor=actor, action="triage.labels_harvested", org_id=org_id, details={"count": count})
+    return count

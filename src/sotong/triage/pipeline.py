@@ -1,0 +1,165 @@
+"""The trained triage model: relevance and category classifiers over shared features, trained and applied
+as one bundle so a batch of messages is normalised and analysed once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import joblib
+import numpy as np
+
+from sotong.triage import relevance, seed
+from sotong.triage.classify import Features, LinearModel, Prepared, TypeGuess, complaint_type, prepare
+
+FORMAT = 1  # bumped when a stored model can no longer be loaded by this code
+
+
+@dataclass(frozen=True)
+class Candidate:
+    label: str  # a category code (or a department name when the history has no categories)
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    relevance: relevance.RelevanceDecision
+    candidates: tuple[Candidate, ...]  # best first, at most three
+    type_guess: TypeGuess
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+@dataclass
+class TriageModel:
+    """Everything learned from one training set; pickled whole into `triage_models`."""
+
+    features: Features
+    relevance: LinearModel | None
+    category: LinearModel | None
+    relevance_threshold: float = 0.5
+    trained_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    n_train: int = 0
+    source: str = ""
+    format: int = FORMAT
+
+    @property
+    def categories(self) -> list[str]:
+        return list(self.category.classes) if self.category else []
+
+    def predict_prepared(self, data: Prepared) -> list[Prediction]:
+        """Decisions for texts already prepared with `classify.prepare`."""
+        if not len(data):
+            return []
+        x = self.features.transform(data)
+        if self.relevance is not None:
+            decisions = relevance.decide(self.relevance, x, data, threshold=self.relevance_threshold)
+        else:
+            decisions = [relevance.RelevanceDecision(True, 1.0, "no-relevance-model")] * len(data)
+        if self.category is not None:
+            probs = self.category.predict_proba(x)
+            top = np.argsort(-probs, axis=1)[:, :3]
+            classes = self.category.classes
+            candidates = [
+                tuple(Candidate(classes[j], round(float(probs[i, j]), 4)) for j in top[i]) for i in range(len(data))
+            ]
+        else:
+            candidates = [()] * len(data)
+        types = [complaint_type(t) for t in data.normalised]
+        return [Prediction(d, c, t) for d, c, t in zip(decisions, candidates, types, strict=True)]
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Decisions for raw message texts."""
+        return self.predict_prepared(prepare(texts))
+
+    def dumps(self) -> bytes:
+        """The model as bytes for the database."""
+        buffer = io.BytesIO()
+        joblib.dump(self, buffer, compress=3)
+        return buffer.getvalue()
+
+    @staticmethod
+    def loads(blob: bytes) -> TriageModel:
+        """A model stored with `dumps`."""
+        model = joblib.load(io.BytesIO(blob))
+        if not isinstance(model, TriageModel) or model.format != FORMAT:
+            raise ValueError("stored triage model has an unknown format; retrain it with `sotong triage train`")
+        return model
+
+
+def train(
+    *,
+    texts: Sequence[str],
+    categories: Sequence[str | None] | None = None,
+    relevant: Sequence[bool] | None = None,
+    source: str = "",
+) -> TriageModel:
+    """Train the bundle. Rows without a category still teach relevance; rows without relevance are relevant."""
+    if not texts:
+        raise ValueError("nothing to train on")
+    data = prepare(texts)
+    features = Features().fit(data)
+    x = features.transform(data)
+    relevance_model = None
+    if relevant is not None:
+        labels = [relevance.TRUE if r else relevance.FALSE for r in relevant]
+        if len(set(labels)) == 2:
+            relevance_model = LinearModel(c=0.5).fit(x, labels)
+    category_model = None
+    if categories is not None:
+        rows = [i for i, c in enumerate(categories) if c]
+        if len({categories[i] for i in rows}) >= 2:
+            category_model = LinearModel(c=0.3).fit(x[rows], [str(categories[i]) for i in rows])
+    return TriageModel(
+        features=features, relevance=relevance_model, category=category_model, n_train=len(texts), source=source
+    )
+
+
+def seed_training_set() -> tuple[list[str], list[str | None], list[bool]]:
+    """Texts, categories and relevance of the shipped seed corpus."""
+    texts: list[str] = []
+    cats: list[str | None] = []
+    rel: list[bool] = []
+    for row in seed.complaints():
+        texts.append(row.text)
+        cats.append(row.category)
+        rel.append(True)
+    for chat in seed.chatter():
+        texts.append(chat.text)
+        cats.append(None)
+        rel.append(False)
+    return texts, cats, rel
+
+
+@lru_cache(maxsize=1)
+def default_model() -> TriageModel:
+    """The model trained from the shipped seed corpus (about two seconds, once per process)."""
+    texts, cats, rel = seed_training_set()
+    return train(texts=texts, categories=cats, relevant=rel, source="seed")
+
+
+def timed_predict(model: TriageModel, texts: Sequence[str]) -> tuple[list[Prediction], float]:
+    """Predictions and the throughput in messages per second."""
+    start = time.perf_counter()
+    predictions = model.predict(texts)
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    return predictions, len(texts) / elapsed
+
+
+def describe(model: TriageModel) -> dict[str, Any]:
+    """A short summary for the CLI and the console."""
+    return {
+        "source": model.source,
+        "trained_at": model.trained_at.isoformat(),
+        "n_train": model.n_train,
+        "categories": model.categories,
+        "has_relevance": model.relevance is not None,
+    }

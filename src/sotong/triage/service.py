@@ -1,0 +1,66 @@
+"""All six triage decisions for a batch of messages, without the database: relevance, type, category with
+its top three, the routing rule that beats the model, duplicates, and the masked public text.
+
+`actions.triage_case` feeds one case through this and acts on the result; the benchmark feeds thousands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sotong.triage import pii
+from sotong.triage.classify import prepare
+from sotong.triage.duplicates import DuplicateIndex, DuplicateMatch
+from sotong.triage.models import RoutingRule
+from sotong.triage.pipeline import Prediction, TriageModel
+from sotong.triage.rules import MessageContext, RuleDecision, evaluate
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str
+    received_at: dt.datetime
+    channel_account_id: int | None = None
+    author_handle: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    case_id: int | None = None  # the case the message already opened (left out of its own duplicates)
+
+
+@dataclass(frozen=True)
+class Decision:
+    prediction: Prediction
+    rule: RuleDecision | None
+    duplicate: DuplicateMatch | None
+    public_text: str
+
+
+def decide_batch(
+    model: TriageModel,
+    items: Sequence[Incoming],
+    *,
+    rules: Sequence[RoutingRule] = (),
+    index: DuplicateIndex | None = None,
+) -> list[Decision]:
+    """Every triage decision for each message; the texts are normalised and analysed once for all models."""
+    if not items:
+        return []
+    texts = [i.text for i in items]
+    predictions = model.predict_prepared(prepare(texts))
+    duplicates: list[DuplicateMatch | None] = [None] * len(items)
+    if index is not None and index.cases:
+        duplicates = index.find_many(
+            texts,
+            at=[i.received_at for i in items],
+            authors=[i.author_handle for i in items],
+            places=[(i.latitude, i.longitude) for i in items],
+            exclude=[i.case_id for i in items],
+        )
+    decisions = []
+    for item, prediction, duplicate in zip(items, predictions, duplicates, strict=True):
+        rule = evaluate(rules, MessageContext(item.text, item.channel_account_id, item.address)) if rules else None
+        decisions.append(Decision(prediction, rule, duplicate, pii.mask(item.text)))
+    return decisions

@@ -1,0 +1,76 @@
+"""Above the organisation's threshold a case is routed through the real case actions; below it waits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.actors import CLI
+from sotong.audit.models import AuditEvent
+from sotong.cases.models import CaseStatus
+from sotong.orgs import actions as org_actions
+from sotong.triage import actions, model_store
+from sotong.triage.models import TriageResult
+from tests.factories import World, new_case
+from tests.triage.helpers import tiny_model
+
+
+@pytest.fixture(autouse=True)
+def _tiny_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_store, "default_model", tiny_model)
+
+
+def test_confident_case_is_routed_by_the_system(session: Session, world: World) -> None:
+    world.songpa.auto_route_threshold = 0.5
+    session.commit()
+    case = new_case(session, world, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
+    result = actions.triage_case(session, case_id=case.id)
+    session.refresh(case)
+    assert result.auto_routed
+    assert case.status is CaseStatus.triaged
+    assert case.department_id == world.roads.id
+    assert case.category_id == world.pothole.id
+    assert result.candidates[0]["code"] == "road-damage"
+    assert result.decided_by.startswith("model")
+    triaged = session.scalar(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.action == "case.triaged")
+    )
+    assert triaged is not None and triaged.actor_kind == "system"
+
+
+def test_uncertain_case_waits_for_an_operator(session: Session, world: World) -> None:
+    world.songpa.auto_route_threshold = 0.99
+    session.commit()
+    case = new_case(session, world, text="민원 접수합니다 확인 부탁드려요")
+    result = actions.triage_case(session, case_id=case.id)
+    session.refresh(case)
+    assert not result.auto_routed
+    assert case.status is CaseStatus.received
+    assert "운영자 확인 대기" in result.explanation
+    assert len(result.candidates) == 2  # the tiny model knows two categories; top-3 shows what there is
+
+
+def test_chatter_never_reaches_a_department(session: Session, world: World) -> None:
+    world.songpa.auto_route_threshold = 0.0
+    session.commit()
+    case = new_case(session, world, text="구청장님 화이팅 👍👍")
+    result = actions.triage_case(session, case_id=case.id)
+    session.refresh(case)
+    assert not result.relevant
+    assert case.status is CaseStatus.received and case.department_id is None
+
+
+def test_category_maps_to_the_department_of_this_organisation(session: Session, world: World) -> None:
+    org_actions.create_category(
+        session, actor=CLI, org_id=world.songpa.id, code="waste", name="쓰레기", department_id=world.cleaning.id
+    )
+    world.songpa.auto_route_threshold = 0.5
+    session.commit()
+    case = new_case(session, world, text="골목에 쓰레기 무단투기가 심해서 냄새가 나요 치워주세요")
+    result = actions.triage_case(session, case_id=case.id)
+    session.refresh(case)
+    assert result.department_id == world.cleaning.id
+    assert case.department_id == world.cleaning.id
+    stored = session.scalars(select(TriageResult).where(TriageResult.case_id == case.id)).all()
+    assert len(stored) == 1

@@ -1,0 +1,79 @@
+"""Personal data is masked on a salted set (every pattern, several writings) and ordinary text stays readable."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from sotong.triage.pii import business_number_valid, find, luhn_valid, mask, rrn_checksum_valid
+from tests.triage.pii_salted import ORDINARY, ordinary_words, salted_set
+
+
+def test_no_raw_personal_data_survives_the_salted_set() -> None:
+    rows = salted_set()
+    assert {r.kind for r in rows} == {
+        "phone", "landline", "rrn", "business", "card", "account", "passport", "licence", "email", "plate", "name",
+        "address",
+    }  # fmt: skip
+    leaks = [(r.kind, r.text, mask(r.text)) for r in rows if r.secret in mask(r.text)]
+    assert leaks == []
+
+
+def test_fewer_than_two_percent_of_ordinary_words_are_masked() -> None:
+    words = ordinary_words()
+    masked = sum(1 for sentence in ORDINARY for word in sentence.split() if word not in mask(sentence).split())
+    assert masked / len(words) < 0.02
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["46번 버스", "1,200세대", "2024년", "다산콜센터 02-120", "120에 전화", "8호선 3번 출구", "가락2동 주민센터"],
+)
+def test_what_is_not_personal_stays(text: str) -> None:
+    assert mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("홍길동님 연락 주세요", "[이름]님 연락 주세요"),
+        ("담당자 박영희에게 문의", "담당자 [이름]에게 문의"),
+        ("이민수 주무관님", "[이름] 주무관님"),
+        ("010-1234-5678", "[전화번호]"),
+        ("공일공 일이삼사 오육칠팔", "[전화번호]"),
+        ("올림픽로 300 앞", "올림픽로 [주소] 앞"),
+        ("헬리오시티 101동 1203호", "헬리오시티 [주소]"),
+        ("국민은행 123456-01-234567 으로", "국민은행 [계좌번호] 으로"),
+        ("서울 12가3456", "[차량번호]"),
+    ],
+)
+def test_mask_format(text: str, expected: str) -> None:
+    assert mask(text) == expected
+
+
+def test_card_numbers_need_the_luhn_check() -> None:
+    assert luhn_valid("4111111111111111")
+    assert mask("카드 4111-1111-1111-1111") == "카드 [카드번호]"
+    assert not luhn_valid("4111111111111112")
+    assert "[카드번호]" not in mask("운송장 4111-1111-1111-1112")
+
+
+def test_resident_numbers_need_a_real_birth_date() -> None:
+    assert rrn_checksum_valid("9001011234568")
+    assert mask("9001011234568") == "[주민등록번호]"
+    assert mask("9013451234567") == "9013451234567"  # month 13: not a birth date
+
+
+def test_an_account_needs_a_bank_word_nearby() -> None:
+    assert mask("주문번호 123456-01-234567 입니다") == "주문번호 123456-01-234567 입니다"
+
+
+def test_business_number_check_digit() -> None:
+    assert business_number_valid("2208162517")
+    assert not business_number_valid("2208162518")
+
+
+def test_spans_do_not_overlap() -> None:
+    spans = find("홍길동님 010-1234-5678 hong@example.com 서울 12가3456 올림픽로 300")
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
