@@ -63,6 +63,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(dept_app, name="dept")
 app.add_typer(user_app, name="user")
+from sotong.triage.cli import pii_app, triage_app  # noqa: E402  (the triage issue's command groups)
+
+app.add_typer(triage_app, name="triage")
+app.add_typer(pii_app, name="pii")
 # Later issues hook their command groups in here, one line each, importing their Typer app from their own
 # package so this file stays small: app.add_typer(triage_app, name="triage"), name="import", name="pii" ...
 
@@ -230,7 +234,12 @@ def demo(
         org_count = session.scalar(select(func.count()).select_from(Organisation)) or 0
         if org_count:
             if if_empty:
-                console.print("The database already has organisations: demo not loaded.")
+                from sotong.demo.loader import existing_demo_logins
+
+                console.print("The database already has organisations: demo not loaded again.")
+                logins = existing_demo_logins(session)
+                if logins:
+                    _print_logins(logins, password=f"{demo_password()} (unless changed)")
                 return
             raise InvalidInput(
                 "the database already has organisations: the demo loads into an empty database "
@@ -255,15 +264,15 @@ def demo(
             result = load_demo(session, seed=seed, messages=messages, progress=on_progress)
         elapsed = time.monotonic() - started
     _ok(f"demo loaded in {elapsed:.1f}s: {result.case_count} cases from {result.message_count} messages")
-    _print_logins(result)
+    _print_logins(result.logins, password=result.password)
 
 
-def _print_logins(result: DemoResult) -> None:
-    table = Table(title=f"Demo logins (password for all: {result.password})")
+def _print_logins(logins: list[Login], *, password: str) -> None:
+    table = Table(title=f"Demo logins (password for all: {password})")
     table.add_column("Username", style="bold", no_wrap=True)
     table.add_column("Role", no_wrap=True)
     table.add_column("기관·부서 Organisation")
-    for login in result.logins:
+    for login in logins:
         where = f"{login.org_name} {login.department}" if login.department else login.org_name
         table.add_row(login.username, login.role.value, where)
     console.print(table)
