@@ -13,6 +13,7 @@ from sotong.cli import app
 from sotong.db import make_engine, session_factory
 from sotong.orgs.models import Organisation, Role, User
 from sotong.orgs.passwords import verify_password
+from sotong.settings import reset_settings_cache
 
 runner = CliRunner()
 
@@ -223,3 +224,13 @@ def test_worker_once_on_an_empty_database(cli_db: str) -> None:
     pytest.importorskip("sotong.cases.escalation")
     result = _ok("worker", "--once", "--id", "test-worker")
     assert "test-worker" in result.output
+
+
+def test_make_run_reprints_the_demo_logins_on_a_later_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOTONG_DATABASE_URL", f"sqlite:///{tmp_path / 'again.db'}")
+    reset_settings_cache()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "--messages", "20"]).exit_code == 0
+    again = runner.invoke(app, ["demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert "not loaded again" in again.output and "songpa.roads.officer" in again.output

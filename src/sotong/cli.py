@@ -29,7 +29,7 @@ from sotong.orgs.models import Department, Organisation, Role
 from sotong.settings import Settings, get_settings, reset_settings_cache
 
 if TYPE_CHECKING:
-    from sotong.demo.loader import DemoResult
+    from sotong.demo.loader import Login
 
 console = Console()
 err_console = Console(stderr=True)
@@ -234,12 +234,13 @@ def demo(
         org_count = session.scalar(select(func.count()).select_from(Organisation)) or 0
         if org_count:
             if if_empty:
+                from sotong.demo.data import DEMO_PASSWORD
                 from sotong.demo.loader import existing_demo_logins
 
                 console.print("The database already has organisations: demo not loaded again.")
                 logins = existing_demo_logins(session)
                 if logins:
-                    _print_logins(logins, password=f"{demo_password()} (unless changed)")
+                    _print_logins(logins, password=f"{DEMO_PASSWORD} (unless changed)")
                 return
             raise InvalidInput(
                 "the database already has organisations: the demo loads into an empty database "

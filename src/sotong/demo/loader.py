@@ -845,4 +845,23 @@ def load_demo(
     )
 
 
-__all__ = ["DemoResult", "Login", "has_organisations", "load_demo"]
+def existing_demo_logins(session: Session) -> list[Login]:
+    """The demo personas still present in this database (what `make run` reprints on a later start)."""
+    users = {
+        user.username: user
+        for user in session.scalars(
+            select(User).where(User.username.in_([p.username for spec in data.ORGS for p in data.personas(spec)]))
+        )
+        if user.is_active
+    }
+    departments = {d.id: d.name for d in session.scalars(select(Department))}
+    organisations = {o.id: o.name for o in session.scalars(select(Organisation))}
+    return [
+        Login(organisations[user.org_id], user.username, user.role, departments.get(user.department_id or 0))
+        for spec in data.ORGS
+        for persona in data.personas(spec)
+        if (user := users.get(persona.username)) is not None
+    ]
+
+
+__all__ = ["DemoResult", "Login", "existing_demo_logins", "has_organisations", "load_demo"]
