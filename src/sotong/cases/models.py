@@ -82,6 +82,13 @@ class Case(Base):
             postgresql_where=text("next_escalation_at IS NOT NULL"),
             sqlite_where=text("next_escalation_at IS NOT NULL"),
         ),
+        # The triage worker looks for new cases only: a small slice of the table, whatever its size.
+        Index(
+            "ix_cases_received",
+            "id",
+            postgresql_where=text("status = 'received'"),
+            sqlite_where=text("status = 'received'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

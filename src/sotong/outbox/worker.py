@@ -344,7 +344,7 @@ def run_forever(
     stop: threading.Event | None = None,
     batch: int = DEFAULT_BATCH,
 ) -> None:
-    """Deliver the outbox and sweep escalations until `stop` is set or SIGTERM/SIGINT arrives.
+    """Deliver the outbox, sweep escalations and triage new cases until `stop` is set or SIGTERM/SIGINT arrives.
 
     A signal lets the current item finish and hands the rest of the batch back; a second one exits at once.
     """
@@ -359,6 +359,8 @@ def run_forever(
                 if not stop.is_set():
                     with session_factory() as session:
                         busy += escalation.sweep(session)
+                if not stop.is_set():
+                    busy += _triage(session_factory)
             except Exception:
                 # The database restarting must not end the worker: log, wait, try again.
                 log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
@@ -366,6 +368,17 @@ def run_forever(
             if not busy:
                 stop.wait(poll)
     log.info("worker %s stopped", worker_id)
+
+
+def _triage(session_factory: SessionFactory) -> int:
+    """Triage new cases; a broken model must not stop deliveries, so its failure is only logged."""
+    from sotong.triage.actions import triage_pending  # triage imports the case actions, which import the outbox
+
+    try:
+        return triage_pending(session_factory)
+    except Exception:
+        log.exception("worker: triage failed; deliveries carry on")
+        return 0
 
 
 @contextmanager

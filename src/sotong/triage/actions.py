@@ -8,9 +8,12 @@ with the stored top-3 candidates. Every decision is kept in `triage_results` wit
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from sotong.actors import SYSTEM, Actor
@@ -20,7 +23,7 @@ from sotong.cases import actions as case_actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
-from sotong.errors import InvalidInput, NotFound
+from sotong.errors import InvalidInput, NotFound, SotongError
 from sotong.orgs.models import Category, Department, Organisation, Role
 from sotong.orgs.permissions import require_role, same_org
 from sotong.triage import model_store
@@ -31,15 +34,18 @@ from sotong.triage.service import Decision, Incoming, decide_batch
 
 ROUTABLE = frozenset({CaseStatus.received, CaseStatus.reopened})
 OPEN_CASES_LIMIT = 5000
+PENDING_BATCH = 100  # cases per worker pass: one model call, one transaction
+
+log = logging.getLogger(__name__)
 
 
-def _open_cases(session: Session, org_id: int, exclude: int, since: dt.datetime) -> list[OpenCase]:
-    rows = session.execute(
-        select(Case.id, Case.body, Case.received_at, Case.author_handle, Case.latitude, Case.longitude)
-        .where(Case.org_id == org_id, Case.status.in_(OPEN_STATUSES), Case.id != exclude, Case.received_at >= since)
-        .order_by(Case.received_at.desc())
-        .limit(OPEN_CASES_LIMIT)
+def _open_cases(session: Session, org_id: int, since: dt.datetime, exclude: int | None = None) -> list[OpenCase]:
+    query = select(Case.id, Case.body, Case.received_at, Case.author_handle, Case.latitude, Case.longitude).where(
+        Case.org_id == org_id, Case.status.in_(OPEN_STATUSES), Case.received_at >= since
     )
+    if exclude is not None:
+        query = query.where(Case.id != exclude)
+    rows = session.execute(query.order_by(Case.received_at.desc()).limit(OPEN_CASES_LIMIT))
     return [OpenCase(r.id, r.body, r.received_at, r.author_handle, r.latitude, r.longitude) for r in rows]
 
 
@@ -59,45 +65,123 @@ def triage_case(session: Session, *, case_id: int, actor: Actor = SYSTEM) -> Tri
         if case is None:
             raise NotFound(f"no case {case_id}")
         same_org(actor, case.org_id)
-        org = session.get(Organisation, case.org_id)
+        return _triage_cases(session, [case], actor=actor, single=True)[0]
+
+
+def triage_pending(session_factory: Callable[[], Session], *, limit: int = PENDING_BATCH) -> int:
+    """Triage received cases that have no triage result yet, one batch; returns how many were triaged.
+
+    Run by the background worker. The cases are locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) for the
+    whole transaction, so workers side by side each take different cases; the model is loaded only when
+    there is something to triage.
+    """
+    ids: list[int] = []
+    with session_factory() as session:
+        try:
+            with atomic(session):
+                cases = _claim_pending(session, limit=limit)
+                if not cases:
+                    return 0
+                ids = [case.id for case in cases]
+                return len(_triage_cases(session, cases, actor=SYSTEM))
+        except SotongError:
+            log.exception("triage: a case spoilt the batch; triaging them one by one")
+        # One transaction per case, so only the case that cannot be routed is left unrouted (with its result
+        # stored, or it would be retried on every pass).
+        done = 0
+        for case_id in ids:
+            try:
+                with atomic(session):
+                    done += len(_triage_cases(session, _claim_pending(session, limit=1, ids=[case_id]), actor=SYSTEM))
+            except SotongError:
+                log.exception("triage: case %s could not be routed; its decision is stored for an operator", case_id)
+                with atomic(session):
+                    cases = _claim_pending(session, limit=1, ids=[case_id])
+                    done += len(_triage_cases(session, cases, actor=SYSTEM, act=False))
+        return done
+
+
+def _claim_pending(session: Session, *, limit: int, ids: Sequence[int] | None = None) -> list[Case]:
+    """Received cases without a triage result, locked for this transaction on PostgreSQL (skipping taken ones)."""
+    triaged = select(TriageResult.id).where(TriageResult.case_id == Case.id)
+    # The literal matches the partial index ix_cases_received (a bound parameter would not, in a generic plan).
+    query = select(Case.id).where(text("cases.status = 'received'"), ~triaged.exists())
+    if ids is not None:
+        query = query.where(Case.id.in_(ids))
+    query = query.order_by(Case.id).limit(limit)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        query = query.with_for_update(skip_locked=True, of=Case)
+    claimed = list(session.scalars(query))
+    if postgresql and claimed:
+        # A worker that committed between our snapshot and our lock left its results behind: read them again.
+        done = set(session.scalars(select(TriageResult.case_id).where(TriageResult.case_id.in_(claimed))))
+        claimed = [case_id for case_id in claimed if case_id not in done]
+    if not claimed:
+        return []
+    return list(session.scalars(select(Case).where(Case.id.in_(claimed)).order_by(Case.id)))
+
+
+def _triage_cases(
+    session: Session, cases: Sequence[Case], *, actor: Actor, single: bool = False, act: bool = True
+) -> list[TriageResult]:
+    """Decide a batch of cases (one model pass per organisation), store each result and act on it."""
+    messages: dict[int, list[Message]] = defaultdict(list)
+    for row in session.scalars(select(Message).where(Message.case_id.in_([c.id for c in cases])).order_by(Message.id)):
+        assert row.case_id is not None
+        messages[row.case_id].append(row)
+    by_org: dict[int, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_org[case.org_id].append(case)
+    results: dict[int, TriageResult] = {}
+    policy = Policy()
+    for org_id, org_cases in by_org.items():
+        org = session.get(Organisation, org_id)
         assert org is not None
-        messages = list(session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id)))
-        message = messages[-1] if messages else None
         model, version = model_store.active_model(session, org.id)
-        policy = Policy()
-        index = DuplicateIndex(
-            _open_cases(session, org.id, case.id, case.received_at - policy.follow_up_window), policy
-        )
-        incoming = Incoming(
-            text=message.text if message else case.body,
-            received_at=case.received_at,
-            channel_account_id=case.channel_account_id,
-            author_handle=case.author_handle,
-            address=case.address,
-            latitude=case.latitude,
-            longitude=case.longitude,
-            case_id=case.id,
-        )
-        decision = decide_batch(model, [incoming], rules=rules_for(session, org.id), index=index)[0]
-        result = _result(session, case, message, decision, model_store.label(version), version)
-        session.add(result)
-        _act(session, case, message, decision, result, org.auto_route_threshold, len(messages))
-        session.flush()
-        record(
-            session,
-            actor=actor,
-            action="triage.decided",
-            org_id=case.org_id,
-            case_id=case.id,
-            details={
-                "decided_by": result.decided_by,
-                "explanation": result.explanation,
-                "confidence": result.confidence,
-                "auto_routed": result.auto_routed,
-                "candidates": result.candidates,
-            },
-        )
-    return result
+        since = min(c.received_at for c in org_cases) - policy.follow_up_window
+        # Cases of the same batch stay in the index: two citizens reporting one thing a minute apart link.
+        index = DuplicateIndex(_open_cases(session, org.id, since, org_cases[0].id if single else None), policy)
+        incoming = [
+            Incoming(
+                text=messages[case.id][-1].text if messages[case.id] else case.body,
+                received_at=case.received_at,
+                channel_account_id=case.channel_account_id,
+                author_handle=case.author_handle,
+                address=case.address,
+                latitude=case.latitude,
+                longitude=case.longitude,
+                case_id=case.id,
+            )
+            for case in org_cases
+        ]
+        decisions = decide_batch(model, incoming, rules=rules_for(session, org.id), index=index)
+        for case, decision in zip(org_cases, decisions, strict=True):
+            case_messages = messages[case.id]
+            message = case_messages[-1] if case_messages else None
+            result = _result(session, case, message, decision, model_store.label(version), version)
+            session.add(result)
+            if act:
+                _act(session, case, message, decision, result, org.auto_route_threshold, len(case_messages))
+            else:
+                result.explanation += "; 자동 처리 실패: 운영자 확인 대기"
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="triage.decided",
+                org_id=case.org_id,
+                case_id=case.id,
+                details={
+                    "decided_by": result.decided_by,
+                    "explanation": result.explanation,
+                    "confidence": result.confidence,
+                    "auto_routed": result.auto_routed,
+                    "candidates": result.candidates,
+                },
+            )
+            results[case.id] = result
+    return [results[case.id] for case in cases]
 
 
 def _result(
