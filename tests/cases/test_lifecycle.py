@@ -14,11 +14,11 @@ from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.cases.status import TRANSITIONS
 from sotong.errors import IllegalTransition
 from sotong.outbox.models import OutboxItem
-from tests.factories import World, case_in_status
+from tests.factories import World, case_in_status, new_case
 
 
-def _perform(action: str, session: Session, world: World, case: Case) -> Any:
-    """Run `action` on `case` as the organisation's admin with valid arguments."""
+def _perform(action: str, session: Session, world: World, case: Case, spare: Case) -> Any:
+    """Run `action` on `case` as the organisation's admin with valid arguments (`spare`: another open case)."""
     admin = world.actor(world.admin)
     officer = world.cleaning_officer if case.department_id == world.cleaning.id else world.officer
     other_department = world.roads if case.department_id == world.cleaning.id else world.cleaning
@@ -41,6 +41,7 @@ def _perform(action: str, session: Session, world: World, case: Case) -> Any:
         "reopen": lambda: actions.reopen(session, actor=admin, case_id=case.id, reason="추가 문의"),
         "reject": lambda: actions.reject(session, actor=admin, case_id=case.id, reason=RejectReason.advertising),
         "restore": lambda: actions.restore(session, actor=admin, case_id=case.id),
+        "merge": lambda: actions.merge(session, actor=admin, case_id=case.id, into_case_id=spare.id),
     }
     assert set(calls) == set(TRANSITIONS), "every transition in the table is exercised"
     return calls[action]()
@@ -57,10 +58,11 @@ def _counts(session: Session) -> tuple[int, int]:
 @pytest.mark.parametrize("status", list(CaseStatus))
 def test_transition(session: Session, world: World, action: str, status: CaseStatus) -> None:
     case = case_in_status(session, world, status)
+    spare = new_case(session, world)
     held_from = case.held_from_status
     transition = TRANSITIONS[action]
     if status in transition.sources:
-        _perform(action, session, world, case)
+        _perform(action, session, world, case, spare)
         session.refresh(case)
         expected = transition.target or held_from
         assert case.status is expected
@@ -72,7 +74,7 @@ def test_transition(session: Session, world: World, action: str, status: CaseSta
     else:
         before = _counts(session)
         with pytest.raises(IllegalTransition) as refused:
-            _perform(action, session, world, case)
+            _perform(action, session, world, case, spare)
         assert status.value in refused.value.message
         session.refresh(case)
         assert case.status is status

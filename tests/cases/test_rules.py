@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import case_timeline
 from sotong.cases import actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
+from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.errors import DeadlineError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from sotong.orgs.models import PeriodUnit
 from sotong.outbox.models import OutboxItem, OutboxStatus
@@ -240,3 +240,40 @@ def test_reply_to_a_case_transferred_to_another_organisation_follows_it(session:
         inbound=inbound("언제 처리되나요?", external_id="tr-2", in_reply_to="tr-1"),
     )
     assert reply.case.id == moved.id and not reply.new_case
+
+
+def test_merge_moves_the_messages_and_hides_the_duplicate(session: Session, world: World) -> None:
+    main = case_in_status(session, world, CaseStatus.answered)
+    duplicate = new_case(session, world, text="석촌호수 보도블럭 아직도 깨져 있어요")
+    operator = world.actor(world.operator)
+    merged_into = actions.merge(session, actor=operator, case_id=duplicate.id, into_case_id=main.id)
+    session.refresh(duplicate)
+    assert merged_into.id == main.id and merged_into.status is CaseStatus.reopened  # an answered case reopens
+    assert duplicate.status is CaseStatus.rejected and duplicate.reject_reason is RejectReason.duplicate
+    assert len(session.scalars(select(Message).where(Message.case_id == main.id)).all()) == 2
+    assert session.scalars(select(Message).where(Message.case_id == duplicate.id)).all() == []
+    receipt = session.scalars(select(OutboxItem).where(OutboxItem.case_id == duplicate.id)).one()
+    assert receipt.status is OutboxStatus.cancelled
+    merged = [e for e in case_timeline(session, case_id=duplicate.id) if e.action == "case.merged"]
+    assert merged and merged[0].details["into"] == main.number
+
+
+def test_merge_refusals(session: Session, world: World) -> None:
+    case = new_case(session, world)
+    operator = world.actor(world.operator)
+    with pytest.raises(InvalidInput):
+        actions.merge(session, actor=operator, case_id=case.id, into_case_id=case.id)
+    seoul_case = actions.receive_message(session, account_id=world.seoul_x_account.id, inbound=inbound()).case
+    with pytest.raises(NotFound):
+        actions.merge(session, actor=operator, case_id=case.id, into_case_id=seoul_case.id)
+    hidden = case_in_status(session, world, CaseStatus.rejected)
+    with pytest.raises(IllegalTransition):
+        actions.merge(session, actor=operator, case_id=case.id, into_case_id=hidden.id)
+    roads_case, other = (
+        case_in_status(session, world, CaseStatus.triaged),
+        case_in_status(session, world, CaseStatus.triaged),
+    )
+    with pytest.raises(PermissionDenied):  # the manager sees both (도로과) but merging is the desk's call
+        actions.merge(session, actor=world.actor(world.manager), case_id=roads_case.id, into_case_id=other.id)
+    session.refresh(case)
+    assert case.status is CaseStatus.received

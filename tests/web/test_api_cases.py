@@ -211,3 +211,14 @@ def test_citizen_rates_the_answer_with_the_token(client: TestClient, world: Worl
     assert r.json() == {"number": case.number, "satisfaction": 5}
     out_of_range = client.post(f"/api/v1/cases/{case.number}/rating", json={"token": case.citizen_token, "score": 9})
     assert out_of_range.status_code == 422
+
+
+def test_merge_a_duplicate_through_the_api(client: TestClient, world: World, session: Session) -> None:
+    main, duplicate = new_case(session, world), new_case(session, world, text="같은 곳 보도블럭 신고합니다")
+    token = login(client, world.operator)
+    response = _act(client, token, duplicate.number, "merge", {"into": main.number})
+    assert response.status_code == 200, response.text
+    session.refresh(duplicate)
+    assert duplicate.status is CaseStatus.rejected
+    missing = _act(client, token, new_case(session, world).number, "merge", {"into": "2026-송파-999999"})
+    assert missing.status_code == 404

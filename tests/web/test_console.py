@@ -14,7 +14,7 @@ from sotong.cases import actions
 from sotong.cases.models import Attachment, Case, CaseStatus
 from sotong.channels.base import InboundAttachment
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from tests.factories import World, case_in_status
+from tests.factories import World, case_in_status, new_case
 from tests.web.conftest import PNG, login
 
 ROLES = ["admin", "operator", "manager", "officer", "viewer"]
@@ -164,3 +164,13 @@ def test_attachments_are_served_to_staff_who_can_see_the_case(
     client.cookies.clear()
     login(client, world.cleaning_officer)
     assert client.get(f"/staff/media/{attachment.id}").status_code == 404
+
+
+def test_merge_form_on_the_case_page(client: TestClient, world: World, session: Session) -> None:
+    main, duplicate = new_case(session, world), new_case(session, world, text="같은 민원 다시 올립니다")
+    token = login(client, world.operator)
+    assert f'action="/staff/cases/{duplicate.number}/merge"' in client.get(f"/staff/cases/{duplicate.number}").text
+    page = client.post(f"/staff/cases/{duplicate.number}/merge", data={"csrf_token": token, "into": main.number})
+    assert page.status_code == 200
+    session.refresh(duplicate)
+    assert duplicate.status is CaseStatus.rejected

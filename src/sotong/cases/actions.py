@@ -236,6 +236,16 @@ def _queue_to_citizen(session: Session, case: Case, *, kind: str, key: str, payl
     )
 
 
+def _withdraw_receipt(session: Session, case: Case) -> None:
+    """Spam, abuse and duplicates get no receipt of their own: withdraw one still waiting for a worker."""
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt", OutboxItem.status == OutboxStatus.pending)
+        .values(status=OutboxStatus.cancelled, last_error="withdrawn: the case was hidden")
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _notify(session: Session, case: Case, user_id: int, *, kind: str, text: str, key: str) -> None:
     enqueue(
         session,
@@ -789,17 +799,7 @@ def reject(session: Session, *, actor: Actor, case_id: int, reason: RejectReason
         case.status = CaseStatus.rejected
         case.reject_reason = reason
         _stop_clock(case)
-        # Spam and abuse get no receipt: withdraw one still waiting for a worker.
-        session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.case_id == case.id,
-                OutboxItem.kind == "receipt",
-                OutboxItem.status == OutboxStatus.pending,
-            )
-            .values(status=OutboxStatus.cancelled, last_error="withdrawn: the case was hidden")
-            .execution_options(synchronize_session=False)
-        )
+        _withdraw_receipt(session, case)
         _audit(session, actor, case, "rejected", before, details={"reason": reason, "note": note})
     return case
 
@@ -816,6 +816,62 @@ def restore(session: Session, *, actor: Actor, case_id: int) -> Case:
         _reset_escalation(case)
         _audit(session, actor, case, "restored", before)
     return case
+
+
+def merge(session: Session, *, actor: Actor, case_id: int, into_case_id: int) -> Case:
+    """Merge a duplicate into the case it repeats: its messages move there and it is hidden as a duplicate.
+
+    The main case receives the messages as follow-ups (an answered one reopens); returns the main case. The
+    link between the two lives in their audit events ("case.merged" names the main case).
+    """
+    if case_id == into_case_id:
+        raise InvalidInput("a case cannot be merged into itself")
+    with atomic(session):
+        case = _load_case(session, actor, case_id)
+        check_transition("merge", case.status)
+        require_role(actor, Role.admin, Role.operator, what="merge cases")
+        target = _load_case(session, actor, into_case_id)
+        if target.org_id != case.org_id:
+            raise NotFound("no such case in this organisation")
+        if target.status in (CaseStatus.rejected, CaseStatus.transferred_out):
+            raise IllegalTransition(f"cannot merge into a case that is {target.status.value}")
+        before, target_before = _snapshot(case), _snapshot(target)
+        moved = list(session.scalars(select(Message.id).where(Message.case_id == case.id)))
+        session.execute(
+            update(Message)
+            .where(Message.case_id == case.id)
+            .values(case_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
+        case.status = CaseStatus.rejected
+        case.reject_reason = RejectReason.duplicate
+        _stop_clock(case)
+        _withdraw_receipt(session, case)
+        _audit(session, actor, case, "merged", before, details={"into": target.number, "messages": moved})
+        if target.status in (CaseStatus.answered, CaseStatus.closed):
+            target.status = CaseStatus.reopened
+            target.closed_at = None
+            _set_deadlines(session, target, start=utcnow())
+        _audit(
+            session,
+            actor,
+            target,
+            "merged_in",
+            target_before,
+            details={"from": case.number, "messages": moved},
+            is_public=True,
+        )
+        if target.officer_id is not None:
+            _notify(
+                session,
+                target,
+                target.officer_id,
+                kind="follow_up",
+                text=f"{target.number}: 중복 민원이 병합되었습니다",
+                key=case.number,
+            )
+    session.expire(target, ["messages"])
+    return target
 
 
 def extend(session: Session, *, actor: Actor, case_id: int, value: int, unit: PeriodUnit, reason: str) -> Case:

@@ -14,13 +14,14 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.cases import actions
+from sotong.cases import actions, service
 from sotong.cases.models import Case
 from sotong.cases.schemas import (
     AnswerIn,
     AssignIn,
     ExtendIn,
     HoldIn,
+    MergeIn,
     RejectIn,
     ReopenIn,
     TransferDepartmentIn,
@@ -120,6 +121,12 @@ def _restore(session: Session, actor: Actor, case: Case, body: None) -> Outcome:
     return Outcome()
 
 
+def _merge(session: Session, actor: Actor, case: Case, body: MergeIn) -> Outcome:
+    target = service.get_case_by_number(session, actor=actor, number=body.into.strip())
+    actions.merge(session, actor=actor, case_id=case.id, into_case_id=target.id)
+    return Outcome(new_case_number=target.number)
+
+
 def _extend(session: Session, actor: Actor, case: Case, body: ExtendIn) -> Outcome:
     actions.extend(session, actor=actor, case_id=case.id, value=body.value, unit=body.unit, reason=body.reason)
     return Outcome()
@@ -152,6 +159,7 @@ COMMANDS: dict[str, Command] = {
         Command("reopen", ReopenIn, _reopen, _WORKERS, "Reopen for a follow-up question (재문의)"),
         Command("reject", RejectIn, _reject, _DESK, "Hide spam, abuse or advertising (숨김)"),
         Command("restore", None, _restore, _DESK, "Restore a wrongly hidden case"),
+        Command("merge", MergeIn, _merge, _DESK, "Merge a duplicate into the case it repeats (병합)"),
         Command("extend", ExtendIn, _extend, _WORKERS, "Extend the deadline once, with a reason (연장)"),
     )
 }

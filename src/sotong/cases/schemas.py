@@ -78,6 +78,12 @@ class RejectIn(_In):
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
+class MergeIn(_In):
+    """병합: this case repeats another; its messages join that case and it is hidden as a duplicate."""
+
+    into: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class ExtendIn(_In):
     """The one extension a case may have (at most its original length)."""
 

@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("reopen", frozenset({S.answered, S.closed}), S.reopened),
         Transition("reject", frozenset({S.received, S.triaged, S.reopened}), S.rejected),
         Transition("restore", frozenset({S.rejected}), S.received),
+        # A duplicate joins the case it repeats: its messages move there, and it is hidden as a duplicate.
+        Transition("merge", frozenset({S.received, S.triaged, S.reopened}), S.rejected),
     )
 }
 
