@@ -220,8 +220,6 @@ def test_serve_runs_the_app_factory_with_uvicorn(cli_db: str, monkeypatch: pytes
 
 
 def test_worker_once_on_an_empty_database(cli_db: str) -> None:
-    pytest.importorskip("sotong.outbox.worker")
-    pytest.importorskip("sotong.cases.escalation")
     result = _ok("worker", "--once", "--id", "test-worker")
     assert "test-worker" in result.output
 
