@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from sotong.cases import actions
 from sotong.cli import app
 from sotong.db import make_engine, session_factory
 from sotong.orgs.models import Organisation, Role, User
 from sotong.orgs.passwords import verify_password
 from sotong.settings import reset_settings_cache
+from tests.factories import World, inbound
 
 runner = CliRunner()
 
@@ -232,3 +236,55 @@ def test_make_run_reprints_the_demo_logins_on_a_later_start(tmp_path: Path, monk
     again = runner.invoke(app, ["demo", "--if-empty"])
     assert again.exit_code == 0
     assert "not loaded again" in again.output and "songpa.roads.officer" in again.output
+
+
+# --------------------------------------------------------------------------------------------- case and sla
+
+
+def test_case_act_runs_the_life_cycle_and_refuses_with_clear_errors(
+    cli_db: str, world: World, session: Session
+) -> None:
+    case = actions.receive_message(session, account_id=world.x_account.id, inbound=inbound()).case
+    _ok(
+        "case",
+        "act",
+        case.number,
+        "triage",
+        "--data",
+        json.dumps({"complaint_type": "grievance", "category_id": world.pothole.id}),
+    )
+    shown = _ok("case", "show", case.number)
+    assert "triaged" in shown.output and "case.triaged" in shown.output
+    _fails("case", "act", case.number, "close", message="cannot close a case that is triaged")
+    _fails("case", "act", case.number, "hold", "--data", '{"reason": ""}', message="bad --data for hold")
+    _fails("case", "act", case.number, "explode", message="unknown action 'explode'")
+    _fails("case", "act", case.number, "assign", "--data", '{"officer_id": 424242}', message="unknown officer")
+    _fails("case", "show", "2026-송파-999999", message="no such case")
+
+
+def test_sla_create_and_closure(cli_db: str, world: World) -> None:
+    _ok("sla", "create", "--org", "songpa", "--name", "X 30분", "--channel", "x", "--answer-target", "30")
+    _ok(
+        "sla",
+        "create",
+        "--org",
+        "songpa",
+        "--name",
+        "도로 3일",
+        "--category",
+        "road-damage",
+        "--value",
+        "3",
+        "--unit",
+        "days",
+    )
+    _fails("sla", "create", "--org", "songpa", "--name", "bad", "--value", "48", "--unit", "hours", message="use days")
+    _fails("sla", "create", "--org", "songpa", "--name", "bad", "--value", "3", message="both a value and a unit")
+    _fails("sla", "create", "--org", "songpa", "--name", "bad", "--channel", "pigeon", message="unknown channel")
+    _fails("sla", "create", "--org", "songpa", "--name", "bad", "--department", "없는과", message="unknown department")
+    _fails("sla", "create", "--org", "atlantis", "--name", "bad", message="unknown organisation")
+    _ok("sla", "closure", "--org", "songpa", "--day", "2026-12-24", "--reason", "구민의 날")
+    _fails(
+        "sla", "closure", "--org", "songpa", "--day", "2026-12-24", "--reason", "again", message="already a closure day"
+    )
+    _fails("sla", "closure", "--org", "songpa", "--day", "24/12/2026", "--reason", "x", message="not a date")

@@ -58,11 +58,15 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 org_app = typer.Typer(help="Organisations (a city, a district).", no_args_is_help=True)
 dept_app = typer.Typer(help="Departments (부서) of an organisation.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases (민원): show one, run a life-cycle action.", no_args_is_help=True)
+sla_app = typer.Typer(help="Deadline policies and the business calendar.", no_args_is_help=True)
 
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(dept_app, name="dept")
 app.add_typer(user_app, name="user")
+app.add_typer(case_app, name="case")
+app.add_typer(sla_app, name="sla")
 from sotong.triage.cli import pii_app, triage_app  # noqa: E402  (the triage issue's command groups)
 
 app.add_typer(triage_app, name="triage")
@@ -393,6 +397,140 @@ def user_create(
             email=email,
         )
         _ok(f"user {user.username} ({user.role.value}) created in {organisation.name}")
+
+
+# --------------------------------------------------------------------------------------------- case
+
+
+@case_app.command("show")
+def case_show(number: str = typer.Argument(..., help="Public case number, e.g. 2026-송파-000123.")) -> None:
+    """Show a case: status, deadlines, messages and its timeline."""
+    from sotong.audit.service import case_timeline
+    from sotong.cases import service
+
+    with _session() as session:
+        case = service.get_case_by_number(session, actor=CLI, number=number)
+        table = Table(title=f"{case.number} · {case.status.value}", show_header=False)
+        for label, value in (
+            ("type", case.complaint_type.value),
+            ("department_id", case.department_id),
+            ("officer_id", case.officer_id),
+            ("received", case.received_at),
+            ("due", case.due_at),
+            ("extended", case.extended_at),
+            ("title", case.title),
+        ):
+            table.add_row(label, escape(str(value if value is not None else "—")))
+        console.print(table)
+        for event in case_timeline(session, case_id=case.id):
+            console.print(f"{event.at:%Y-%m-%d %H:%M} {event.action} · {escape(event.actor_label)}")
+
+
+@case_app.command("act")
+def case_act(
+    number: str = typer.Argument(..., help="Public case number."),
+    action: str = typer.Argument(..., help="triage, assign, start, hold, resume, answer, close, ... (see --help)"),
+    data: str = typer.Option("{}", "--data", help='The action\'s fields as JSON, e.g. \'{"reason": "현장 확인"}\'.'),
+) -> None:
+    """Run one life-cycle action on a case as the system (the same table the API and console use)."""
+    from pydantic import ValidationError
+
+    from sotong.cases import service
+    from sotong.cases.commands import COMMANDS
+
+    command = COMMANDS.get(action)
+    if command is None:
+        raise InvalidInput(f"unknown action {action!r} (one of: {', '.join(COMMANDS)})")
+    try:
+        body = command.schema.model_validate_json(data) if command.schema else None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"bad --data for {action}: {problems}") from None
+    with _session() as session:
+        case = service.get_case_by_number(session, actor=CLI, number=number)
+        outcome = command.run(session, CLI, case, body)
+        session.refresh(case)
+        _ok(f"{case.number}: {action} done, now {case.status.value}")
+        if outcome.new_case_number:
+            console.print(f"see {outcome.new_case_number}")
+
+
+# --------------------------------------------------------------------------------------------- sla
+
+
+@sla_app.command("create")
+def sla_create(
+    org: str = typer.Option(..., help="Organisation slug."),
+    name: str = typer.Option(..., help="What the policy is for, e.g. 'X 30분 답변'."),
+    priority: int = typer.Option(100, help="Lower wins when several policies match."),
+    channel: str | None = typer.Option(None, help="Only for this channel (x, facebook, web, ...)."),
+    category: str | None = typer.Option(None, help="Only for this category code."),
+    department: str | None = typer.Option(None, help="Only for this department name."),
+    complaint_type: str | None = typer.Option(None, "--type", help="Only for this complaint type."),
+    value: int | None = typer.Option(None, help="Resolution period (with --unit)."),
+    unit: str | None = typer.Option(None, help="hours (working hours) or days (working days)."),
+    first_response: int | None = typer.Option(None, help="Receipt target in working minutes."),
+    answer_target: int | None = typer.Option(None, help="Answer target in working minutes (Daejeon: 30)."),
+) -> None:
+    """Add a deadline policy; one that cannot be satisfied is refused with the reason."""
+    from sotong.cases.models import ComplaintType
+    from sotong.orgs import actions
+    from sotong.orgs.models import Category, Channel, PeriodUnit
+
+    def parse(enum: Any, raw: str | None, what: str) -> Any:
+        if raw is None:
+            return None
+        try:
+            return enum(raw)
+        except ValueError:
+            raise InvalidInput(f"unknown {what} {raw!r} (one of: {', '.join(m.value for m in enum)})") from None
+
+    with _session() as session:
+        organisation = _org_by_slug(session, org)
+        category_id = None
+        if category is not None:
+            category_id = session.scalar(
+                select(Category.id).where(Category.org_id == organisation.id, Category.code == category)
+            )
+            if category_id is None:
+                raise NotFound(f"unknown category {category!r} in {organisation.name}")
+        policy = actions.create_sla_policy(
+            session,
+            actor=CLI,
+            org_id=organisation.id,
+            name=name,
+            priority=priority,
+            channel=parse(Channel, channel, "channel"),
+            category_id=category_id,
+            department_id=_department_by_name(session, organisation, department).id if department else None,
+            complaint_type=parse(ComplaintType, complaint_type, "complaint type"),
+            resolution_value=value,
+            resolution_unit=parse(PeriodUnit, unit, "unit"),
+            first_response_minutes=first_response,
+            answer_target_minutes=answer_target,
+        )
+        _ok(f"policy {policy.name!r} created in {organisation.name}")
+
+
+@sla_app.command("closure")
+def sla_closure(
+    org: str = typer.Option(..., help="Organisation slug."),
+    day: str = typer.Option(..., help="The closed day, YYYY-MM-DD."),
+    reason: str = typer.Option(..., help="Why, e.g. 구민의 날."),
+) -> None:
+    """Close the organisation for a day beyond the national holidays (deadlines skip it)."""
+    import datetime as dt
+
+    from sotong.orgs import actions
+
+    try:
+        closed = dt.date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)") from None
+    with _session() as session:
+        organisation = _org_by_slug(session, org)
+        actions.add_closure_day(session, actor=CLI, org_id=organisation.id, day=closed, reason=reason)
+        _ok(f"{organisation.name} closed on {closed.isoformat()}: {reason}")
 
 
 def main() -> None:
