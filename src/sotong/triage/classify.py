@@ -20,7 +20,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from sotong.cases.models import ComplaintType
-from sotong.triage.text import morpheme_features, morphemes, normalise
+from sotong.triage.text import WordNgrams, morpheme_features, morphemes, normalise
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -69,8 +69,15 @@ class Features:
 
     def transform(self, data: Prepared) -> csr_matrix:
         """The feature matrix of prepared texts."""
-        blocks = [v.transform(c) for v, c in zip(self.vectorizers, self._columns(data), strict=True)]
-        return hstack(blocks, format="csr")
+        chars, words = self.vectorizers
+        ngrams = self.__dict__.get("_ngrams")
+        if ngrams is None or ngrams.vectorizer is not chars:
+            ngrams = self.__dict__["_ngrams"] = WordNgrams(chars)
+        return hstack([ngrams.transform(data.normalised), words.transform(data.words)], format="csr")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The word cache belongs to this process, not to the stored model.
+        return {k: v for k, v in self.__dict__.items() if k != "_ngrams"}
 
     @staticmethod
     def _columns(data: Prepared) -> tuple[list[str], list[list[str]]]:
@@ -198,9 +205,10 @@ class TypeGuess:
     cue: str  # the words that decided, shown to the operator
 
 
-def complaint_type(text: str) -> TypeGuess:
+def complaint_type(text: str, *, normalised: bool = False) -> TypeGuess:
     """The complaint type from the writing; everyday reports and requests are 기타 (answered within 3 hours)."""
-    text = normalise(text)
+    if not normalised:
+        text = normalise(text)
     scores: dict[ComplaintType, tuple[float, str]] = {}
     for kind, cues in _TYPE_CUES.items():
         total, found = 0.0, []

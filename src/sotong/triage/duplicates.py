@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from sotong.triage.text import normalise
+from sotong.triage.text import WordNgrams, normalise
 
 FOLLOW_UP, SAME_TOPIC = "follow_up", "same_topic"
 
@@ -70,13 +71,17 @@ class DuplicateIndex:
         self.policy = policy or Policy()
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True)
         self._matrix = self._vectorizer.fit_transform([normalise(c.text) for c in self.cases]) if self.cases else None
+        self._ngrams = WordNgrams(self._vectorizer) if self.cases else None
+
+    def _queries(self, texts: Sequence[str], normalised: Sequence[str] | None) -> csr_matrix:
+        assert self._ngrams is not None
+        return self._ngrams.transform(normalised if normalised is not None else [normalise(t) for t in texts])
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each text with each open case."""
         if self._matrix is None or not texts:
             return np.zeros((len(texts), len(self.cases)))
-        queries = self._vectorizer.transform([normalise(t) for t in texts])
-        return (queries @ self._matrix.T).toarray()
+        return (self._queries(texts, None) @ self._matrix.T).toarray()
 
     def find(
         self,
@@ -105,16 +110,29 @@ class DuplicateIndex:
         authors: Sequence[str | None],
         places: Sequence[tuple[float | None, float | None]] | None = None,
         exclude: Sequence[int | None] | None = None,
+        normalised: Sequence[str] | None = None,
     ) -> list[DuplicateMatch | None]:
-        """`find` for a batch of messages (one sparse product for all)."""
-        sims = self.similarities(texts)
+        """`find` for a batch of messages (one sparse product for all); `normalised` saves normalising again."""
+        if self._matrix is None or not texts:
+            return [None] * len(texts)
         p = self.policy
+        sims = (self._queries(texts, normalised) @ self._matrix.T).tocsr()
+        # No decision takes a lower score, so only the few pairs above it are looked at, never a dense matrix.
+        floor = min(p.follow_up_similarity, p.same_topic_similarity, p.nearby_similarity, p.far_similarity)
+        sims.data[sims.data < floor] = 0.0
+        sims.eliminate_zeros()
         results: list[DuplicateMatch | None] = []
-        for i, _ in enumerate(texts):
+        for i in range(len(texts)):
+            start, end = sims.indptr[i], sims.indptr[i + 1]
+            if start == end:
+                results.append(None)
+                continue
+            row_scores, row_cases = sims.data[start:end], sims.indices[start:end]
+            order = np.argsort(-row_scores, kind="stable")[:20]
             lat, lon = places[i] if places else (None, None)
             best: DuplicateMatch | None = None
-            for j in np.argsort(-sims[i])[:20] if len(self.cases) else []:
-                case, score = self.cases[j], float(sims[i, j])
+            for j, score in zip(row_cases[order].tolist(), row_scores[order].tolist(), strict=True):
+                case = self.cases[j]
                 if exclude and exclude[i] == case.case_id:
                     continue
                 age = at[i] - case.received_at

@@ -73,7 +73,7 @@ class TriageModel:
             ]
         else:
             candidates = [()] * len(data)
-        types = [complaint_type(t) for t in data.normalised]
+        types = [complaint_type(t, normalised=True) for t in data.normalised]
         return [Prediction(d, c, t) for d, c, t in zip(decisions, candidates, types, strict=True)]
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:

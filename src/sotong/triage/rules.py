@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,17 +72,25 @@ def _match(rule: RoutingRule, ctx: MessageContext, normalised: str, squeezed: st
         found = re.search(rule.pattern or "", ctx.text, re.IGNORECASE)
         return found.group(0) if found else None
     address = normalise(ctx.address) if rule.kind is RuleKind.place and ctx.address else ""
-    for word in words(rule.pattern):
-        key = normalise(word)
+    for word, key, squeezed_key in _keys(rule.pattern):
         # Compared without spaces too: citizens write "송파 구청" and "송파구청" alike.
-        if key in normalised or compact(key) in squeezed or (address and key in address):
+        if key in normalised or squeezed_key in squeezed or (address and key in address):
             return word
     return None
 
 
-def evaluate(rules: Sequence[RoutingRule], ctx: MessageContext) -> RuleDecision | None:
+@lru_cache(maxsize=4096)
+def _keys(pattern: str | None) -> tuple[tuple[str, str, str], ...]:
+    # A batch asks the same few rules about thousands of messages: their words are normalised once.
+    return tuple((word, normalise(word), compact(normalise(word))) for word in words(pattern))
+
+
+def evaluate(
+    rules: Sequence[RoutingRule], ctx: MessageContext, *, normalised: str | None = None
+) -> RuleDecision | None:
     """The decision of the first enabled rule (by priority, then age) that matches, or None."""
-    normalised = normalise(ctx.text)
+    # A batch passes the text it has normalised already.
+    normalised = normalise(ctx.text) if normalised is None else normalised
     squeezed = compact(normalised)
     for rule in sorted(rules, key=lambda r: (r.priority, r.id)):
         if not rule.enabled:

@@ -49,7 +49,8 @@ def decide_batch(
     if not items:
         return []
     texts = [i.text for i in items]
-    predictions = model.predict_prepared(prepare(texts))
+    prepared = prepare(texts)
+    predictions = model.predict_prepared(prepared)
     duplicates: list[DuplicateMatch | None] = [None] * len(items)
     if index is not None and index.cases:
         duplicates = index.find_many(
@@ -58,9 +59,12 @@ def decide_batch(
             authors=[i.author_handle for i in items],
             places=[(i.latitude, i.longitude) for i in items],
             exclude=[i.case_id for i in items],
+            normalised=prepared.normalised,
         )
     decisions = []
-    for item, prediction, duplicate in zip(items, predictions, duplicates, strict=True):
-        rule = evaluate(rules, MessageContext(item.text, item.channel_account_id, item.address)) if rules else None
+    ordered = sorted(rules, key=lambda r: (r.priority, r.id))
+    for item, text, prediction, duplicate in zip(items, prepared.normalised, predictions, duplicates, strict=True):
+        context = MessageContext(item.text, item.channel_account_id, item.address)
+        rule = evaluate(ordered, context, normalised=text) if ordered else None
         decisions.append(Decision(prediction, rule, duplicate, pii.mask(item.text)))
     return decisions
