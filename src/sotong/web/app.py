@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
 
     from sotong.cases import api as cases_api
+    from sotong.channels import hooks
     from sotong.console import views as console_views
     from sotong.portal import views as portal_views
     from sotong.web import auth, docs
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth.router)
     app.include_router(console_views.router)
     app.include_router(portal_views.router)
+    app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,251 @@
+"""Facebook Page: webhook (verify handshake, X-Hub-Signature-256), feed comments and posts, Messenger messages.
+
+Account config (plain in this first slice; encryption at rest comes later): ``page_id``, ``page_access_token``,
+``app_secret`` (signs the webhooks), ``verify_token`` (our half of the subscription handshake) and
+``graph_url`` (``https://graph.facebook.com/v21.0`` unless set; tests point it at a local fake).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+from sqlalchemy.orm import Session
+
+from sotong.channels.base import (
+    ChannelError,
+    Connector,
+    Handshake,
+    InboundMessage,
+    MalformedPayload,
+    SignatureError,
+    constant_time_equal,
+    json_body,
+    required,
+)
+from sotong.channels.render import fit, reply_text
+from sotong.outbox.transports import Delivery
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
+SIGNATURE_HEADER = "x-hub-signature-256"
+# Comments allow 8,000 characters; Messenger text 2,000.
+COMMENT_LIMIT = 8000
+MESSENGER_LIMIT = 2000
+# Graph error codes for throttling (app, user, page, custom-rate), answered with HTTP 400 or 403, not 429.
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001})
+DEFAULT_THROTTLE_SECONDS = 300.0
+TIMEOUT = httpx.Timeout(10.0)
+
+
+def is_messenger_id(external_id: str) -> bool:
+    """Messenger message ids are "m_..." (older "mid.$..."); feed ids are "<page>_<post>" digits."""
+    return external_id.startswith(("m_", "mid."))
+
+
+def signature(app_secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 value of a body: hex HMAC-SHA256 with the app secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _epoch(value: Any, *, millis: bool = False) -> dt.datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedPayload(f"facebook: bad time {value!r}")
+    return dt.datetime.fromtimestamp(value / 1000 if millis else value, tz=dt.UTC)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"facebook: {what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedPayload(f"facebook: {what} is not a list")
+    return value
+
+
+class FacebookConnector(Connector):
+    """Page feed and Messenger in by webhook; replies as comments on the comment, or Messenger messages."""
+
+    name: ClassVar[str] = "facebook"
+    accepts_webhooks: ClassVar[bool] = True
+
+    def handshake(self, config: Mapping[str, Any], query: Mapping[str, str]) -> Handshake:
+        """Echo hub.challenge when hub.verify_token is ours (the subscription check)."""
+        expected = str(config.get("verify_token") or "")
+        given = query.get("hub.verify_token")
+        if query.get("hub.mode") != "subscribe" or given is None or "hub.challenge" not in query:
+            raise SignatureError("facebook: not a subscription check (hub.mode/verify_token/challenge)", missing=True)
+        if not expected or not constant_time_equal(given, expected):
+            raise SignatureError("facebook: hub.verify_token does not match")
+        return Handshake(body=query["hub.challenge"])
+
+    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+        """X-Hub-Signature-256 over the raw body with the app secret, compared in constant time."""
+        given = headers.get(SIGNATURE_HEADER)
+        if not given:
+            raise SignatureError("facebook: no X-Hub-Signature-256 header", missing=True)
+        secret = str(config.get("app_secret") or "")
+        if not secret:
+            raise SignatureError("facebook: the account has no app_secret configured")
+        if not constant_time_equal(given.strip(), signature(secret, body)):
+            raise SignatureError("facebook: X-Hub-Signature-256 does not match the body")
+
+    def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """Page webhook → messages: new comments and visitor posts, Messenger texts; our own echoes left out."""
+        data = _object(json_body(payload) if isinstance(payload, bytes | str) else payload, "the body")
+        if data.get("object") != "page":
+            raise MalformedPayload(f"facebook: object is {data.get('object')!r}, not 'page'")
+        page_id = str(config.get("page_id") or "")
+        messages: list[InboundMessage] = []
+        for entry in _list(data.get("entry"), "entry"):
+            entry = _object(entry, "an entry")
+            for change in _list(entry.get("changes"), "changes"):
+                message = self._feed(_object(change, "a change"), page_id)
+                if message is not None:
+                    messages.append(message)
+            for event in _list(entry.get("messaging"), "messaging"):
+                message = self._messenger(_object(event, "a messaging event"), page_id)
+                if message is not None:
+                    messages.append(message)
+        return messages
+
+    def _feed(self, change: dict[str, Any], page_id: str) -> InboundMessage | None:
+        if change.get("field") != "feed":
+            return None
+        value = _object(change.get("value"), "change.value")
+        item, verb = value.get("item"), value.get("verb")
+        if item not in ("comment", "post", "status") or verb != "add":
+            return None  # edits, removals, reactions, shares: not a new message
+        sender = _object(value.get("from") or {}, "value.from")
+        if page_id and str(sender.get("id")) == page_id:
+            return None  # the page's own post or reply, echoed back
+        text = str(value.get("message") or "").strip()
+        if not text:
+            return None
+        if item == "comment":
+            external_id = value.get("comment_id")
+            parent = value.get("parent_id") or value.get("post_id")
+        else:
+            external_id, parent = value.get("post_id"), None
+        if not isinstance(external_id, str) or not external_id:
+            raise MalformedPayload(f"facebook: a feed {item} without its id")
+        return InboundMessage(
+            external_id=external_id,
+            text=text,
+            received_at=_epoch(value.get("created_time")),
+            author_handle=str(sender.get("id")) if sender.get("id") else None,
+            author_name=sender.get("name"),
+            in_reply_to_external_id=str(parent) if parent else None,
+            raw={"field": "feed", "item": item, "post_id": value.get("post_id"), "parent_id": value.get("parent_id")},
+        )
+
+    def _messenger(self, event: dict[str, Any], page_id: str) -> InboundMessage | None:
+        message = event.get("message")
+        if not isinstance(message, dict) or message.get("is_echo"):
+            return None  # deliveries, reads, postbacks; is_echo marks what the page itself sent
+        sender = str(_object(event.get("sender"), "messaging.sender").get("id") or "")
+        if not sender or sender == page_id:
+            return None
+        mid, text = message.get("mid"), str(message.get("text") or "").strip()
+        if not isinstance(mid, str) or not mid:
+            raise MalformedPayload("facebook: a Messenger message without its mid")
+        if not text:
+            return None
+        reply_to = _object(message.get("reply_to") or {}, "message.reply_to").get("mid")
+        return InboundMessage(
+            external_id=mid,
+            text=text,
+            received_at=_epoch(event.get("timestamp"), millis=True),
+            author_handle=sender,
+            in_reply_to_external_id=str(reply_to) if reply_to else None,
+            raw={"field": "messaging", "sender": sender, "mid": mid},
+        )
+
+    def send(self, delivery: Delivery, *, session: Session) -> str | None:
+        """Reply to the citizen's comment (or post) as the Page, or message them on Messenger."""
+        config = self.account_config(delivery, session=session)
+        base = str(config.get("graph_url") or DEFAULT_GRAPH_URL).rstrip("/")
+        token = required(config, "page_access_token", self.name)
+        target = str(delivery.payload.get("in_reply_to_external_id") or "")
+        if not target:
+            raise ChannelError("facebook: nothing to reply to (no original message id)", permanent=True)
+        url = str(delivery.payload.get("tracking_url") or "")
+        text = reply_text(delivery)
+        if is_messenger_id(target):
+            if not delivery.recipient:
+                raise ChannelError("facebook: Messenger reply without the citizen's id", permanent=True)
+            page_id = required(config, "page_id", self.name)
+            body: dict[str, Any] = {
+                "recipient": {"id": delivery.recipient},
+                "messaging_type": "RESPONSE",
+                "message": {"text": fit(text, MESSENGER_LIMIT, url)},
+            }
+            return self._post(f"{base}/{page_id}/messages", token, json_body=body, key="message_id")
+        return self._post(f"{base}/{target}/comments", token, form={"message": fit(text, COMMENT_LIMIT, url)}, key="id")
+
+    def _post(
+        self,
+        url: str,
+        token: str,
+        *,
+        key: str,
+        form: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> str:
+        try:
+            response = httpx.post(
+                url, params={"access_token": token}, data=form, json=json_body, timeout=TIMEOUT, follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"facebook: network error: {exc}") from exc
+        if response.is_success:
+            try:
+                return str(response.json()[key])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ChannelError(f"facebook: unexpected answer {response.text[:200]!r}") from exc
+        raise _graph_error(response)
+
+
+def _graph_error(response: httpx.Response) -> ChannelError:
+    """A Graph API error as a ChannelError: throttling waits, 5xx retries, the rest (deleted, blocked) is final."""
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    code, subcode = error.get("code"), error.get("error_subcode")
+    detail = error.get("message") or response.text[:200]
+    reason = f"facebook: HTTP {response.status_code} code {code}/{subcode}: {detail}"
+    if response.status_code == 429 or code in THROTTLE_CODES:
+        return ChannelError(reason, retry_after=_throttle_seconds(response))
+    if response.status_code >= 500 or error.get("is_transient"):
+        return ChannelError(reason)
+    return ChannelError(reason, permanent=True)
+
+
+def _throttle_seconds(response: httpx.Response) -> float:
+    """How long Graph asks us to wait: Retry-After, or estimated_time_to_regain_access (minutes) in the usage header."""
+    retry_after = response.headers.get("retry-after")
+    if retry_after and retry_after.isdigit():
+        return float(retry_after)
+    usage = response.headers.get("x-business-use-case-usage")
+    if usage:
+        try:
+            minutes = [
+                float(item.get("estimated_time_to_regain_access") or 0)
+                for items in json.loads(usage).values()
+                for item in items
+            ]
+        except (ValueError, AttributeError, TypeError):
+            minutes = []
+        if minutes and max(minutes) > 0:
+            return max(minutes) * 60
+    return DEFAULT_THROTTLE_SECONDS

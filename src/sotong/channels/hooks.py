@@ -1,0 +1,83 @@
+"""Webhooks: POST /hooks/{channel}/{account_id} takes platform events in; GET answers subscription checks.
+
+Order matters: the signature is checked over the raw bytes before anything is parsed, and everything is
+parsed before anything is stored, so a bad request leaves no trace but a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.orm import Session
+
+from sotong.channels.base import Connector, MalformedPayload, SignatureError
+from sotong.channels.intake import take_in
+from sotong.channels.registry import get_connector
+from sotong.orgs.models import ChannelAccount
+from sotong.web.deps import DbSession
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/hooks", include_in_schema=False)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body exactly as sent: signatures are computed over these bytes, never over re-serialised JSON."""
+    return await request.body()
+
+
+def _refuse(status: int, reason: str, channel: str, account_id: int) -> JSONResponse:
+    log.warning("hook %s/%s refused (%s): %s", channel, account_id, status, reason)
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+def _target(db: Session, channel: str, account_id: int) -> tuple[Connector, dict[str, Any]] | JSONResponse:
+    connector = get_connector(channel)
+    if connector is None or not connector.accepts_webhooks:
+        return _refuse(404, f"no webhook for channel {channel!r}", channel, account_id)
+    account = db.get(ChannelAccount, account_id)
+    if account is None or account.channel.value != channel:
+        return _refuse(404, f"no {channel} account {account_id}", channel, account_id)
+    if not account.enabled:
+        return _refuse(403, f"account {account_id} is disabled", channel, account_id)
+    config = dict(account.config or {})
+    db.rollback()  # end the read: intake opens its own transactions
+    return connector, config
+
+
+@router.get("/{channel}/{account_id}")
+def handshake(channel: str, account_id: int, request: Request, db: DbSession) -> Response:
+    """The platform's subscription check (Facebook's hub.challenge)."""
+    target = _target(db, channel, account_id)
+    if isinstance(target, JSONResponse):
+        return target
+    connector, config = target
+    try:
+        answer = connector.handshake(config, dict(request.query_params))
+    except SignatureError as exc:
+        return _refuse(401 if exc.missing else 403, exc.message, channel, account_id)
+    return PlainTextResponse(answer.body, media_type=answer.media_type)
+
+
+@router.post("/{channel}/{account_id}")
+def receive(
+    channel: str, account_id: int, request: Request, db: DbSession, body: Annotated[bytes, Depends(raw_body)]
+) -> Response:
+    """Verify, parse, then store each message once; 200 tells the platform not to redeliver."""
+    target = _target(db, channel, account_id)
+    if isinstance(target, JSONResponse):
+        return target
+    connector, config = target
+    try:
+        connector.verify(config, headers=request.headers, body=body)
+    except SignatureError as exc:
+        return _refuse(401 if exc.missing else 403, exc.message, channel, account_id)
+    try:
+        messages = connector.parse(config, body)
+    except MalformedPayload as exc:
+        return _refuse(400, exc.message, channel, account_id)
+    result = take_in(db, account_id=account_id, messages=messages)
+    return JSONResponse({"stored": result.stored, "duplicates": result.duplicates, "refused": result.refused})

@@ -1,0 +1,1 @@
+"""Mastodon: mentions polled through notifications, replies threaded with in_reply_to_id."""

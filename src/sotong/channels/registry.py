@@ -1,0 +1,22 @@
+"""Every connector by channel name, each also registered as the outbox transport of that name."""
+
+from __future__ import annotations
+
+from sotong.channels.base import Connector
+from sotong.channels.facebook.connector import FacebookConnector
+from sotong.channels.mastodon.connector import MastodonConnector
+from sotong.outbox.transports import register
+
+# One line per channel.
+CONNECTORS: dict[str, Connector] = {
+    MastodonConnector.name: MastodonConnector(),
+    FacebookConnector.name: FacebookConnector(),
+}
+
+for _connector in CONNECTORS.values():
+    register(_connector)
+
+
+def get_connector(name: str) -> Connector | None:
+    """The connector for channel `name`, or None when that channel has none yet."""
+    return CONNECTORS.get(name)

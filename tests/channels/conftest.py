@@ -1,0 +1,81 @@
+"""Channel tests: official accounts pointed at local fake platforms, the worker, and the web app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+import sotong.channels.registry  # noqa: F401 - registers the channel transports, as the app and worker do
+from sotong.actors import CLI
+from sotong.cases import actions
+from sotong.cases.models import ComplaintType
+from sotong.db import session_factory
+from sotong.orgs import actions as org_actions
+from sotong.orgs.models import Channel, ChannelAccount
+from sotong.outbox.models import OutboxItem
+from sotong.outbox.worker import run_once
+from sotong.settings import Settings
+from sotong.web.app import create_app
+from tests.factories import World
+from tests.fakes import mastodon as fake_mastodon
+
+
+@pytest.fixture
+def factory(engine: Engine) -> Callable[[], Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def deliver(factory: Callable[[], Session]) -> Callable[[], int]:
+    """Run the outbox worker once, as `sotong worker` would."""
+    return lambda: run_once(factory, worker_id="test-worker")
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings=settings, engine=engine)) as c:
+        yield c
+
+
+@pytest.fixture
+def mastodon() -> Iterator[fake_mastodon.FakeMastodon]:
+    with fake_mastodon.running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def mastodon_account(session: Session, world: World, mastodon: fake_mastodon.FakeMastodon) -> ChannelAccount:
+    """Songpa's account on the fake instance."""
+    return org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.mastodon,
+        handle="@songpa@127.0.0.1",
+        department_id=world.roads.id,
+        config={"base_url": mastodon.base_url, "access_token": mastodon.token},
+    )
+
+
+def outbox(session: Session, case_id: int) -> list[OutboxItem]:
+    """What the case sent the citizen (staff notifications left out), oldest first, fresh from the database."""
+    session.expire_all()
+    query = select(OutboxItem).where(OutboxItem.case_id == case_id, OutboxItem.transport != "inapp")
+    return list(session.scalars(query.order_by(OutboxItem.id)))
+
+
+def answer_case(session: Session, world: World, case_id: int, body: str) -> None:
+    """The officer's side, through the real actions: triage, assign, answer."""
+    actions.triage(
+        session,
+        actor=world.actor(world.operator),
+        case_id=case_id,
+        complaint_type=ComplaintType.grievance,
+        category_id=world.pothole.id,
+    )
+    actions.assign(session, actor=world.actor(world.manager), case_id=case_id, officer_id=world.officer.id)
+    actions.answer(session, actor=world.actor(world.officer), case_id=case_id, body=body)

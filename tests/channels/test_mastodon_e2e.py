@@ -1,0 +1,76 @@
+"""A citizen mentions @songpa on Mastodon and hears back in the same thread: receipt, then the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.cases.models import Case, CaseStatus, Message
+from sotong.channels.mastodon.poll import poll
+from sotong.orgs.models import ChannelAccount
+from sotong.outbox.models import OutboxStatus
+from tests.channels.conftest import answer_case, outbox
+from tests.factories import World
+from tests.fakes.mastodon import FakeMastodon
+
+
+def test_mention_to_receipt_to_answer_in_the_thread(
+    session: Session, world: World, mastodon: FakeMastodon, mastodon_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    minji = mastodon.citizen()
+    post = mastodon.mention("석촌호수 앞 보도블럭이 깨졌어요 <위험>", author=minji)
+
+    result = poll(session, account_id=mastodon_account.id)
+
+    assert result.taken.stored == 1
+    case = session.scalars(select(Case).where(Case.channel_account_id == mastodon_account.id)).one()
+    assert case.body == "@songpa 석촌호수 앞 보도블럭이 깨졌어요 <위험>"
+    assert case.author_handle == "@minji@mastodon.social"
+    assert case.department_id == world.roads.id
+
+    assert deliver() == 1
+    receipt = mastodon.posted()[-1]
+    assert receipt["in_reply_to_id"] == post["id"]
+    assert receipt["visibility"] == "public"
+    assert case.number in receipt["content"] and "@minji@mastodon.social" in receipt["content"]
+    post_request = [r for r in mastodon.requests if r.method == "POST"][-1]
+    assert post_request.headers["idempotency-key"] == outbox(session, case.id)[0].idempotency_key
+    assert outbox(session, case.id)[0].external_ref == receipt["id"]
+
+    answer_case(session, world, case.id, "보도블럭을 교체했습니다.")
+    deliver()
+
+    answer = mastodon.posted()[-1]
+    assert answer["in_reply_to_id"] == post["id"]
+    assert "보도블럭을 교체했습니다." in answer["content"]
+    assert [item.status for item in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
+    assert len(mastodon.posted()) == 2
+
+
+def test_a_direct_message_is_answered_directly(
+    session: Session, mastodon: FakeMastodon, mastodon_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    post = mastodon.mention("우리 집 앞 가로등이 꺼졌습니다. 주소는 비밀로 해 주세요.", visibility="direct")
+    poll(session, account_id=mastodon_account.id)
+
+    deliver()
+
+    receipt = mastodon.posted()[-1]
+    assert (receipt["visibility"], receipt["in_reply_to_id"]) == ("direct", post["id"])
+
+
+def test_a_reply_in_the_thread_is_a_follow_up_not_a_new_case(
+    session: Session, mastodon: FakeMastodon, mastodon_account: ChannelAccount
+) -> None:
+    minji = mastodon.citizen()
+    first = mastodon.mention("쓰레기가 방치되어 있습니다", author=minji)
+    poll(session, account_id=mastodon_account.id)
+    mastodon.mention("사진 추가합니다, 아직 그대로예요", author=minji, in_reply_to_id=first["id"])
+
+    poll(session, account_id=mastodon_account.id)
+
+    cases = session.scalars(select(Case).where(Case.channel_account_id == mastodon_account.id)).all()
+    assert len(cases) == 1 and cases[0].status is CaseStatus.received
+    assert len(session.scalars(select(Message).where(Message.case_id == cases[0].id)).all()) == 2

@@ -1,0 +1,239 @@
+"""A faithful fake Mastodon instance: bearer tokens, notifications with Link pagination, statuses with
+Idempotency-Key, the 500-character limit as Mastodon counts it, X-RateLimit-* headers and 429s, 404s for
+deleted posts, and Mastodon's error bodies ({"error": ...})."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.server import Request, Response, serve
+
+RATE_LIMIT = 300
+URL_RE = re.compile(r"https?://\S+")
+REMOTE_MENTION_RE = re.compile(r"(@\w+)@[\w.-]+")
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def weighted_length(text: str) -> int:
+    """Mastodon's count: every URL is 23 characters, a remote mention only its local part."""
+    return len(REMOTE_MENTION_RE.sub(r"\1", URL_RE.sub("x" * 23, text)))
+
+
+@dataclass
+class FakeMastodon:
+    """One instance with our official account (@songpa) and citizens who mention it."""
+
+    token: str = "token-songpa"
+    domain: str = "gov.social"
+    requests: list[Request] = field(default_factory=list)
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # ours, newest last
+    throttled_for: float | None = None  # seconds: every request gets 429 until cleared
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(109_000_000_000_000_000, 1000))
+    _idempotent: dict[tuple[str, str], str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+
+    def __post_init__(self) -> None:
+        self.me = self._account("songpa", "송파구청")
+
+    # ----------------------------------------------------------------- what tests do to the platform
+
+    def _account(self, username: str, name: str, domain: str | None = None) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "username": username,
+            "acct": f"{username}@{domain}" if domain else username,
+            "display_name": name,
+            "locked": False,
+            "bot": False,
+            "created_at": _iso(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+            "note": "",
+            "url": f"https://{domain or self.domain}/@{username}",
+            "avatar": "",
+            "header": "",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": 0,
+            "fields": [],
+            "emojis": [],
+        }
+
+    def citizen(
+        self, username: str = "minji", name: str = "김민지", domain: str | None = "mastodon.social"
+    ) -> dict[str, Any]:
+        """A citizen's account (remote by default, as most are)."""
+        return self._account(username, name, domain)
+
+    def _status(
+        self, account: dict[str, Any], text: str, visibility: str, in_reply_to_id: str | None
+    ) -> dict[str, Any]:
+        status_id = str(next(self._ids))
+        replied = self.statuses.get(in_reply_to_id or "")
+        status: dict[str, Any] = {
+            "id": status_id,
+            "created_at": _iso(dt.datetime.now(dt.UTC)),
+            "in_reply_to_id": in_reply_to_id,
+            "in_reply_to_account_id": replied["account"]["id"] if replied else None,
+            "sensitive": False,
+            "spoiler_text": "",
+            "visibility": visibility,
+            "language": "ko",
+            "uri": f"https://{self.domain}/users/{account['username']}/statuses/{status_id}",
+            "url": f"https://{self.domain}/@{account['username']}/{status_id}",
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "content": "<p>" + text.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br />") + "</p>",
+            "text": None,
+            "reblog": None,
+            "account": account,
+            "media_attachments": [],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+        self.statuses[status_id] = status
+        return status
+
+    def mention(
+        self,
+        text: str,
+        *,
+        author: dict[str, Any] | None = None,
+        visibility: str = "public",
+        in_reply_to_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A status mentioning @songpa, and the notification Mastodon gives our account for it."""
+        status = self._status(author or self.citizen(), f"@songpa {text}", visibility, in_reply_to_id)
+        self.notifications.append(
+            {
+                "id": str(next(self._ids)),
+                "type": "mention",
+                "created_at": status["created_at"],
+                "account": status["account"],
+                "status": status,
+            }
+        )
+        return status
+
+    def notify(self, kind: str, status: dict[str, Any]) -> None:
+        """Another notification (a favourite, or a self-mention some servers echo)."""
+        self.notifications.append(
+            {
+                "id": str(next(self._ids)),
+                "type": kind,
+                "created_at": status["created_at"],
+                "account": status["account"],
+                "status": status,
+            }
+        )
+
+    def delete(self, status_id: str) -> None:
+        """The citizen deletes their post."""
+        del self.statuses[status_id]
+
+    def posted(self) -> list[dict[str, Any]]:
+        """The statuses our account posted, oldest first."""
+        return [s for s in self.statuses.values() if s["account"]["id"] == self.me["id"]]
+
+    # ----------------------------------------------------------------- the API
+
+    def _headers(self) -> dict[str, str]:
+        reset = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.throttled_for or 300)
+        return {
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": "0" if self.throttled_for else str(RATE_LIMIT - 1),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append(request)
+            response = self._route(request)
+            response.headers = {**self._headers(), **response.headers}
+            return response
+
+    def _route(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Response(401, {"error": "The access token is invalid"})
+        if self.throttled_for:
+            return Response(429, {"error": "Too many requests"})
+        path, method = request.path, request.method
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return Response(200, self.me)
+        if method == "GET" and path == "/api/v1/notifications":
+            return self._notifications(request)
+        if method == "GET" and path.startswith("/api/v1/statuses/"):
+            status = self.statuses.get(path.rsplit("/", 1)[1])
+            return Response(200, status) if status else Response(404, {"error": "Record not found"})
+        if method == "POST" and path == "/api/v1/statuses":
+            return self._post_status(request)
+        return Response(404, {"error": "Record not found"})
+
+    def _notifications(self, request: Request) -> Response:
+        q = request.query
+        types = q.get("types[]") or q.get("types") or []
+        limit = min(int((q.get("limit") or ["40"])[0]), 80)
+        since, max_id, min_id = (int(q[k][0]) if q.get(k) else None for k in ("since_id", "max_id", "min_id"))
+        found = [n for n in self.notifications if not types or n["type"] in types]
+        found = [
+            n
+            for n in found
+            if (since is None or int(n["id"]) > since)
+            and (max_id is None or int(n["id"]) < max_id)
+            and (min_id is None or int(n["id"]) > min_id)
+        ]
+        found.sort(key=lambda n: int(n["id"]), reverse=min_id is None)
+        page = found[:limit]
+        page.sort(key=lambda n: int(n["id"]), reverse=True)
+        headers = {}
+        if page:
+            base = f"http://{request.headers['host']}/api/v1/notifications"
+            extra = "".join(f"&types[]={t}" for t in types) + f"&limit={limit}"
+            newer, older = page[0]["id"], page[-1]["id"]
+            headers["Link"] = f'<{base}?max_id={older}{extra}>; rel="next", <{base}?min_id={newer}{extra}>; rel="prev"'
+        return Response(200, page, headers)
+
+    def _post_status(self, request: Request) -> Response:
+        form = {k: v[-1] for k, v in request.form().items()}
+        key = request.headers.get("idempotency-key")
+        if key and (self.token, key) in self._idempotent:
+            # Mastodon keeps the key for an hour and answers a repeat with the status it made the first time.
+            return Response(200, self.statuses[self._idempotent[(self.token, key)]])
+        text = form.get("status", "")
+        if not text.strip():
+            return Response(422, {"error": "Validation failed: Text can't be blank"})
+        if weighted_length(text) > 500:
+            return Response(422, {"error": "Validation failed: Text character limit of 500 exceeded"})
+        visibility = form.get("visibility") or "public"
+        if visibility not in ("public", "unlisted", "private", "direct"):
+            return Response(422, {"error": f"Validation failed: Visibility {visibility} is not a valid visibility"})
+        reply_to = form.get("in_reply_to_id") or None
+        if reply_to and reply_to not in self.statuses:
+            return Response(404, {"error": "The post you are trying to reply to does not appear to exist."})
+        status = self._status(self.me, text, visibility, reply_to)
+        if key:
+            self._idempotent[(self.token, key)] = status["id"]
+        return Response(200, status)
+
+
+@contextmanager
+def running(fake: FakeMastodon | None = None) -> Iterator[FakeMastodon]:
+    """A fake instance listening on 127.0.0.1; its base_url is set."""
+    fake = fake or FakeMastodon()
+    with serve(fake) as url:
+        fake.base_url = url
+        yield fake
