@@ -21,6 +21,7 @@ from sotong.outbox.worker import run_once
 from sotong.settings import Settings
 from sotong.web.app import create_app
 from tests.factories import World
+from tests.fakes import graph as fake_graph
 from tests.fakes import mastodon as fake_mastodon
 
 
@@ -79,3 +80,29 @@ def answer_case(session: Session, world: World, case_id: int, body: str) -> None
     )
     actions.assign(session, actor=world.actor(world.manager), case_id=case_id, officer_id=world.officer.id)
     actions.answer(session, actor=world.actor(world.officer), case_id=case_id, body=body)
+
+
+@pytest.fixture
+def graph() -> Iterator[fake_graph.FakeGraph]:
+    with fake_graph.running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def facebook_account(session: Session, world: World, graph: fake_graph.FakeGraph) -> ChannelAccount:
+    """Songpa's Page, its webhook pointed at us and its Graph calls at the fake."""
+    return org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.facebook,
+        handle="songpa.gu",
+        department_id=world.roads.id,
+        config={
+            "page_id": graph.page_id,
+            "page_access_token": graph.page_token,
+            "app_secret": graph.app_secret,
+            "verify_token": "songpa-verify-7f3a",
+            "graph_url": graph.graph_url,
+        },
+    )

@@ -1,0 +1,217 @@
+"""A faithful fake of the Facebook Graph API for one Page: the webhooks it sends (signed like Facebook signs
+them) and the calls we make back: comment replies and Messenger sends with the Page token, Graph's error
+bodies ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}), HTTP 400 for a deleted
+object (code 100, subcode 33), the 24-hour Messenger window (code 10, subcode 2018278) and Page throttling
+(code 32 with X-Business-Use-Case-Usage)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.server import Request, Response, serve
+
+VERSION = "v21.0"
+
+
+def _error(message: str, code: int, subcode: int | None = None, kind: str = "OAuthException") -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+@dataclass
+class FakeGraph:
+    """송파구청's Page, its posts, the citizens' comments and Messenger threads."""
+
+    page_id: str = "104857600123456"
+    page_token: str = "EAAB-page-token"
+    app_secret: str = "app-secret-0123"
+    requests: list[Request] = field(default_factory=list)
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # posts and comments by id
+    sent_messages: list[dict[str, Any]] = field(default_factory=list)
+    last_user_message: dict[str, dt.datetime] = field(default_factory=dict)  # PSID → when they last wrote
+    throttled_minutes: int | None = None
+    base_url: str = ""
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(900_000_001))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.page_post = self._object(f"{self.page_id}_{next(self._ids)}", self.page_id, "송파구청", "도로 공사 안내")
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.base_url}/{VERSION}"
+
+    def _object(
+        self, object_id: str, from_id: str, name: str, message: str, parent: str | None = None
+    ) -> dict[str, Any]:
+        obj = {"id": object_id, "from": {"id": from_id, "name": name}, "message": message, "parent": parent}
+        self.objects[object_id] = obj
+        return obj
+
+    # ----------------------------------------------------------------- webhooks Facebook sends us
+
+    def sign(self, body: bytes, secret: str | None = None) -> dict[str, str]:
+        """Headers Facebook sends with a webhook body."""
+        digest = hmac.new((secret or self.app_secret).encode(), body, hashlib.sha256).hexdigest()
+        return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+    def _entry(self, **kwargs: Any) -> bytes:
+        entry = {"id": self.page_id, "time": int(dt.datetime.now(dt.UTC).timestamp()), **kwargs}
+        # Facebook's JSON escapes non-ASCII; the signature is over exactly these bytes.
+        return json.dumps({"object": "page", "entry": [entry]}).encode()
+
+    def comment(
+        self,
+        text: str,
+        *,
+        user_id: str = "2001",
+        name: str = "김민지",
+        post_id: str | None = None,
+        parent_id: str | None = None,
+    ) -> tuple[str, bytes]:
+        """A citizen comments on a Page post (or replies under a comment); returns its id and the webhook body."""
+        post = post_id or self.page_post["id"]
+        comment_id = f"{post.split('_')[-1]}_{next(self._ids)}"
+        self._object(comment_id, user_id, name, text, parent_id or post)
+        value = {
+            "from": {"id": user_id, "name": name},
+            "post_id": post,
+            "comment_id": comment_id,
+            "parent_id": parent_id or post,
+            "created_time": int(dt.datetime.now(dt.UTC).timestamp()),
+            "item": "comment",
+            "verb": "add",
+            "message": text,
+        }
+        return comment_id, self._entry(changes=[{"field": "feed", "value": value}])
+
+    def page_reply_echo(self, comment_id: str) -> bytes:
+        """The feed event Facebook sends for the Page's own reply."""
+        obj = self.objects[comment_id]
+        value = {
+            "from": {"id": self.page_id, "name": "송파구청"},
+            "post_id": self.page_post["id"],
+            "comment_id": comment_id,
+            "parent_id": obj["parent"],
+            "created_time": int(dt.datetime.now(dt.UTC).timestamp()),
+            "item": "comment",
+            "verb": "add",
+            "message": obj["message"],
+        }
+        return self._entry(changes=[{"field": "feed", "value": value}])
+
+    def messenger(self, text: str, *, psid: str = "7001", echo: bool = False) -> tuple[str, bytes]:
+        """A Messenger message to the Page (or the echo of one the Page sent); returns its mid and the body."""
+        mid = f"m_{next(self._ids)}"
+        now = dt.datetime.now(dt.UTC)
+        if not echo:
+            self.last_user_message[psid] = now
+        message: dict[str, Any] = {"mid": mid, "text": text}
+        sender, recipient = (self.page_id, psid) if echo else (psid, self.page_id)
+        if echo:
+            message["is_echo"] = True
+        event = {
+            "sender": {"id": sender},
+            "recipient": {"id": recipient},
+            "timestamp": int(now.timestamp() * 1000),
+            "message": message,
+        }
+        return mid, self._entry(messaging=[event])
+
+    def replies_to(self, object_id: str) -> list[dict[str, Any]]:
+        """The Page's replies under an object."""
+        return [o for o in self.objects.values() if o["parent"] == object_id and o["from"]["id"] == self.page_id]
+
+    # ----------------------------------------------------------------- the Graph API
+
+    def handle(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append(request)
+            return self._route(request)
+
+    def _route(self, request: Request) -> Response:
+        prefix = f"/{VERSION}/"
+        if not request.path.startswith(prefix):
+            return Response(400, _error("Unknown path components", 2500))
+        token = (request.query.get("access_token") or [""])[0]
+        if token != self.page_token:
+            return Response(400, _error("Invalid OAuth access token - Cannot parse access token", 190))
+        if self.throttled_minutes is not None:
+            usage = {
+                self.page_id: [
+                    {
+                        "type": "pages",
+                        "call_count": 100,
+                        "total_cputime": 20,
+                        "total_time": 30,
+                        "estimated_time_to_regain_access": self.throttled_minutes,
+                    }
+                ]
+            }
+            return Response(
+                400,
+                _error("(#32) Page request limit reached", 32),
+                {"X-Business-Use-Case-Usage": json.dumps(usage)},
+            )
+        parts = request.path[len(prefix) :].split("/")
+        if request.method == "POST" and len(parts) == 2 and parts[1] == "comments":
+            return self._comment(parts[0], request)
+        if request.method == "POST" and parts == [self.page_id, "messages"]:
+            return self._message(request)
+        return Response(400, _error("Unsupported request", 100))
+
+    def _comment(self, object_id: str, request: Request) -> Response:
+        if object_id not in self.objects:
+            return Response(
+                400,
+                _error(
+                    f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+                    "missing permissions, or does not support this operation.",
+                    100,
+                    33,
+                    "GraphMethodException",
+                ),
+            )
+        message = (request.form().get("message") or [""])[0]
+        if not message.strip():
+            return Response(400, _error("(#100) Missing message or attachment", 100))
+        # Replies to a reply land under the top-level comment: Facebook threads are two levels deep.
+        target = self.objects[object_id]
+        is_reply = target["parent"] is not None and self.objects.get(target["parent"], {}).get("parent") is not None
+        top = target["parent"] if is_reply else object_id
+        reply_id = f"{top.split('_')[0]}_{next(self._ids)}"
+        self._object(reply_id, self.page_id, "송파구청", message, top)
+        return Response(200, {"id": reply_id})
+
+    def _message(self, request: Request) -> Response:
+        body = request.json()
+        psid = str((body.get("recipient") or {}).get("id") or "")
+        text = str((body.get("message") or {}).get("text") or "")
+        if not psid or not text or body.get("messaging_type") not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            return Response(400, _error("(#100) param recipient, message and messaging_type are required", 100))
+        last = self.last_user_message.get(psid)
+        if last is None or dt.datetime.now(dt.UTC) - last > dt.timedelta(hours=24):
+            return Response(400, _error("(#10) This message is sent outside of allowed window.", 10, 2018278))
+        mid = f"m_{next(self._ids)}"
+        self.sent_messages.append({"recipient": psid, "text": text, "mid": mid})
+        return Response(200, {"recipient_id": psid, "message_id": mid})
+
+
+@contextmanager
+def running(fake: FakeGraph | None = None) -> Iterator[FakeGraph]:
+    """A fake Graph API listening on 127.0.0.1; its base_url is set."""
+    fake = fake or FakeGraph()
+    with serve(fake) as url:
+        fake.base_url = url
+        yield fake
