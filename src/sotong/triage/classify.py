@@ -125,7 +125,9 @@ class LinearModel:
         return self
 
     def _calibrate(self, x: csr_matrix, y: np.ndarray) -> float:
-        folds = min(3, int(np.bincount(y).min()))
+        # Five folds: each fold model sees four fifths of the rows, close to the final model, whose wider margins
+        # made temperatures fitted on three folds overconfident (development categories: ECE 0.098 → 0.083).
+        folds = min(5, int(np.bincount(y).min()))
         if folds < 2:
             return 1.0  # too few examples of some label to hold any out; confidences stay uncalibrated
         scores = np.zeros((len(y), len(self.classes)))
