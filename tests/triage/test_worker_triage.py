@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.models import CaseStatus
 from sotong.db import make_engine, session_factory
+from sotong.errors import IllegalTransition
 from sotong.outbox import transports
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.worker import run_forever
@@ -66,6 +68,32 @@ def test_uncertain_case_is_triaged_but_waits(session: Session, world: World, fac
     session.expire_all()
     result = session.scalars(select(TriageResult).where(TriageResult.case_id == case.id)).one()
     assert not result.auto_routed and case.status is CaseStatus.received
+
+
+def test_a_case_that_cannot_be_routed_does_not_hold_up_the_others(
+    session: Session, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.songpa.auto_route_threshold = 0.5
+    session.commit()
+    text = "보도블럭이 깨져서 위험합니다 보수 부탁드립니다"
+    stuck = new_case(session, world, text="석촌호수 앞 " + text, author="@a")
+    fine = new_case(session, world, text="방이동 " + text, author="@b")
+    real = actions.case_actions.triage
+
+    def refuse_one(session: Session, **kwargs: Any) -> Any:
+        if kwargs["case_id"] == stuck.id:
+            raise IllegalTransition("the case moved on meanwhile")
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(actions.case_actions, "triage", refuse_one)
+    assert actions.triage_pending(factory) == 2
+    assert actions.triage_pending(factory) == 0  # the stuck one keeps its decision: not retried on every pass
+
+    session.expire_all()
+    results = {r.case_id: r for r in session.scalars(select(TriageResult))}
+    assert not results[stuck.id].auto_routed and "자동 처리 실패" in results[stuck.id].explanation
+    assert results[fine.id].auto_routed and fine.status is CaseStatus.triaged
+    assert stuck.status is CaseStatus.received
 
 
 def test_nothing_to_triage_loads_no_model(
