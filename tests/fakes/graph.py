@@ -169,6 +169,18 @@ class FakeGraph:
             return self._comment(parts[0], request)
         if request.method == "POST" and parts == [self.page_id, "messages"]:
             return self._message(request)
+        if request.method == "GET" and parts[0] not in self.objects:
+            return Response(400, _error(f"Object with ID '{parts[0]}' does not exist", 100, 33, "GraphMethodException"))
+        if request.method == "GET" and len(parts) == 1:
+            node: dict[str, Any] = {"id": parts[0]}
+            parent = self.objects[parts[0]]["parent"]
+            if parent is not None and self.objects.get(parent, {}).get("parent") is not None:
+                node["parent"] = {"id": parent}  # only comments have a parent comment
+            return Response(200, node)
+        if request.method == "GET" and len(parts) == 2 and parts[1] == "comments":
+            children = [o for o in self.objects.values() if o["parent"] == parts[0]]
+            data = [{"id": o["id"], "from": o["from"], "message": o["message"]} for o in reversed(children)]
+            return Response(200, {"data": data, "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}}})
         return Response(400, _error("Unsupported request", 100))
 
     def _comment(self, object_id: str, request: Request) -> Response:

@@ -190,7 +190,42 @@ class FacebookConnector(Connector):
                 "message": {"text": fit(text, MESSENGER_LIMIT, url)},
             }
             return self._post(f"{base}/{page_id}/messages", token, json_body=body, key="message_id")
-        return self._post(f"{base}/{target}/comments", token, form={"message": fit(text, COMMENT_LIMIT, url)}, key="id")
+        message = fit(text, COMMENT_LIMIT, url)
+        if delivery.attempt > 1:
+            # Graph takes no idempotency key: a retry first looks for the reply an earlier attempt may have posted.
+            earlier = self._earlier_reply(
+                base, token, target, page_id=str(config.get("page_id") or ""), message=message
+            )
+            if earlier is not None:
+                return earlier
+        return self._post(f"{base}/{target}/comments", token, form={"message": message}, key="id")
+
+    def _earlier_reply(self, base: str, token: str, target: str, *, page_id: str, message: str) -> str | None:
+        """The id of the Page's identical reply in the target's thread, if one is there already."""
+        threads = [target]
+        # A reply to a reply lands under the top-level comment: Facebook threads are two levels deep.
+        parent = (self._get(f"{base}/{target}", token, {"fields": "parent{id}"}).get("parent") or {}).get("id")
+        if parent:
+            threads.append(str(parent))
+        for thread in threads:
+            params = {"fields": "id,from,message", "filter": "stream", "order": "reverse_chronological", "limit": "100"}
+            for comment in self._get(f"{base}/{thread}/comments", token, params).get("data") or []:
+                if str((comment.get("from") or {}).get("id")) == page_id and comment.get("message") == message:
+                    return str(comment["id"])
+        return None
+
+    def _get(self, url: str, token: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = httpx.get(url, params={**params, "access_token": token}, timeout=TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"facebook: network error: {exc}") from exc
+        if not response.is_success:
+            raise _graph_error(response)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ChannelError(f"facebook: unexpected answer {response.text[:200]!r}") from exc
+        return data if isinstance(data, dict) else {}
 
     def _post(
         self,
