@@ -288,3 +288,9 @@ def test_sla_create_and_closure(cli_db: str, world: World) -> None:
         "sla", "closure", "--org", "songpa", "--day", "2026-12-24", "--reason", "again", message="already a closure day"
     )
     _fails("sla", "closure", "--org", "songpa", "--day", "24/12/2026", "--reason", "x", message="not a date")
+
+
+def test_worker_once_delivers_sweeps_and_triages(cli_db: str, world: World, session: Session) -> None:
+    actions.receive_message(session, account_id=world.x_account.id, inbound=inbound())
+    result = _ok("worker", "--once", "--id", "w1")
+    assert "1 deliveries processed" in result.output and "1 cases triaged" in result.output

@@ -197,10 +197,9 @@ def serve(
 @app.command()
 def worker(
     worker_id: str | None = typer.Option(None, "--id", help="Name in claims and logs (default: host:pid)."),
-    once: bool = typer.Option(False, "--once", help="Deliver what is due and sweep deadlines once, then exit."),
+    once: bool = typer.Option(False, "--once", help="One pass (deliver, sweep deadlines, triage), then exit."),
 ) -> None:
-    """Deliver the outbox and raise deadline escalations; run as many as you like side by side."""
-    from sotong.cases import escalation
+    """Deliver the outbox, raise deadline escalations and triage new cases; run as many as you like side by side."""
     from sotong.outbox import worker as outbox_worker
 
     settings = _settings()
@@ -213,10 +212,11 @@ def worker(
         if not schema.is_current(engine):
             raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
         if once:
-            delivered = outbox_worker.run_once(factory, worker_id=name)
-            with factory() as session:
-                escalated = escalation.sweep(session)
-            _ok(f"worker {name}: {delivered} deliveries processed, {escalated} escalations raised")
+            done = outbox_worker.run_pass(factory, worker_id=name)
+            _ok(
+                f"worker {name}: {done.delivered} deliveries processed, {done.escalated} escalations raised, "
+                f"{done.triaged} cases triaged"
+            )
             return
         console.print(f"worker [bold]{escape(name)}[/bold] started (Ctrl-C or SIGTERM stops it after the current item)")
         # run_forever installs its own SIGTERM/SIGINT handlers: the first finishes the item in hand.

@@ -31,6 +31,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -355,12 +356,7 @@ def run_forever(
         while not stop.is_set():
             busy = 0
             try:
-                busy += run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
-                if not stop.is_set():
-                    with session_factory() as session:
-                        busy += escalation.sweep(session)
-                if not stop.is_set():
-                    busy += _triage(session_factory)
+                busy = run_pass(session_factory, worker_id=worker_id, batch=batch, stop=stop).total
             except Exception:
                 # The database restarting must not end the worker: log, wait, try again.
                 log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
@@ -368,6 +364,35 @@ def run_forever(
             if not busy:
                 stop.wait(poll)
     log.info("worker %s stopped", worker_id)
+
+
+@dataclass(frozen=True)
+class PassResult:
+    delivered: int
+    escalated: int
+    triaged: int
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.escalated + self.triaged
+
+
+def run_pass(
+    session_factory: SessionFactory,
+    *,
+    worker_id: str,
+    batch: int = DEFAULT_BATCH,
+    stop: threading.Event | None = None,
+) -> PassResult:
+    """One pass of everything a worker does: deliver a batch, sweep deadlines, triage new cases."""
+    delivered = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+    escalated = triaged = 0
+    if stop is None or not stop.is_set():
+        with session_factory() as session:
+            escalated = escalation.sweep(session)
+    if stop is None or not stop.is_set():
+        triaged = _triage(session_factory)
+    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged)
 
 
 def _triage(session_factory: SessionFactory) -> int:
