@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, CaseStatus, Message
+from sotong.channels.mastodon.connector import html_to_text
 from sotong.channels.mastodon.poll import poll
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
-from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.mastodon import FakeMastodon, weighted_length
 
 
 def test_mention_to_receipt_to_answer_in_the_thread(
@@ -74,3 +75,20 @@ def test_a_reply_in_the_thread_is_a_follow_up_not_a_new_case(
     cases = session.scalars(select(Case).where(Case.channel_account_id == mastodon_account.id)).all()
     assert len(cases) == 1 and cases[0].status is CaseStatus.received
     assert len(session.scalars(select(Message).where(Message.case_id == cases[0].id)).all()) == 2
+
+
+def test_a_long_answer_is_shortened_to_a_reply_with_the_link(
+    session: Session, world: World, mastodon: FakeMastodon, mastodon_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    mastodon.mention("도로 포장 상태가 나쁩니다")
+    poll(session, account_id=mastodon_account.id)
+    case = session.scalars(select(Case).where(Case.channel_account_id == mastodon_account.id)).one()
+    deliver()
+
+    answer_case(session, world, case.id, "보수 계획을 안내드립니다. " * 60)
+    deliver()
+
+    answer = mastodon.posted()[-1]
+    assert weighted_length(html_to_text(answer["content"])) <= 500
+    assert f"/cases/{case.number}" in answer["content"] and "…" in answer["content"]
+    assert [item.status for item in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
