@@ -128,6 +128,10 @@ def register(transport: Transport) -> Transport:
 
 def get_transport(name: str) -> Transport:
     """The transport registered under `name`; an unknown one is a permanent failure of the item."""
+    # The channel connectors register themselves on import; a bare `sotong worker` process would otherwise
+    # never see them (the web app imports them through its webhook router).
+    import sotong.channels.registry  # noqa: F401
+
     transport = TRANSPORTS.get(name)
     if transport is None:
         raise TransportError(f"no connector for channel {name!r} is configured", permanent=True)

@@ -6,9 +6,9 @@ Fixed paths other parts and tools rely on:
   /api/v1/          JSON API (sotong.cases.api), docs at /api/v1/docs, schema at /api/v1/openapi.json
   /healthz          health check
   /static/          our own CSS and JS (nothing is loaded from a CDN)
-Reserved for later issues, deliberately not routed yet (a stub would answer for a service that is not there):
+  /hooks/<channel>/<account_id>  channel webhooks (sotong.channels.hooks), one folder per channel
+Reserved for a later issue, deliberately not routed yet (a stub would answer for a service that is not there):
   /open311/v2/      Open311 GeoReport v2
-  /hooks/<channel>/ channel webhooks, one folder per channel under sotong.channels
 """
 
 from __future__ import annotations
