@@ -22,17 +22,7 @@ def _receipt(session: Session, client: TestClient, graph: FakeGraph, account: Ch
     case = session.scalars(select(Case).order_by(Case.id.desc())).first()
     assert case is not None
     item = outbox(session, case.id)[0]
-    return Delivery(
-        item_id=item.id,
-        org_id=item.org_id,
-        case_id=item.case_id,
-        kind=item.kind,
-        transport=item.transport,
-        recipient=item.recipient,
-        payload=dict(item.payload),
-        idempotency_key=item.idempotency_key,
-        attempt=1,
-    )
+    return Delivery.of(item, attempt=1)  # as a worker's first claim would hand it over
 
 
 def test_a_retry_after_a_lost_answer_does_not_post_twice(

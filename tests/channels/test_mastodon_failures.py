@@ -28,17 +28,7 @@ def _received(session: Session, mastodon: FakeMastodon, account: ChannelAccount)
 
 def _delivery(session: Session, case: Case) -> Delivery:
     item = outbox(session, case.id)[0]
-    return Delivery(
-        item_id=item.id,
-        org_id=item.org_id,
-        case_id=item.case_id,
-        kind=item.kind,
-        transport=item.transport,
-        recipient=item.recipient,
-        payload=dict(item.payload),
-        idempotency_key=item.idempotency_key,
-        attempt=1,
-    )
+    return Delivery.of(item, attempt=1)  # as a worker's first claim would hand it over
 
 
 def test_a_rate_limit_waits_until_the_reset_and_is_not_permanent(

@@ -35,6 +35,21 @@ class Delivery:
     idempotency_key: str
     attempt: int
 
+    @classmethod
+    def of(cls, item: Any, *, attempt: int | None = None) -> Delivery:
+        """The delivery of an outbox row (an `OutboxItem` or a row with the same columns), at its claimed attempt."""
+        return cls(
+            item_id=item.id,
+            org_id=item.org_id,
+            case_id=item.case_id,
+            kind=item.kind,
+            transport=item.transport,
+            recipient=item.recipient,
+            payload=dict(item.payload or {}),
+            idempotency_key=item.idempotency_key,
+            attempt=item.attempts if attempt is None else attempt,
+        )
+
 
 class TransportError(Exception):
     """A failed send. `permanent` ones are not retried; `retry_after` (seconds) is a platform's rate limit."""

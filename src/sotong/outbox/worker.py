@@ -118,20 +118,7 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
             .execution_options(synchronize_session=False)
         ).all()
     order = {item_id: position for position, item_id in enumerate(ids)}
-    deliveries = [
-        Delivery(
-            item_id=row.id,
-            org_id=row.org_id,
-            case_id=row.case_id,
-            kind=row.kind,
-            transport=row.transport,
-            recipient=row.recipient,
-            payload=dict(row.payload or {}),
-            idempotency_key=row.idempotency_key,
-            attempt=row.attempts,
-        )
-        for row in rows
-    ]
+    deliveries = [Delivery.of(row) for row in rows]
     return sorted(deliveries, key=lambda d: order[d.item_id])
 
 
