@@ -31,6 +31,8 @@ def test_production_refuses_the_default_secret() -> None:
         ("default_language", "fr"),
         ("timezone", "Mars/Olympus"),
         ("max_attachment_bytes", 0),
+        ("channel_poll_seconds", 5),
+        ("channel_poll_seconds", 86400),
     ],
 )
 def test_bad_values_fail_fast(field: str, value: object) -> None:

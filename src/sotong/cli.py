@@ -71,6 +71,9 @@ from sotong.triage.cli import pii_app, triage_app  # noqa: E402  (the triage iss
 
 app.add_typer(triage_app, name="triage")
 app.add_typer(pii_app, name="pii")
+from sotong.channels.cli import channels_app  # noqa: E402  (the channels issue's command group)
+
+app.add_typer(channels_app, name="channels")
 # Later issues hook their command groups in here, one line each, importing their Typer app from their own
 # package so this file stays small: app.add_typer(triage_app, name="triage"), name="import", name="pii" ...
 
@@ -197,7 +200,9 @@ def serve(
 @app.command()
 def worker(
     worker_id: str | None = typer.Option(None, "--id", help="Name in claims and logs (default: host:pid)."),
-    once: bool = typer.Option(False, "--once", help="One pass (deliver, sweep deadlines, triage), then exit."),
+    once: bool = typer.Option(
+        False, "--once", help="One pass (deliver, sweep deadlines, triage, poll channels), then exit."
+    ),
 ) -> None:
     """Deliver the outbox, raise deadline escalations and triage new cases; run as many as you like side by side."""
     from sotong.outbox import worker as outbox_worker
@@ -215,7 +220,7 @@ def worker(
             done = outbox_worker.run_pass(factory, worker_id=name)
             _ok(
                 f"worker {name}: {done.delivered} deliveries processed, {done.escalated} escalations raised, "
-                f"{done.triaged} cases triaged"
+                f"{done.triaged} cases triaged, {done.polled} channel accounts polled"
             )
             return
         console.print(f"worker [bold]{escape(name)}[/bold] started (Ctrl-C or SIGTERM stops it after the current item)")

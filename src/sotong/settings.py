@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: Annotated[float, Field(gt=0)] = 10.0
     outbox_backoff_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
     worker_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # Polled channels (Mastodon, X): each account is asked for new mentions at most this often.
+    # The floor keeps a typo from spending an account's rate limit (X counts mention reads per 15 minutes).
+    channel_poll_seconds: Annotated[int, Field(ge=15, le=3600)] = 60
 
     # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
     escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120

@@ -358,10 +358,11 @@ class PassResult:
     delivered: int
     escalated: int
     triaged: int
+    polled: int = 0
 
     @property
     def total(self) -> int:
-        return self.delivered + self.escalated + self.triaged
+        return self.delivered + self.escalated + self.triaged + self.polled
 
 
 def run_pass(
@@ -371,7 +372,7 @@ def run_pass(
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
 ) -> PassResult:
-    """One pass of everything a worker does: deliver a batch, sweep deadlines, triage new cases."""
+    """One pass of everything a worker does: deliver a batch, sweep deadlines, triage new cases, poll channels."""
     delivered = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
     escalated = triaged = 0
     if stop is None or not stop.is_set():
@@ -379,7 +380,8 @@ def run_pass(
             escalated = escalation.sweep(session)
     if stop is None or not stop.is_set():
         triaged = _triage(session_factory)
-    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged)
+    polled = _poll_channels(session_factory) if stop is None or not stop.is_set() else 0
+    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
 
 
 def _triage(session_factory: SessionFactory) -> int:
@@ -390,6 +392,17 @@ def _triage(session_factory: SessionFactory) -> int:
         return triage_pending(session_factory)
     except Exception:
         log.exception("worker: triage failed; deliveries carry on")
+        return 0
+
+
+def _poll_channels(session_factory: SessionFactory) -> int:
+    """Poll the channel accounts that are due; a platform or bug there must not stop deliveries."""
+    from sotong.channels.polling import poll_due  # the channels import the case actions, which import the outbox
+
+    try:
+        return poll_due(session_factory)
+    except Exception:
+        log.exception("worker: channel polling failed; deliveries carry on")
         return 0
 
 
