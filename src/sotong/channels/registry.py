@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sotong.channels.base import Connector
+from sotong.channels.email.connector import EmailConnector
 from sotong.channels.facebook.connector import FacebookConnector
 from sotong.channels.mastodon.connector import MastodonConnector
 from sotong.outbox.transports import register
@@ -11,6 +12,7 @@ from sotong.outbox.transports import register
 CONNECTORS: dict[str, Connector] = {
     MastodonConnector.name: MastodonConnector(),
     FacebookConnector.name: FacebookConnector(),
+    EmailConnector.name: EmailConnector(),
 }
 
 for _connector in CONNECTORS.values():

@@ -1,0 +1,212 @@
+"""Polling a mailbox over IMAP for mail newer than the last UID taken in."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import imaplib
+import logging
+import re
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.cases.models import Message
+from sotong.channels.base import ChannelError, InboundMessage, required
+from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
+from sotong.channels.intake import TakeInResult, take_in
+from sotong.db import atomic, utcnow
+from sotong.errors import NotFound
+from sotong.orgs.models import Channel, ChannelAccount
+from sotong.outbox.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 200  # a mailbox this far behind is a backlog to drain over several polls, not in one
+FETCH_CHUNK = 25
+UID_IN_FETCH = re.compile(rb"UID (\d+)")
+
+
+@dataclass
+class PollResult:
+    """One poll: what intake made of the mail, and the cursor it left."""
+
+    taken: TakeInResult
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass
+class Fetched:
+    uidvalidity: int
+    mails: list[tuple[int, bytes]]  # (UID, raw message), ascending UID
+
+
+def _imap(config: Mapping[str, Any]) -> imaplib.IMAP4:
+    """A logged-in IMAP connection to the account's mailbox server."""
+    host = required(config, "imap_host", "email")
+    security = _security(config, "imap_security", "tls")
+    port = _port(config, "imap_port", 993 if security == "tls" else 143)
+    context = ssl.create_default_context()
+    conn = (
+        imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=TIMEOUT)
+        if security == "tls"
+        else imaplib.IMAP4(host, port, timeout=TIMEOUT)
+    )
+    try:
+        if security == "starttls":
+            conn.starttls(ssl_context=context)
+        conn.login(str(config.get("imap_user") or own_address(config)), required(config, "imap_password", "email"))
+    except BaseException:
+        conn.shutdown()
+        raise
+    return conn
+
+
+def _ok(result: tuple[str, Any], what: str) -> Any:
+    status, data = result
+    if status != "OK":
+        raise ChannelError(f"email: IMAP {what} failed: {data!r}")
+    return data
+
+
+def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: int) -> Fetched:
+    """Mail with a UID above `last_uid` (all of it when the mailbox's UIDVALIDITY changed), oldest first."""
+    try:
+        conn = _imap(config)
+    except imaplib.IMAP4.error as exc:
+        # A refused login fails the same way until an admin fixes the password.
+        raise ChannelError(f"email: IMAP login refused: {exc}", permanent=True) from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise ChannelError(f"email: IMAP server unreachable: {type(exc).__name__}: {exc}") from exc
+    try:
+        mailbox = str(config.get("mailbox") or "INBOX")
+        # Read-only: polling must not mark mail as read for the people who also work in this mailbox.
+        _ok(conn.select(f'"{mailbox}"', readonly=True), f"SELECT {mailbox}")
+        _, values = conn.response("UIDVALIDITY")
+        current = int(values[0]) if values and values[0] else 0
+        if uidvalidity is not None and current != uidvalidity:
+            # The server renumbered the mailbox: re-read it all; intake knows every Message-ID already stored.
+            log.warning("email: %s UIDVALIDITY changed %s → %s, re-reading", mailbox, uidvalidity, current)
+            last_uid = 0
+        found = _ok(conn.uid("SEARCH", "UID", f"{last_uid + 1}:*"), "UID SEARCH")
+        # "n:*" always matches the newest message, even when its UID is below n.
+        uids = sorted(uid for uid in (int(u) for u in b" ".join(found).split()) if uid > last_uid)[:MAX_MESSAGES]
+        mails: list[tuple[int, bytes]] = []
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = ",".join(str(uid) for uid in uids[start : start + FETCH_CHUNK])
+            for item in _ok(conn.uid("FETCH", chunk, "(UID BODY.PEEK[])"), "UID FETCH"):
+                if isinstance(item, tuple) and (match := UID_IN_FETCH.search(item[0])):
+                    mails.append((int(match.group(1)), item[1]))
+        mails.sort(key=lambda mail: mail[0])
+        return Fetched(uidvalidity=current, mails=mails)
+    except imaplib.IMAP4.error as exc:
+        raise ChannelError(f"email: IMAP error: {exc}") from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise ChannelError(f"email: IMAP connection lost: {type(exc).__name__}: {exc}") from exc
+    finally:
+        # The server may already have hung up; there is nothing left to close politely then.
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
+
+
+def _thread(session: Session, account_id: int, inbound: InboundMessage) -> InboundMessage:
+    """A reply to our receipt or answer (its only reference is our Message-ID) threads to the case's first mail."""
+    parent = inbound.in_reply_to_external_id
+    if not parent or not is_own_id(parent):
+        return inbound
+    case_id = session.scalar(
+        select(OutboxItem.case_id).where(OutboxItem.transport == EmailConnector.name, OutboxItem.external_ref == parent)
+    )
+    first = (
+        session.scalar(select(Message.external_id).where(Message.case_id == case_id).order_by(Message.id).limit(1))
+        if case_id is not None
+        else None
+    )
+    session.rollback()
+    return dataclasses.replace(inbound, in_reply_to_external_id=first) if first else inbound
+
+
+def poll(session: Session, *, account_id: int) -> PollResult:
+    """Fetch mail above the stored UID, take it in oldest first, then advance the cursor."""
+    account = session.get(ChannelAccount, account_id)
+    if account is None or account.channel is not Channel.email:
+        raise NotFound(f"no email account {account_id}")
+    config = dict(account.config or {})
+    session.rollback()  # no transaction held open while the mail server answers
+    stored_validity = config.get("uidvalidity")
+    last_uid = int(config.get("last_uid") or 0)
+    fetched = fetch_new(
+        config, uidvalidity=int(stored_validity) if stored_validity is not None else None, last_uid=last_uid
+    )
+    if stored_validity is not None and int(stored_validity) != fetched.uidvalidity:
+        last_uid = 0
+    connector = EmailConnector()
+    own = own_address(config)
+    messages: list[InboundMessage] = []
+    for uid, raw in fetched.mails:
+        try:
+            inbound = connector.parse_one(raw, own=own)
+        except Exception:  # one mail the parser chokes on must not stall the mailbox behind it
+            log.exception("email %s: UID %s could not be parsed; skipped", account_id, uid)
+            continue
+        if inbound is not None:
+            messages.append(_thread(session, account_id, inbound))
+    taken = take_in(session, account_id=account_id, messages=messages)
+    newest = max([last_uid, *(uid for uid, _ in fetched.mails)])
+    # The cursor moves only after every mail is stored: a crash in between re-reads them, harmlessly.
+    with atomic(session):
+        account = session.get(ChannelAccount, account_id)
+        assert account is not None
+        account.config = {**(account.config or {}), "uidvalidity": fetched.uidvalidity, "last_uid": newest}
+    log.info("email %s: %s new, %s seen before, last UID %s", account_id, taken.stored, taken.duplicates, newest)
+    return PollResult(taken=taken, uidvalidity=fetched.uidvalidity, last_uid=newest)
+
+
+def _record_health(session: Session, account_id: int, **values: str | None) -> None:
+    """Keep the account's poll health beside its cursor: admins read it, the next poll_all honours poll_after."""
+    with atomic(session):
+        account = session.get(ChannelAccount, account_id)
+        if account is not None:
+            account.config = {**(account.config or {}), **values}
+
+
+def poll_all(session: Session, *, now: dt.datetime | None = None) -> dict[int, PollResult | str]:
+    """Poll every enabled e-mail account once; a failing account is recorded and skipped, never fatal."""
+    now = now or utcnow()
+    ids = list(
+        session.scalars(
+            select(ChannelAccount.id).where(ChannelAccount.channel == Channel.email, ChannelAccount.enabled)
+        )
+    )
+    session.rollback()
+    outcomes: dict[int, PollResult | str] = {}
+    for account_id in ids:
+        account = session.get(ChannelAccount, account_id)
+        poll_after = (account.config or {}).get("poll_after") if account is not None else None
+        session.rollback()
+        if isinstance(poll_after, str) and dt.datetime.fromisoformat(poll_after) > now:
+            outcomes[account_id] = f"waiting until {poll_after}"
+            continue
+        try:
+            outcomes[account_id] = poll(session, account_id=account_id)
+        except ChannelError as exc:
+            session.rollback()
+            log.warning("email %s: poll failed: %s", account_id, exc.message)
+            wait = now + dt.timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            _record_health(
+                session,
+                account_id,
+                last_poll_at=now.isoformat(),
+                last_error=exc.message,
+                poll_after=wait.isoformat() if wait else None,
+            )
+            outcomes[account_id] = exc.message
+            continue
+        _record_health(session, account_id, last_poll_at=now.isoformat(), last_error=None, poll_after=None)
+    return outcomes

@@ -1,0 +1,173 @@
+"""Real mail servers on 127.0.0.1 for the e-mail channel: pymap (IMAP) and aiosmtpd (SMTP)."""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+
+IMAP_USER = "demouser"  # pymap's dict backend serves this demo user
+IMAP_PASSWORD = "demopass"
+SMTP_USER = "minwon"
+SMTP_PASSWORD = "smtp-secret-42"
+START_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Imap:
+    """A pymap server; each test gets its own mailbox (folder) in it."""
+
+    port: int
+
+    def connect(self) -> imaplib.IMAP4:
+        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        conn.login(IMAP_USER, IMAP_PASSWORD)
+        return conn
+
+    def new_mailbox(self) -> str:
+        name = f"Sotong-{uuid.uuid4().hex[:10]}"
+        conn = self.connect()
+        try:
+            assert conn.create(name)[0] == "OK"
+        finally:
+            conn.logout()
+        return name
+
+    def deliver(self, mailbox: str, mail: EmailMessage | bytes) -> None:
+        """Put a mail in the mailbox, as the MTA would (IMAP APPEND)."""
+        raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=policy.SMTP)
+        conn = self.connect()
+        try:
+            status, data = conn.append(f'"{mailbox}"', None, None, raw)
+            assert status == "OK", data
+        finally:
+            conn.logout()
+
+
+@contextmanager
+def running_imap() -> Iterator[Imap]:
+    """pymap's in-memory backend as a subprocess, torn down after."""
+    port = free_port()
+    pymap = Path(sys.executable).parent / "pymap"
+    command = [str(pymap), "--host", "127.0.0.1", "--port", str(port), "dict", "--demo-data"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:  # bounded wait for the server to listen
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError as exc:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read() if process.stderr and process.poll() is not None else b""
+                    raise RuntimeError(f"pymap did not start: {error!r}") from exc
+                time.sleep(0.05)
+        yield Imap(port=port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Sent:
+    """One mail the SMTP server accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = BytesParser(policy=policy.default).parsebytes(self.data)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Handler:
+    """Captures what is sent; `refuse` answers RCPT for an address with a given reply (then pops it if `once`)."""
+
+    sent: list[Sent] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    refuse_once: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # aiosmtpd's hook names
+        self, server: SMTPServer, session: Any, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        with self.lock:
+            reply = self.refuse.get(address) or self.refuse_once.pop(address, None)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Any, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        with self.lock:
+            self.sent.append(Sent(str(envelope.mail_from), list(envelope.rcpt_tos), data))
+        return "250 Message accepted"
+
+
+@dataclass
+class Smtp:
+    port: int
+    handler: Handler
+    logins: list[str]
+
+    @property
+    def sent(self) -> list[Sent]:
+        return list(self.handler.sent)
+
+
+@contextmanager
+def running_smtp() -> Iterator[Smtp]:
+    """aiosmtpd in a thread, offering AUTH (over plain text: loopback only) and capturing every mail."""
+    handler = Handler()
+    logins: list[str] = []
+
+    def authenticate(server: SMTPServer, session: Any, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            SMTP_USER.encode(),
+            SMTP_PASSWORD.encode(),
+        )
+        if ok:
+            logins.append(SMTP_USER)
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticate,
+        auth_require_tls=False,
+        auth_required=False,  # offered, not forced: forcing it without TLS makes aiosmtpd warn per connection
+        decode_data=False,
+    )
+    controller.start()
+    try:
+        yield Smtp(port=controller.port, handler=handler, logins=logins)
+    finally:
+        controller.stop()
