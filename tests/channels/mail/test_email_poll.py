@@ -1,0 +1,52 @@
+"""Polling every mailbox: a mailbox that refuses us is recorded in its health and skipped, the others polled."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.actors import CLI
+from sotong.cases.models import Case
+from sotong.channels.base import ChannelError
+from sotong.channels.email.poll import PollResult, poll, poll_all
+from sotong.orgs import actions as org_actions
+from sotong.orgs.models import Channel, ChannelAccount
+from tests.channels.mail.conftest import citizen_mail
+from tests.factories import World
+from tests.mailservers import Imap, free_port
+
+
+def test_poll_all_records_a_refused_login_and_polls_the_rest(
+    session: Session, world: World, imap: Imap, mailbox: str, email_account: ChannelAccount
+) -> None:
+    broken = org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.email,
+        handle="mayor@songpa.go.kr",
+        config={**email_account.config, "address": "mayor@songpa.go.kr", "imap_password": "expired"},
+    )
+    imap.deliver(mailbox, citizen_mail("공원 벤치가 부서졌습니다", subject="벤치"))
+    now = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+
+    outcomes = poll_all(session, now=now)
+
+    assert isinstance(outcomes[email_account.id], PollResult)
+    assert "login refused" in str(outcomes[broken.id])
+    session.expire_all()
+    assert broken.config["last_error"] and broken.config["last_poll_at"] == now.isoformat()
+    assert email_account.config["last_error"] is None and email_account.config["last_uid"] > 0
+    assert len(session.scalars(select(Case).where(Case.channel_account_id == email_account.id)).all()) == 1
+
+
+def test_an_unreachable_imap_server_is_a_temporary_error(session: Session, email_account: ChannelAccount) -> None:
+    email_account.config = {**email_account.config, "imap_port": free_port()}
+    session.commit()
+
+    with pytest.raises(ChannelError) as raised:
+        poll(session, account_id=email_account.id)
+    assert not raised.value.permanent and "unreachable" in raised.value.message
