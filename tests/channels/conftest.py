@@ -23,6 +23,7 @@ from sotong.web.app import create_app
 from tests.factories import World
 from tests.fakes import graph as fake_graph
 from tests.fakes import mastodon as fake_mastodon
+from tests.fakes import x as fake_x
 
 
 @pytest.fixture
@@ -104,5 +105,30 @@ def facebook_account(session: Session, world: World, graph: fake_graph.FakeGraph
             "app_secret": graph.app_secret,
             "verify_token": "songpa-verify-7f3a",
             "graph_url": graph.graph_url,
+        },
+    )
+
+
+@pytest.fixture
+def x() -> Iterator[fake_x.FakeX]:
+    with fake_x.running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def x_account(session: Session, world: World, x: fake_x.FakeX) -> ChannelAccount:
+    """Songpa's @songpaOK, its API calls pointed at the fake X."""
+    return org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.x,
+        handle="@songpaOK_fake",
+        department_id=world.roads.id,
+        config={
+            "base_url": x.base_url,
+            "bearer_token": x.token,
+            "user_id": x.me["id"],
+            "consumer_secret": x.consumer_secret,
         },
     )

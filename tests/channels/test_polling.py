@@ -21,6 +21,13 @@ from tests.fakes.mastodon import FakeMastodon
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_x_accounts(session: Session, world: World) -> None:
+    """The world's X accounts (no credentials) are disabled: these tests count Mastodon polls."""
+    world.x_account.enabled = world.seoul_x_account.enabled = False
+    session.commit()
+
+
 def _mentions_asked(mastodon: FakeMastodon) -> int:
     return sum(1 for r in mastodon.requests if r.path == "/api/v1/notifications")
 

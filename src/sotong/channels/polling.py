@@ -44,11 +44,12 @@ Poller = Callable[..., Polled]
 def _pollers() -> dict[Channel, Poller]:
     # Imported here: the channel modules pull in Mastodon.py and the case actions, not needed to import this one.
     from sotong.channels.mastodon.poll import poll as poll_mastodon
+    from sotong.channels.x.poll import poll as poll_x
 
-    return {Channel.mastodon: poll_mastodon}
+    return {Channel.mastodon: poll_mastodon, Channel.x: poll_x}
 
 
-POLLED_CHANNELS = (Channel.mastodon,)
+POLLED_CHANNELS = (Channel.mastodon, Channel.x)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def _run(session: Session, account_id: int, channel: Channel, now: dt.datetime) 
         log.exception("%s %s: poll crashed", channel.value, account_id)
         _record_health(session, account_id, last_error=f"{type(exc).__name__}: {exc}", poll_after=None)
         return AccountPoll(account_id, error=f"{type(exc).__name__}: {exc}")
-    _record_health(session, account_id, last_error=None, poll_after=None)
+    # A poll that used up the rate limit says when the next one may ask (X's x-rate-limit-reset).
+    poll_after = getattr(polled, "poll_after", None)
+    _record_health(session, account_id, last_error=None, poll_after=poll_after.isoformat() if poll_after else None)
     return AccountPoll(account_id, taken=polled.taken)
 
 

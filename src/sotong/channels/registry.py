@@ -6,12 +6,14 @@ from sotong.channels.base import Connector
 from sotong.channels.email.connector import EmailConnector
 from sotong.channels.facebook.connector import FacebookConnector
 from sotong.channels.mastodon.connector import MastodonConnector
+from sotong.channels.x.connector import XConnector
 from sotong.outbox.transports import register
 
 # One line per channel.
 CONNECTORS: dict[str, Connector] = {
     MastodonConnector.name: MastodonConnector(),
     FacebookConnector.name: FacebookConnector(),
+    XConnector.name: XConnector(),
     EmailConnector.name: EmailConnector(),
 }
 
