@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import imaplib
 import socket
 import subprocess
@@ -55,12 +56,13 @@ class Imap:
             conn.logout()
         return name
 
-    def deliver(self, mailbox: str, mail: EmailMessage | bytes) -> None:
-        """Put a mail in the mailbox, as the MTA would (IMAP APPEND)."""
+    def deliver(self, mailbox: str, mail: EmailMessage | bytes, *, arrived: dt.datetime | None = None) -> None:
+        """Put a mail in the mailbox, as the MTA would (IMAP APPEND), optionally with its arrival time."""
         raw = mail if isinstance(mail, bytes) else mail.as_bytes(policy=policy.SMTP)
+        when = imaplib.Time2Internaldate(arrived) if arrived else None
         conn = self.connect()
         try:
-            status, data = conn.append(f'"{mailbox}"', None, None, raw)
+            status, data = conn.append(f'"{mailbox}"', None, when, raw)
             assert status == "OK", data
         finally:
             conn.logout()

@@ -10,8 +10,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from sotong.cases.actions import MAX_TEXT_LENGTH
 from sotong.channels.base import InboundMessage
-from sotong.channels.email.connector import EmailConnector, own_message_id
+from sotong.channels.email.connector import MAX_TEXT, EmailConnector, own_message_id
 from sotong.channels.email.mime import trim_reply
 from tests.channels.mail.conftest import JPEG, OWN, citizen_mail
 
@@ -157,3 +158,9 @@ def test_a_mail_without_message_id_gets_a_stable_one() -> None:
 )
 def test_quotes_and_signatures_are_trimmed_from_a_reply(quoted: str) -> None:
     assert trim_reply("아직 그대로입니다." + quoted) == "아직 그대로입니다."
+
+
+def test_a_long_mail_is_cut_to_what_intake_accepts() -> None:
+    [message] = _parse(citizen_mail("가" * (MAX_TEXT_LENGTH + 500)).as_bytes())
+
+    assert MAX_TEXT == MAX_TEXT_LENGTH and len(message.text) == MAX_TEXT_LENGTH

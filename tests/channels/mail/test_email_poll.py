@@ -50,3 +50,20 @@ def test_an_unreachable_imap_server_is_a_temporary_error(session: Session, email
     with pytest.raises(ChannelError) as raised:
         poll(session, account_id=email_account.id)
     assert not raised.value.permanent and "unreachable" in raised.value.message
+
+
+def test_the_deadline_runs_from_arrival_not_from_the_senders_date_header(
+    session: Session, imap: Imap, mailbox: str, email_account: ChannelAccount
+) -> None:
+    arrived = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    backdated = citizen_mail("오래된 날짜의 메일", subject="날짜", sender="누군가 <someone@example.kr>")
+    backdated.replace_header("Date", "Mon, 02 Mar 2020 09:00:00 +0900")
+    backdated["Reply-To"] = "Answers Here <answers@example.kr>"
+    imap.deliver(mailbox, backdated, arrived=arrived)
+
+    poll(session, account_id=email_account.id)
+
+    case = session.scalars(select(Case).where(Case.channel_account_id == email_account.id)).one()
+    received = case.received_at if case.received_at.tzinfo else case.received_at.replace(tzinfo=dt.UTC)
+    assert received == arrived
+    assert case.author_handle == "someone@example.kr" and case.contact == {"email": "answers@example.kr"}

@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.attachments import sniff_image_type
@@ -94,12 +95,17 @@ class EmailConnector(Connector):
                 messages.append(inbound)
         return messages
 
-    def parse_one(self, raw: bytes, *, own: str) -> InboundMessage | None:
-        """One raw mail as a message, or None when it is not a citizen's (ours, automatic, empty)."""
+    def parse_one(self, raw: bytes, *, own: str, arrived: dt.datetime | None = None) -> InboundMessage | None:
+        """One raw mail as a message, or None when it is not a citizen's (ours, automatic, empty).
+
+        `arrived` is when our server received it (IMAP INTERNALDATE); the sender's Date header is only a fallback.
+        """
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
         name, address = parseaddr(header(message, "From"))
         address = address.strip().lower()
+        _, reply_to = parseaddr(header(message, "Reply-To"))
+        answer_to = reply_to.strip().lower() if "@" in reply_to else address
         if not address or address == own:
             return None  # our own answer (a Sent copy, a Bcc) must never become a complaint
         if header(message, "Auto-Submitted").lower() not in ("", "no") or message.get_content_type() == (
@@ -127,11 +133,12 @@ class EmailConnector(Connector):
         return InboundMessage(
             external_id=external_id[:200],
             text=text[:MAX_TEXT],
-            received_at=sent_at(message, utcnow()),
+            # The statutory deadline runs from arrival at the office, not from a Date header the sender wrote.
+            received_at=arrived or sent_at(message, utcnow()),
             author_handle=address[:200],
             author_name=name.strip() or None,
             in_reply_to_external_id=parent[:200] if parent else None,
-            contact={"email": address},
+            contact={"email": answer_to},  # the citizen's Reply-To, when they asked for answers elsewhere
             attachments=tuple(attachments),
             raw={
                 "message_id": external_id,
@@ -207,8 +214,9 @@ class EmailConnector(Connector):
         reply_to = delivery.payload.get("in_reply_to_external_id")
         if not isinstance(reply_to, str) or delivery.case_id is None:
             return {}
-        found = session.query(Message).filter(Message.case_id == delivery.case_id, Message.external_id == reply_to)
-        message = found.first()
+        message = session.scalars(
+            select(Message).where(Message.case_id == delivery.case_id, Message.external_id == reply_to).limit(1)
+        ).first()
         return dict(message.raw or {}) if message is not None else {"message_id": reply_to}
 
     def compose(

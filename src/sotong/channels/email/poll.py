@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES = 200  # a mailbox this far behind is a backlog to drain over several polls, not in one
 FETCH_CHUNK = 25
 UID_IN_FETCH = re.compile(rb"UID (\d+)")
+INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 @dataclass
@@ -41,10 +42,19 @@ class PollResult:
     last_uid: int
 
 
+@dataclass(frozen=True)
+class Mail:
+    """One fetched mail: its UID, the raw message, and when the server received it (INTERNALDATE)."""
+
+    uid: int
+    raw: bytes
+    arrived: dt.datetime | None
+
+
 @dataclass
 class Fetched:
     uidvalidity: int
-    mails: list[tuple[int, bytes]]  # (UID, raw message), ascending UID
+    mails: list[Mail]  # ascending UID
 
 
 def _imap(config: Mapping[str, Any]) -> imaplib.IMAP4:
@@ -97,13 +107,13 @@ def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: i
         found = _ok(conn.uid("SEARCH", "UID", f"{last_uid + 1}:*"), "UID SEARCH")
         # "n:*" always matches the newest message, even when its UID is below n.
         uids = sorted(uid for uid in (int(u) for u in b" ".join(found).split()) if uid > last_uid)[:MAX_MESSAGES]
-        mails: list[tuple[int, bytes]] = []
+        mails: list[Mail] = []
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = ",".join(str(uid) for uid in uids[start : start + FETCH_CHUNK])
-            for item in _ok(conn.uid("FETCH", chunk, "(UID BODY.PEEK[])"), "UID FETCH"):
+            for item in _ok(conn.uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[])"), "UID FETCH"):
                 if isinstance(item, tuple) and (match := UID_IN_FETCH.search(item[0])):
-                    mails.append((int(match.group(1)), item[1]))
-        mails.sort(key=lambda mail: mail[0])
+                    mails.append(Mail(uid=int(match.group(1)), raw=item[1], arrived=_arrived(item[0])))
+        mails.sort(key=lambda mail: mail.uid)
         return Fetched(uidvalidity=current, mails=mails)
     except imaplib.IMAP4.error as exc:
         raise ChannelError(f"email: IMAP error: {exc}") from exc
@@ -113,6 +123,17 @@ def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: i
         # The server may already have hung up; there is nothing left to close politely then.
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             conn.logout()
+
+
+def _arrived(response: bytes) -> dt.datetime | None:
+    """The INTERNALDATE of a FETCH response (`22-Nov-2026 11:44:00 +0900`), None when absent or garbled."""
+    match = INTERNALDATE.search(response)
+    if match is None:
+        return None
+    try:
+        return dt.datetime.strptime(match.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
 
 
 def _thread(session: Session, account_id: int, inbound: InboundMessage) -> InboundMessage:
@@ -149,16 +170,16 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     connector = EmailConnector()
     own = own_address(config)
     messages: list[InboundMessage] = []
-    for uid, raw in fetched.mails:
+    for mail in fetched.mails:
         try:
-            inbound = connector.parse_one(raw, own=own)
+            inbound = connector.parse_one(mail.raw, own=own, arrived=mail.arrived)
         except Exception:  # one mail the parser chokes on must not stall the mailbox behind it
-            log.exception("email %s: UID %s could not be parsed; skipped", account_id, uid)
+            log.exception("email %s: UID %s could not be parsed; skipped", account_id, mail.uid)
             continue
         if inbound is not None:
             messages.append(_thread(session, account_id, inbound))
     taken = take_in(session, account_id=account_id, messages=messages)
-    newest = max([last_uid, *(uid for uid, _ in fetched.mails)])
+    newest = max([last_uid, *(mail.uid for mail in fetched.mails)])
     # The cursor moves only after every mail is stored: a crash in between re-reads them, harmlessly.
     with atomic(session):
         account = session.get(ChannelAccount, account_id)
