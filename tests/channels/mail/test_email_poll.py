@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.cases.models import Case
 from sotong.channels.base import ChannelError
+from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.email.poll import PollResult, poll, poll_all
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
@@ -67,3 +69,20 @@ def test_the_deadline_runs_from_arrival_not_from_the_senders_date_header(
     received = case.received_at if case.received_at.tzinfo else case.received_at.replace(tzinfo=dt.UTC)
     assert received == arrived
     assert case.author_handle == "someone@example.kr" and case.contact == {"email": "answers@example.kr"}
+
+
+def test_a_korean_folder_name_is_selected_in_modified_utf7(
+    session: Session, imap: Imap, email_account: ChannelAccount
+) -> None:
+    folder = f"민원-{uuid.uuid4().hex[:8]}"  # one IMAP server serves every test of the session
+    assert imap_mailbox('민원 & "접수"') == '"&u,zG0A- &- \\"&yBHCGA-\\""'
+    conn = imap.connect()
+    try:
+        assert conn.create(imap_mailbox(folder))[0] == "OK"
+    finally:
+        conn.logout()
+    imap.deliver(imap_mailbox(folder).strip('"'), citizen_mail("한글 폴더로 온 민원"))
+    email_account.config = {**email_account.config, "mailbox": folder}
+    session.commit()
+
+    assert poll(session, account_id=email_account.id).taken.stored == 1

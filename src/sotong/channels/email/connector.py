@@ -189,7 +189,10 @@ class EmailConnector(Connector):
         to = (contact.get("email") if isinstance(contact, Mapping) else None) or delivery.recipient
         if not isinstance(to, str) or "@" not in to:
             raise ChannelError(f"email: no address to answer case {delivery.case_id}", permanent=True)
-        mail = self.compose(delivery, config=config, to=to, original=original)
+        try:
+            mail = self.compose(delivery, config=config, to=to, original=original)
+        except (ValueError, TypeError) as exc:  # an address or header the mail format cannot carry
+            raise ChannelError(f"email: cannot write the mail to {to!r}: {exc}", permanent=True) from exc
         try:
             with self._smtp(config) as smtp:
                 refused = smtp.send_message(mail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import codecs
 import datetime as dt
 import re
@@ -144,3 +145,25 @@ def sent_at(message: Message, fallback: dt.datetime) -> dt.datetime:
 def subject_without_prefix(subject: str) -> str:
     """`Re: Fwd: 회신: 제목` → `제목`."""
     return REPLY_PREFIX.sub("", subject).strip()
+
+
+def imap_mailbox(name: str) -> str:
+    """A mailbox name as an IMAP quoted string, non-ASCII in modified UTF-7 (RFC 3501 5.1.3: `민원` → `&u,zG0A-`)."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    quoted = "".join(out).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}"'

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sotong.cases.models import Message
 from sotong.channels.base import ChannelError, InboundMessage, required
 from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
+from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
@@ -97,7 +98,7 @@ def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: i
     try:
         mailbox = str(config.get("mailbox") or "INBOX")
         # Read-only: polling must not mark mail as read for the people who also work in this mailbox.
-        _ok(conn.select(f'"{mailbox}"', readonly=True), f"SELECT {mailbox}")
+        _ok(conn.select(imap_mailbox(mailbox), readonly=True), f"SELECT {mailbox}")
         _, values = conn.response("UIDVALIDITY")
         current = int(values[0]) if values and values[0] else 0
         if uidvalidity is not None and current != uidvalidity:
