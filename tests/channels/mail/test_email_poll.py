@@ -13,7 +13,7 @@ from sotong.actors import CLI
 from sotong.cases.models import Case
 from sotong.channels.base import ChannelError
 from sotong.channels.email.mime import imap_mailbox
-from sotong.channels.email.poll import PollResult, poll, poll_all
+from sotong.channels.email.poll import PollResult, fetched_mails, poll, poll_all
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.channels.mail.conftest import citizen_mail
@@ -86,3 +86,17 @@ def test_a_korean_folder_name_is_selected_in_modified_utf7(
     session.commit()
 
     assert poll(session, account_id=email_account.id).taken.stored == 1
+
+
+def test_a_fetch_response_is_read_whether_uid_comes_before_or_after_the_message() -> None:
+    response = [
+        (b'1 (UID 101 INTERNALDATE "22-Nov-2026 11:44:00 +0900" BODY[] {3}', b"one"),
+        b")",
+        (b"2 (BODY[] {3}", b"two"),
+        b' UID 102 INTERNALDATE "22-Nov-2026 11:45:00 +0900")',
+    ]
+
+    mails = fetched_mails(response)
+
+    assert [(m.uid, m.raw) for m in mails] == [(101, b"one"), (102, b"two")]
+    assert mails[1].arrived == dt.datetime(2026, 11, 22, 2, 45, tzinfo=dt.UTC)

@@ -111,9 +111,7 @@ def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: i
         mails: list[Mail] = []
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = ",".join(str(uid) for uid in uids[start : start + FETCH_CHUNK])
-            for item in _ok(conn.uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[])"), "UID FETCH"):
-                if isinstance(item, tuple) and (match := UID_IN_FETCH.search(item[0])):
-                    mails.append(Mail(uid=int(match.group(1)), raw=item[1], arrived=_arrived(item[0])))
+            mails.extend(fetched_mails(_ok(conn.uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[])"), "UID FETCH")))
         mails.sort(key=lambda mail: mail.uid)
         return Fetched(uidvalidity=current, mails=mails)
     except imaplib.IMAP4.error as exc:
@@ -124,6 +122,22 @@ def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: i
         # The server may already have hung up; there is nothing left to close politely then.
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             conn.logout()
+
+
+def fetched_mails(response: list[Any]) -> list[Mail]:
+    """The mails of an imaplib FETCH response: `(b'1 (UID 7 ... BODY[] {n}', raw)` followed by `b')'`.
+
+    Servers may put UID and INTERNALDATE after the literal instead (`b' UID 7)'`), so both halves are read.
+    """
+    mails = []
+    for index, item in enumerate(response):
+        if not isinstance(item, tuple) or len(item) < 2:
+            continue
+        after = response[index + 1] if index + 1 < len(response) else b""
+        meta = item[0] + b" " + (after if isinstance(after, bytes) else b"")
+        if match := UID_IN_FETCH.search(meta):
+            mails.append(Mail(uid=int(match.group(1)), raw=item[1], arrived=_arrived(meta)))
+    return mails
 
 
 def _arrived(response: bytes) -> dt.datetime | None:
