@@ -43,13 +43,14 @@ Poller = Callable[..., Polled]
 
 def _pollers() -> dict[Channel, Poller]:
     # Imported here: the channel modules pull in Mastodon.py and the case actions, not needed to import this one.
+    from sotong.channels.email.poll import poll as poll_email
     from sotong.channels.mastodon.poll import poll as poll_mastodon
     from sotong.channels.x.poll import poll as poll_x
 
-    return {Channel.mastodon: poll_mastodon, Channel.x: poll_x}
+    return {Channel.mastodon: poll_mastodon, Channel.x: poll_x, Channel.email: poll_email}
 
 
-POLLED_CHANNELS = (Channel.mastodon, Channel.x)
+POLLED_CHANNELS = (Channel.mastodon, Channel.x, Channel.email)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.models import Attachment, Case, Message
 from sotong.channels.email.poll import poll
+from sotong.channels.polling import poll_due
+from sotong.db import session_factory
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from tests.channels.conftest import answer_case, outbox
@@ -113,3 +115,17 @@ def test_polling_twice_our_own_mail_and_a_renumbered_mailbox_store_nothing_twice
     again = poll(session, account_id=email_account.id)
     assert (again.taken.stored, again.taken.duplicates) == (0, 1)
     assert again.uidvalidity != 1 and len(_cases(session, email_account)) == 1
+
+
+def test_the_worker_polls_the_mailbox_on_its_schedule(
+    session: Session, imap: Imap, mailbox: str, email_account: ChannelAccount, world: World
+) -> None:
+    # Only the mailbox is polled here: the world's X and Mastodon accounts have no credentials.
+    for account in (world.x_account, world.mastodon_account, world.seoul_x_account):
+        account.enabled = False
+    session.commit()
+    imap.deliver(mailbox, citizen_mail("공원 벤치가 부서졌어요", subject="벤치 파손"))
+    factory = session_factory(session.get_bind())  # type: ignore[arg-type]
+    assert poll_due(factory) == 1
+    assert len(_cases(session, email_account)) == 1
+    assert poll_due(factory) == 0  # not due again before SOTONG_CHANNEL_POLL_SECONDS
