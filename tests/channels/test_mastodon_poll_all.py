@@ -1,4 +1,5 @@
-"""Polling every Mastodon account: one failing instance does not stop the others; a rate limit is waited out."""
+"""Polling Mastodon accounts through the scheduler: one failing instance does not stop the others; a rate limit
+is waited out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
-from sotong.channels.mastodon.poll import PollResult, poll_all
+from sotong.channels.polling import poll_account
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.factories import World
@@ -27,12 +28,15 @@ def test_every_enabled_account_is_polled_and_its_health_kept(
     )
     mastodon.mention("버스 정류장 의자가 없어요")
 
-    outcomes = poll_all(session)
+    outcomes = {
+        account.id: poll_account(session, account_id=account.id)
+        for account in (mastodon_account, broken, world.mastodon_account)
+    }
 
-    assert isinstance(outcomes[mastodon_account.id], PollResult)
-    assert "401" in str(outcomes[broken.id])
+    assert outcomes[mastodon_account.id].taken is not None and outcomes[mastodon_account.id].taken.stored == 1
+    assert "401" in str(outcomes[broken.id].error)
     # world.mastodon_account has no config at all: recorded as failed, not raised.
-    assert "access_token" in str(outcomes[world.mastodon_account.id])
+    assert "access_token" in str(outcomes[world.mastodon_account.id].error)
     session.expire_all()
     assert mastodon_account.config["last_error"] is None and mastodon_account.config["last_poll_at"]
     assert "401" in broken.config["last_error"]
@@ -43,15 +47,15 @@ def test_a_rate_limited_account_is_left_alone_until_the_reset(
 ) -> None:
     mastodon.throttled_for = 600
     now = dt.datetime.now(dt.UTC)
-    poll_all(session, now=now)
+    poll_account(session, account_id=mastodon_account.id, now=now)
     session.expire_all()
     poll_after = dt.datetime.fromisoformat(mastodon_account.config["poll_after"])
     assert dt.timedelta(seconds=550) <= poll_after - now <= dt.timedelta(seconds=620)
     mastodon.throttled_for = None
     asked = len(mastodon.requests)
 
-    early = poll_all(session, now=now + dt.timedelta(seconds=60))
-    late = poll_all(session, now=poll_after + dt.timedelta(seconds=1))
+    early = poll_account(session, account_id=mastodon_account.id, now=now + dt.timedelta(seconds=60))
+    late = poll_account(session, account_id=mastodon_account.id, now=poll_after + dt.timedelta(seconds=1))
 
-    assert "rate limited until" in str(early[mastodon_account.id]) and isinstance(late[mastodon_account.id], PollResult)
+    assert "rate limited until" in str(early.skipped) and late.taken is not None
     assert len(mastodon.requests) > asked

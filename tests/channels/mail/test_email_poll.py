@@ -13,7 +13,8 @@ from sotong.actors import CLI
 from sotong.cases.models import Case
 from sotong.channels.base import ChannelError
 from sotong.channels.email.mime import imap_mailbox
-from sotong.channels.email.poll import PollResult, fetched_mails, poll, poll_all
+from sotong.channels.email.poll import fetched_mails, poll
+from sotong.channels.polling import poll_account
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.channels.mail.conftest import citizen_mail
@@ -21,7 +22,7 @@ from tests.factories import World
 from tests.mailservers import Imap, free_port
 
 
-def test_poll_all_records_a_refused_login_and_polls_the_rest(
+def test_a_refused_login_is_kept_in_the_mailboxs_health_and_the_others_polled(
     session: Session, world: World, imap: Imap, mailbox: str, email_account: ChannelAccount
 ) -> None:
     broken = org_actions.create_channel_account(
@@ -35,10 +36,11 @@ def test_poll_all_records_a_refused_login_and_polls_the_rest(
     imap.deliver(mailbox, citizen_mail("공원 벤치가 부서졌습니다", subject="벤치"))
     now = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
 
-    outcomes = poll_all(session, now=now)
+    refused = poll_account(session, account_id=broken.id, now=now)
+    polled = poll_account(session, account_id=email_account.id, now=now)
 
-    assert isinstance(outcomes[email_account.id], PollResult)
-    assert "login refused" in str(outcomes[broken.id])
+    assert polled.taken is not None and polled.taken.stored == 1
+    assert "login refused" in str(refused.error)
     session.expire_all()
     assert broken.config["last_error"] and broken.config["last_poll_at"] == now.isoformat()
     assert email_account.config["last_error"] is None and email_account.config["last_uid"] > 0

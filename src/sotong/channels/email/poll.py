@@ -21,7 +21,7 @@ from sotong.channels.base import ChannelError, InboundMessage, required
 from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.intake import TakeInResult, take_in
-from sotong.db import atomic, utcnow
+from sotong.db import atomic
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem
@@ -202,47 +202,3 @@ def poll(session: Session, *, account_id: int) -> PollResult:
         account.config = {**(account.config or {}), "uidvalidity": fetched.uidvalidity, "last_uid": newest}
     log.info("email %s: %s new, %s seen before, last UID %s", account_id, taken.stored, taken.duplicates, newest)
     return PollResult(taken=taken, uidvalidity=fetched.uidvalidity, last_uid=newest)
-
-
-def _record_health(session: Session, account_id: int, **values: str | None) -> None:
-    """Keep the account's poll health beside its cursor: admins read it, the next poll_all honours poll_after."""
-    with atomic(session):
-        account = session.get(ChannelAccount, account_id)
-        if account is not None:
-            account.config = {**(account.config or {}), **values}
-
-
-def poll_all(session: Session, *, now: dt.datetime | None = None) -> dict[int, PollResult | str]:
-    """Poll every enabled e-mail account once; a failing account is recorded and skipped, never fatal."""
-    now = now or utcnow()
-    ids = list(
-        session.scalars(
-            select(ChannelAccount.id).where(ChannelAccount.channel == Channel.email, ChannelAccount.enabled)
-        )
-    )
-    session.rollback()
-    outcomes: dict[int, PollResult | str] = {}
-    for account_id in ids:
-        account = session.get(ChannelAccount, account_id)
-        poll_after = (account.config or {}).get("poll_after") if account is not None else None
-        session.rollback()
-        if isinstance(poll_after, str) and dt.datetime.fromisoformat(poll_after) > now:
-            outcomes[account_id] = f"waiting until {poll_after}"
-            continue
-        try:
-            outcomes[account_id] = poll(session, account_id=account_id)
-        except ChannelError as exc:
-            session.rollback()
-            log.warning("email %s: poll failed: %s", account_id, exc.message)
-            wait = now + dt.timedelta(seconds=exc.retry_after) if exc.retry_after else None
-            _record_health(
-                session,
-                account_id,
-                last_poll_at=now.isoformat(),
-                last_error=exc.message,
-                poll_after=wait.isoformat() if wait else None,
-            )
-            outcomes[account_id] = exc.message
-            continue
-        _record_health(session, account_id, last_poll_at=now.isoformat(), last_error=None, poll_after=None)
-    return outcomes

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.channels.base import ChannelError
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.mastodon.connector import MastodonConnector, client, translate
-from sotong.db import atomic, utcnow
+from sotong.db import atomic
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
 
@@ -65,50 +62,3 @@ def poll(session: Session, *, account_id: int) -> PollResult:
         stored.config = {**(stored.config or {}), "since_id": newest, "own_account_id": own_id}
     log.info("mastodon %s: %s new, %s seen before, cursor %s", account_id, taken.stored, taken.duplicates, newest)
     return PollResult(taken=taken, since_id=newest)
-
-
-def _record_health(session: Session, account_id: int, **values: str | None) -> None:
-    """Keep the account's poll health beside its cursor: admins read it, the next poll_all honours poll_after."""
-    with atomic(session):
-        account = session.get(ChannelAccount, account_id)
-        if account is not None:
-            account.config = {**(account.config or {}), **values}
-
-
-def poll_all(session: Session, *, now: dt.datetime | None = None) -> dict[int, PollResult | str]:
-    """Poll every enabled Mastodon account once; a failing account is recorded and skipped, never fatal.
-
-    An account the instance rate-limited is left alone until the reset it announced (``poll_after``).
-    """
-    now = now or utcnow()
-    ids = list(
-        session.scalars(
-            select(ChannelAccount.id).where(ChannelAccount.channel == Channel.mastodon, ChannelAccount.enabled)
-        )
-    )
-    session.rollback()
-    outcomes: dict[int, PollResult | str] = {}
-    for account_id in ids:
-        account = session.get(ChannelAccount, account_id)
-        poll_after = (account.config or {}).get("poll_after") if account is not None else None
-        session.rollback()
-        if isinstance(poll_after, str) and dt.datetime.fromisoformat(poll_after) > now:
-            outcomes[account_id] = f"rate limited until {poll_after}"
-            continue
-        try:
-            outcomes[account_id] = poll(session, account_id=account_id)
-        except ChannelError as exc:
-            session.rollback()
-            log.warning("mastodon %s: poll failed: %s", account_id, exc.message)
-            wait = now + dt.timedelta(seconds=exc.retry_after) if exc.retry_after else None
-            _record_health(
-                session,
-                account_id,
-                last_poll_at=now.isoformat(),
-                last_error=exc.message,
-                poll_after=wait.isoformat() if wait else None,
-            )
-            outcomes[account_id] = exc.message
-            continue
-        _record_health(session, account_id, last_poll_at=now.isoformat(), last_error=None, poll_after=None)
-    return outcomes
