@@ -31,7 +31,7 @@ def test_add_and_list_an_account(cli_db: str, world: World, session: Session) ->
     assert added.exit_code == 0, added.output
     account = session.scalars(select(ChannelAccount).where(ChannelAccount.handle == "minwon@songpa.go.kr")).one()
     assert account.channel is Channel.email and account.department_id == world.roads.id
-    listed = runner.invoke(app, ["channels", "list", "--org", "songpa"], env={"COLUMNS": "200"})
+    listed = runner.invoke(app, ["channels", "list", "--org", "songpa"])
     assert listed.exit_code == 0 and "minwon@songpa.go.kr" in listed.output
     assert "s3cret-pw" not in listed.output
 

@@ -131,6 +131,7 @@ def list_accounts(org: str | None = typer.Option(None, help="Only this organisat
                     escape(str(health.get("last_error") or "—"))[:80],
                     str(health.get("poll_after") or "—"),
                 )
-            console.print(table)
+            # Handles and errors are long: never fold a handle across lines, even on a narrow or unknown terminal.
+            Console(width=max(console.width, 160)).print(table)
     finally:
         engine.dispose()
