@@ -14,9 +14,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 try:
     from pytest_postgresql.executors import PostgreSQLExecutor
@@ -111,10 +114,26 @@ def throwaway_cluster(port: int | None = None) -> Iterator[str]:
             f"No PostgreSQL server answers, and starting a throwaway cluster with {pg_ctl} on port {port} "
             f"failed: {exc!r}\nServer log:\n{log}\n{HOW_TO_FIX}"
         ) from exc
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        _wait_until_accepting(url)
+        yield url
     finally:
         try:
             executor.stop()
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_until_accepting(url: str, timeout: float = 60.0) -> None:
+    """pg_ctl may return while the server still answers "the database system is starting up" (seen under load)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise PostgresUnavailable(f"the throwaway cluster never accepted connections: {exc}") from exc
+            time.sleep(0.2)
