@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -18,15 +16,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from sotong import __version__, schema
 from sotong.actors import CLI
+from sotong.cli_support import department_by_name, org_by_slug, parse_enum, session_scope, settings_or_error
 from sotong.db import get_engine, make_engine, session_factory
 from sotong.errors import InvalidInput, NotFound, SotongError
-from sotong.orgs.models import Department, Organisation, Role
-from sotong.settings import Settings, get_settings, reset_settings_cache
+from sotong.orgs.models import Organisation, Role
+from sotong.settings import reset_settings_cache
 
 if TYPE_CHECKING:
     from sotong.demo.loader import Login
@@ -88,43 +86,6 @@ def _main() -> None:
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:  # pydantic's ValidationError: a bad SOTONG_* value
-        raise InvalidInput(f"invalid configuration: {exc}") from exc
-
-
-@contextmanager
-def _session(*, require_schema: bool = True) -> Iterator[Session]:
-    """A session on the configured database, refusing to run on one that is not migrated."""
-    engine = make_engine(_settings().database_url)
-    try:
-        if require_schema and not schema.is_current(engine):
-            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def _org_by_slug(session: Session, slug: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if org is None:
-        known = ", ".join(session.scalars(select(Organisation.slug).order_by(Organisation.slug))) or "none yet"
-        raise NotFound(f"unknown organisation {slug!r} (known: {known})")
-    return org
-
-
-def _department_by_name(session: Session, org: Organisation, name: str) -> Department:
-    department = session.scalar(select(Department).where(Department.org_id == org.id, Department.name == name))
-    if department is None:
-        names = session.scalars(select(Department.name).where(Department.org_id == org.id).order_by(Department.name))
-        known = ", ".join(names) or "none yet"
-        raise NotFound(f"unknown department {name!r} in {org.name} (known: {known})")
-    return department
-
-
 def _ok(text: str) -> None:
     console.print(f"[green]✓[/green] {escape(text)}")
 
@@ -154,7 +115,7 @@ def serve(
 
     import uvicorn
 
-    settings = _settings()
+    settings = settings_or_error()
     bind_host = host or settings.host
     bind_port = port or settings.port
     if port is not None and not 1 <= port <= 65535:
@@ -207,7 +168,7 @@ def worker(
     """Deliver the outbox, raise deadline escalations and triage new cases; run as many as you like side by side."""
     from sotong.outbox import worker as outbox_worker
 
-    settings = _settings()
+    settings = settings_or_error()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check is not news
     name = worker_id or outbox_worker.default_worker_id()
@@ -239,7 +200,7 @@ def demo(
     """Load the demo: 서울특별시, 송파구 and 마포구 with staff personas and a month of complaints."""
     from sotong.demo.loader import load_demo
 
-    with _session() as session:
+    with session_scope() as session:
         org_count = session.scalar(select(func.count()).select_from(Organisation)) or 0
         if org_count:
             if if_empty:
@@ -295,7 +256,7 @@ def _print_logins(logins: list[Login], *, password: str) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the migrations (creates the SQLite file if needed)."""
-    url = _settings().database_url
+    url = settings_or_error().database_url
     schema.upgrade(url, revision)
     _ok(f"database at {revision}")
 
@@ -306,7 +267,7 @@ def db_current() -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    url = _settings().database_url
+    url = settings_or_error().database_url
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -336,8 +297,8 @@ def org_create(
     """Create an organisation."""
     from sotong.orgs import actions
 
-    with _session() as session:
-        parent_id = _org_by_slug(session, parent).id if parent else None
+    with session_scope() as session:
+        parent_id = org_by_slug(session, parent).id if parent else None
         org = actions.create_organisation(
             session, actor=CLI, slug=slug, name=name, short_name=short_name, parent_id=parent_id
         )
@@ -354,8 +315,8 @@ def dept_create(
     """Add a department to an organisation."""
     from sotong.orgs import actions
 
-    with _session() as session:
-        organisation = _org_by_slug(session, org)
+    with session_scope() as session:
+        organisation = org_by_slug(session, org)
         department = actions.create_department(
             session, actor=CLI, org_id=organisation.id, name=name, code=code, email=email
         )
@@ -381,13 +342,10 @@ def user_create(
     """Create a staff account."""
     from sotong.orgs import actions
 
-    try:
-        parsed_role = Role(role)
-    except ValueError:
-        raise InvalidInput(f"unknown role {role!r} (one of: {_ROLES})") from None
-    with _session() as session:
-        organisation = _org_by_slug(session, org)
-        department_id = _department_by_name(session, organisation, department).id if department else None
+    parsed_role = parse_enum(Role, role, "role")
+    with session_scope() as session:
+        organisation = org_by_slug(session, org)
+        department_id = department_by_name(session, organisation, department).id if department else None
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         user = actions.create_user(
@@ -413,7 +371,7 @@ def case_show(number: str = typer.Argument(..., help="Public case number, e.g. 2
     from sotong.audit.service import case_timeline
     from sotong.cases import service
 
-    with _session() as session:
+    with session_scope() as session:
         case = service.get_case_by_number(session, actor=CLI, number=number)
         table = Table(title=f"{case.number} · {case.status.value}", show_header=False)
         for label, value in (
@@ -451,7 +409,7 @@ def case_act(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(f"bad --data for {action}: {problems}") from None
-    with _session() as session:
+    with session_scope() as session:
         case = service.get_case_by_number(session, actor=CLI, number=number)
         outcome = command.run(session, CLI, case, body)
         session.refresh(case)
@@ -482,16 +440,8 @@ def sla_create(
     from sotong.orgs import actions
     from sotong.orgs.models import Category, Channel, PeriodUnit
 
-    def parse(enum: Any, raw: str | None, what: str) -> Any:
-        if raw is None:
-            return None
-        try:
-            return enum(raw)
-        except ValueError:
-            raise InvalidInput(f"unknown {what} {raw!r} (one of: {', '.join(m.value for m in enum)})") from None
-
-    with _session() as session:
-        organisation = _org_by_slug(session, org)
+    with session_scope() as session:
+        organisation = org_by_slug(session, org)
         category_id = None
         if category is not None:
             category_id = session.scalar(
@@ -505,12 +455,12 @@ def sla_create(
             org_id=organisation.id,
             name=name,
             priority=priority,
-            channel=parse(Channel, channel, "channel"),
+            channel=parse_enum(Channel, channel, "channel") if channel else None,
             category_id=category_id,
-            department_id=_department_by_name(session, organisation, department).id if department else None,
-            complaint_type=parse(ComplaintType, complaint_type, "complaint type"),
+            department_id=department_by_name(session, organisation, department).id if department else None,
+            complaint_type=parse_enum(ComplaintType, complaint_type, "complaint type") if complaint_type else None,
             resolution_value=value,
-            resolution_unit=parse(PeriodUnit, unit, "unit"),
+            resolution_unit=parse_enum(PeriodUnit, unit, "unit") if unit else None,
             first_response_minutes=first_response,
             answer_target_minutes=answer_target,
         )
@@ -532,8 +482,8 @@ def sla_closure(
         closed = dt.date.fromisoformat(day)
     except ValueError:
         raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)") from None
-    with _session() as session:
-        organisation = _org_by_slug(session, org)
+    with session_scope() as session:
+        organisation = org_by_slug(session, org)
         actions.add_closure_day(session, actor=CLI, org_id=organisation.id, day=closed, reason=reason)
         _ok(f"{organisation.name} closed on {closed.isoformat()}: {reason}")
 

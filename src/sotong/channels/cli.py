@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from sotong.cli_support import department_by_name, org_by_slug, parse_enum, session_scope
 from sotong.db import make_engine, session_factory
-from sotong.errors import InvalidInput, NotFound
+from sotong.errors import InvalidInput
 from sotong.settings import get_settings
 
 channels_app = typer.Typer(help="Channel accounts: register, list with health, poll now.", no_args_is_help=True)
@@ -61,46 +62,29 @@ def add(
     """Register an official account of an organisation on a channel."""
     from sotong.actors import CLI
     from sotong.orgs import actions
-    from sotong.orgs.models import Channel, Department, Organisation
+    from sotong.orgs.models import Channel
 
-    try:
-        parsed_channel = Channel(channel)
-    except ValueError:
-        raise InvalidInput(f"unknown channel {channel!r} (one of: {', '.join(c.value for c in Channel)})") from None
+    parsed_channel = parse_enum(Channel, channel, "channel")
     try:
         settings_json: Any = json.loads(config)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"--config is not JSON: {exc.msg}") from None
     if not isinstance(settings_json, dict):
         raise InvalidInput("--config must be a JSON object")
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_factory(engine)() as session:
-            organisation = session.scalar(select(Organisation).where(Organisation.slug == org))
-            if organisation is None:
-                raise NotFound(f"unknown organisation {org!r}")
-            department_id = None
-            if department is not None:
-                department_id = session.scalar(
-                    select(Department.id).where(Department.org_id == organisation.id, Department.name == department)
-                )
-                if department_id is None:
-                    raise NotFound(f"unknown department {department!r} in {organisation.name}")
-            account = actions.create_channel_account(
-                session,
-                actor=CLI,
-                org_id=organisation.id,
-                channel=parsed_channel,
-                handle=handle,
-                display_name=display_name,
-                department_id=department_id,
-                config=settings_json,
-            )
-            console.print(
-                f"[green]✓[/green] {parsed_channel.value} account {escape(handle)} registered as {account.id}"
-            )
-    finally:
-        engine.dispose()
+    with session_scope() as session:
+        organisation = org_by_slug(session, org)
+        department_id = department_by_name(session, organisation, department).id if department else None
+        account = actions.create_channel_account(
+            session,
+            actor=CLI,
+            org_id=organisation.id,
+            channel=parsed_channel,
+            handle=handle,
+            display_name=display_name,
+            department_id=department_id,
+            config=settings_json,
+        )
+        console.print(f"[green]✓[/green] {parsed_channel.value} account {escape(handle)} registered as {account.id}")
 
 
 @channels_app.command("list")
@@ -108,30 +92,24 @@ def list_accounts(org: str | None = typer.Option(None, help="Only this organisat
     """Every official account with its health (last poll, last error, rate limit); secrets are never shown."""
     from sotong.orgs.models import ChannelAccount, Organisation
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_factory(engine)() as session:
-            query = select(ChannelAccount, Organisation.slug).join(
-                Organisation, Organisation.id == ChannelAccount.org_id
+    with session_scope() as session:
+        query = select(ChannelAccount, Organisation.slug).join(Organisation, Organisation.id == ChannelAccount.org_id)
+        if org is not None:
+            query = query.where(Organisation.slug == org)
+        table = Table(title="Channel accounts")
+        for column in ("id", "org", "channel", "handle", "enabled", "last poll", "last error", "poll after"):
+            table.add_column(column)
+        for account, slug in session.execute(query.order_by(ChannelAccount.id)):
+            health = account.config or {}
+            table.add_row(
+                str(account.id),
+                slug,
+                account.channel.value,
+                escape(account.handle),
+                "yes" if account.enabled else "no",
+                str(health.get("last_poll_at") or "—"),
+                escape(str(health.get("last_error") or "—"))[:80],
+                str(health.get("poll_after") or "—"),
             )
-            if org is not None:
-                query = query.where(Organisation.slug == org)
-            table = Table(title="Channel accounts")
-            for column in ("id", "org", "channel", "handle", "enabled", "last poll", "last error", "poll after"):
-                table.add_column(column)
-            for account, slug in session.execute(query.order_by(ChannelAccount.id)):
-                health = account.config or {}
-                table.add_row(
-                    str(account.id),
-                    slug,
-                    account.channel.value,
-                    escape(account.handle),
-                    "yes" if account.enabled else "no",
-                    str(health.get("last_poll_at") or "—"),
-                    escape(str(health.get("last_error") or "—"))[:80],
-                    str(health.get("poll_after") or "—"),
-                )
-            # Handles and errors are long: never fold a handle across lines, even on a narrow or unknown terminal.
-            Console(width=max(console.width, 160)).print(table)
-    finally:
-        engine.dispose()
+        # Handles and errors are long: never fold a handle across lines, even on a narrow or unknown terminal.
+        Console(width=max(console.width, 160)).print(table)

@@ -9,30 +9,16 @@ import csv
 import json
 import random
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from sotong.db import make_engine, session_factory
+from sotong.cli_support import session_scope
 from sotong.errors import InvalidInput
-from sotong.settings import get_settings
 
 triage_app = typer.Typer(help="Triage: relevance, type, category and department, duplicates.", no_args_is_help=True)
 pii_app = typer.Typer(help="Personal data masking.", no_args_is_help=True)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @triage_app.command("eval")
@@ -113,7 +99,7 @@ def train_command(
             texts.append(text)
             labels.append(label if flag else None)
             relevant.append(flag)
-    with _session() as session:
+    with session_scope(require_schema=False) as session:
         organisation = session.scalar(select(Organisation).where(Organisation.slug == org))
         if organisation is None:
             raise InvalidInput(f"unknown organisation {org!r}")

@@ -1,0 +1,68 @@
+"""What every `sotong` command group shares: settings with a clear error, a session on a migrated database,
+and look-ups by the names people type (organisation slug, department name, enum values)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong import schema
+from sotong.db import make_engine, session_factory
+from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import Department, Organisation
+from sotong.settings import Settings, get_settings
+
+E = TypeVar("E", bound=Enum)
+
+
+def settings_or_error() -> Settings:
+    """The settings, or InvalidInput naming the bad SOTONG_* value."""
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: a bad SOTONG_* value
+        raise InvalidInput(f"invalid configuration: {exc}") from exc
+
+
+@contextmanager
+def session_scope(*, require_schema: bool = True) -> Iterator[Session]:
+    """A session on the configured database, refusing to run on one that is not migrated."""
+    engine = make_engine(settings_or_error().database_url)
+    try:
+        if require_schema and not schema.is_current(engine):
+            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def org_by_slug(session: Session, slug: str) -> Organisation:
+    """The organisation with this slug, or NotFound listing the known ones."""
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        known = ", ".join(session.scalars(select(Organisation.slug).order_by(Organisation.slug))) or "none yet"
+        raise NotFound(f"unknown organisation {slug!r} (known: {known})")
+    return org
+
+
+def department_by_name(session: Session, org: Organisation, name: str) -> Department:
+    """The organisation's department with this name, or NotFound listing the known ones."""
+    department = session.scalar(select(Department).where(Department.org_id == org.id, Department.name == name))
+    if department is None:
+        names = session.scalars(select(Department.name).where(Department.org_id == org.id).order_by(Department.name))
+        known = ", ".join(names) or "none yet"
+        raise NotFound(f"unknown department {name!r} in {org.name} (known: {known})")
+    return department
+
+
+def parse_enum(enum: type[E], raw: str, what: str) -> E:
+    """`raw` as a member of `enum`, or InvalidInput listing the allowed values."""
+    try:
+        return enum(raw)
+    except ValueError:
+        raise InvalidInput(f"unknown {what} {raw!r} (one of: {', '.join(str(m.value) for m in enum)})") from None
