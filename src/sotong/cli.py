@@ -254,7 +254,7 @@ def _print_logins(logins: list[Login], *, password: str) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision (default: every head).")) -> None:
     """Apply the migrations (creates the SQLite file if needed)."""
     url = settings_or_error().database_url
     schema.upgrade(url, revision)

@@ -21,8 +21,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply every migration up to `revision`."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Apply every migration up to `revision` (all heads, so a not-yet-merged branch is applied too)."""
     command.upgrade(alembic_config(url), revision)
 
 

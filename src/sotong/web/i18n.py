@@ -19,9 +19,22 @@ Translator = Callable[..., str]
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, str]:
-    """The flat key → text catalogue of one language."""
-    with (CATALOGUE_DIR / f"{lang}.json").open(encoding="utf-8") as handle:
-        data: dict[str, str] = json.load(handle)
+    """The flat key → text catalogue of one language: `i18n/<lang>.json` plus every `i18n/<lang>/*.json`.
+
+    Each feature area may keep its strings in its own file (`i18n/ko/portal.json`, ...), so features grow
+    without editing one shared catalogue; a key defined twice is an error rather than a silent override.
+    """
+    data: dict[str, str] = {}
+    files = [CATALOGUE_DIR / f"{lang}.json", *sorted((CATALOGUE_DIR / lang).glob("*.json"))]
+    for path in files:
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            part: dict[str, str] = json.load(handle)
+        clash = sorted(set(part) & set(data))
+        if clash:
+            raise ValueError(f"{path.name}: keys already defined in another {lang} catalogue file: {clash[:5]}")
+        data.update(part)
     return data
 
 
