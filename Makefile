@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest bench worker migrate demo clean
+.PHONY: run test lint format typecheck pytest browser-deps bench worker migrate demo clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -35,8 +35,12 @@ format: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) browser-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## browser-deps: Debian's chromium and CJK fonts for the Playwright browser tests (installed when absent)
+browser-deps:
+	@scripts/ensure-chromium
 
 ## bench: the benchmarks in bench/, printing their figures (PostgreSQL at SOTONG_BENCH_DATABASE_URL)
 bench: $(INSTALLED)
