@@ -1,1 +1,1 @@
-"""Public portal pages (/, /cases/<number>, /report)."""
+"""Public portal pages (/, /cases/<number>); the complaint form /report lives in channels/webform."""

@@ -1,7 +1,7 @@
 """Assembling the web application: `uvicorn sotong.web.app:create_app --factory`.
 
 Fixed paths other parts and tools rely on:
-  /                 public portal (sotong.portal.views)
+  /                 public portal (sotong.portal.views); /report the complaint form (sotong.channels.webform)
   /staff/           staff console (sotong.console.views, log-in in sotong.web.auth)
   /api/v1/          JSON API (sotong.cases.api), docs at /api/v1/docs, schema at /api/v1/openapi.json
   /healthz          health check
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from sotong.cases import api as cases_api
     from sotong.channels import hooks
+    from sotong.channels.webform import views as webform_views
     from sotong.console import views as console_views
     from sotong.portal import views as portal_views
     from sotong.web import auth, docs
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth.router)
     app.include_router(console_views.router)
     app.include_router(portal_views.router)
+    app.include_router(webform_views.router)
     app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
