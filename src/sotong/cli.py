@@ -72,6 +72,9 @@ app.add_typer(pii_app, name="pii")
 from sotong.channels.cli import channels_app  # noqa: E402  (the channels issue's command group)
 
 app.add_typer(channels_app, name="channels")
+from sotong.channels.open311.cli import open311_app  # noqa: E402  (Open311 GeoReport v2 API keys)
+
+app.add_typer(open311_app, name="open311")
 # Later issues hook their command groups in here, one line each, importing their Typer app from their own
 # package so this file stays small: app.add_typer(triage_app, name="triage"), name="import", name="pii" ...
 

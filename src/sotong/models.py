@@ -2,6 +2,7 @@
 
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
+from sotong.channels.open311.models import Open311ApiKey
 from sotong.db import Base
 from sotong.notifications.models import Notification
 from sotong.orgs.models import (
@@ -31,6 +32,7 @@ __all__ = [
     "LoginAttempt",
     "Message",
     "Notification",
+    "Open311ApiKey",
     "Organisation",
     "OutboxItem",
     "RoutingRule",

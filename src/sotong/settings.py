@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # The floor keeps a typo from spending an account's rate limit (X counts mention reads per 15 minutes).
     channel_poll_seconds: Annotated[int, Field(ge=15, le=3600)] = 60
 
+    # Open311: the jurisdiction_id (organisation slug) assumed when a client sends none; unset = required
+    # whenever more than one organisation is configured.
+    open311_default_jurisdiction: str | None = None
+
     # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
     escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120
 

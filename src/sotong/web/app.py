@@ -7,8 +7,7 @@ Fixed paths other parts and tools rely on:
   /healthz          health check
   /static/          our own CSS and JS (nothing is loaded from a CDN)
   /hooks/<channel>/<account_id>  channel webhooks (sotong.channels.hooks), one folder per channel
-Reserved for a later issue, deliberately not routed yet (a stub would answer for a service that is not there):
-  /open311/v2/      Open311 GeoReport v2
+  /open311/v2/      Open311 GeoReport v2 (sotong.channels.open311), discovery at /open311/discovery.{json,xml}
 """
 
 from __future__ import annotations
@@ -84,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from sotong.cases import api as cases_api
     from sotong.channels import hooks
+    from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import views as console_views
     from sotong.portal import views as portal_views
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(portal_views.router)
     app.include_router(webform_views.router)
     app.include_router(hooks.router)
+    app.include_router(open311_views.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", include_in_schema=False)
