@@ -6,6 +6,7 @@ from sotong.channels.base import Connector
 from sotong.channels.email.connector import EmailConnector
 from sotong.channels.facebook.connector import FacebookConnector
 from sotong.channels.mastodon.connector import MastodonConnector
+from sotong.channels.open311.transport import Open311Transport
 from sotong.channels.x.connector import XConnector
 from sotong.outbox.transports import register
 
@@ -19,6 +20,8 @@ CONNECTORS: dict[str, Connector] = {
 
 for _connector in CONNECTORS.values():
     register(_connector)
+# Open311 has no connector (its clients poll GET /requests) but its cases still get receipts and answers.
+register(Open311Transport())
 
 
 def get_connector(name: str) -> Connector | None:

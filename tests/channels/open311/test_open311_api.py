@@ -265,3 +265,18 @@ def test_another_organisations_request_is_not_found_in_this_jurisdiction(
     case = new_case(session, world)
     assert client.get(f"{V2}/requests/{case.number}.json", params={"jurisdiction_id": "seoul"}).status_code == 404
     assert client.get(f"{V2}/requests/{case.number}.json", params=SONGPA).status_code == 200
+
+
+def test_receipts_of_open311_requests_are_delivered_not_failed(
+    client: TestClient, session: Session, world: World, api_key: str
+) -> None:
+    from sotong.db import session_factory
+    from sotong.outbox.models import OutboxItem, OutboxStatus
+    from sotong.outbox.worker import run_once
+
+    post(client, good_request(api_key))
+    assert session.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.transport == "open311")) == 1
+    run_once(session_factory(session.get_bind()), worker_id="test")  # type: ignore[arg-type]
+    session.expire_all()
+    statuses = set(session.scalars(select(OutboxItem.status).where(OutboxItem.transport == "open311")))
+    assert statuses == {OutboxStatus.sent}
