@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
     escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120
 
+    # Public statistics, map and feeds are computed at most this often per process (the promise: <= 60 s stale).
+    stats_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 60
+    # Map base layer: an XYZ tile URL such as https://tiles.example.org/{z}/{x}/{y}.png; empty (the default)
+    # draws the shipped district outlines instead, so the map works with no tile server and no internet.
+    map_tile_url: str = ""
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:

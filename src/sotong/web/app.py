@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import views as console_views
+    from sotong.portal import opendata as portal_opendata
     from sotong.portal import views as portal_views
     from sotong.web import auth, docs
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth.router)
     app.include_router(console_views.router)
     app.include_router(portal_views.router)
+    app.include_router(portal_opendata.router)
     app.include_router(webform_views.router)
     app.include_router(hooks.router)
     app.include_router(open311_views.router)

@@ -1,0 +1,320 @@
+"""Routes of the public statistics, map, feeds and open-data exports (no log-in, public cases only).
+
+  /stats                       statistics page: charts as inline SVG with data tables, the map of clusters
+  /stats/map.json              clusters of a map area at a finer grid (map.js asks when the visitor zooms in)
+  /feeds/{new|answered}.{rss|atom}?org=&category=   feeds of new and of answered cases
+  /data                        the open-data schema, licence and links
+  /data/cases.csv, /data/cases.json ?org=&from=&to=   every public case, streamed
+
+Statistics, clusters and feeds come from a per-process cache at most `stats_cache_seconds` (≤ 60) old.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.db import utcnow
+from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import Organisation
+from sotong.portal import charts, export, feeds, stats
+from sotong.settings import Settings
+from sotong.web.app import SECURITY_HEADERS
+from sotong.web.deps import AppSettings, DbSession
+from sotong.web.i18n import translate
+from sotong.web.templating import render, request_language
+
+router = APIRouter(include_in_schema=False)
+
+OVERVIEW_CELL = 0.01  # degrees: ~1.1 km, about 40 clusters across Seoul
+PUBLIC_CACHE = "public, max-age=60"
+
+
+def _cache(request: Request) -> stats.TTLCache:
+    """The app's cache of public aggregates (one per process; tests get a fresh one with each app)."""
+    cache: stats.TTLCache | None = getattr(request.app.state, "opendata_cache", None)
+    if cache is None:
+        settings: Settings = request.app.state.settings
+        cache = stats.TTLCache(settings.stats_cache_seconds)
+        request.app.state.opendata_cache = cache
+    return cache
+
+
+def _organisations(db: Session) -> list[Organisation]:
+    return list(db.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def _org(orgs: list[Organisation], slug: str | None, *, strict: bool) -> Organisation | None:
+    if not slug:
+        return None
+    chosen = next((o for o in orgs if o.slug == slug), None)
+    if chosen is None and strict:
+        raise NotFound("no such organisation")
+    return chosen
+
+
+def _hours(lang: str) -> Any:
+    def fmt(hours: float | None) -> str:
+        if hours is None:
+            return "–"
+        if hours < 48:
+            return translate(lang, "stats.unit.hours", n=f"{hours:,.1f}")
+        return translate(lang, "stats.unit.days", n=f"{hours / 24:,.1f}")
+
+    return fmt
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _tile_csp(settings: Settings) -> str | None:
+    """The page's CSP with the tile server's origin allowed for images (only when one is configured)."""
+    if not settings.map_tile_url:
+        return None
+    parts = urlsplit(settings.map_tile_url.replace("{", "").replace("}", ""))
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
+@router.get("/stats")
+def stats_page(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    period: str | None = None,
+    grain: str | None = None,
+    org: str | None = None,
+) -> Response:
+    """Public statistics with charts, their data tables and the map of located cases."""
+    orgs = _organisations(db)
+    chosen = _org(orgs, org, strict=False)
+    query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
+    tz = ZoneInfo(settings.timezone)
+    now = utcnow()
+    cache = _cache(request)
+    result = cache.get(("stats", query), lambda: stats.compute(db, query, tz=tz, now=now))
+    found = cache.get(
+        ("map", query, OVERVIEW_CELL, None),
+        lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
+    )
+    lang = request_language(request)
+    t = lambda key, **v: translate(lang, key, **v)  # noqa: E731
+    channel_rows = [
+        stats.Row(key=r.key, label=t(f"channel.{r.key}"), value=r.value, extra=r.extra) for r in result.by_channel
+    ]
+    feed_query = urlencode({k: v for k, v in {"org": chosen.slug if chosen else None}.items() if v})
+    response = render(
+        request,
+        "portal/stats.html",
+        {
+            "s": result,
+            "query": query,
+            "orgs": orgs,
+            "chosen": chosen,
+            "periods": list(stats.PERIODS),
+            "grains": stats.GRAINS,
+            "volume_chart": charts.column_chart(result.volume),
+            "channel_rows": channel_rows,
+            "channel_chart": charts.bar_chart(channel_rows),
+            "on_time_chart": charts.bar_chart(result.on_time, fmt=_percent, peak=1.0),
+            "category_chart": charts.bar_chart(result.top_categories),
+            "map": charts.map_view(found),
+            "tile_url": settings.map_tile_url,
+            "hours": _hours(lang),
+            "percent": _percent,
+            "feed_query": ("?" + feed_query) if feed_query else "",
+            "cache_seconds": settings.stats_cache_seconds,
+        },
+    )
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    csp = _tile_csp(settings)
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
+    return response
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        west, south, east, north = (float(p) for p in value.split(","))
+    except ValueError:
+        raise InvalidInput("bbox must be west,south,east,north in degrees") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise InvalidInput("bbox must be west,south,east,north in degrees")
+    # Rounded so that every small pan does not become a new cache entry.
+    return round(west, 3), round(south, 3), round(east, 3), round(north, 3)
+
+
+@router.get("/stats/map.json")
+def map_clusters(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    period: str | None = None,
+    org: str | None = None,
+    bbox: str | None = None,
+    cell: float = OVERVIEW_CELL,
+) -> JSONResponse:
+    """Clusters of located public cases (coarsened to ~50 m) in a map area, for the map's zoom."""
+    orgs = _organisations(db)
+    chosen = _org(orgs, org, strict=False)
+    query = stats.StatsQuery.parse(period=period, grain=None, org_id=chosen.id if chosen else None)
+    area = _bbox(bbox)
+    # Never finer than the public grid, never so coarse that the whole country is one dot.
+    size = round(min(max(cell, stats.COARSE_LAT), 0.5), 5)
+    tz = ZoneInfo(settings.timezone)
+    now = utcnow()
+    found = _cache(request).get(
+        ("map", query, size, area),
+        lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=size, bbox=area),
+    )
+    body = {
+        "cell_degrees": size,
+        "clusters": [{"latitude": c.latitude, "longitude": c.longitude, "count": c.count} for c in found],
+    }
+    return JSONResponse(body, headers={"Cache-Control": PUBLIC_CACHE})
+
+
+@router.get("/feeds/{name}")
+def feed(
+    name: str,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    org: str | None = None,
+    category: str | None = None,
+) -> Response:
+    """RSS 2.0 (`.rss`) or Atom (`.atom`) of new or answered public cases, per organisation and category."""
+    kind, _, fmt = name.partition(".")
+    if kind not in feeds.KINDS or fmt not in feeds.FORMATS:
+        raise NotFound("no such feed")
+    orgs = _organisations(db)
+    chosen = _org(orgs, org, strict=True)
+    code = (category or "").strip()[:64] or None
+    lang = request_language(request)
+    params = urlencode({k: v for k, v in {"org": chosen.slug if chosen else None, "category": code}.items() if v})
+    self_url = f"{settings.base_url}/feeds/{name}" + (f"?{params}" if params else "")
+    title_bits = [translate(lang, f"stats.feed.{kind}"), chosen.name if chosen else None, code]
+    title = " · ".join(b for b in title_bits if b) + " · " + translate(lang, "app.name")
+    answer_label = translate(lang, "stats.feed.answer")
+
+    def build() -> bytes:
+        entries = feeds.items(db, feeds.FeedFilter(kind=kind, org=chosen, category_code=code))
+        if fmt == "rss":
+            return feeds.rss(
+                entries,
+                title=title,
+                site_url=settings.base_url,
+                self_url=self_url,
+                description=translate(lang, f"stats.feed.{kind}.description"),
+                answer_label=answer_label,
+            )
+        return feeds.atom(
+            entries,
+            title=title,
+            site_url=settings.base_url,
+            self_url=self_url,
+            updated=utcnow(),
+            answer_label=answer_label,
+        )
+
+    body = _cache(request).get(("feed", kind, fmt, chosen.id if chosen else None, code, lang), build)
+    media = "application/rss+xml" if fmt == "rss" else "application/atom+xml"
+    return Response(body, media_type=f"{media}; charset=utf-8", headers={"Cache-Control": PUBLIC_CACHE})
+
+
+@router.get("/data")
+def data_page(request: Request, db: DbSession) -> Response:
+    """The open-data page: download links, the field-by-field schema, the licence."""
+    return render(
+        request,
+        "portal/data.html",
+        {"fields": export.FIELDS, "orgs": _organisations(db), "feed_kinds": feeds.KINDS},
+    )
+
+
+def _day(value: str | None, name: str, tz: ZoneInfo) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-11-01") from None
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+def _export_filter(
+    db: Session, settings: Settings, org: str | None, start: str | None, end: str | None
+) -> tuple[export.ExportFilter, Organisation | None]:
+    tz = ZoneInfo(settings.timezone)
+    chosen = _org(_organisations(db), org, strict=True)
+    until = _day(end, "to", tz)
+    return (
+        export.ExportFilter(
+            org_id=chosen.id if chosen else None,
+            received_from=_day(start, "from", tz),
+            # `to` is inclusive: the whole local day.
+            received_to=until + dt.timedelta(days=1) if until else None,
+        ),
+        chosen,
+    )
+
+
+def _filename(chosen: Organisation | None, ext: str) -> str:
+    return f"sotong-cases{'-' + chosen.slug if chosen else ''}-{utcnow():%Y%m%d}.{ext}"
+
+
+@router.get("/data/cases.csv")
+def cases_csv(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    org: str | None = None,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+) -> StreamingResponse:
+    """Every public case as CSV (UTF-8 with BOM for Excel), streamed batch by batch."""
+    chosen_filter, chosen = _export_filter(db, settings, org, start, end)
+    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url)
+    return StreamingResponse(
+        export.csv_chunks(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(chosen, "csv")}"'},
+    )
+
+
+@router.get("/data/cases.json")
+def cases_json(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    org: str | None = None,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+) -> StreamingResponse:
+    """Every public case as one JSON document `{"meta": ..., "cases": [...]}`, streamed batch by batch."""
+    chosen_filter, chosen = _export_filter(db, settings, org, start, end)
+    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url)
+    meta = {
+        "schema": f"{settings.base_url}/data",
+        "licence": "CC BY 4.0",
+        "generated_at": utcnow().isoformat(),
+        "organisation": chosen.slug if chosen else None,
+        "from": start,
+        "to": end,
+        "fields": export.FIELD_NAMES,
+    }
+    return StreamingResponse(
+        export.json_chunks(rows, meta=meta),
+        media_type="application/json",
+        headers={"Content-Disposition": f'inline; filename="{_filename(chosen, "json")}"'},
+    )
