@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import record
 from sotong.cases.models import ComplaintType
+from sotong.cases.sla import STATUTORY_PERIODS, period_in_working_hours
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
 from sotong.orgs.models import (
@@ -163,7 +164,9 @@ def create_department(
                 after={"id": department.id, "name": name},
             )
     except IntegrityError as exc:
-        raise InvalidInput(f"department {name!r} already exists in this organisation") from exc
+        raise InvalidInput(
+            f"department {name!r} already exists in this organisation", field="name", code="department_exists"
+        ) from exc
     return department
 
 
@@ -188,13 +191,15 @@ def create_user(
     if (password is None) == (password_hash is None):
         raise InvalidInput("give either a password or a password hash")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password", code="password_short"
+        )
     if password_hash is not None and not password_hash.startswith("$argon2"):
         raise InvalidInput("password_hash must be an argon2 hash")
     if not username or len(username) > 64:
         raise InvalidInput("username must be 1-64 characters")
     if role in (Role.dept_manager, Role.officer) and department_id is None:
-        raise InvalidInput(f"a {role.value} needs a department")
+        raise InvalidInput(f"a {role.value} needs a department", field="department_id", code="role_needs_department")
     user = User(
         org_id=org_id,
         username=username,
@@ -223,7 +228,7 @@ def create_user(
                 after={"id": user.id, "username": username, "role": role, "department_id": department_id},
             )
     except IntegrityError as exc:
-        raise InvalidInput(f"username {username!r} is taken") from exc
+        raise InvalidInput(f"username {username!r} is taken", field="username", code="username_taken") from exc
     return user
 
 
@@ -329,7 +334,7 @@ def create_category(
                 after={"id": category.id, "code": code, "name": name},
             )
     except IntegrityError as exc:
-        raise InvalidInput(f"category {code!r} already exists") from exc
+        raise InvalidInput(f"category {code!r} already exists", field="code", code="category_exists") from exc
     return category
 
 
@@ -350,19 +355,7 @@ def create_sla_policy(
     answer_target_minutes: int | None = None,
 ) -> SlaPolicy:
     """Add a deadline policy; refused when its targets cannot be satisfied."""
-    if (resolution_value is None) != (resolution_unit is None):
-        raise InvalidInput("a resolution period needs both a value and a unit")
-    for label, value in (
-        ("resolution period", resolution_value),
-        ("first response", first_response_minutes),
-        ("answer target", answer_target_minutes),
-    ):
-        if value is not None and value <= 0:
-            raise InvalidInput(f"{label} must be positive")
-    if resolution_value is not None and resolution_unit is PeriodUnit.days and resolution_value > 365:
-        raise InvalidInput("a resolution period longer than a year cannot be a complaint deadline")
-    if resolution_value is not None and resolution_unit is PeriodUnit.hours and resolution_value > 40:
-        raise InvalidInput("periods over 5 days (40 working hours) are counted in days: use days")
+    _check_sla_targets(resolution_value, resolution_unit, first_response_minutes, answer_target_minutes, complaint_type)
     policy = SlaPolicy(
         org_id=org_id,
         name=name,
@@ -421,8 +414,385 @@ def add_closure_day(session: Session, *, actor: Actor, org_id: int, day: dt.date
                 after={"day": day, "reason": reason},
             )
     except IntegrityError as exc:
-        raise InvalidInput(f"{day.isoformat()} is already a closure day") from exc
+        raise InvalidInput(f"{day.isoformat()} is already a closure day", field="day", code="closure_exists") from exc
     return closure
+
+
+# --------------------------------------------------------------------------------------------- administration
+# The staff console's administration pages change an organisation's set-up through these. Refusals carry a
+# `field` (the form field at fault) and a `code` (a stable key the console translates), besides the message.
+
+
+def _check_sla_targets(
+    resolution_value: int | None,
+    resolution_unit: PeriodUnit | None,
+    first_response_minutes: int | None,
+    answer_target_minutes: int | None,
+    complaint_type: ComplaintType | None = None,
+) -> None:
+    if (resolution_value is None) != (resolution_unit is None):
+        raise InvalidInput(
+            "a resolution period needs both a value and a unit", field="resolution_value", code="sla_period_pair"
+        )
+    for label, field, value in (
+        ("resolution period", "resolution_value", resolution_value),
+        ("first response", "first_response_minutes", first_response_minutes),
+        ("answer target", "answer_target_minutes", answer_target_minutes),
+    ):
+        if value is not None and value <= 0:
+            raise InvalidInput(f"{label} must be positive", field=field, code="sla_not_positive")
+    if resolution_value is not None and resolution_unit is PeriodUnit.days and resolution_value > 365:
+        raise InvalidInput(
+            "a resolution period longer than a year cannot be a complaint deadline",
+            field="resolution_value",
+            code="sla_too_long",
+        )
+    if resolution_value is not None and resolution_unit is PeriodUnit.hours and resolution_value > 40:
+        raise InvalidInput(
+            "periods over 5 days (40 working hours) are counted in days: use days",
+            field="resolution_value",
+            code="sla_hours_too_long",
+        )
+    # A target that falls after the resolution deadline can never be met before the case is overdue anyway.
+    period: tuple[int, PeriodUnit] | None = None
+    if resolution_value is not None and resolution_unit is not None:
+        period = (resolution_value, resolution_unit)
+    elif complaint_type is not None:
+        period = STATUTORY_PERIODS[complaint_type]
+    if period is None:
+        return
+    limit = period_in_working_hours(*period) * 60
+    for label, field, value in (
+        ("first response", "first_response_minutes", first_response_minutes),
+        ("answer target", "answer_target_minutes", answer_target_minutes),
+    ):
+        if value is not None and value > limit:
+            raise InvalidInput(
+                f"the {label} target ({value} min) is later than the resolution period ({limit} working min)",
+                field=field,
+                code="sla_unsatisfiable",
+            )
+
+
+def update_department(
+    session: Session,
+    *,
+    actor: Actor,
+    department_id: int,
+    name: str,
+    code: str | None = None,
+    email: str | None = None,
+) -> Department:
+    """Rename a department or change its code and e-mail address."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a department needs a name", field="name", code="required")
+    try:
+        with atomic(session):
+            department: Department = _get(session, Department, department_id, "department")
+            same_org(actor, department.org_id)
+            require_role(actor, Role.admin, what="edit departments")
+            before = {"name": department.name, "code": department.code, "email": department.email}
+            department.name, department.code, department.email = name, code, email
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="department.updated",
+                org_id=department.org_id,
+                before=before,
+                after={"name": name, "code": code, "email": email},
+                details={"department_id": department.id},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(
+            f"department {name!r} already exists in this organisation", field="name", code="department_exists"
+        ) from exc
+    return department
+
+
+def _user_in_org(session: Session, actor: Actor, user_id: int) -> User:
+    user: User = _get(session, User, user_id, "user")
+    same_org(actor, user.org_id)
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    display_name: str,
+    email: str | None,
+    department_id: int | None,
+    on_duty: bool = True,
+) -> User:
+    """Change a staff account's name, e-mail, department and whether it takes automatic assignments."""
+    display_name = display_name.strip()
+    if not display_name:
+        raise InvalidInput("a user needs a display name", field="display_name", code="required")
+    with atomic(session):
+        user = _user_in_org(session, actor, user_id)
+        require_role(actor, Role.admin, what="edit users")
+        if department_id is not None:
+            _department_of(session, user.org_id, department_id)
+        elif user.role in (Role.dept_manager, Role.officer):
+            raise InvalidInput(
+                f"a {user.role.value} needs a department", field="department_id", code="role_needs_department"
+            )
+        before = _user_dict(user)
+        user.display_name, user.email, user.department_id, user.on_duty = display_name, email, department_id, on_duty
+        record(
+            session,
+            actor=actor,
+            action="user.updated",
+            org_id=user.org_id,
+            before=before,
+            after=_user_dict(user),
+            details={"user_id": user.id},
+        )
+    return user
+
+
+def change_role(session: Session, *, actor: Actor, user_id: int, role: Role, department_id: int | None = None) -> User:
+    """Give a staff account another role (managers and officers need a department of the organisation)."""
+    with atomic(session):
+        user = _user_in_org(session, actor, user_id)
+        require_role(actor, Role.admin, what="change roles")
+        if actor.user_id == user.id:
+            # An admin demoting themself could leave the organisation with nobody able to undo it.
+            raise InvalidInput("you cannot change your own role", field="role", code="own_role")
+        department_id = department_id if department_id is not None else user.department_id
+        if role in (Role.dept_manager, Role.officer) and department_id is None:
+            raise InvalidInput(
+                f"a {role.value} needs a department", field="department_id", code="role_needs_department"
+            )
+        if department_id is not None:
+            _department_of(session, user.org_id, department_id)
+        before = _user_dict(user)
+        user.role, user.department_id = role, department_id
+        record(
+            session,
+            actor=actor,
+            action="user.role_changed",
+            org_id=user.org_id,
+            before=before,
+            after=_user_dict(user),
+            details={"user_id": user.id},
+        )
+    return user
+
+
+def set_user_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    """Deactivate a staff account (kept for the audit trail; its sessions end) or activate it again."""
+    with atomic(session):
+        user = _user_in_org(session, actor, user_id)
+        require_role(actor, Role.admin, what="deactivate users")
+        if actor.user_id == user.id and not active:
+            raise InvalidInput("you cannot deactivate your own account", field="active", code="own_account")
+        before = {"is_active": user.is_active}
+        user.is_active = active
+        record(
+            session,
+            actor=actor,
+            action="user.activated" if active else "user.deactivated",
+            org_id=user.org_id,
+            before=before,
+            after={"is_active": active},
+            details={"user_id": user.id, "username": user.username},
+        )
+    return user
+
+
+def deactivate_user(session: Session, *, actor: Actor, user_id: int) -> User:
+    """Deactivate a staff account: it can no longer log in, and its open sessions are dropped."""
+    return set_user_active(session, actor=actor, user_id=user_id, active=False)
+
+
+def reset_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
+    """An admin sets a new password for another account (the user's sessions end: they log in again)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password", code="password_short"
+        )
+    with atomic(session):
+        user = _user_in_org(session, actor, user_id)
+        require_role(actor, Role.admin, what="reset passwords")
+        user.password_hash = hash_password(password)
+        # Never the password or its hash: only that it happened, and to whom.
+        record(
+            session,
+            actor=actor,
+            action="user.password_reset",
+            org_id=user.org_id,
+            details={"user_id": user.id, "username": user.username},
+        )
+    return user
+
+
+def _user_dict(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "department_id": user.department_id,
+        "on_duty": user.on_duty,
+    }
+
+
+def set_business_hours(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    work_start: dt.time,
+    work_end: dt.time,
+    lunch_start: dt.time | None,
+    lunch_end: dt.time | None,
+) -> Organisation:
+    """The administration pages' name for `update_business_hours` (one action, one audit event)."""
+    return update_business_hours(
+        session,
+        actor=actor,
+        org_id=org_id,
+        work_start=work_start,
+        work_end=work_end,
+        lunch_start=lunch_start,
+        lunch_end=lunch_end,
+    )
+
+
+def remove_closure_day(session: Session, *, actor: Actor, closure_id: int) -> None:
+    """Open the organisation again on a day that was closed (deadlines computed from now on count it)."""
+    with atomic(session):
+        closure: ClosureDay = _get(session, ClosureDay, closure_id, "closure day")
+        same_org(actor, closure.org_id)
+        require_role(actor, Role.admin, what="manage the business calendar")
+        record(
+            session,
+            actor=actor,
+            action="closure_day.removed",
+            org_id=closure.org_id,
+            before={"day": closure.day, "reason": closure.reason},
+        )
+        session.delete(closure)
+
+
+def update_category(
+    session: Session,
+    *,
+    actor: Actor,
+    category_id: int,
+    code: str,
+    name: str,
+    department_id: int | None = None,
+    description: str | None = None,
+) -> Category:
+    """Rename a category or map it to another department (new cases of the category go there)."""
+    code, name = code.strip(), name.strip()
+    if not code:
+        raise InvalidInput("a category needs a code", field="code", code="required")
+    if not name:
+        raise InvalidInput("a category needs a name", field="name", code="required")
+    try:
+        with atomic(session):
+            category: Category = _get(session, Category, category_id, "category")
+            same_org(actor, category.org_id)
+            require_role(actor, Role.admin, what="manage categories")
+            if department_id is not None:
+                _department_of(session, category.org_id, department_id)
+            before = _category_dict(category)
+            category.code, category.name = code, name
+            category.department_id, category.description = department_id, description
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="category.updated",
+                org_id=category.org_id,
+                before=before,
+                after=_category_dict(category),
+                details={"category_id": category.id},
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"category {code!r} already exists", field="code", code="category_exists") from exc
+    return category
+
+
+def _category_dict(category: Category) -> dict[str, Any]:
+    return {
+        "code": category.code,
+        "name": category.name,
+        "department_id": category.department_id,
+        "description": category.description,
+    }
+
+
+def update_sla_policy(
+    session: Session,
+    *,
+    actor: Actor,
+    policy_id: int,
+    name: str,
+    priority: int = 100,
+    enabled: bool = True,
+    channel: Channel | None = None,
+    category_id: int | None = None,
+    department_id: int | None = None,
+    complaint_type: ComplaintType | None = None,
+    resolution_value: int | None = None,
+    resolution_unit: PeriodUnit | None = None,
+    first_response_minutes: int | None = None,
+    answer_target_minutes: int | None = None,
+) -> SlaPolicy:
+    """Change a deadline policy (cases received from now on use it); refused when it cannot be satisfied."""
+    if not name.strip():
+        raise InvalidInput("a policy needs a name", field="name", code="required")
+    _check_sla_targets(resolution_value, resolution_unit, first_response_minutes, answer_target_minutes, complaint_type)
+    with atomic(session):
+        policy: SlaPolicy = _get(session, SlaPolicy, policy_id, "SLA policy")
+        same_org(actor, policy.org_id)
+        require_role(actor, Role.admin, what="manage SLA policies")
+        if department_id is not None:
+            _department_of(session, policy.org_id, department_id)
+        if category_id is not None:
+            category: Category | None = session.get(Category, category_id)
+            if category is None or category.org_id != policy.org_id:
+                raise NotFound(f"unknown category {category_id} in this organisation")
+        before = sla_policy_dict(policy)
+        policy.name, policy.priority, policy.enabled = name.strip(), priority, enabled
+        policy.channel, policy.category_id, policy.department_id = channel, category_id, department_id
+        policy.complaint_type = complaint_type.value if complaint_type else None
+        policy.resolution_value, policy.resolution_unit = resolution_value, resolution_unit
+        policy.first_response_minutes, policy.answer_target_minutes = first_response_minutes, answer_target_minutes
+        record(
+            session,
+            actor=actor,
+            action="sla_policy.updated",
+            org_id=policy.org_id,
+            before=before,
+            after=sla_policy_dict(policy),
+            details={"policy_id": policy.id},
+        )
+    return policy
+
+
+def sla_policy_dict(policy: SlaPolicy) -> dict[str, Any]:
+    """The fields of a policy as an audit event stores them."""
+    return {
+        "name": policy.name,
+        "priority": policy.priority,
+        "enabled": policy.enabled,
+        "channel": policy.channel,
+        "category_id": policy.category_id,
+        "department_id": policy.department_id,
+        "complaint_type": policy.complaint_type,
+        "resolution_value": policy.resolution_value,
+        "resolution_unit": policy.resolution_unit,
+        "first_response_minutes": policy.first_response_minutes,
+        "answer_target_minutes": policy.answer_target_minutes,
+    }
 
 
 def _department_of(session: Session, org_id: int, department_id: int) -> Department:

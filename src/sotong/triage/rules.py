@@ -52,17 +52,19 @@ def validate(kind: RuleKind, pattern: str | None, channel_account_id: int | None
     """Refuse a rule that could never fire or would crash at evaluation."""
     if kind is RuleKind.channel_account:
         if channel_account_id is None:
-            raise InvalidInput("a channel account rule needs the account")
+            raise InvalidInput(
+                "a channel account rule needs the account", field="channel_account_id", code="rule_needs_account"
+            )
         return
     if not pattern or not pattern.strip():
-        raise InvalidInput(f"a {kind.value} rule needs a pattern")
+        raise InvalidInput(f"a {kind.value} rule needs a pattern", field="pattern", code="rule_needs_pattern")
     if kind is RuleKind.regex:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise InvalidInput(f"invalid regular expression: {exc}") from None
+            raise InvalidInput(f"invalid regular expression: {exc}", field="pattern", code="regex_invalid") from None
     elif not words(pattern):
-        raise InvalidInput(f"a {kind.value} rule needs at least one word")
+        raise InvalidInput(f"a {kind.value} rule needs at least one word", field="pattern", code="rule_needs_pattern")
 
 
 def _match(rule: RoutingRule, ctx: MessageContext, normalised: str, squeezed: str) -> str | None:

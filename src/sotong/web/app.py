@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels import hooks
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
+    from sotong.console import admin as console_admin
     from sotong.console import views as console_views
     from sotong.portal import opendata as portal_opendata
     from sotong.portal import views as portal_views
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(cases_api.router, prefix=API_PREFIX)
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(auth.router)
+    app.include_router(console_admin.router)
     app.include_router(console_views.router)
     app.include_router(portal_views.router)
     app.include_router(portal_opendata.router)
