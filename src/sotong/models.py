@@ -1,10 +1,12 @@
 """Import every table so SQLAlchemy's metadata (and Alembic) see the whole schema."""
 
 from sotong.audit.models import AuditEvent
+from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.db import Base
-from sotong.notifications.models import Notification
+from sotong.notes.models import Note
+from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
 from sotong.orgs.models import (
     Category,
     ChannelAccount,
@@ -29,10 +31,14 @@ __all__ = [
     "ChannelAccount",
     "ClosureDay",
     "Department",
+    "DepartmentAssignment",
     "LoginAttempt",
     "Message",
+    "Note",
     "Notification",
+    "NotificationPreference",
     "Open311ApiKey",
+    "OrgWebhook",
     "Organisation",
     "OutboxItem",
     "RoutingRule",

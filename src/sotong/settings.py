@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +61,14 @@ class Settings(BaseSettings):
 
     # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
     escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120
+
+    # Staff notifications by e-mail (users who asked for copies); no host: console and webhook only.
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "sotong@localhost"
 
     # Public statistics, map and feeds are computed at most this often per process (the promise: <= 60 s stale).
     stats_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 60

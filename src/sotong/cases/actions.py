@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CITIZEN, WORKER, Actor
 from sotong.audit.service import record
-from sotong.cases import sla
+from sotong.cases import assignment, sla
 from sotong.cases.attachments import store_file, validate_image
 from sotong.cases.models import (
     Answer,
@@ -41,6 +41,7 @@ from sotong.errors import (
     NotFound,
     PermissionDenied,
 )
+from sotong.notifications import service as notifications
 from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, Role, User
 from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
 from sotong.outbox.models import OutboxItem, OutboxStatus
@@ -247,15 +248,16 @@ def _withdraw_receipt(session: Session, case: Case) -> None:
 
 
 def _notify(session: Session, case: Case, user_id: int, *, kind: str, text: str, key: str) -> None:
-    enqueue(
+    # One fan-out for every staff notification: the console, and e-mail / the messenger webhook where set up.
+    notifications.notify(
         session,
         org_id=case.org_id,
+        user_id=user_id,
+        kind=kind,
+        text=text,
+        key=f"notify:{kind}:{case.id}:{user_id}:{key}",
         case_id=case.id,
-        kind="notify",
-        transport="inapp",
-        recipient=str(user_id),
-        idempotency_key=f"notify:{kind}:{case.id}:{user_id}:{key}",
-        payload={"user_id": user_id, "kind": kind, "text": text, "case_number": case.number},
+        case_number=case.number,
     )
 
 
@@ -535,6 +537,8 @@ def triage(
             # Same clock, new basis; an extension already granted still counts (only one per case).
             _set_deadlines(session, case, start=case.clock_started_at, keep_extension=True)
         _audit(session, actor, case, "triaged", before, is_public=True)
+        # Reaching a department: it may hand the case to an on-duty officer itself (see cases/assignment.py).
+        assignment.auto_assign(session, case=case)
     return case
 
 
@@ -638,6 +642,7 @@ def transfer_to_department(session: Session, *, actor: Actor, case_id: int, depa
             details={"reason": reason.strip(), "to_department": target.name},
             is_public=True,
         )
+        assignment.auto_assign(session, case=case)
     return case
 
 

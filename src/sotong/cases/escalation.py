@@ -26,8 +26,9 @@ from sotong.cases import sla
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
+from sotong.notifications.service import Fanout
 from sotong.orgs.models import Organisation, Role, User
-from sotong.outbox.service import enqueue_many, item_values
+from sotong.outbox.service import enqueue_many
 from sotong.settings import get_settings
 
 DUE_SOON = 1  # the officer is warned
@@ -178,6 +179,7 @@ def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int
     recipients.load_officers({p.case.officer_id for p in plans if p.case.officer_id is not None})
     notified = {(p.case.id, level): recipients.for_level(p.case, level) for p in plans for level in p.levels}
     raised = 0
+    fanout = Fanout(session)
     events: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for plan in plans:
@@ -197,22 +199,18 @@ def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int
             )
             text = _text(case, level, recipients.timezone(case.org_id))
             for user_id in users:
-                notifications.append(
-                    item_values(
+                # The same fan-out as every other staff notification (console, e-mail, messenger webhook).
+                notifications.extend(
+                    fanout.items(
                         org_id=case.org_id,
-                        case_id=case.id,
-                        kind="notify",
-                        transport="inapp",
-                        recipient=str(user_id),
+                        user_id=user_id,
+                        kind="overdue" if level == OVERDUE else "due_soon",
+                        text=text,
                         # The due time is in the key: after an extension the new deadline escalates afresh.
-                        idempotency_key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
-                        payload={
-                            "user_id": user_id,
-                            "kind": "overdue" if level == OVERDUE else "due_soon",
-                            "text": text,
-                            "case_number": case.number,
-                            "level": level,
-                        },
+                        key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
+                        case_id=case.id,
+                        case_number=case.number,
+                        extra={"level": level},
                     )
                 )
             raised += 1

@@ -22,6 +22,7 @@ from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.cases.service import CaseFilters
+from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
 from sotong.errors import NotFound, SotongError
 from sotong.orgs.models import Channel, PeriodUnit, Role
@@ -156,6 +157,8 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "complaint_types": list(ComplaintType),
             "reject_reasons": list(RejectReason),
             "period_units": list(PeriodUnit),
+            # Notes, the citizen's other cases and the location (console/queue.py).
+            **case_page_extras(db, actor=actor, case=case),
         },
     )
 

@@ -146,6 +146,7 @@ def get_transport(name: str) -> Transport:
     # The channel connectors register themselves on import; a bare `sotong worker` process would otherwise
     # never see them (the web app imports them through its webhook router).
     import sotong.channels.registry  # noqa: F401
+    from sotong.notifications import transports as _staff_notifications  # noqa: F401  (e-mail, messenger webhook)
 
     transport = TRANSPORTS.get(name)
     if transport is None:

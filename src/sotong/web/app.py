@@ -86,7 +86,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
+    from sotong.console import queue as console_queue
     from sotong.console import views as console_views
+    from sotong.notes import views as notes_views
+    from sotong.notifications import views as notifications_views
     from sotong.portal import opendata as portal_opendata
     from sotong.portal import views as portal_views
     from sotong.web import auth, docs
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth.router)
     app.include_router(console_admin.router)
     app.include_router(console_views.router)
+    app.include_router(console_queue.router)
+    app.include_router(notes_views.router)
+    app.include_router(notifications_views.router)
     app.include_router(portal_views.router)
     app.include_router(portal_opendata.router)
     app.include_router(webform_views.router)

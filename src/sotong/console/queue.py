@@ -1,0 +1,268 @@
+"""The department queue (/staff/queue): a department's open cases with their deadlines, its officers (on duty,
+open cases each) and its assignment policy; plus what the case page shows beyond the case itself (internal
+notes, the citizen's other cases on that account, the location).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.cases import assignment, service
+from sotong.cases.assignment import AssignmentPolicy
+from sotong.cases.models import Case
+from sotong.cases.status import OPEN_STATUSES
+from sotong.db import utcnow
+from sotong.errors import NotFound, PermissionDenied, SotongError
+from sotong.notes.actions import notes_of
+from sotong.orgs.models import Department, Role, User
+from sotong.orgs.permissions import ORG_WIDE_ROLES
+from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.i18n import translate
+from sotong.web.session import flash
+from sotong.web.templating import render, request_language
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+PAGE_SIZE = 50
+DUE_SOON = dt.timedelta(hours=24)  # the same window as the console's home page
+SORTS = {"due": "due", "-due": "-due", "received": "received"}
+HISTORY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    department_id: int
+    officer: str  # "" (everyone), "unassigned", "me" or a user id
+    sort: str  # "due" (soonest first), "-due", "received" (newest first)
+    page: int
+
+
+def deadline_state(case: Case, now: dt.datetime) -> str:
+    """ "overdue", "due_soon" or "" for an open case (closed ones are never late)."""
+    if case.status not in OPEN_STATUSES:
+        return ""
+    if case.due_at < now:
+        return "overdue"
+    if case.due_at < now + DUE_SOON:
+        return "due_soon"
+    return ""
+
+
+def queue_department(session: Session, *, actor: Actor, requested: int | None) -> Department | None:
+    """The department whose queue the actor sees: their own below operator, else the one asked for (or the first)."""
+    if actor.role not in ORG_WIDE_ROLES:
+        if actor.department_id is None:
+            raise NotFound("you belong to no department")
+        if requested is not None and requested != actor.department_id:
+            raise NotFound("no such department")  # another department's queue does not exist for them
+        return session.get(Department, actor.department_id)
+    departments = service.departments(session, org_id=actor.org_id or 0)
+    if requested is None:
+        return departments[0] if departments else None
+    for department in departments:
+        if department.id == requested:
+            return department
+    raise NotFound("no such department")
+
+
+def queue_cases(
+    session: Session, *, actor: Actor, filters: QueueFilters, now: dt.datetime
+) -> tuple[list[Case], int, dict[str, int]]:
+    """One page of the department's open cases, the total, and counts (overdue, due soon, unassigned)."""
+    base = service.visible_cases(actor).where(
+        Case.department_id == filters.department_id, Case.status.in_(OPEN_STATUSES)
+    )
+    counts = {
+        "open": _count(session, base),
+        "overdue": _count(session, base.where(Case.due_at < now)),
+        "due_soon": _count(session, base.where(Case.due_at >= now, Case.due_at < now + DUE_SOON)),
+        "unassigned": _count(session, base.where(Case.officer_id.is_(None))),
+    }
+    query = base
+    if filters.officer == "unassigned":
+        query = query.where(Case.officer_id.is_(None))
+    elif filters.officer == "me":
+        query = query.where(Case.officer_id == actor.user_id)
+    elif filters.officer.isdigit():
+        query = query.where(Case.officer_id == int(filters.officer))
+    total = _count(session, query)
+    order: list[Any]
+    if filters.sort == "-due":
+        order = [Case.due_at.desc(), Case.id.desc()]
+    elif filters.sort == "received":
+        order = [Case.received_at.desc(), Case.id.desc()]
+    else:
+        order = [Case.due_at, Case.id]
+    items = session.scalars(query.order_by(*order).limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE))
+    return list(items), total, counts
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def department_staff(session: Session, *, department_id: int) -> list[tuple[User, int]]:
+    """The department's officers and managers with their open cases, officers first."""
+    users = list(
+        session.scalars(
+            select(User)
+            .where(User.department_id == department_id, User.role.in_([Role.officer, Role.dept_manager]))
+            .order_by(User.role.desc(), User.display_name)
+        )
+    )
+    loads = assignment.open_loads(session, [u.id for u in users])
+    return [(u, loads[u.id]) for u in users]
+
+
+def citizen_history(session: Session, *, actor: Actor, case: Case) -> list[Case]:
+    """The citizen's other cases on the same account (same handle), newest first, as far as the actor may see."""
+    if not case.author_handle or case.channel_account_id is None:
+        return []
+    query = service.visible_cases(actor).where(
+        Case.channel_account_id == case.channel_account_id,
+        Case.author_handle == case.author_handle,
+        Case.id != case.id,
+    )
+    return list(session.scalars(query.order_by(Case.received_at.desc()).limit(HISTORY_LIMIT)))
+
+
+def case_page_extras(session: Session, *, actor: Actor, case: Case) -> dict[str, Any]:
+    """What the case page shows beyond the case: notes (with author names), the citizen's history, the map."""
+    notes = notes_of(session, actor=actor, case=case)
+    history = citizen_history(session, actor=actor, case=case)
+    authors = service.user_names(session, (n.author_id for n in notes))
+    mentioned = service.user_names(session, (uid for n in notes for uid in (n.mentions or [])))
+    return {
+        "notes": notes,
+        "note_authors": authors,
+        "note_mentions": mentioned,
+        "history": history,
+        "can_note": actor.role in (Role.admin, Role.operator, Role.dept_manager, Role.officer),
+        "location": _location(case),
+    }
+
+
+def _location(case: Case) -> dict[str, Any] | None:
+    """Coordinates and links to outside maps (the console loads no map tiles: no third-party requests)."""
+    if case.latitude is None or case.longitude is None:
+        return None
+    lat, lon = case.latitude, case.longitude
+    return {
+        "lat": f"{lat:.6f}",
+        "lon": f"{lon:.6f}",
+        "osm": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=18/{lat:.6f}/{lon:.6f}",
+        "kakao": f"https://map.kakao.com/link/map/{case.number},{lat:.6f},{lon:.6f}",
+    }
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/queue")
+def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """The department queue: open cases by deadline, officers on duty, the assignment policy."""
+    params = request.query_params
+    department = queue_department(db, actor=actor, requested=_int(params.get("department_id")))
+    now = utcnow()
+    context: dict[str, Any] = {
+        "department": department,
+        "departments": service.departments(db, org_id=user.org_id) if actor.role in ORG_WIDE_ROLES else [],
+        "now": now,
+    }
+    if department is None:
+        return render(request, "staff/queue.html", {**context, "items": [], "total": 0, "counts": {}})
+    officer = params.get("officer") or ""
+    if officer not in ("", "unassigned", "me") and not officer.isdigit():
+        officer = ""
+    filters = QueueFilters(
+        department_id=department.id,
+        officer=officer,
+        sort=SORTS.get(params.get("sort") or "", "due"),
+        page=max(1, _int(params.get("page")) or 1),
+    )
+    items, total, counts = queue_cases(db, actor=actor, filters=filters, now=now)
+    staff = department_staff(db, department_id=department.id)
+    return render(
+        request,
+        "staff/queue.html",
+        {
+            **context,
+            "filters": filters,
+            "items": items,
+            "total": total,
+            "counts": counts,
+            "pages": max(1, math.ceil(total / PAGE_SIZE)),
+            "state": lambda c: deadline_state(c, now),
+            "officers": service.user_names(db, (c.officer_id for c in items)),
+            "staff": staff,
+            "policy": assignment.policy_of(db, department.id),
+            "policies": list(AssignmentPolicy),
+            "can_set_policy": actor.role is Role.admin
+            or (actor.role is Role.dept_manager and actor.department_id == department.id),
+            "can_toggle_duty": user.department_id == department.id and user.role in (Role.officer, Role.dept_manager),
+        },
+    )
+
+
+@router.post("/queue/policy")
+async def set_policy(request: Request, db: DbSession, actor: StaffActor) -> Response:
+    """A manager (or admin) sets the department's automatic assignment policy."""
+    form = await request.form()
+    department_id = _int(str(form.get("department_id") or ""))
+    value = str(form.get("policy") or "")
+    lang = request_language(request)
+    back = RedirectResponse(f"/staff/queue?department_id={department_id or ''}", status_code=303)
+    if department_id is None or value not in {p.value for p in AssignmentPolicy}:
+        flash(request, "error", translate(lang, "queue.policy_invalid"))
+        return back
+
+    def run() -> None:
+        assignment.set_policy(db, actor=actor, department_id=department_id, policy=AssignmentPolicy(value))
+
+    try:
+        await run_in_threadpool(run)
+    except (NotFound, PermissionDenied):
+        raise  # the error pages (404 / 403): a refusal is not a form mistake
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+        return back
+    flash(request, "success", translate(lang, "queue.policy_saved", policy=translate(lang, f"queue.policy_{value}")))
+    return back
+
+
+@router.post("/queue/duty")
+async def toggle_duty(request: Request, db: DbSession, actor: StaffActor) -> Response:
+    """The logged-in officer marks themself on or off duty (automatic assignment skips who is off duty)."""
+    form = await request.form()
+    on_duty = str(form.get("on_duty") or "") == "true"
+    lang = request_language(request)
+
+    def run() -> None:
+        assignment.set_on_duty(db, actor=actor, on_duty=on_duty)
+
+    try:
+        await run_in_threadpool(run)
+    except (NotFound, PermissionDenied):
+        raise
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+    else:
+        flash(request, "success", translate(lang, "queue.duty_on" if on_duty else "queue.duty_off"))
+    return RedirectResponse("/staff/queue", status_code=303)
