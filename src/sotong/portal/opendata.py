@@ -284,7 +284,7 @@ def cases_csv(
 ) -> StreamingResponse:
     """Every public case as CSV (UTF-8 with BOM for Excel), streamed batch by batch."""
     chosen_filter, chosen = _export_filter(db, settings, org, start, end)
-    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url)
+    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url, batch=export.BATCH)
     return StreamingResponse(
         export.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",
@@ -303,7 +303,7 @@ def cases_json(
 ) -> StreamingResponse:
     """Every public case as one JSON document `{"meta": ..., "cases": [...]}`, streamed batch by batch."""
     chosen_filter, chosen = _export_filter(db, settings, org, start, end)
-    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url)
+    rows = export.records(request.app.state.sessions, chosen_filter, base_url=settings.base_url, batch=export.BATCH)
     meta = {
         "schema": f"{settings.base_url}/data",
         "licence": "CC BY 4.0",
