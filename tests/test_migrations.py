@@ -8,11 +8,12 @@ from sqlalchemy import Engine
 
 from sotong import schema
 from sotong.models import Base
+from sotong.search.schema import include_name
 
 
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata)
     assert diff == [], f"models and migrations differ; write a migration: {diff}"
 
 

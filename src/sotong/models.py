@@ -18,6 +18,8 @@ from sotong.orgs.models import (
     User,
 )
 from sotong.outbox.models import OutboxItem
+from sotong.portal.models import ShowcaseEntry
+from sotong.search.models import CaseSearchDoc
 from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseNumberSequence",
+    "CaseSearchDoc",
     "Category",
     "ChannelAccount",
     "ClosureDay",
@@ -42,6 +45,7 @@ __all__ = [
     "Organisation",
     "OutboxItem",
     "RoutingRule",
+    "ShowcaseEntry",
     "SlaPolicy",
     "TriageLabel",
     "TriageModelVersion",

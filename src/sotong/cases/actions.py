@@ -46,6 +46,8 @@ from sotong.orgs.models import Category, ChannelAccount, Department, Organisatio
 from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
+from sotong.portal.links import PRIVATE_TRANSPORTS, tracking_url
+from sotong.search import index as _search_index  # noqa: F401  (its flush listener keeps search documents in step)
 from sotong.settings import get_settings
 from sotong.triage.pii import mask
 
@@ -230,7 +232,9 @@ def _queue_to_citizen(session: Session, case: Case, *, kind: str, key: str, payl
             "case_number": case.number,
             "channel_account_id": account_id,
             "in_reply_to_external_id": first.external_id if first else None,
-            "tracking_url": f"{get_settings().base_url}/cases/{case.number}",
+            "tracking_url": tracking_url(
+                case_number=case.number, citizen_token=case.citizen_token, private=transport in PRIVATE_TRANSPORTS
+            ),
             "contact": case.contact,
             **payload,
         },
@@ -946,6 +950,46 @@ def rate(session: Session, *, case_number: str, token: str, score: int, comment:
             before=before,
             after={"satisfaction": score},
         )
+    return case
+
+
+def follow_up_from_portal(session: Session, *, case_number: str, token: str, text: str, submission_id: str) -> Case:
+    """A follow-up question the citizen writes on the case page (the receipt's token proves who they are).
+
+    It is stored as a web message of the case, like a reply on any channel: an answered or closed case reopens
+    with a new statutory period, and the officer is told. The same form sent twice is stored once.
+    """
+    text = _validate_text(text)
+    if not submission_id or len(submission_id) > 120:
+        raise InvalidInput("submission_id must be 1-120 characters")
+    with atomic(session):
+        case = session.scalar(select(Case).where(Case.number == case_number))
+        if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
+            raise NotFound("no such case, or the token does not match")
+        if case.status in (CaseStatus.rejected, CaseStatus.transferred_out):
+            raise IllegalTransition(f"a case that is {case.status.value} takes no follow-up here")
+        account = session.scalar(
+            select(ChannelAccount).where(ChannelAccount.org_id == case.org_id, ChannelAccount.channel == "web")
+        )
+        if account is None:
+            raise NotFound("this organisation takes no web follow-ups")
+        external_id = f"web-follow-up:{submission_id}"
+        if session.scalar(
+            select(Message.id).where(Message.channel_account_id == account.id, Message.external_id == external_id)
+        ):
+            raise DuplicateSubmission("this follow-up was already received", case_number=case.number)
+        message = Message(
+            org_id=case.org_id,
+            case_id=case.id,
+            channel=account.channel,
+            channel_account_id=account.id,
+            external_id=external_id,
+            text=text,
+            received_at=utcnow(),
+        )
+        session.add(message)
+        session.flush()
+        _attach_follow_up(session, CITIZEN, case, message)
     return case
 
 

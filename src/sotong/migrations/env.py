@@ -6,6 +6,7 @@ from alembic import context
 
 from sotong import models
 from sotong.db import make_engine
+from sotong.search.schema import include_name
 from sotong.settings import get_settings
 
 config = context.config
@@ -17,7 +18,13 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -25,14 +32,18 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True, include_name=include_name
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
         # render_as_batch: SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=conn, target_metadata=target_metadata, render_as_batch=True, include_name=include_name
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

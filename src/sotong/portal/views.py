@@ -1,63 +1,303 @@
-"""Public portal: the list of public cases and a case's tracking page (the complaint form is channels/webform).
+"""Public portal pages: the live list of public cases with filters and Korean search, a case's page (rating
+and follow-up for the citizen who filed it), tracking by number, the best-answers showcase; and the staff
+button that curates the showcase.
 
-Only masked text (`Case.public_text`, `Answer.public_body`) and public timeline events ever reach these pages.
+Only masked text (`Case.public_text`, `Answer.public_body`) and public timeline events reach these pages; every
+read goes through `portal.service`, every write through one action.
 """
 
 from __future__ import annotations
 
-import math
+import datetime as dt
+import re
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from sotong.audit.service import case_timeline
-from sotong.cases import service
-from sotong.orgs.models import Organisation
-from sotong.web.deps import DbSession
-from sotong.web.templating import render
+from sotong.cases import actions
+from sotong.cases.models import Case
+from sotong.cases.service import get_case_by_number
+from sotong.errors import NotFound, SotongError
+from sotong.portal import actions as portal_actions
+from sotong.portal import links, service
+from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
+from sotong.web.auth import verify_csrf
+from sotong.web.deps import AppSettings, DbSession, StaffActor
+from sotong.web.i18n import status_label, translate
+from sotong.web.session import flash
+from sotong.web.templating import render, request_language, templates
 
 router = APIRouter(include_in_schema=False)
+staff_router = APIRouter(prefix="/staff", include_in_schema=False)
 
-PAGE_SIZE = 20
+# A case number as printed on receipts: 2026-송파-000123.
+CASE_NUMBER = re.compile(r"^\s*(\d{4}-[^\s/]{1,16}-\d{1,10})\s*$")
+E = TypeVar("E", bound=StrEnum)
 
 
-def _org_names(orgs: list[Organisation]) -> dict[int, str]:
-    return {o.id: o.name for o in orgs}
+def _tracking_link_token(case: Case) -> str:
+    return links.link_token(case_number=case.number, citizen_token=case.citizen_token or "")
+
+
+# The web receipt (rendered by the web form's view) links to the case page with the citizen's link token.
+templates.env.globals["tracking_link_token"] = _tracking_link_token
+
+
+def _enum(enum_cls: type[E], value: str | None) -> E | None:
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: Request, orgs_by_slug: dict[str, int]) -> PublicFilters:
+    params = request.query_params
+    return PublicFilters(
+        org_id=orgs_by_slug.get(params.get("org") or ""),
+        channel_group=_enum(ChannelGroup, params.get("channel")),
+        category_id=_int(params.get("category")),
+        department_id=_int(params.get("department")),
+        status=_enum(PublicStatus, params.get("status")),
+        received_from=_date(params.get("from")),
+        received_to=_date(params.get("to")),
+        q=(params.get("q") or "").strip()[:200] or None,
+    )
+
+
+def _excerpt(text: str | None, limit: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
 @router.get("/")
-def index(request: Request, db: DbSession, page: int = 1, org: str | None = None) -> Response:
-    """Public cases, newest first: masked text, masked answer, status and dates."""
+def index(request: Request, db: DbSession) -> Response:
+    """Public cases, newest first, with filters and search; the list grows live (portal.js polls latest.json)."""
     orgs = service.organisations(db)
-    chosen = next((o for o in orgs if o.slug == org), None)
-    page = max(1, page)
-    items, total = service.list_public_cases(db, org_id=chosen.id if chosen else None, page=page, page_size=PAGE_SIZE)
+    filters = _filters(request, {o.slug: o.id for o in orgs})
+    if filters.q and CASE_NUMBER.match(filters.q):
+        # Someone pasted the number from their receipt into the search box: take them to it.
+        return RedirectResponse(f"/cases/{quote(filters.q.strip())}", status_code=303)
+    after = Cursor.decode(request.query_params.get("after"))
+    page = service.list_cases(db, filters=filters, after=after)
+    live_params = {k: v for k, v in request.query_params.items() if k not in ("after", "lang")}
     return render(
         request,
         "portal/index.html",
         {
-            "items": items,
-            "total": total,
             "page": page,
-            "pages": max(1, math.ceil(total / PAGE_SIZE)),
+            "filters": filters,
+            "params": request.query_params,
             "orgs": orgs,
-            "org_names": _org_names(orgs),
-            "chosen": chosen,
+            "departments": service.departments(db, org_id=filters.org_id),
+            "categories": service.categories(db, org_id=filters.org_id),
+            "channel_groups": list(ChannelGroup),
+            "public_statuses": list(PublicStatus),
+            "public_status_of": service.PUBLIC_STATUS_OF,
+            "group_of_channel": service.GROUP_OF_CHANNEL,
+            "excerpt": _excerpt,
+            "first_page": after is None,
+            "top_cursor": service.Cursor.of(page.items[0]).encode() if page.items else "",
+            "live_query": urlencode(live_params),
+            "count_cap": service.COUNT_CAP,
         },
     )
 
 
-@router.get("/cases/{number}")
-def track(number: str, request: Request, db: DbSession) -> Response:
-    """The public tracking page of one case, with its public timeline."""
-    case = service.get_public_case(db, number=number)
+@router.get("/portal/latest.json")
+def latest(request: Request, db: DbSession) -> Response:
+    """Cases newer than `since` matching the same filters, for the live list (masked text only)."""
     orgs = service.organisations(db)
+    filters = _filters(request, {o.slug: o.id for o in orgs})
+    since = Cursor.decode(request.query_params.get("since"))
+    lang = request_language(request)
+    items: list[Case] = service.newer_than(db, filters=filters, since=since) if since is not None else []
+    names = service.labels(db, items)
+    body = {
+        "top": Cursor.of(items[0]).encode() if items else (since.encode() if since else ""),
+        "items": [
+            {
+                "number": c.number,
+                "url": f"/cases/{quote(c.number)}",
+                "status": service.PUBLIC_STATUS_OF.get(c.status, service.PublicStatus.in_progress).value,
+                "status_label": translate(lang, f"portal.pstatus.{service.PUBLIC_STATUS_OF[c.status].value}")
+                if c.status in service.PUBLIC_STATUS_OF
+                else status_label(c.status, lang),
+                "received_at": c.received_at.isoformat(),
+                "org": names["orgs"].get(c.org_id, ""),
+                "department": names["departments"].get(c.department_id or 0, ""),
+                "channel": translate(lang, f"portal.channel_group.{service.GROUP_OF_CHANNEL[c.channel].value}"),
+                "text": _excerpt(c.public_text),
+            }
+            for c in items
+        ],
+        "announce": translate(lang, "portal.live_new", count=len(items)) if items else "",
+    }
+    # Seconds-fresh is plenty: lets a reverse proxy answer the crowd polling at once.
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=5"})
+
+
+@router.get("/track")
+def track(number: str = "") -> Response:
+    """The tracking form on the list: straight to the case page (which answers 404 for an unknown number)."""
+    number = number.strip()
+    if not number:
+        return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"/cases/{quote(number)}", status_code=303)
+
+
+def _citizen_token(case: Case, presented: str | None) -> str | None:
+    """The presented token when it proves the citizen who filed the case; None otherwise."""
+    ok = links.verify(case_number=case.number, citizen_token=case.citizen_token, presented=presented)
+    return presented.strip() if ok and presented else None
+
+
+@router.get("/cases/{number}")
+def case_page(number: str, request: Request, db: DbSession, t: str | None = None) -> Response:
+    """One public case: masked complaint, department, timeline with the deadline kept or missed, masked answers,
+    result photos; with a valid token from the receipt, the rating and follow-up forms."""
+    case = service.get_case(db, number=number)
+    names = service.labels(db, [case])
+    token = _citizen_token(case, t)
     return render(
         request,
         "portal/case.html",
         {
             "case": case,
-            "org_names": _org_names(orgs),
-            "timeline": case_timeline(db, case_id=case.id, public_only=True),
+            "names": names,
+            "timeline": service.public_timeline(db, case=case),
+            "deadline": service.deadline_state(case),
+            "public_status": service.PUBLIC_STATUS_OF.get(case.status),
+            "location": service.coarse_location(case),
+            "photos": service.answer_photos(db, case=case),
+            "token": token,
+            "token_refused": t is not None and token is None,
+            "can_rate": token is not None and case.status.value in ("answered", "closed"),
+            "submission_id": str(uuid.uuid4()),
+            "channel_group": service.GROUP_OF_CHANNEL.get(case.channel),
+            "showcased": service.is_showcased(db, case_id=case.id),
         },
     )
+
+
+def _back(number: str, token: str | None) -> RedirectResponse:
+    query = f"?{urlencode({'t': token})}" if token else ""
+    return RedirectResponse(f"/cases/{quote(number)}{query}", status_code=303)
+
+
+@router.post("/cases/{number}/rate", dependencies=[Depends(verify_csrf)])
+def rate(
+    number: str,
+    request: Request,
+    db: DbSession,
+    token: Annotated[str, Form(max_length=200)] = "",
+    score: Annotated[int, Form(ge=1, le=5)] = 0,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The citizen's satisfaction rating (1-5), proven by the token from their receipt or tracking link."""
+    case = service.get_case(db, number=number)
+    lang = request_language(request)
+    if _citizen_token(case, token) is None or not case.citizen_token:
+        raise NotFound("no such case, or the token does not match")
+    try:
+        actions.rate(db, case_number=case.number, token=case.citizen_token, score=score, comment=comment)
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+        return _back(number, token)
+    flash(request, "success", translate(lang, "portal.rated"))
+    return _back(number, token)
+
+
+@router.post("/cases/{number}/follow-up", dependencies=[Depends(verify_csrf)])
+def follow_up(
+    number: str,
+    request: Request,
+    db: DbSession,
+    token: Annotated[str, Form(max_length=200)] = "",
+    text: Annotated[str, Form(max_length=actions.MAX_TEXT_LENGTH)] = "",
+    submission_id: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    """A follow-up question from the citizen who filed the case; an answered case reopens."""
+    case = service.get_case(db, number=number)
+    lang = request_language(request)
+    if _citizen_token(case, token) is None or not case.citizen_token:
+        raise NotFound("no such case, or the token does not match")
+    try:
+        actions.follow_up_from_portal(
+            db, case_number=case.number, token=case.citizen_token, text=text, submission_id=submission_id
+        )
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+        return _back(number, token)
+    flash(request, "success", translate(lang, "portal.followed_up"))
+    return _back(number, token)
+
+
+@router.get("/cases/{number}/photos/{attachment_id}")
+def photo(number: str, attachment_id: int, db: DbSession, settings: AppSettings) -> Response:
+    """A result photo of a public answer (never a citizen's own photo)."""
+    attachment = service.answer_photo(db, number=number, attachment_id=attachment_id)
+    root = Path(settings.media_dir).resolve()
+    path = (root / attachment.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("the file of this photo is missing")
+    return FileResponse(path, media_type=attachment.content_type, content_disposition_type="inline")
+
+
+@router.get("/best")
+def best(request: Request, db: DbSession, org: str | None = None) -> Response:
+    """The best answers staff chose, newest choice first."""
+    orgs = service.organisations(db)
+    chosen = next((o for o in orgs if o.slug == org), None)
+    entries = service.showcase(db, org_id=chosen.id if chosen else None)
+    return render(
+        request,
+        "portal/best.html",
+        {
+            "entries": entries,
+            "names": service.labels(db, [c for c, _ in entries]),
+            "orgs": orgs,
+            "chosen": chosen,
+            "excerpt": _excerpt,
+        },
+    )
+
+
+@staff_router.post("/cases/{number}/showcase")
+async def staff_showcase(number: str, request: Request, db: DbSession, actor: StaffActor) -> Response:
+    """The staff case page's button: in or out of the best-answers showcase (CSRF checked app-wide)."""
+    form = await request.form()
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_showcase, request, db, actor, number, values)
+
+
+def _showcase(request: Request, db: Any, actor: Any, number: str, values: dict[str, Any]) -> Response:
+    lang = request_language(request)
+    case = get_case_by_number(db, actor=actor, number=number)
+    on = values.get("on") == "1"
+    try:
+        portal_actions.set_showcase(db, actor=actor, case_id=case.id, on=on, note=values.get("note"))
+    except SotongError as exc:
+        flash(request, "error", exc.message)
+    else:
+        flash(request, "success", translate(lang, "portal.showcase_added" if on else "portal.showcase_removed"))
+    return RedirectResponse(f"/staff/cases/{quote(number)}", status_code=303)

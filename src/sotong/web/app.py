@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(auth.router)
     app.include_router(console_admin.router)
+    # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase.
+    app.include_router(portal_views.staff_router)
     app.include_router(console_views.router)
     app.include_router(console_queue.router)
     app.include_router(notes_views.router)

@@ -1,0 +1,328 @@
+"""What the public may read: listed cases, one case page, the showcase. Queries only, never a write.
+
+Every query starts from `cases.service.publicly_listed()` (public, not 공익신고, not hidden), so a case the
+public may not see cannot slip in through a filter, a search or the showcase. Pages are read by keyset on
+(received_at, id) over the partial index `ix_cases_public_received`: page 5,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from sotong.audit.models import AuditEvent
+from sotong.audit.service import case_timeline
+from sotong.cases.models import Answer, Attachment, Case, CaseStatus
+from sotong.cases.service import publicly_listed
+from sotong.cases.status import OPEN_STATUSES
+from sotong.db import utcnow
+from sotong.errors import NotFound
+from sotong.orgs.models import Category, Channel, Department, Organisation
+from sotong.portal.models import ShowcaseEntry
+from sotong.search.service import matches
+
+PAGE_SIZE = 20
+# Counting every match of a broad filter over a million rows costs more than the page itself; past this the
+# page says "more than 1,000".
+COUNT_CAP = 1000
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+class ChannelGroup(StrEnum):
+    """How the public thinks of intake channels (Seoul's 응답소 shows SNS, phone, web...)."""
+
+    sns = "sns"
+    phone = "phone"
+    web = "web"
+    email = "email"
+    visit = "visit"
+
+
+CHANNEL_GROUPS: dict[ChannelGroup, tuple[Channel, ...]] = {
+    ChannelGroup.sns: (Channel.x, Channel.facebook, Channel.mastodon, Channel.kakao, Channel.naver),
+    ChannelGroup.phone: (Channel.phone, Channel.sms),
+    ChannelGroup.web: (Channel.web, Channel.open311),
+    ChannelGroup.email: (Channel.email,),
+    ChannelGroup.visit: (Channel.visit,),
+}
+GROUP_OF_CHANNEL = {channel: group for group, channels in CHANNEL_GROUPS.items() for channel in channels}
+
+
+class PublicStatus(StrEnum):
+    """The stages the public sees; the staff's finer statuses fold into them."""
+
+    received = "received"  # 접수
+    in_progress = "in_progress"  # 처리중
+    answered = "answered"  # 답변완료
+    transferred = "transferred"  # 이송
+
+
+PUBLIC_STATUSES: dict[PublicStatus, tuple[CaseStatus, ...]] = {
+    PublicStatus.received: (CaseStatus.received, CaseStatus.triaged, CaseStatus.assigned),
+    PublicStatus.in_progress: (
+        CaseStatus.in_progress,
+        CaseStatus.on_hold,
+        CaseStatus.reopened,
+        CaseStatus.transferred,
+    ),
+    PublicStatus.answered: (CaseStatus.answered, CaseStatus.closed),
+    PublicStatus.transferred: (CaseStatus.transferred_out,),
+}
+PUBLIC_STATUS_OF = {status: public for public, statuses in PUBLIC_STATUSES.items() for status in statuses}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the newest-first list: the (received_at, id) of the last row shown."""
+
+    received_at: dt.datetime
+    case_id: int
+
+    def encode(self) -> str:
+        """`<microseconds since epoch>.<id>`: short, opaque enough, safe in a URL."""
+        micros = round(self.received_at.timestamp() * 1_000_000)
+        return f"{micros}.{self.case_id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """The cursor of a URL parameter; None for a missing or malformed one (then the list starts at the top)."""
+        if not value:
+            return None
+        try:
+            micros, case_id = value.split(".", 1)
+            at = dt.datetime.fromtimestamp(int(micros) / 1_000_000, tz=dt.UTC)
+            return cls(received_at=at, case_id=int(case_id))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+    @classmethod
+    def of(cls, case: Case) -> Cursor:
+        """The cursor just past `case`."""
+        return cls(received_at=case.received_at, case_id=case.id)
+
+
+@dataclass(frozen=True)
+class PublicFilters:
+    """What the public list may be narrowed by; every field optional."""
+
+    org_id: int | None = None
+    channel_group: ChannelGroup | None = None
+    category_id: int | None = None
+    department_id: int | None = None
+    status: PublicStatus | None = None
+    received_from: dt.date | None = None  # dates in Seoul time, both ends included
+    received_to: dt.date | None = None
+    q: str | None = None
+
+
+@dataclass
+class PublicPage:
+    items: list[Case]
+    next_cursor: Cursor | None
+    total: int  # capped at COUNT_CAP + 1
+    searchable: bool = True  # False: the search words held nothing to look for
+    labels: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SEOUL).astimezone(dt.UTC)
+
+
+def _filtered(session: Session, filters: PublicFilters) -> tuple[Select[Case], bool]:
+    query = publicly_listed()
+    if filters.org_id is not None:
+        query = query.where(Case.org_id == filters.org_id)
+    if filters.channel_group is not None:
+        query = query.where(Case.channel.in_(CHANNEL_GROUPS[filters.channel_group]))
+    if filters.category_id is not None:
+        query = query.where(Case.category_id == filters.category_id)
+    if filters.department_id is not None:
+        query = query.where(Case.department_id == filters.department_id)
+    if filters.status is not None:
+        query = query.where(Case.status.in_(PUBLIC_STATUSES[filters.status]))
+    if filters.received_from is not None:
+        query = query.where(Case.received_at >= _start_of(filters.received_from))
+    if filters.received_to is not None:
+        query = query.where(Case.received_at < _start_of(filters.received_to + dt.timedelta(days=1)))
+    searchable = True
+    if filters.q and filters.q.strip():
+        condition = matches(filters.q, session.get_bind().dialect.name)
+        if condition is None:
+            searchable = False
+            query = query.where(Case.id.is_(None))  # nothing to look for finds nothing
+        else:
+            query = query.where(condition)
+    return query, searchable
+
+
+def list_cases(
+    session: Session, *, filters: PublicFilters, after: Cursor | None = None, page_size: int = PAGE_SIZE
+) -> PublicPage:
+    """One page of publicly listed cases, newest first, starting after `after`."""
+    query, searchable = _filtered(session, filters)
+    count_query = select(func.count()).select_from(query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery())
+    total = session.scalar(count_query) or 0
+    if after is not None:
+        query = query.where(tuple_(Case.received_at, Case.id) < tuple_(after.received_at, after.case_id))
+    rows = list(
+        session.scalars(
+            query.options(selectinload(Case.answers))
+            .order_by(Case.received_at.desc(), Case.id.desc())
+            .limit(page_size + 1)
+        )
+    )
+    items = rows[:page_size]
+    next_cursor = Cursor.of(items[-1]) if len(rows) > page_size else None
+    return PublicPage(
+        items=items, next_cursor=next_cursor, total=total, searchable=searchable, labels=labels(session, items)
+    )
+
+
+def newer_than(session: Session, *, filters: PublicFilters, since: Cursor, limit: int = PAGE_SIZE) -> list[Case]:
+    """Cases received after `since` that match the filters, newest first (what the live list adds on top)."""
+    query, _ = _filtered(session, filters)
+    query = query.where(tuple_(Case.received_at, Case.id) > tuple_(since.received_at, since.case_id))
+    return list(session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def labels(session: Session, cases: list[Case]) -> dict[str, dict[int, str]]:
+    """Names of the organisations, departments and categories the given cases refer to."""
+
+    def names(model: type[Organisation] | type[Department] | type[Category], ids: set[int | None]) -> dict[int, str]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = session.execute(select(model.id, model.name).where(model.id.in_(wanted)))
+        return {row_id: name for row_id, name in rows}
+
+    return {
+        "orgs": names(Organisation, {c.org_id for c in cases}),
+        "departments": names(Department, {c.department_id for c in cases}),
+        "categories": names(Category, {c.category_id for c in cases}),
+    }
+
+
+def get_case(session: Session, *, number: str) -> Case:
+    """A publicly listed case by number; NotFound for non-public, 공익신고 and hidden cases alike."""
+    case = session.scalar(publicly_listed().where(Case.number == number).options(selectinload(Case.answers)))
+    if case is None:
+        raise NotFound("no such case")
+    return case
+
+
+def public_timeline(session: Session, *, case: Case) -> list[AuditEvent]:
+    """The public events of a case, oldest first."""
+    return case_timeline(session, case_id=case.id, public_only=True)
+
+
+class DeadlineState(StrEnum):
+    met = "met"  # answered on or before the deadline
+    missed = "missed"  # answered late, or still open past it
+    running = "running"  # open, deadline ahead
+
+
+def deadline_state(case: Case, now: dt.datetime | None = None) -> DeadlineState | None:
+    """Whether the case kept its statutory deadline; None where no deadline applies (transferred out)."""
+    if case.status is CaseStatus.transferred_out:
+        return None
+    if case.answered_at is not None and case.status not in OPEN_STATUSES:
+        return DeadlineState.met if case.answered_at <= case.due_at else DeadlineState.missed
+    return DeadlineState.missed if (now or utcnow()) > case.due_at else DeadlineState.running
+
+
+# About 50 m: 0.0005° of latitude is 55 m; of longitude at Seoul's 37.5°N, 44 m.
+_GRID = 0.0005
+
+
+def coarse_location(case: Case) -> tuple[float, float] | None:
+    """The case's location snapped to a ~50 m grid, so the public map cannot point at a front door."""
+    if case.latitude is None or case.longitude is None:
+        return None
+    return (
+        round(math.floor(case.latitude / _GRID) * _GRID + _GRID / 2, 5),
+        round(math.floor(case.longitude / _GRID) * _GRID + _GRID / 2, 5),
+    )
+
+
+def answer_photos(session: Session, *, case: Case) -> dict[int, list[Attachment]]:
+    """Image attachments of the case's answers (result photos), by answer id; a citizen's own photos are never
+    shown, they may show faces, plates and homes.
+    """
+    answer_ids = [a.id for a in case.answers]
+    if not answer_ids:
+        return {}
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.answer_id.in_(answer_ids), Attachment.content_type.like("image/%"))
+        .order_by(Attachment.id)
+    )
+    photos: dict[int, list[Attachment]] = {}
+    for attachment in rows:
+        assert attachment.answer_id is not None
+        photos.setdefault(attachment.answer_id, []).append(attachment)
+    return photos
+
+
+def answer_photo(session: Session, *, number: str, attachment_id: int) -> Attachment:
+    """One result photo of a publicly listed case; NotFound for anything else (a citizen's photo included)."""
+    case = get_case(session, number=number)
+    attachment = session.scalar(
+        select(Attachment)
+        .join(Answer, Answer.id == Attachment.answer_id)
+        .where(Attachment.id == attachment_id, Answer.case_id == case.id, Attachment.content_type.like("image/%"))
+    )
+    if attachment is None:
+        raise NotFound("no such photo")
+    return attachment
+
+
+def showcase(session: Session, *, org_id: int | None = None, limit: int = 50) -> list[tuple[Case, ShowcaseEntry]]:
+    """The curated best answers, newest choice first; a case no longer publicly listed drops out by itself."""
+    listed = publicly_listed().subquery()
+    query = (
+        select(Case, ShowcaseEntry)
+        .join(ShowcaseEntry, ShowcaseEntry.case_id == Case.id)
+        .where(Case.id.in_(select(listed.c.id)))
+        .options(selectinload(Case.answers))
+        .order_by(ShowcaseEntry.created_at.desc())
+        .limit(limit)
+    )
+    if org_id is not None:
+        query = query.where(Case.org_id == org_id)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def is_showcased(session: Session, *, case_id: int) -> bool:
+    """Whether staff put this case in the showcase."""
+    return session.get(ShowcaseEntry, case_id) is not None
+
+
+def organisations(session: Session) -> list[Organisation]:
+    """Every organisation (the district filter)."""
+    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def departments(session: Session, *, org_id: int | None) -> list[Department]:
+    """Departments for the filter: of one organisation, or all."""
+    query = select(Department).order_by(Department.name)
+    if org_id is not None:
+        query = query.where(Department.org_id == org_id)
+    return list(session.scalars(query))
+
+
+def categories(session: Session, *, org_id: int | None) -> list[Category]:
+    """Categories for the filter: of one organisation, or all."""
+    query = select(Category).order_by(Category.name)
+    if org_id is not None:
+        query = query.where(Category.org_id == org_id)
+    return list(session.scalars(query))

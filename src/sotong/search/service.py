@@ -1,0 +1,33 @@
+"""Matching search terms against the stored documents, on whichever database runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Integer, column, exists, func, literal_column, select, text
+
+from sotong.cases.models import Case
+from sotong.search.analysis import query_terms
+from sotong.search.models import CaseSearchDoc
+from sotong.search.schema import FTS_TABLE
+
+
+def _fts5_query(terms: list[str]) -> str:
+    # Every term quoted: a morpheme is data, never FTS5 syntax (AND, NEAR, *, column filters).
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def matches(query: str, dialect: str) -> ColumnElement[bool] | None:
+    """A condition on `Case` for "the case's search document holds every term of `query`"; None when the
+    query has no searchable term (only particles or punctuation), so the caller can say so.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return None
+    if dialect == "postgresql":
+        # The same expression as the GIN index, or the planner cannot use it.
+        tsv = func.to_tsvector(literal_column("'simple'::regconfig"), CaseSearchDoc.terms)
+        tsq = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(terms))
+        return exists(select(1).where(CaseSearchDoc.case_id == Case.id, tsv.op("@@")(tsq)))
+    fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query").bindparams(
+        fts_query=_fts5_query(terms)
+    )
+    return Case.id.in_(fts.columns(column("rowid", Integer)))

@@ -1,0 +1,79 @@
+"""Search documents are written with the case, morpheme-aware, and only for publicly listed cases."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from sotong.cases import actions
+from sotong.cases.models import Case, ComplaintType, RejectReason
+from sotong.search import index
+from sotong.search.models import CaseSearchDoc
+from sotong.search.service import matches
+from tests.factories import World, new_case
+
+
+def _found(session: Session, query: str) -> set[str]:
+    condition = matches(query, session.get_bind().dialect.name)
+    assert condition is not None
+    return set(session.scalars(select(Case.number).where(condition)))
+
+
+def test_a_particle_does_not_hide_the_noun(session: Session, world: World) -> None:
+    lamp = new_case(session, world, text="우리 집 앞 가로등이 밤새 깜빡거려요")
+    new_case(session, world, text="보도블럭이 깨졌습니다")
+    assert _found(session, "가로등") == {lamp.number}
+    assert _found(session, "가로등을") == {lamp.number}
+
+
+def test_verbs_meet_on_their_dictionary_form(session: Session, world: World) -> None:
+    case = new_case(session, world, text="보도블럭이 깨져서 위험합니다")
+    assert case.number in _found(session, "깨진 보도블럭")
+
+
+def test_answers_are_searchable_too(session: Session, world: World) -> None:
+    case = new_case(session, world, text="공원 벤치가 부서졌어요")
+    actions.triage(
+        session,
+        actor=world.actor(world.operator),
+        case_id=case.id,
+        complaint_type=ComplaintType.grievance,
+        department_id=world.roads.id,
+    )
+    assert _found(session, "교체") == set()
+    actions.answer(session, actor=world.actor(world.officer), case_id=case.id, body="벤치를 새것으로 교체했습니다.")
+    assert _found(session, "교체") == {case.number}
+
+
+def test_private_whistleblower_and_hidden_cases_leave_the_index(session: Session, world: World) -> None:
+    op = world.actor(world.operator)
+    private = new_case(session, world, text="불법 쓰레기 투기 신고합니다")
+    whistle = new_case(session, world, text="불법 쓰레기 소각 공익신고")
+    spam = new_case(session, world, text="불법 쓰레기 광고 전단")
+    assert _found(session, "쓰레기") == {private.number, whistle.number, spam.number}
+    actions.triage(session, actor=op, case_id=private.id, complaint_type=ComplaintType.other, is_public=False)
+    actions.triage(session, actor=op, case_id=whistle.id, complaint_type=ComplaintType.other, is_whistleblower=True)
+    actions.reject(session, actor=op, case_id=spam.id, reason=RejectReason.spam)
+    assert _found(session, "쓰레기") == set()
+    assert session.scalar(select(CaseSearchDoc).where(CaseSearchDoc.case_id == private.id)) is None
+    actions.restore(session, actor=op, case_id=spam.id)
+    assert _found(session, "쓰레기") == {spam.number}
+
+
+def test_personal_data_is_not_searchable(session: Session, world: World) -> None:
+    new_case(session, world, text="연락처 010-2345-6789 로 전화 주세요. 가로등 고장")
+    assert _found(session, "01023456789") == set()
+    assert _found(session, "2345") == set()
+
+
+def test_reindex_rebuilds_missing_documents(session: Session, world: World) -> None:
+    case = new_case(session, world, text="가로등이 꺼졌어요")
+    with session.begin():
+        session.execute(delete(CaseSearchDoc))
+    assert _found(session, "가로등") == set()
+    assert index.reindex_all(session) >= 1
+    assert _found(session, "가로등") == {case.number}
+
+
+def test_a_query_without_words_is_no_query(session: Session) -> None:
+    assert matches("?! ... ㅋㅋㅋ", session.get_bind().dialect.name) is None
