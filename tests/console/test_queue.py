@@ -51,7 +51,7 @@ def test_officer_sees_own_department_with_deadlines_marked(client: TestClient, s
     rows = dict(_rows(page.text))
     assert rows == {late.number: "overdue", soon.number: "due_soon", fine.number: "ok"}
     assert other.number not in page.text
-    assert "⚠ 기한 초과" in page.text and "⏰ 기한 임박" in page.text  # words and a sign, not colour alone
+    assert "⚠ 기한 초과" in page.text and "◑ 기한 임박" in page.text  # words and a sign, not colour alone
     order = [n for n, _ in _rows(page.text)]
     assert order == [late.number, soon.number, fine.number]  # soonest deadline first
     reverse = [n for n, _ in _rows(client.get("/staff/queue?sort=-due").text)]
