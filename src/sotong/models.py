@@ -4,6 +4,7 @@ from sotong.audit.models import AuditEvent
 from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
 from sotong.channels.kakao.models import KakaoSkillTurn
+from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.db import Base
 from sotong.notes.models import Note
@@ -36,6 +37,7 @@ __all__ = [
     "ClosureDay",
     "Department",
     "DepartmentAssignment",
+    "KakaoSkillTurn",
     "KakaoSkillTurn",
     "LoginAttempt",
     "Message",

@@ -5,8 +5,11 @@ from __future__ import annotations
 from sotong.channels.base import Connector
 from sotong.channels.email.connector import EmailConnector
 from sotong.channels.facebook.connector import FacebookConnector
+from sotong.channels.kakao.connector import KakaoConnector
 from sotong.channels.mastodon.connector import MastodonConnector
+from sotong.channels.naver.connector import NaverConnector
 from sotong.channels.open311.transport import Open311Transport
+from sotong.channels.sms.connector import SmsConnector
 from sotong.channels.x.connector import XConnector
 from sotong.outbox.transports import register
 
@@ -16,6 +19,9 @@ CONNECTORS: dict[str, Connector] = {
     FacebookConnector.name: FacebookConnector(),
     XConnector.name: XConnector(),
     EmailConnector.name: EmailConnector(),
+    KakaoConnector.name: KakaoConnector(),
+    NaverConnector.name: NaverConnector(),
+    SmsConnector.name: SmsConnector(),
 }
 
 for _connector in CONNECTORS.values():

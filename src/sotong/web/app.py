@@ -83,6 +83,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from sotong.cases import api as cases_api
     from sotong.channels import hooks
+    from sotong.channels.kakao import views as kakao_views
+    from sotong.channels.naver import views as naver_views
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
@@ -107,6 +109,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(portal_views.router)
     app.include_router(portal_opendata.router)
     app.include_router(webform_views.router)
+    # Kakao and Naver before the generic /hooks/{channel}/{account_id}: same paths, channel-specific answers.
+    app.include_router(kakao_views.router)
+    app.include_router(naver_views.router)
     app.include_router(hooks.router)
     app.include_router(open311_views.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,0 +1,224 @@
+"""The conversation of the skill server: take a complaint in (photos fetched at once), look a case up, help.
+
+Kakao waits five seconds for a skill response. Taking a complaint in (fetching photos, storing the message,
+opening the case) runs in its own thread; if it finishes within the account's budget the receipt is the
+skill response itself, otherwise Kakao is told ``useCallback`` and the receipt goes to the callback URL.
+Which of the two happened is decided once, under a lock, and written with the message in one transaction,
+so the outbox worker never sends a receipt the citizen already has, and never forgets one they do not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from sotong.cases.actions import IntakeResult, receive_message
+from sotong.cases.models import Case, CaseStatus
+from sotong.channels.base import InboundMessage
+from sotong.channels.kakao.connector import (
+    DEFAULT_ANSWER_WITHIN,
+    DEFAULT_IMAGE_PREFIXES,
+    TEXT_LIMIT,
+    SkillRequest,
+    receipt_response,
+    skill_response,
+)
+from sotong.channels.kakao.images import ImageFetchError, fetch_images
+from sotong.channels.kakao.models import KakaoSkillTurn
+from sotong.channels.render import SEOUL, fit, reply_text
+from sotong.db import atomic
+from sotong.errors import AttachmentRejected, InvalidInput
+from sotong.orgs.models import Department
+from sotong.outbox.models import OutboxItem
+from sotong.outbox.transports import Delivery
+from sotong.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# Kakao gives up after 5 s: past this, a request without a callback URL gets its receipt by the Event API.
+HARD_LIMIT_SECONDS = 4.5
+HOLD_TEXT = "민원을 접수하고 있습니다. 잠시만 기다려 주세요."
+HELP_TEXT = (
+    "송파구 민원 창구입니다. 불편한 점을 적어 보내 주시면 접수번호와 함께 답을 드립니다. "
+    "접수번호로 처리 상황을 조회할 수 있습니다 (예: 2026-송파-000123 조회)."
+)
+STATUS_KO = {
+    CaseStatus.received: "접수",
+    CaseStatus.triaged: "분류 완료",
+    CaseStatus.assigned: "담당자 배정",
+    CaseStatus.in_progress: "처리 중",
+    CaseStatus.on_hold: "보류",
+    CaseStatus.transferred: "이송",
+    CaseStatus.transferred_out: "타 기관 이송",
+    CaseStatus.answered: "답변 완료",
+    CaseStatus.closed: "종결",
+    CaseStatus.rejected: "처리 불가",
+    CaseStatus.reopened: "재문의 접수",
+}
+
+SessionMaker = Callable[[], Session]
+
+
+@dataclass
+class Decision:
+    """Where the receipt goes, decided exactly once by whichever of the two threads gets there first."""
+
+    mode: str | None = None
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def decide(self, mode: str) -> str:
+        """Settle on `mode` unless the other side already settled; returns what holds."""
+        with self.lock:
+            if self.mode is None:
+                self.mode = mode
+            return self.mode
+
+
+def help_answer() -> dict[str, Any]:
+    """The menu: what this channel does, with a quick reply to start."""
+    return skill_response([HELP_TEXT], quick_replies=[("민원 접수", "민원 접수")])
+
+
+def status_answer(session: Session, *, account_id: int, user_key: str, number: str) -> dict[str, Any]:
+    """The status of one of the citizen's own cases; other people's cases are not found, whoever asks."""
+    case = session.scalar(
+        select(Case).where(Case.number == number, Case.channel_account_id == account_id, Case.author_handle == user_key)
+    )
+    url = f"{get_settings().base_url}/cases/{number}"
+    if case is None:
+        session.rollback()
+        return skill_response([f"접수번호 {number}의 민원을 찾을 수 없습니다. 접수번호를 확인해 주세요."])
+    lines = [f"[{case.number}] {case.title}", f"상태: {STATUS_KO.get(case.status, case.status.value)}"]
+    if case.department_id is not None:
+        department = session.get(Department, case.department_id)
+        if department is not None:
+            lines.append(f"담당 부서: {department.name}")
+    lines.append(f"처리기한: {case.due_at.astimezone(SEOUL):%Y-%m-%d}")
+    if case.answers:
+        lines.append(f"답변: {case.answers[-1].body.strip()}")
+    lines.append(url)
+    session.rollback()  # a read: do not hold a transaction while Kakao waits
+    return skill_response([fit("\n".join(lines), TEXT_LIMIT, url)], quick_replies=[("새 민원 접수", "민원 접수")])
+
+
+def take_complaint(
+    sessions: SessionMaker,
+    *,
+    account_id: int,
+    config: Mapping[str, Any],
+    request: SkillRequest,
+    inbound: InboundMessage,
+    decision: Decision,
+) -> dict[str, Any]:
+    """Fetch the photos, store the message once and open its case; the skill response carrying the receipt."""
+    if request.photo_urls:
+        prefixes = tuple(config.get("image_url_prefixes") or DEFAULT_IMAGE_PREFIXES)
+        inbound = dataclasses.replace(inbound, attachments=fetch_images(request.photo_urls, prefixes=prefixes))
+    with sessions() as session:
+        try:
+            with atomic(session):
+                result = receive_message(session, account_id=account_id, inbound=inbound)
+                if result.created:
+                    mode = decision.decide("inline")
+                    session.add(
+                        KakaoSkillTurn(
+                            account_id=account_id,
+                            external_id=inbound.external_id,
+                            mode=mode,
+                            callback_url=request.callback_url if mode == "callback" else None,
+                        )
+                    )
+        except SQLAlchemyError:
+            # The same request stored by a concurrent delivery of it between intake's check and our insert.
+            session.rollback()
+            result = receive_message(session, account_id=account_id, inbound=inbound)
+            if result.created:
+                raise
+        return _receipt(session, result)
+
+
+def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
+    case = result.case
+    if not result.created:
+        url = f"{get_settings().base_url}/cases/{case.number}"
+        return receipt_response(case.number, f"이미 접수된 민원입니다. 접수번호 {case.number}. 진행 상황: {url}")
+    item = session.scalar(
+        select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt").order_by(OutboxItem.id)
+    )
+    # The very words the worker would have sent: the outbox row is the one source of a receipt's text.
+    text = reply_text(Delivery.of(item)) if item is not None else f"민원이 접수되었습니다. 접수번호 {case.number}"
+    return receipt_response(case.number, text)
+
+
+def refusal(exc: Exception) -> dict[str, Any]:
+    """What the citizen is told when their message cannot be taken in (nothing was stored)."""
+    if isinstance(exc, ImageFetchError):
+        return skill_response(["사진을 내려받지 못했습니다. 사진을 다시 보내 주세요."])
+    if isinstance(exc, AttachmentRejected):
+        return skill_response(["보내신 파일은 사진으로 받을 수 없습니다. JPEG나 PNG 사진을 보내 주세요."])
+    if isinstance(exc, InvalidInput):
+        return skill_response(["민원 내용을 글로 적어 보내 주세요."])
+    return skill_response(["잠시 후 다시 보내 주세요. 민원을 접수하지 못했습니다."])
+
+
+def answer_within_budget(
+    sessions: SessionMaker,
+    *,
+    account_id: int,
+    config: Mapping[str, Any],
+    request: SkillRequest,
+    inbound: InboundMessage,
+) -> dict[str, Any]:
+    """The skill response: the receipt when intake is fast enough, else useCallback (or, lacking a callback
+    URL, a holding text with the receipt following by the Event API)."""
+    decision = Decision()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["answer"] = take_complaint(
+                sessions, account_id=account_id, config=config, request=request, inbound=inbound, decision=decision
+            )
+        except Exception as exc:  # reported to the citizen below, or through the callback
+            box["error"] = exc
+            level = (
+                logging.WARNING
+                if isinstance(exc, ImageFetchError | AttachmentRejected | InvalidInput)
+                else logging.ERROR
+            )
+            log.log(level, "kakao account %s: complaint %s not taken in: %s", account_id, inbound.external_id, exc)
+        finally:
+            done.set()
+        if "error" in box and decision.mode == "callback" and request.callback_url:
+            _post_callback(request.callback_url, refusal(box["error"]))
+
+    threading.Thread(target=work, name=f"kakao-skill-{account_id}", daemon=True).start()
+    budget = float(config.get("answer_within_seconds") or DEFAULT_ANSWER_WITHIN)
+    if not done.wait(budget):
+        if request.callback_url and decision.decide("callback") == "callback":
+            return {"version": "2.0", "useCallback": True, "data": {"text": HOLD_TEXT}}
+        if not done.wait(max(HARD_LIMIT_SECONDS - budget, 0.0)) and decision.decide("event") == "event":
+            return skill_response([HOLD_TEXT])
+        done.wait()  # intake settled on answering inline and is committing
+    if "error" in box:
+        return refusal(box["error"])
+    answer: dict[str, Any] = box["answer"]
+    return answer
+
+
+def _post_callback(callback_url: str, body: dict[str, Any]) -> None:
+    """Tell the citizen through the callback that their complaint could not be taken in (nothing to retry)."""
+    try:
+        httpx.post(callback_url, json=body, timeout=10.0, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        log.warning("kakao: callback refusal not delivered: %s", exc)

@@ -1,0 +1,179 @@
+"""Naver TalkTalk (네이버 톡톡) chatbot API: ``send`` events in by webhook, answers out through the send API.
+
+Account config (plain in this first slice; secrets sealed by channels/credentials.py):
+``authorization`` (the partner centre's send-API key, sent as the ``Authorization`` header as it is),
+``api_url`` (``https://gw.talk.naver.com`` unless set), ``allowed_ips`` (where webhooks may come from;
+Naver's documented 117.52.141.192/27 unless set: TalkTalk signs nothing, it publishes its addresses instead),
+and optionally ``webhook_token`` (then the webhook URL registered at the partner centre must end in
+``?token=<it>``: a second check for deployments behind a proxy that hides the caller's address).
+
+The webhook is served by ``channels/naver/views.py``: the caller's address is not something the generic
+``/hooks`` route hands a connector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy.orm import Session
+
+from sotong.channels.base import (
+    ChannelError,
+    Connector,
+    InboundMessage,
+    MalformedPayload,
+    SignatureError,
+    constant_time_equal,
+    json_body,
+    required,
+)
+from sotong.channels.render import fit, reply_text
+from sotong.db import utcnow
+from sotong.outbox.transports import Delivery
+
+DEFAULT_API_URL = "https://gw.talk.naver.com"
+DEFAULT_ALLOWED_IPS = ("117.52.141.192/27",)
+# textContent.text holds at most 10,000 characters.
+TEXT_LIMIT = 10_000
+# Result codes that will not change on a retry: 01 bad Authorization, 02 bad JSON or a missing field.
+PERMANENT_CODES = frozenset({"01", "02"})
+DEFAULT_THROTTLE_SECONDS = 60.0
+TIMEOUT = httpx.Timeout(10.0)
+SEOUL = ZoneInfo("Asia/Seoul")
+# Events that are not a citizen's message: entering or leaving the chat, (un)friending, our own echoes.
+IGNORED_EVENTS = frozenset({"open", "leave", "friend", "echo", "typingOn", "typingOff", "persistentMenu"})
+
+
+def allowed(client_ip: str | None, networks: Sequence[str]) -> bool:
+    """Whether the caller's address is in one of the allowed networks (an unparsable address never is)."""
+    if not client_ip:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def _event_id(user: str, body: bytes | str) -> str:
+    """TalkTalk gives events no id: the same body from the same user on the same (Seoul) day is one message."""
+    raw = body.encode() if isinstance(body, str) else body
+    day = utcnow().astimezone(SEOUL).date().isoformat()
+    return f"naver:{user}:{day}:" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+class NaverConnector(Connector):
+    """TalkTalk events in (views.py checks the caller's address); receipts and answers pushed by the send API."""
+
+    name: ClassVar[str] = "naver"
+    # Served by views.py, which sees the caller's address; the generic /hooks route would answer 404.
+    accepts_webhooks: ClassVar[bool] = False
+
+    def verify_caller(self, config: Mapping[str, Any], *, client_ip: str | None, query: Mapping[str, str]) -> None:
+        """TalkTalk signs nothing: the caller must come from Naver's published addresses (and bring our token)."""
+        networks = config.get("allowed_ips") or DEFAULT_ALLOWED_IPS
+        if not isinstance(networks, list | tuple) or not allowed(client_ip, [str(n) for n in networks]):
+            raise SignatureError(f"naver: caller {client_ip} is not in the allowed networks")
+        expected = str(config.get("webhook_token") or "")
+        if expected:
+            given = query.get("token")
+            if not given:
+                raise SignatureError("naver: no token in the webhook URL", missing=True)
+            if not constant_time_equal(given, expected):
+                raise SignatureError("naver: the webhook URL's token does not match")
+
+    def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """A TalkTalk event → the citizen's message; open/leave/friend/echo and button codes are not messages."""
+        data = json_body(payload) if isinstance(payload, bytes | str) else payload
+        if not isinstance(data, dict):
+            raise MalformedPayload("naver: the body is not an object")
+        event = data.get("event")
+        if not isinstance(event, str) or not event:
+            raise MalformedPayload("naver: no event name")
+        if event in IGNORED_EVENTS or event != "send":
+            return []
+        user = data.get("user")
+        if not isinstance(user, str) or not user:
+            raise MalformedPayload("naver: a send event without its user")
+        text_content = data.get("textContent")
+        image_content = data.get("imageContent")
+        if isinstance(text_content, dict):
+            text = str(text_content.get("text") or "").strip()
+            if text_content.get("code") and not text:
+                return []  # a button press carries a code for the bot, not words for a case
+            kind = "text"
+        elif isinstance(image_content, dict) and isinstance(image_content.get("imageUrl"), str):
+            # TalkTalk keeps image URLs for good: stored as a link for staff, no download needed.
+            text, kind = f"(사진) {image_content['imageUrl']}", "image"
+        else:
+            raise MalformedPayload("naver: a send event without textContent or imageContent")
+        if not text:
+            return []
+        body = payload if isinstance(payload, bytes | str) else json.dumps(payload, sort_keys=True)
+        return [
+            InboundMessage(
+                external_id=_event_id(user, body),
+                text=text,
+                received_at=utcnow(),
+                author_handle=user,
+                raw={"event": event, "user": user, "kind": kind, "options": data.get("options") or {}},
+            )
+        ]
+
+    def send(self, delivery: Delivery, *, session: Session) -> str | None:
+        """Push the receipt or answer to the citizen's TalkTalk chat through the send API."""
+        config = self.account_config(delivery, session=session)
+        if not delivery.recipient:
+            raise ChannelError("naver: no TalkTalk user to send to", permanent=True)
+        base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+        token = required(config, "authorization", self.name)
+        url = str(delivery.payload.get("tracking_url") or "")
+        body: dict[str, Any] = {
+            "event": "send",
+            "user": delivery.recipient,
+            "textContent": {"text": fit(reply_text(delivery), TEXT_LIMIT, url)},
+        }
+        if delivery.kind != "receipt":
+            # The answer may come days later: ask TalkTalk to notify the citizen's phone.
+            body["options"] = {"notification": True}
+        try:
+            response = httpx.post(
+                f"{base}/chatbot/v1/event",
+                content=json.dumps(body, ensure_ascii=False).encode(),
+                headers={"Authorization": token, "Content-Type": "application/json;charset=UTF-8"},
+                timeout=TIMEOUT,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"naver: network error: {exc}") from exc
+        return _result(response, delivery)
+
+
+def _result(response: httpx.Response, delivery: Delivery) -> str:
+    """TalkTalk answers HTTP 200 with success false on errors: the result code says whether to retry."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = str(data.get("resultCode") or "")
+    detail = data.get("resultMessage") or response.text[:200]
+    reason = f"naver: HTTP {response.status_code} resultCode {code or '-'}: {detail}"
+    if response.status_code == 429:
+        retry = response.headers.get("retry-after", "")
+        raise ChannelError(reason, retry_after=float(retry) if retry.isdigit() else DEFAULT_THROTTLE_SECONDS)
+    if response.status_code >= 500:
+        raise ChannelError(reason)
+    if response.is_success and data.get("success") is True and code == "00":
+        # The API returns no message id: our outbox item id is the reference.
+        return f"naver:{delivery.item_id}"
+    if code in PERMANENT_CODES or code.startswith("IMG-") or response.status_code in (400, 401, 403, 404):
+        raise ChannelError(reason, permanent=True)
+    raise ChannelError(reason)  # 99: a processing failure on TalkTalk's side, worth another try

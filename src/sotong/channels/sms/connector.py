@@ -1,0 +1,52 @@
+"""The SMS channel: answers and notices to a phone number through the organisation's gateway, replies in.
+
+Account config: ``gateway`` ("sens" unless set, or "test") and that gateway's keys (see gateways.py).
+Cases that came in by SMS are answered by SMS; web-form citizens who left a phone number get theirs
+through `sotong.channels.sms.notify.queue_sms`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session
+
+from sotong.channels.base import ChannelError, Connector, InboundMessage
+from sotong.channels.render import reply_text
+from sotong.channels.sms.gateways import gateway_for, normalise_number
+from sotong.channels.sms.text import plan_message
+from sotong.outbox.transports import Delivery
+
+
+def subject_of(delivery: Delivery) -> str:
+    """The LMS subject: what the message is about, with its case number."""
+    number = str(delivery.payload.get("case_number") or "")
+    label = {"receipt": "민원 접수", "answer": "민원 답변"}.get(delivery.kind, "민원 안내")
+    return f"[{label}] {number}".strip()
+
+
+class SmsConnector(Connector):
+    """Text messages out through the account's gateway; replies in through the generic webhook (two-way only)."""
+
+    name: ClassVar[str] = "sms"
+    accepts_webhooks: ClassVar[bool] = True
+
+    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+        """The gateway's own check of its reply webhook (gateways without replies refuse)."""
+        gateway_for(config).verify_inbound(config, headers=headers, body=body)
+
+    def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """A reply webhook's messages, parsed by the account's gateway."""
+        return gateway_for(config).parse_inbound(config, payload)
+
+    def send(self, delivery: Delivery, *, session: Session) -> str | None:
+        """One SMS (or LMS when longer than 90 bytes) to the recipient's number."""
+        config = self.account_config(delivery, session=session)
+        phone = delivery.recipient or str((delivery.payload.get("contact") or {}).get("phone") or "")
+        if not phone:
+            raise ChannelError("sms: no phone number to send to", permanent=True)
+        message = plan_message(
+            reply_text(delivery), url=str(delivery.payload.get("tracking_url") or ""), subject=subject_of(delivery)
+        )
+        return gateway_for(config).send(config, to=normalise_number(phone), message=message)

@@ -1,0 +1,246 @@
+"""SMS gateways: one interface, the Naver Cloud SENS adapter and a test gateway.
+
+A gateway sends one message to one number and returns the gateway's id for it. One that delivers
+citizens' replies (two-way) also verifies and parses its inbound webhook; SENS does not deliver replies.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+
+from sotong.channels.base import (
+    ChannelError,
+    InboundMessage,
+    MalformedPayload,
+    SignatureError,
+    constant_time_equal,
+    json_body,
+    required,
+)
+from sotong.channels.sms.text import SmsMessage
+from sotong.db import utcnow
+
+TIMEOUT = httpx.Timeout(10.0)
+DEFAULT_THROTTLE_SECONDS = 60.0
+KOREAN_MOBILE = re.compile(r"^01[016789]\d{7,8}$")
+
+
+def normalise_number(number: str) -> str:
+    """A Korean mobile number as digits only (010XXXXXXXX), from "+82 10-1234-5678" or "010-1234-5678"."""
+    digits = re.sub(r"\D", "", number or "")
+    if digits.startswith("82") and len(digits) >= 11:
+        digits = "0" + digits[2:]
+    if not KOREAN_MOBILE.match(digits):
+        raise ChannelError(f"sms: {number!r} is not a Korean mobile number", permanent=True)
+    return digits
+
+
+class SmsGateway(ABC):
+    """Sends text messages; a two-way gateway also takes the citizens' replies in by webhook."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
+        """Hand one message for `to` (digits only) to the gateway; returns its id. Raises ChannelError."""
+
+    def verify_inbound(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+        """Check an inbound (reply) webhook; gateways without replies refuse every one."""
+        raise SignatureError(f"sms: the {self.name} gateway delivers no replies", missing=True)
+
+    def parse_inbound(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """A reply webhook's messages (two-way gateways only)."""
+        raise MalformedPayload(f"sms: the {self.name} gateway delivers no replies")
+
+
+class SensGateway(SmsGateway):
+    """Naver Cloud Platform SENS: ``POST /sms/v2/services/{serviceId}/messages``, signed with the access key.
+
+    Config: ``service_id``, ``access_key``, ``secret_key``, ``from_number`` (a sender number registered at
+    SENS), ``api_url`` (``https://sens.apigw.ntruss.com`` unless set).
+    """
+
+    name: ClassVar[str] = "sens"
+    DEFAULT_API_URL: ClassVar[str] = "https://sens.apigw.ntruss.com"
+
+    @staticmethod
+    def signature(secret_key: str, *, method: str, uri: str, timestamp: str, access_key: str) -> str:
+        """x-ncp-apigw-signature-v2: base64 HMAC-SHA256 of "METHOD URI\\nTIMESTAMP\\nACCESSKEY"."""
+        message = f"{method} {uri}\n{timestamp}\n{access_key}"
+        digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
+        """Send one SMS or LMS; returns SENS's requestId (delivery itself is reported later, per message)."""
+        service_id = required(config, "service_id", "sms")
+        access_key = required(config, "access_key", "sms")
+        secret_key = required(config, "secret_key", "sms")
+        sender = re.sub(r"\D", "", required(config, "from_number", "sms"))
+        base = str(config.get("api_url") or self.DEFAULT_API_URL).rstrip("/")
+        uri = f"/sms/v2/services/{service_id}/messages"
+        # Milliseconds since the epoch; SENS refuses a request more than 5 minutes off its clock.
+        timestamp = str(int(time.time() * 1000))
+        body: dict[str, Any] = {
+            "type": message.type,
+            "contentType": "COMM",
+            "countryCode": "82",
+            "from": sender,
+            "content": message.content,
+            "messages": [{"to": to}],
+        }
+        if message.subject:
+            body["subject"] = message.subject
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "x-ncp-apigw-timestamp": timestamp,
+            "x-ncp-iam-access-key": access_key,
+            "x-ncp-apigw-signature-v2": self.signature(
+                secret_key, method="POST", uri=uri, timestamp=timestamp, access_key=access_key
+            ),
+        }
+        try:
+            response = httpx.post(
+                base + uri,
+                content=json.dumps(body, ensure_ascii=False).encode(),
+                headers=headers,
+                timeout=TIMEOUT,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"sms: network error: {exc}") from exc
+        data = _json(response)
+        if response.status_code == 202 and data.get("statusName") == "success":
+            return str(data.get("requestId") or "")
+        raise _sens_error(response, data)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _sens_error(response: httpx.Response, data: dict[str, Any]) -> ChannelError:
+    """SENS and its API gateway as a ChannelError: throttling waits, 5xx retries, the rest is final."""
+    error: dict[str, Any] = data["error"] if isinstance(data.get("error"), dict) else {}
+    code = error.get("errorCode") or data.get("statusCode") or ""
+    detail = error.get("message") or data.get("errorMessage") or data.get("statusName") or response.text[:200]
+    if error.get("details"):
+        detail = f"{detail} ({error['details']})"
+    reason = f"sms: SENS HTTP {response.status_code} {code}: {detail}"
+    if response.status_code == 429:
+        retry = response.headers.get("retry-after", "")
+        return ChannelError(reason, retry_after=float(retry) if retry.isdigit() else DEFAULT_THROTTLE_SECONDS)
+    if response.status_code >= 500:
+        return ChannelError(reason)
+    # 400 a refused message, 401 a bad signature or key, 403 no permission, 404 an unknown service.
+    return ChannelError(reason, permanent=True)
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """A message the test gateway accepted."""
+
+    id: str
+    to: str
+    message: SmsMessage
+    sender: str
+
+
+class TestGateway(SmsGateway):
+    """Development and tests: keeps what it "sends" in memory, and takes replies at the inbound webhook.
+
+    Config: ``from_number``; ``inbound_token`` (checked against the ``X-Sms-Token`` header of replies);
+    ``fail_with`` ("permanent" or "retry") makes every send fail that way.
+    Replies: ``{"id": ..., "from": "010...", "text": ..., "received_at": ISO 8601 (optional)}``.
+    """
+
+    __test__ = False  # not a pytest class, whatever its name
+    name: ClassVar[str] = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[SentSms] = []
+        self._lock = threading.Lock()
+
+    def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
+        """Record the message; fails on purpose when the config says so."""
+        failure = config.get("fail_with")
+        if failure:
+            raise ChannelError(f"sms: test gateway told to fail ({failure})", permanent=failure == "permanent")
+        with self._lock:
+            sent = SentSms(
+                id=f"test-{len(self.sent) + 1}", to=to, message=message, sender=str(config.get("from_number") or "")
+            )
+            self.sent.append(sent)
+        return sent.id
+
+    def verify_inbound(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+        """The shared token in X-Sms-Token, compared in constant time."""
+        given = headers.get("x-sms-token")
+        if not given:
+            raise SignatureError("sms: no X-Sms-Token header", missing=True)
+        expected = str(config.get("inbound_token") or "")
+        if not expected or not constant_time_equal(given, expected):
+            raise SignatureError("sms: X-Sms-Token does not match")
+
+    def parse_inbound(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """One reply → one message from that phone number."""
+        data = json_body(payload) if isinstance(payload, bytes | str) else payload
+        if not isinstance(data, dict):
+            raise MalformedPayload("sms: the body is not an object")
+        message_id, sender, text = data.get("id"), data.get("from"), data.get("text")
+        if not isinstance(message_id, str) or not message_id:
+            raise MalformedPayload("sms: a reply without its id")
+        if not isinstance(sender, str) or not isinstance(text, str):
+            raise MalformedPayload("sms: a reply needs from and text")
+        try:
+            phone = normalise_number(sender)
+        except ChannelError as exc:
+            raise MalformedPayload(exc.message) from exc
+        received = utcnow()
+        if isinstance(data.get("received_at"), str):
+            try:
+                received = dt.datetime.fromisoformat(data["received_at"])
+            except ValueError as exc:
+                raise MalformedPayload(f"sms: bad received_at: {exc}") from exc
+            if received.tzinfo is None:
+                raise MalformedPayload("sms: received_at needs its UTC offset")
+        return [
+            InboundMessage(
+                external_id=f"sms:{message_id}",
+                text=text,
+                received_at=received,
+                author_handle=phone,
+                contact={"phone": phone},
+                raw={"gateway": self.name, "id": message_id},
+            )
+        ]
+
+
+TEST_GATEWAY = TestGateway()
+# One line per gateway.
+GATEWAYS: dict[str, SmsGateway] = {SensGateway.name: SensGateway(), TestGateway.name: TEST_GATEWAY}
+
+
+def gateway_for(config: Mapping[str, Any]) -> SmsGateway:
+    """The gateway an SMS account's config names (``gateway``: "sens" unless set)."""
+    name = str(config.get("gateway") or SensGateway.name)
+    gateway = GATEWAYS.get(name)
+    if gateway is None:
+        raise ChannelError(f"sms: unknown gateway {name!r}", permanent=True)
+    return gateway

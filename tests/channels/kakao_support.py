@@ -1,0 +1,67 @@
+"""Songpa's KakaoTalk channel bot pointed at the fake Open Builder, and helpers the Kakao tests share."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.actors import CLI
+from sotong.cases.models import Case
+from sotong.orgs import actions as org_actions
+from sotong.orgs.models import Channel, ChannelAccount
+from tests.factories import World
+from tests.fakes.kakao import FakeKakao
+
+
+def kakao_account(session: Session, world: World, kakao: FakeKakao, **config: Any) -> ChannelAccount:
+    """Songpa's bot: skill token, Event API key and image host all the fake's."""
+    return org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.kakao,
+        handle="송파구청",
+        department_id=world.roads.id,
+        config={
+            "skill_token": kakao.skill_token,
+            "bot_id": kakao.bot_id,
+            "rest_api_key": kakao.rest_api_key,
+            "api_url": kakao.base_url,
+            "image_url_prefixes": [kakao.cdn_url + "/"],
+            **config,
+        },
+    )
+
+
+def skill(client: TestClient, account: ChannelAccount, request: tuple[bytes, dict[str, str]]) -> Response:
+    """POST one skill request as Open Builder does."""
+    body, headers = request
+    return client.post(f"/hooks/kakao/{account.id}", content=body, headers=headers)
+
+
+def texts(response_body: dict[str, Any]) -> list[str]:
+    """The simpleText texts of a skill response."""
+    return [output["simpleText"]["text"] for output in response_body["template"]["outputs"]]
+
+
+def cases(session: Session) -> list[Case]:
+    session.expire_all()
+    return list(session.scalars(select(Case).order_by(Case.id)))
+
+
+def wait_for_case(session: Session, seconds: float = 15.0) -> Case:
+    """The case the skill server's intake thread opens after it answered useCallback."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = cases(session)
+        if found:
+            session.rollback()
+            return found[0]
+        session.rollback()
+        time.sleep(0.05)
+    raise AssertionError("no case was opened")
