@@ -3,9 +3,11 @@
 from sotong.audit.models import AuditEvent
 from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
+from sotong.channels.health import AccountHealth
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.channels.open311.models import Open311ApiKey
+from sotong.channels.webform.models import WebformSubmission
 from sotong.db import Base
 from sotong.notes.models import Note
 from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
@@ -25,6 +27,7 @@ from sotong.search.models import CaseSearchDoc
 from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
 
 __all__ = [
+    "AccountHealth",
     "Answer",
     "Attachment",
     "AuditEvent",
@@ -55,4 +58,5 @@ __all__ = [
     "TriageModelVersion",
     "TriageResult",
     "User",
+    "WebformSubmission",
 ]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.models import CaseStatus, ComplaintType
 from tests.factories import World, case_in_status, new_case
-from tests.web.conftest import PNG, csrf_from
 
 RAW = "석촌호수 앞 보도블럭 파손, 연락은 010-1234-5678 김철수"
 
@@ -50,44 +47,7 @@ def test_non_public_whistleblower_and_hidden_cases_are_not_listed(
         assert client.get(f"/cases/{case.number}").status_code == 404
 
 
-def test_report_form_receipt_and_tracking(client: TestClient, world: World) -> None:
-    form_page = client.get("/report?org=songpa")
-    assert form_page.status_code == 200
-    submission_id = re.search(r'name="submission_id" value="([^"]+)"', form_page.text)
-    assert submission_id
-    data = {
-        "csrf_token": csrf_from(form_page.text),
-        "submission_id": submission_id.group(1),
-        "org": "songpa",
-        "text": "가로등이 꺼져 있어요. 010-1234-5678",
-        "email": "citizen@example.org",
-    }
-    receipt = client.post("/report", data=data, files=[("photos", ("lamp.png", PNG, "image/png"))])
-    assert receipt.status_code == 200, receipt.text
-    number = re.search(r'class="case-number">([^<]+)<', receipt.text)
-    assert number
-    assert f"/cases/{number.group(1)}" in receipt.text
-    tracking = client.get(f"/cases/{number.group(1)}")
-    assert tracking.status_code == 200
-    assert "010-1234-5678" not in tracking.text
-    again = client.post("/report", data=data)
-    assert again.status_code == 409
-    assert number.group(1) in again.text
-
-
-def test_report_without_csrf_is_refused(client: TestClient, world: World) -> None:
-    client.get("/report")
-    response = client.post("/report", data={"org": "songpa", "text": "x", "submission_id": "abc"})
-    assert response.status_code == 403
-
-
-def test_report_shows_errors_on_the_form(client: TestClient, world: World) -> None:
-    page = client.get("/report")
-    data = {"csrf_token": csrf_from(page.text), "submission_id": "s-1", "org": "songpa", "text": "사진 첨부"}
-    response = client.post("/report", data=data, files=[("photos", ("x.txt", b"hello", "text/plain"))])
-    assert response.status_code == 422
-    assert "사진 첨부" in response.text  # what the citizen typed is kept
-    assert 'name="submission_id" value="s-1"' in response.text
+# The report form's tests (receipt, CSRF, errors with the values kept) are in tests/channels/test_webform*.py.
 
 
 def test_media_is_never_public(client: TestClient, world: World) -> None:

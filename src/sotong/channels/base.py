@@ -70,8 +70,8 @@ class Handshake:
 class Connector(Transport):
     """One platform: verify and parse what it pushes or polls in, send receipts and answers out.
 
-    `config` is `ChannelAccount.config`, a plain dict. In this first slice credentials sit there unencrypted;
-    encryption at rest comes later. Connectors know platforms, not cases: nothing here touches case tables.
+    `config` is `ChannelAccount.config` with its secrets decrypted (channels/credentials.py `open_config`):
+    only connectors ever see them in clear. Connectors know platforms, not cases: nothing here touches case tables.
     """
 
     name: ClassVar[str]
@@ -96,11 +96,12 @@ class Connector(Transport):
 
     def account_config(self, delivery: Delivery, *, session: Session) -> dict[str, Any]:
         """The sending account's config (a copy), read without keeping a transaction open during the send."""
+        from sotong.channels.credentials import open_config
         from sotong.orgs.models import ChannelAccount  # orgs.models is heavy; connectors import base early
 
         account_id = delivery.payload.get("channel_account_id")
         account = session.get(ChannelAccount, account_id) if isinstance(account_id, int) else None
-        config = dict(account.config or {}) if account is not None else None
+        config = open_config(account.config) if account is not None else None
         # The worker's session must not sit idle in a transaction while the platform answers.
         session.rollback()
         if config is None:

@@ -90,26 +90,48 @@ def add(
 @channels_app.command("list")
 def list_accounts(org: str | None = typer.Option(None, help="Only this organisation (slug).")) -> None:
     """Every official account with its health (last poll, last error, rate limit); secrets are never shown."""
+    from sotong.channels.credentials import secret_names
+    from sotong.channels.health import health_of, is_failing
     from sotong.orgs.models import ChannelAccount, Organisation
+
+    def when(value: object) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value or "—")
 
     with session_scope() as session:
         query = select(ChannelAccount, Organisation.slug).join(Organisation, Organisation.id == ChannelAccount.org_id)
         if org is not None:
             query = query.where(Organisation.slug == org)
+        rows = [(account, slug) for account, slug in session.execute(query.order_by(ChannelAccount.id))]
+        health = health_of(session, [account.id for account, _slug in rows])
         table = Table(title="Channel accounts")
-        for column in ("id", "org", "channel", "handle", "enabled", "last poll", "last error", "poll after"):
+        for column in ("id", "org", "channel", "handle", "enabled", "secrets", "last poll", "last error", "poll after"):
             table.add_column(column)
-        for account, slug in session.execute(query.order_by(ChannelAccount.id)):
-            health = account.config or {}
+        for account, slug in rows:
+            config = account.config or {}
+            row = health.get(account.id)
+            # Only the names of the secrets that are set: their values (even encrypted) never leave the database.
+            secrets = ", ".join(f"{name} ••••" for name in secret_names(config)) or "—"
+            error = row.last_error if row is not None and is_failing(row) else None
             table.add_row(
                 str(account.id),
                 slug,
                 account.channel.value,
                 escape(account.handle),
                 "yes" if account.enabled else "no",
-                str(health.get("last_poll_at") or "—"),
-                escape(str(health.get("last_error") or "—"))[:80],
-                str(health.get("poll_after") or "—"),
+                escape(secrets),
+                when(row.last_poll_at if row and row.last_poll_at else config.get("last_poll_at")),
+                escape(str(error or config.get("last_error") or "—"))[:80],
+                when(row.rate_limited_until if row and row.rate_limited_until else config.get("poll_after")),
             )
         # Handles and errors are long: never fold a handle across lines, even on a narrow or unknown terminal.
         Console(width=max(console.width, 160)).print(table)
+
+
+@channels_app.command("rotate-credentials")
+def rotate_credentials() -> None:
+    """Re-encrypt every account secret with the first key of SOTONG_CREDENTIALS_KEY (plaintext ones too)."""
+    from sotong.channels.credentials import rotate
+
+    with session_scope() as session:
+        changed = rotate(session)
+    console.print(f"[green]✓[/green] secrets of {changed} channel accounts encrypted with the newest key")

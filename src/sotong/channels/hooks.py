@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import Connector, MalformedPayload, SignatureError
+from sotong.channels.credentials import open_config
+from sotong.channels.health import record_attempt
 from sotong.channels.intake import take_in
 from sotong.channels.registry import get_connector
 from sotong.orgs.models import ChannelAccount
@@ -29,8 +31,11 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _refuse(status: int, reason: str, channel: str, account_id: int) -> JSONResponse:
+def _refuse(status: int, reason: str, channel: str, account_id: int, db: Session | None = None) -> JSONResponse:
     log.warning("hook %s/%s refused (%s): %s", channel, account_id, status, reason)
+    if db is not None:  # a known account: its admins see the refusal in its health
+        db.rollback()
+        record_attempt(db, account_id=account_id, source="webhook", error=f"webhook refused ({status}): {reason}")
     return JSONResponse({"error": reason}, status_code=status)
 
 
@@ -43,7 +48,7 @@ def _target(db: Session, channel: str, account_id: int) -> tuple[Connector, dict
         return _refuse(404, f"no {channel} account {account_id}", channel, account_id)
     if not account.enabled:
         return _refuse(403, f"account {account_id} is disabled", channel, account_id)
-    config = dict(account.config or {})
+    config = open_config(account.config)  # secrets decrypted for the platform call only
     db.rollback()  # end the read: intake opens its own transactions
     return connector, config
 
@@ -74,10 +79,11 @@ def receive(
     try:
         connector.verify(config, headers=request.headers, body=body)
     except SignatureError as exc:
-        return _refuse(401 if exc.missing else 403, exc.message, channel, account_id)
+        return _refuse(401 if exc.missing else 403, exc.message, channel, account_id, db)
     try:
         messages = connector.parse(config, body)
     except MalformedPayload as exc:
-        return _refuse(400, exc.message, channel, account_id)
+        return _refuse(400, exc.message, channel, account_id, db)
     result = take_in(db, account_id=account_id, messages=messages)
+    record_attempt(db, account_id=account_id, source="webhook", stored=result.stored)
     return JSONResponse({"stored": result.stored, "duplicates": result.duplicates, "refused": result.refused})

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError
+from sotong.channels.health import record_attempt
 from sotong.channels.intake import TakeInResult
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
@@ -101,12 +102,22 @@ def claim(session: Session, *, account_id: int, seen: Any, now: dt.datetime) -> 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _record_health(session: Session, account_id: int, **values: str | None) -> None:
-    """Keep the poll's outcome beside the cursor: admins read it, the next poll honours ``poll_after``."""
+def _record_health(session: Session, account_id: int, *, stored: int = 0, **values: str | None) -> None:
+    """Keep the poll's outcome beside the cursor (the next poll honours ``poll_after``) and in the health table
+    admins read (channels/health.py), in one transaction."""
+    poll_after = _when(values.get("poll_after"))
     with atomic(session):
         account = session.get(ChannelAccount, account_id)
         if account is not None:
             account.config = {**(account.config or {}), **values}
+            record_attempt(
+                session,
+                account_id=account_id,
+                source="poll",
+                error=values.get("last_error"),
+                stored=stored,
+                rate_limited_until=poll_after,
+            )
 
 
 def _run(session: Session, account_id: int, channel: Channel, now: dt.datetime) -> AccountPoll:
@@ -127,7 +138,13 @@ def _run(session: Session, account_id: int, channel: Channel, now: dt.datetime) 
         return AccountPoll(account_id, error=f"{type(exc).__name__}: {exc}")
     # A poll that used up the rate limit says when the next one may ask (X's x-rate-limit-reset).
     poll_after = getattr(polled, "poll_after", None)
-    _record_health(session, account_id, last_error=None, poll_after=poll_after.isoformat() if poll_after else None)
+    _record_health(
+        session,
+        account_id,
+        stored=polled.taken.stored,
+        last_error=None,
+        poll_after=poll_after.isoformat() if poll_after else None,
+    )
     return AccountPoll(account_id, taken=polled.taken)
 
 

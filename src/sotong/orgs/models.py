@@ -194,3 +194,8 @@ class ClosureDay(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     day: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200))
+
+
+# Secrets in ChannelAccount.config are encrypted by a write hook whoever writes the account (CLI, admin page,
+# demo, tests); imported here, at the end, so the hook exists wherever the table is used.
+from sotong.channels import credentials as _credentials  # noqa: E402, F401

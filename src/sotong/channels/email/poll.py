@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.models import Message
 from sotong.channels.base import ChannelError, InboundMessage, required
+from sotong.channels.credentials import open_config
 from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.intake import TakeInResult, take_in
@@ -173,7 +174,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     account = session.get(ChannelAccount, account_id)
     if account is None or account.channel is not Channel.email:
         raise NotFound(f"no email account {account_id}")
-    config = dict(account.config or {})
+    config = open_config(account.config)  # secrets decrypted for the platform call only
     session.rollback()  # no transaction held open while the mail server answers
     stored_validity = config.get("uidvalidity")
     last_uid = int(config.get("last_uid") or 0)

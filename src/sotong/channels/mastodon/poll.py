@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from sotong.channels.credentials import open_config
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.mastodon.connector import MastodonConnector, client, translate
 from sotong.db import atomic
@@ -32,7 +33,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     account = session.get(ChannelAccount, account_id)
     if account is None or account.channel is not Channel.mastodon:
         raise NotFound(f"no mastodon account {account_id}")
-    config = dict(account.config or {})
+    config = open_config(account.config)  # secrets decrypted for the platform call only
     session.rollback()  # no transaction held open while the instance answers
     api = client(config)
     since = str(config["since_id"]) if config.get("since_id") else None

@@ -1,4 +1,8 @@
-"""The public complaint form: GET /report shows it, POST /report takes the complaint in and shows the receipt."""
+"""The public complaint form: GET /report shows it, POST /report takes the complaint in and shows the receipt.
+
+On any refusal the form comes back with everything the citizen typed (photos must be chosen again: a
+browser never lets a page pre-fill a file input) and the reason in their language.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,23 @@ from fastapi.responses import Response
 
 from sotong.cases import actions, service
 from sotong.cases.models import Case
-from sotong.errors import InvalidInput, SotongError
+from sotong.channels.webform import service as webform
+from sotong.channels.webform.errors import FormError, localised
+from sotong.channels.webform.photos import Upload, process_photos
+from sotong.errors import SotongError
 from sotong.web.auth import verify_csrf
 from sotong.web.deps import AppSettings, DbSession
-from sotong.web.templating import render
-from sotong.web.uploads import read_uploads
+from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
+
+FIELDS = ("org", "category", "text", "submission_id", "address", "latitude", "longitude", "phone", "email")
 
 
 def _report_form(
     request: Request,
     db: DbSession,
+    settings: AppSettings,
     *,
     values: dict[str, str | None] | None = None,
     error: str | None = None,
@@ -33,32 +42,57 @@ def _report_form(
     return render(
         request,
         "portal/report.html",
-        {"orgs": service.organisations(db), "values": values, "error": error},
+        {
+            "orgs": service.organisations(db),
+            "categories": webform.categories_by_org(db),
+            "values": values,
+            "error": error,
+            "form_token": webform.form_token(settings),
+            "max_photos": settings.max_attachments,
+            "max_photo_mb": settings.max_attachment_bytes // (1024 * 1024),
+        },
         status_code=status_code,
     )
 
 
 @router.get("/report")
-def report_form(request: Request, db: DbSession, org: str | None = None) -> Response:
+def report_form(request: Request, db: DbSession, settings: AppSettings, org: str | None = None) -> Response:
     """The web complaint form."""
-    return _report_form(request, db, values={"org": org})
+    return _report_form(request, db, settings, values={"org": org})
 
 
-def _coordinate(value: str | None, name: str) -> float | None:
+def _coordinate(value: str | None, low: float, high: float) -> float | None:
     if value is None or not value.strip():
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise InvalidInput(f"{name} must be a number") from None
+        raise FormError("channels.webform.error.coordinates") from None
+    if not low <= number <= high:
+        raise FormError("channels.webform.error.coordinates")
+    return number
+
+
+def _clean(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+async def _uploads(files: list[UploadFile] | None, limit: int) -> list[Upload]:
+    # One byte past the limit is enough to know a file is too large: never read a huge upload into memory.
+    return [
+        Upload(data=await f.read(limit + 1), filename=f.filename, declared_type=f.content_type)
+        for f in files or []
+        if f.filename or (f.size or 0) > 0
+    ]
 
 
 @router.post("/report", dependencies=[Depends(verify_csrf)])
-def report_submit(
+async def report_submit(
     request: Request,
     db: DbSession,
     settings: AppSettings,
     org: Annotated[str, Form(max_length=64)] = "",
+    category: Annotated[str | None, Form(max_length=64)] = None,
     text: Annotated[str, Form(max_length=actions.MAX_TEXT_LENGTH)] = "",
     submission_id: Annotated[str, Form(max_length=120)] = "",
     address: Annotated[str | None, Form(max_length=300)] = None,
@@ -66,11 +100,14 @@ def report_submit(
     longitude: Annotated[str | None, Form(max_length=40)] = None,
     phone: Annotated[str | None, Form(max_length=40)] = None,
     email: Annotated[str | None, Form(max_length=254)] = None,
+    website: Annotated[str | None, Form(max_length=300)] = None,  # the honeypot: people never see it
+    form_token: Annotated[str | None, Form(max_length=300)] = None,
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     """Receive the complaint and show the receipt; on a problem, the form again with the reason."""
     values: dict[str, str | None] = {
         "org": org,
+        "category": category,
         "text": text,
         "submission_id": submission_id,
         "address": address,
@@ -79,21 +116,41 @@ def report_submit(
         "phone": phone,
         "email": email,
     }
+    files = await _uploads(photos, settings.max_attachment_bytes)
     try:
-        case: Case = actions.submit_web_form(
+        if not text.strip():
+            raise FormError("channels.webform.error.empty")
+        cleaned = process_photos(files, max_count=settings.max_attachments, max_bytes=settings.max_attachment_bytes)
+        lat = _coordinate(latitude, -90, 90)
+        lon = _coordinate(longitude, -180, 180)
+        if (lat is None) != (lon is None):
+            raise FormError("channels.webform.error.coordinates")
+        if lat is None and cleaned.latitude is not None:
+            # No pin and no typed position: the photo's GPS is the best location we have (then it is gone).
+            lat, lon = cleaned.latitude, cleaned.longitude
+        case: Case = webform.submit(
             db,
-            org_slug=org,
-            text=text,
-            submission_id=submission_id,
-            latitude=_coordinate(latitude, "latitude"),
-            longitude=_coordinate(longitude, "longitude"),
-            address=(address or "").strip() or None,
-            phone=(phone or "").strip() or None,
-            email=(email or "").strip() or None,
-            attachments=read_uploads(photos, settings),
+            settings=settings,
+            form=webform.Submission(
+                org_slug=org,
+                text=text.strip(),
+                submission_id=submission_id,
+                category_hint=_clean(category),
+                address=_clean(address),
+                latitude=lat,
+                longitude=lon,
+                phone=_clean(phone),
+                email=_clean(email),
+            ),
+            attachments=cleaned.attachments,
+            client_address=request.client.host if request.client else "unknown",
+            honeypot=website,
+            token=form_token,
         )
     except SotongError as exc:
-        return _report_form(request, db, values=values, error=exc.message, status_code=exc.http_status)
+        db.rollback()
+        message = localised(exc, request_language(request))
+        return _report_form(request, db, settings, values=values, error=message, status_code=exc.http_status)
     return render(
         request,
         "portal/receipt.html",

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, required
+from sotong.channels.credentials import open_config
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.x.connector import XApi, XConnector, wait_until
 from sotong.db import atomic, utcnow
@@ -53,7 +54,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     account = session.get(ChannelAccount, account_id)
     if account is None or account.channel is not Channel.x:
         raise NotFound(f"no x account {account_id}")
-    config = dict(account.config or {})
+    config = open_config(account.config)  # secrets decrypted for the platform call only
     session.rollback()  # no transaction held open while X answers
     api = XApi(config)
     user_id = required(config, "user_id", "x")

@@ -1,0 +1,88 @@
+"""How each official account is doing: last poll, last intake, last error, rate-limit state.
+
+Written by the poll loop (channels/polling.py) and the webhook endpoint (channels/hooks.py) after each
+attempt, read by the admin page (/staff/admin/channels) and `sotong channels list`. One row per account,
+kept apart from ``ChannelAccount.config`` so a health write never touches (or races with) credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sotong.db import Base, BigId, UTCDateTime, atomic, utcnow
+
+ERROR_LENGTH = 1000
+
+
+class AccountHealth(Base):
+    """The latest outcome of talking to one account's platform."""
+
+    __tablename__ = "channel_account_health"
+
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("channel_accounts.id"), primary_key=True)
+    last_poll_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # last poll or webhook that worked
+    last_intake_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # last time a new message was stored
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rate_limited_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_source: Mapped[str | None] = mapped_column(String(16))  # "poll" or "webhook"
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _upsert(session: Session, account_id: int, values: dict[str, object]) -> None:
+    """Insert or update the account's row in one statement: two workers reporting at once cannot collide."""
+    values = {**values, "updated_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(AccountHealth).values(account_id=account_id, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["account_id"], set_=values))
+
+
+def record_attempt(
+    session: Session,
+    *,
+    account_id: int,
+    source: str,
+    error: str | None = None,
+    stored: int = 0,
+    rate_limited_until: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record one poll or webhook delivery: success (and whether it brought new messages) or its error.
+
+    An error keeps the last good times; a success keeps the last error (admins want to see what went wrong
+    last, and when) but it is shown as resolved because `last_ok_at` is later.
+    """
+    now = now or utcnow()
+    values: dict[str, object] = {"last_source": source, "rate_limited_until": rate_limited_until}
+    if source == "poll":
+        values["last_poll_at"] = now
+    if error is None:
+        values["last_ok_at"] = now
+        if stored:
+            values["last_intake_at"] = now
+    else:
+        values["last_error"] = error[:ERROR_LENGTH]
+        values["last_error_at"] = now
+    with atomic(session):
+        _upsert(session, account_id, values)
+
+
+def health_of(session: Session, account_ids: list[int]) -> dict[int, AccountHealth]:
+    """The health rows of these accounts, by account id (accounts never polled nor called have none)."""
+    if not account_ids:
+        return {}
+    rows = session.scalars(select(AccountHealth).where(AccountHealth.account_id.in_(account_ids)))
+    return {row.account_id: row for row in rows}
+
+
+def is_failing(health: AccountHealth | None) -> bool:
+    """True when the latest attempt failed (an error newer than the last success)."""
+    if health is None or health.last_error_at is None:
+        return False
+    return health.last_ok_at is None or health.last_error_at >= health.last_ok_at

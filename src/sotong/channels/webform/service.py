@@ -1,0 +1,211 @@
+"""The web form's defences and its one action: CAPTCHA-free spam checks, a per-address limit, then intake.
+
+No CAPTCHA (the 2013 SNS guideline asks for no barrier to complain, and a CAPTCHA shuts out screen-reader
+users). Instead, cheap signals that together stop the bots that fill every field at once:
+- a honeypot field people never see (hidden with CSS) and bots fill in;
+- a signed timestamp issued with the form: a person needs seconds to write a complaint, a script does not;
+- a cap on links (advertising spam is links);
+- the same text again within a day (copy-paste floods);
+- at most N submissions per address per window, counted in the database so every web worker agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sotong.cases import actions
+from sotong.cases.models import Case, Message
+from sotong.channels.base import InboundAttachment
+from sotong.channels.webform.errors import FormError, RateLimited, SpamRefused
+from sotong.channels.webform.models import WebformSubmission
+from sotong.db import atomic, utcnow
+from sotong.errors import DuplicateSubmission
+from sotong.orgs.models import Category, Channel, ChannelAccount, Organisation
+from sotong.settings import Settings
+
+TOKEN_SALT = "sotong-webform-issued"
+TOKEN_MAX_AGE = dt.timedelta(days=1)  # a form left open longer is shown again with a fresh token
+REPEAT_WINDOW = dt.timedelta(days=1)
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{7,18}[0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=TOKEN_SALT)
+
+
+def form_token(settings: Settings, *, now: dt.datetime | None = None) -> str:
+    """The signed "form shown at" time embedded in the form."""
+    return _serializer(settings).dumps({"t": (now or utcnow()).timestamp()})
+
+
+def check_spam(*, settings: Settings, honeypot: str | None, token: str | None, text: str, now: dt.datetime) -> None:
+    """Refuse an automated-looking submission (SpamRefused) or a form too old to trust (FormError)."""
+    if honeypot and honeypot.strip():
+        raise SpamRefused("channels.webform.error.spam")
+    try:
+        issued = _serializer(settings).loads(token or "", max_age=int(TOKEN_MAX_AGE.total_seconds()))
+        shown_at = dt.datetime.fromtimestamp(float(issued["t"]), dt.UTC)
+    except SignatureExpired:
+        raise FormError("channels.webform.error.expired") from None
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise FormError("channels.webform.error.expired") from None
+    if (now - shown_at).total_seconds() < settings.webform_min_fill_seconds:
+        raise SpamRefused("channels.webform.error.too_fast")
+    if len(_LINK.findall(text)) > settings.webform_max_links:
+        raise SpamRefused("channels.webform.error.links", count=settings.webform_max_links)
+
+
+def address_hash(address: str, settings: Settings) -> str:
+    """A keyed hash of the client address: counts submissions without storing who sent them."""
+    return hmac.new(settings.secret_key.encode(), f"webform:{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    """The hash of the text with case and spacing evened out, so a re-pasted copy matches."""
+    normalised = " ".join(text.lower().split())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def check_rate(session: Session, *, settings: Settings, address: str, now: dt.datetime) -> None:
+    """RateLimited when this address has sent (or had refused as spam) the maximum within the window."""
+    since = now - dt.timedelta(seconds=settings.webform_window_seconds)
+    count = session.scalar(
+        select(func.count())
+        .select_from(WebformSubmission)
+        .where(WebformSubmission.address_hash == address, WebformSubmission.at > since)
+    )
+    if (count or 0) >= settings.webform_max_per_window:
+        minutes = max(1, settings.webform_window_seconds // 60)
+        raise RateLimited("channels.webform.error.rate_limited", count=settings.webform_max_per_window, minutes=minutes)
+
+
+def check_repeated(session: Session, *, digest: str, now: dt.datetime) -> None:
+    """SpamRefused when the same text was accepted within the last day (from any address)."""
+    seen = session.scalar(
+        select(WebformSubmission.id)
+        .where(
+            WebformSubmission.text_hash == digest,
+            WebformSubmission.outcome == "accepted",
+            WebformSubmission.at > now - REPEAT_WINDOW,
+        )
+        .limit(1)
+    )
+    if seen is not None:
+        raise SpamRefused("channels.webform.error.repeated")
+
+
+def check_contact(phone: str | None, email: str | None) -> None:
+    """Refuse a reply route we could not use (the citizen would wait for an answer that never comes)."""
+    if phone and not _PHONE.match(phone):
+        raise FormError("channels.webform.error.phone")
+    if email and not _EMAIL.match(email):
+        raise FormError("channels.webform.error.email")
+
+
+def _already_received(session: Session, org_slug: str, submission_id: str) -> Case | None:
+    """The case this very form (same submission id) already made: a double click or a resend."""
+    row = session.execute(
+        select(Message.case_id)
+        .join(ChannelAccount, ChannelAccount.id == Message.channel_account_id)
+        .join(Organisation, Organisation.id == ChannelAccount.org_id)
+        .where(
+            Organisation.slug == org_slug,
+            Message.channel == Channel.web,
+            Message.external_id == f"web:{submission_id}",
+        )
+    ).first()
+    return session.get(Case, row[0]) if row and row[0] is not None else None
+
+
+def _remember(
+    session: Session, *, address: str, digest: str, outcome: str, case_id: int | None, now: dt.datetime
+) -> None:
+    session.add(WebformSubmission(address_hash=address, text_hash=digest, outcome=outcome, case_id=case_id, at=now))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the citizen typed (already trimmed), without the photos."""
+
+    org_slug: str
+    text: str
+    submission_id: str
+    category_hint: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+def submit(
+    session: Session,
+    *,
+    settings: Settings,
+    form: Submission,
+    attachments: tuple[InboundAttachment, ...],
+    client_address: str,
+    honeypot: str | None,
+    token: str | None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Take one web form complaint in, or refuse it with a reason the citizen can read.
+
+    The submission row that the rate limit counts is written in the same transaction as the case, so a
+    complaint is counted exactly when it exists. A refusal as spam is counted too (a bot's retries use up
+    its own address's allowance); other refusals (a photo too large) are not held against the citizen.
+    """
+    now = now or utcnow()
+    earlier = _already_received(session, form.org_slug, form.submission_id) if form.submission_id else None
+    if earlier is not None:
+        raise DuplicateSubmission(f"이 신고는 이미 {earlier.number} 번으로 접수되었습니다", case_number=earlier.number)
+    address = address_hash(client_address, settings)
+    digest = text_hash(form.text)
+    check_rate(session, settings=settings, address=address, now=now)
+    try:
+        check_spam(settings=settings, honeypot=honeypot, token=token, text=form.text, now=now)
+        check_repeated(session, digest=digest, now=now)
+    except SpamRefused:
+        session.rollback()
+        with atomic(session):
+            _remember(session, address=address, digest=digest, outcome="spam", case_id=None, now=now)
+        raise
+    check_contact(form.phone, form.email)
+    session.rollback()  # end the reads above: the action opens the transaction that writes
+    with atomic(session):
+        case = actions.submit_web_form(
+            session,
+            org_slug=form.org_slug,
+            text=form.text,
+            submission_id=form.submission_id,
+            received_at=now,
+            category_hint=form.category_hint,
+            latitude=form.latitude,
+            longitude=form.longitude,
+            address=form.address,
+            phone=form.phone,
+            email=form.email,
+            attachments=attachments,
+        )
+        _remember(session, address=address, digest=digest, outcome="accepted", case_id=case.id, now=now)
+    return case
+
+
+def categories_by_org(session: Session) -> dict[int, list[dict[str, Any]]]:
+    """Each organisation's categories (code and name) for the form's category hint."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for category in session.scalars(select(Category).order_by(Category.org_id, Category.name)):
+        grouped.setdefault(category.org_id, []).append({"code": category.code, "name": category.name})
+    return grouped
