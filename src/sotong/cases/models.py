@@ -75,6 +75,8 @@ class Case(Base):
         Index("ix_cases_org_department_status", "org_id", "department_id", "status"),
         Index("ix_cases_org_received_at", "org_id", "received_at"),
         Index("ix_cases_due_at", "due_at"),
+        # The case page lists the citizen's other cases on the same account (console/queue.citizen_history).
+        Index("ix_cases_account_author", "channel_account_id", "author_handle"),
         # The escalation sweep reads only rows with a pending escalation.
         Index(
             "ix_cases_next_escalation_at",

@@ -1,4 +1,5 @@
-"""department console: assignment policies, internal notes, notification preferences and webhooks
+"""department console: assignment policies, internal notes, notification preferences and webhooks, an index
+for the citizen's history on the case page
 
 Revision ID: 01bc91a3fd16
 Revises: 5c1e7a2b9d40
@@ -20,6 +21,9 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_account_author", ["channel_account_id", "author_handle"], unique=False)
+
     op.create_table(
         "department_assignment",
         sa.Column("department_id", ID, nullable=False),
@@ -94,3 +98,5 @@ def downgrade() -> None:
     with op.batch_alter_table("department_assignment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_department_assignment_org_id"))
     op.drop_table("department_assignment")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_account_author")
