@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
     from sotong.console import queue as console_queue
+    from sotong.console import inbox as console_inbox
     from sotong.console import views as console_views
     from sotong.notes import views as notes_views
     from sotong.notifications import views as notifications_views
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase.
     app.include_router(portal_views.staff_router)
     app.include_router(console_views.router)
+    app.include_router(console_inbox.router)
     app.include_router(console_queue.router)
     app.include_router(notes_views.router)
     app.include_router(notifications_views.router)

@@ -1,0 +1,392 @@
+"""The SNS centre's live inbox at /staff/inbox: every case of the organisation with its automatic triage,
+confirmed or corrected in one action, worked in bulk, kept current by polling /staff/inbox/updates.
+
+Reads go through `console.inbox_service`, changes through `console.desk` and `triage.actions` (one action per
+case). Every route refuses (403) anyone but operators and administrators. The forms work without JavaScript
+(post, flash, back to the list); inbox.js posts the same forms with `Accept: application/json` and gets the
+re-rendered rows back, so the row markup has one source: templates/staff/inbox_row.html.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.cases import service as case_service
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
+from sotong.cases.status import TRANSITIONS
+from sotong.console import desk
+from sotong.console.inbox_service import (
+    DeadlineState,
+    InboxFilters,
+    InboxRow,
+    accounts,
+    changed_since,
+    inbox_page,
+    new_since,
+    require_inbox,
+    rows_for,
+    waiting_count,
+)
+from sotong.db import utcnow
+from sotong.errors import InvalidInput, SotongError
+from sotong.orgs.models import Channel, User
+from sotong.settings import Settings
+from sotong.triage import review as triage_review
+from sotong.web.auth import CSRF_FIELD
+from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.i18n import status_label, translate, translator
+from sotong.web.session import csrf_token, flash
+from sotong.web.templating import render, request_language, templates
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+POLL_SECONDS = 5
+# Changes committed just before a poll's clock reading may carry an earlier updated_at: look back a little.
+CHANGE_OVERLAP = dt.timedelta(seconds=10)
+BULK_ACTIONS = ("confirm", "route", "opinion", "hide", "merge")
+FILTER_KEYS = ("channel", "account_id", "status", "category_id", "department_id", "complaint_type", "deadline", "q")
+
+
+def _enum(enum_cls: Any, value: str | None) -> Any:
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(params: Any) -> InboxFilters:
+    """Filters from a query string; a value that does not parse is ignored rather than an error page."""
+    return InboxFilters(
+        channel=_enum(Channel, params.get("channel")),
+        account_id=_int(params.get("account_id")),
+        status=_enum(CaseStatus, params.get("status")),
+        category_id=_int(params.get("category_id")),
+        department_id=_int(params.get("department_id")),
+        complaint_type=_enum(ComplaintType, params.get("complaint_type")),
+        deadline=_enum(DeadlineState, params.get("deadline")),
+        q=(params.get("q") or "").strip()[:200] or None,
+    )
+
+
+def _filter_query(params: Any) -> str:
+    """The filter part of a query string (no paging, values that did not parse dropped), to carry into links,
+    polls and the way back after an action."""
+    filters = _filters(params)
+    kept = {k: getattr(filters, k) for k in FILTER_KEYS if getattr(filters, k) is not None}
+    return urlencode({k: v.value if hasattr(v, "value") else v for k, v in kept.items()})
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _safe_back(target: Any) -> str:
+    # Only back into the inbox itself: the field comes from the form and must not become an open redirect.
+    if isinstance(target, str) and target.startswith("/staff/inbox") and "//" not in target and "\\" not in target:
+        return target
+    return "/staff/inbox"
+
+
+def _lookups(db: Session, org_id: int) -> dict[str, Any]:
+    departments = case_service.departments(db, org_id=org_id)
+    categories = case_service.categories(db, org_id=org_id)
+    org_accounts = accounts(db, org_id=org_id)
+    return {
+        "departments": departments,
+        "categories": categories,
+        "accounts": org_accounts,
+        "department_names": {d.id: d.name for d in departments},
+        "category_names": {c.id: c.name for c in categories},
+        "account_names": {a.id: a.handle for a in org_accounts},
+        "triageable": {s.value for s in TRANSITIONS["triage"].sources},
+    }
+
+
+def _rows(db: Session, cases: list[Case], lookups: dict[str, Any], now: dt.datetime) -> list[InboxRow]:
+    return rows_for(db, cases, now=now, categories=lookups["category_names"], departments=lookups["department_names"])
+
+
+def _row_helpers(request: Request) -> dict[str, Any]:
+    """What the row template needs beyond its row: the same helpers `render` gives a whole page."""
+    settings: Settings = request.app.state.settings
+    lang = request_language(request)
+    tz = ZoneInfo(settings.timezone)
+
+    def local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value is not None else ""
+
+    return {
+        "lang": lang,
+        "t": translator(lang),
+        "status_label": lambda status: status_label(status, lang),
+        "local": local,
+        "csrf_token": csrf_token(request),
+    }
+
+
+def _rendered(request: Request, rows: list[InboxRow], lookups: dict[str, Any], back: str) -> list[dict[str, Any]]:
+    template = templates.env.get_template("staff/inbox_row.html")
+    helpers = _row_helpers(request)
+    return [
+        {
+            "id": row.case.id,
+            "number": row.case.number,
+            "version": row.version,
+            "html": template.render(row=row, L=lookups, back=back, **helpers),
+        }
+        for row in rows
+    ]
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+@router.get("/inbox")
+def inbox(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """The inbox page: filters, bulk toolbar, the newest cases with their triage, shortcuts help."""
+    require_inbox(actor)
+    now = utcnow()
+    params = request.query_params
+    filters = _filters(params)
+    before = _int(params.get("before"))
+    cases, next_before = inbox_page(db, actor=actor, filters=filters, now=now, before_id=before)
+    lookups = _lookups(db, user.org_id)
+    filter_query = _filter_query(params)
+    back = "/staff/inbox" + (f"?{filter_query}" if filter_query else "")
+    correcting = params.get("correct") or ""
+    return render(
+        request,
+        "staff/inbox.html",
+        {
+            "rows": _rows(db, cases, lookups, now),
+            "L": lookups,
+            "filters": filters,
+            "filter_query": filter_query,
+            "next_url": f"/staff/inbox?{filter_query + '&' if filter_query else ''}before={next_before}"
+            if next_before
+            else None,
+            "first_page": before is None,
+            "back": back,
+            "waiting": waiting_count(db, actor=actor),
+            "latest_id": max((c.id for c in cases), default=0),
+            "polled_at": now.isoformat(),
+            "poll_seconds": POLL_SECONDS,
+            "correcting": correcting[:40],
+            "statuses": list(CaseStatus),
+            "complaint_types": list(ComplaintType),
+            "channels": list(Channel),
+            "deadline_states": list(DeadlineState),
+            "hide_reasons": desk.HIDE_REASONS,
+            "thank_you": desk.THANK_YOU,
+            "bulk_actions": BULK_ACTIONS,
+        },
+    )
+
+
+@router.get("/inbox/updates")
+def updates(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> JSONResponse:
+    """For the polling page: rows that arrived after `since` (a case id) and rows among `ids` that changed
+    after `after`, rendered; plus the clock reading to send next time. Same filters as the page."""
+    require_inbox(actor)
+    now = utcnow()
+    params = request.query_params
+    filters = _filters(params)
+    since = _int(params.get("since")) or 0
+    try:
+        after = dt.datetime.fromisoformat(params.get("after") or "")
+    except ValueError:
+        after = now
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=dt.UTC)
+    ids = [i for i in (_int(p) for p in (params.get("ids") or "").split(",")) if i is not None]
+    lookups = _lookups(db, user.org_id)
+    back = "/staff/inbox" + (f"?{_filter_query(params)}" if _filter_query(params) else "")
+    fresh = new_since(db, actor=actor, filters=filters, since_id=since, now=now) if since else []
+    seen = {c.id for c in fresh}
+    changed = [c for c in changed_since(db, actor=actor, ids=ids, after=after - CHANGE_OVERLAP) if c.id not in seen]
+    return JSONResponse(
+        {
+            "now": now.isoformat(),
+            "latest_id": max([since, *(c.id for c in fresh)]),
+            "new": _rendered(request, _rows(db, fresh, lookups, now), lookups, back),
+            "changed": _rendered(request, _rows(db, changed, lookups, now), lookups, back),
+            "waiting": waiting_count(db, actor=actor),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------- actions
+
+
+class CorrectIn(BaseModel):
+    """정정: what the case really is, chosen by the operator."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: str
+    relevant: bool = True
+    complaint_type: ComplaintType = ComplaintType.other
+    category_id: int | None = None
+    department_id: int | None = None
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key == CSRF_FIELD or not isinstance(value, str):
+            continue
+        if key == "numbers":
+            values.setdefault("numbers", []).append(value)
+        elif value.strip() != "":
+            values[key] = value.strip()
+    return values
+
+
+@router.post("/inbox/{number}/confirm")
+async def confirm(number: str, request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """Accept one case's automatic triage as it is (the case is routed, the decision becomes a label)."""
+    require_inbox(actor)
+    values = _form_values(await request.form())
+    values["action"] = "confirm"
+    values["numbers"] = [number]
+    return await run_in_threadpool(_bulk, request, db, actor, user, values)
+
+
+@router.post("/inbox/correct")
+async def correct(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """Correct one case's triage (relevant or not, type, category, department): routed and labelled."""
+    require_inbox(actor)
+    values = _form_values(await request.form())
+    return await run_in_threadpool(_correct, request, db, actor, user, values)
+
+
+@router.post("/inbox/bulk")
+async def bulk(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
+    """One action on every selected case: confirm, route, simple opinion, hide, merge."""
+    require_inbox(actor)
+    values = _form_values(await request.form())
+    return await run_in_threadpool(_bulk, request, db, actor, user, values)
+
+
+def _correct(request: Request, db: Session, actor: Actor, user: User, values: dict[str, Any]) -> Response:
+    try:
+        body = CorrectIn.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _refused(request, values, InvalidInput(problems))
+
+    def apply(case: Case) -> object:
+        return triage_review.review(
+            db,
+            actor=actor,
+            case_id=case.id,
+            relevant=body.relevant,
+            complaint_type=body.complaint_type,
+            category_id=body.category_id if body.relevant else None,
+            department_id=body.department_id if body.relevant else None,
+        )
+
+    return _respond(
+        request, db, actor, user, values, "correct", desk.run_bulk(db, actor=actor, numbers=[body.number], apply=apply)
+    )
+
+
+def _bulk(request: Request, db: Session, actor: Actor, user: User, values: dict[str, Any]) -> Response:
+    action = values.get("action")
+    numbers = values.get("numbers") or []
+    try:
+        apply = _applier(db, actor, action, values)
+        results = desk.run_bulk(db, actor=actor, numbers=numbers, apply=apply)
+    except SotongError as exc:
+        return _refused(request, values, exc)
+    return _respond(request, db, actor, user, values, str(action), results)
+
+
+def _applier(db: Session, actor: Actor, action: Any, values: dict[str, Any]) -> Callable[[Case], object]:
+    """The per-case function of a bulk action, its parameters checked once before any case is touched."""
+    if action == "confirm":
+        return lambda case: triage_review.confirm(db, actor=actor, case_id=case.id)
+    if action == "route":
+        department_id = _int(values.get("department_id"))
+        if department_id is None:
+            raise InvalidInput("choose the department to route to")
+        reason = str(values.get("reason") or "")
+        return lambda case: desk.route(db, actor=actor, case_id=case.id, department_id=department_id, reason=reason)
+    if action == "opinion":
+        text = str(values.get("answer") or desk.THANK_YOU)
+        return lambda case: desk.simple_opinion(db, actor=actor, case_id=case.id, body=text)
+    if action == "hide":
+        reason = _enum(RejectReason, values.get("hide_reason"))
+        if reason is None:
+            raise InvalidInput("choose why the messages are hidden")
+        note = str(values.get("note") or "")
+        return lambda case: desk.hide(db, actor=actor, case_id=case.id, reason=reason, note=note)
+    if action == "merge":
+        into = str(values.get("into") or "").strip()
+        if not into:
+            raise InvalidInput("give the number of the case to merge into")
+        target = case_service.get_case_by_number(db, actor=actor, number=into)
+        return lambda case: desk.merge_into(db, actor=actor, case_id=case.id, into_case_id=target.id)
+    raise InvalidInput(f"unknown bulk action {action!r}; one of {', '.join(BULK_ACTIONS)}")
+
+
+def _refused(request: Request, values: dict[str, Any], exc: SotongError) -> Response:
+    """The whole request was refused before any case was touched (bad input, unknown merge target)."""
+    if _wants_json(request):
+        return JSONResponse({"ok": False, "error": exc.code, "detail": exc.message}, status_code=exc.http_status)
+    flash(request, "error", exc.message)
+    return RedirectResponse(_safe_back(values.get("back")), status_code=303)
+
+
+def _respond(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    user: User,
+    values: dict[str, Any],
+    action: str,
+    results: list[desk.ItemResult],
+) -> Response:
+    lang = request_language(request)
+    done = [r for r in results if r.ok]
+    failed = [r for r in results if not r.ok]
+    action_name = translate(lang, f"inbox.action.{action}")
+    summary = translate(lang, "inbox.result", action=action_name, done=len(done), failed=len(failed))
+    back = _safe_back(values.get("back"))
+    if not _wants_json(request):
+        flash(request, "success" if not failed else "error", summary)
+        for item in failed:
+            flash(request, "error", f"{item.number}: {item.error}")
+        return RedirectResponse(back, status_code=303)
+    db.expire_all()
+    now = utcnow()
+    lookups = _lookups(db, user.org_id)
+    ids = [r.case_id for r in results if r.case_id is not None]
+    cases = changed_since(db, actor=actor, ids=ids, after=None)
+    return JSONResponse(
+        {
+            "ok": not failed,
+            "message": summary,
+            "results": [{"number": r.number, "ok": r.ok, "error": r.error, "code": r.code} for r in results],
+            "rows": _rendered(request, _rows(db, cases, lookups, now), lookups, back),
+            "waiting": waiting_count(db, actor=actor),
+        }
+    )

@@ -1,0 +1,236 @@
+"""Reading the SNS centre's inbox: every case of the organisation, newest first, with its automatic triage.
+
+Queries only, never a write. Every query starts from `cases.service.visible_cases`, and only the desk roles
+(`INBOX_ROLES`) get this far: the inbox shows the whole organisation's unrouted and non-public messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.cases import service as case_service
+from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.cases.status import OPEN_STATUSES
+from sotong.errors import PermissionDenied
+from sotong.orgs.models import Channel, ChannelAccount, Role
+from sotong.triage.models import TriageResult
+from sotong.triage.pii import mask
+
+INBOX_ROLES = frozenset({Role.admin, Role.operator})
+PAGE_SIZE = 50
+PREVIEW_LENGTH = 160
+DUE_SOON = dt.timedelta(hours=24)
+# A case committed a moment after a newer one has a lower id than the newest a browser has seen; looking a
+# few ids back (the browser drops the ones it already shows) keeps such a case from being missed for good.
+LOOKBACK_IDS = 20
+MAX_NEW_ROWS = 100
+
+
+class DeadlineState(StrEnum):
+    due_soon = "due_soon"  # open, due within DUE_SOON
+    overdue = "overdue"  # open, past its due time
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox may be narrowed by (all optional; unset shows everything, newest first)."""
+
+    channel: Channel | None = None
+    account_id: int | None = None
+    status: CaseStatus | None = None
+    category_id: int | None = None
+    department_id: int | None = None
+    complaint_type: ComplaintType | None = None
+    deadline: DeadlineState | None = None
+    q: str | None = None
+
+    def is_default(self) -> bool:
+        return self == InboxFilters()
+
+
+@dataclass
+class InboxRow:
+    """One case as the inbox shows it: the case, its latest triage and what the row needs to render."""
+
+    case: Case
+    triage: TriageResult | None
+    preview: str
+    overdue: bool
+    due_soon: bool
+    duplicate_number: str | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the row would render differently (the browser replaces only changed rows)."""
+        triage_id = self.triage.id if self.triage is not None else 0
+        return f"{self.case.updated_at.timestamp():.6f}-{triage_id}-{int(self.overdue)}{int(self.due_soon)}"
+
+
+def require_inbox(actor: Actor) -> None:
+    """Only the desk (operators, administrators) reads and works the organisation-wide inbox."""
+    if not actor.is_staff or actor.role not in INBOX_ROLES:
+        raise PermissionDenied("the inbox is for the SNS centre desk (operators and administrators)")
+
+
+def _filtered(actor: Actor, filters: InboxFilters, now: dt.datetime) -> Select[Case]:
+    query = case_service.visible_cases(actor)
+    if filters.channel is not None:
+        query = query.where(Case.channel == filters.channel)
+    if filters.account_id is not None:
+        query = query.where(Case.channel_account_id == filters.account_id)
+    if filters.status is not None:
+        query = query.where(Case.status == filters.status)
+    if filters.category_id is not None:
+        query = query.where(Case.category_id == filters.category_id)
+    if filters.department_id is not None:
+        query = query.where(Case.department_id == filters.department_id)
+    if filters.complaint_type is not None:
+        query = query.where(Case.complaint_type == filters.complaint_type)
+    if filters.deadline is DeadlineState.overdue:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    elif filters.deadline is DeadlineState.due_soon:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at >= now, Case.due_at < now + DUE_SOON)
+    if filters.q and filters.q.strip():
+        needle = filters.q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Case.number).contains(needle, autoescape=True),
+                func.lower(Case.title).contains(needle, autoescape=True),
+                func.lower(Case.body).contains(needle, autoescape=True),
+                func.lower(Case.author_handle).contains(needle, autoescape=True),
+            )
+        )
+    return query
+
+
+def inbox_page(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: InboxFilters,
+    now: dt.datetime,
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[Case], int | None]:
+    """One page, newest first, and the id to continue from (None on the last page).
+
+    Keyset pagination on (received_at, id): the default view walks `ix_cases_org_received_at` backwards and
+    stops after `limit` rows, so page 1 and page 1000 cost the same and no total is counted over the table.
+    """
+    require_inbox(actor)
+    query = _filtered(actor, filters, now)
+    if before_id is not None:
+        anchor = session.execute(select(Case.received_at, Case.id).where(Case.id == before_id)).first()
+        if anchor is not None:
+            at, anchor_id = anchor
+            # The first conjunct alone can use the index; the second breaks ties on the same instant.
+            query = query.where(and_(Case.received_at <= at, or_(Case.received_at < at, Case.id < anchor_id)))
+    rows = list(session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def new_since(session: Session, *, actor: Actor, filters: InboxFilters, since_id: int, now: dt.datetime) -> list[Case]:
+    """Cases matching the filters that arrived after case `since_id` (and a few before it), newest first."""
+    require_inbox(actor)
+    query = _filtered(actor, filters, now).where(Case.id > max(0, since_id - LOOKBACK_IDS))
+    rows = list(session.scalars(query.order_by(Case.id.desc()).limit(MAX_NEW_ROWS)))
+    return sorted(rows, key=lambda c: (c.received_at, c.id), reverse=True)
+
+
+def changed_since(session: Session, *, actor: Actor, ids: Sequence[int], after: dt.datetime | None) -> list[Case]:
+    """Of the cases a browser shows, those changed (or newly triaged) after `after` (None: all of them), in the
+    order of `ids`; primary-key look-ups only."""
+    require_inbox(actor)
+    wanted = list(dict.fromkeys(ids))[: PAGE_SIZE * 4]
+    if not wanted:
+        return []
+    query = case_service.visible_cases(actor).where(Case.id.in_(wanted))
+    if after is not None:
+        triaged = select(TriageResult.case_id).where(TriageResult.case_id.in_(wanted), TriageResult.created_at > after)
+        query = query.where(or_(Case.updated_at > after, Case.id.in_(triaged)))
+    order = {case_id: i for i, case_id in enumerate(wanted)}
+    return sorted(session.scalars(query), key=lambda c: order[c.id])
+
+
+def waiting_count(session: Session, *, actor: Actor) -> int:
+    """Cases still at the desk (received, not yet triaged by anyone): the number the desk works down."""
+    require_inbox(actor)
+    sub = case_service.visible_cases(actor).where(Case.status == CaseStatus.received).subquery()
+    return session.scalar(select(func.count()).select_from(sub)) or 0
+
+
+def latest_results(session: Session, case_ids: Iterable[int]) -> dict[int, TriageResult]:
+    """The newest triage decision of each case (cases never triaged are absent)."""
+    wanted = list(set(case_ids))
+    if not wanted:
+        return {}
+    newest = select(func.max(TriageResult.id)).where(TriageResult.case_id.in_(wanted)).group_by(TriageResult.case_id)
+    rows = session.scalars(select(TriageResult).where(TriageResult.id.in_(newest)))
+    return {row.case_id: row for row in rows}
+
+
+def accounts(session: Session, *, org_id: int) -> list[ChannelAccount]:
+    """The organisation's official accounts, for the account filter."""
+    query = select(ChannelAccount).where(ChannelAccount.org_id == org_id)
+    return list(session.scalars(query.order_by(ChannelAccount.channel, ChannelAccount.handle)))
+
+
+def preview(text: str) -> str:
+    """A short masked preview: phone numbers, e-mail addresses, RRNs, cards and plates never reach the list."""
+    masked = " ".join(mask(text[: PREVIEW_LENGTH * 3]).split())
+    return masked[:PREVIEW_LENGTH] + ("…" if len(masked) > PREVIEW_LENGTH else "")
+
+
+def rows_for(
+    session: Session,
+    cases: Sequence[Case],
+    *,
+    now: dt.datetime,
+    categories: dict[int, str],
+    departments: dict[int, str],
+) -> list[InboxRow]:
+    """Inbox rows for these cases: latest triage, duplicate numbers, named top-3 candidates, masked preview."""
+    results = latest_results(session, (c.id for c in cases))
+    duplicates = case_service.case_numbers(
+        session, {r.duplicate_of_case_id for r in results.values() if r.duplicate_of_case_id is not None}
+    )
+    rows = []
+    for case in cases:
+        result = results.get(case.id)
+        is_open = case.status in OPEN_STATUSES
+        candidates = []
+        for candidate in (result.candidates if result is not None else [])[:3]:
+            category_id, department_id = candidate.get("category_id"), candidate.get("department_id")
+            candidates.append(
+                {
+                    "label": categories.get(category_id) if category_id else None,
+                    "code": candidate.get("code"),
+                    "department": departments.get(department_id) if department_id else None,
+                    "confidence": float(candidate.get("confidence") or 0.0),
+                }
+            )
+        rows.append(
+            InboxRow(
+                case=case,
+                triage=result,
+                preview=preview(case.body),
+                overdue=is_open and case.due_at < now,
+                due_soon=is_open and now <= case.due_at < now + DUE_SOON,
+                duplicate_number=duplicates.get(result.duplicate_of_case_id)
+                if result is not None and result.duplicate_of_case_id is not None
+                else None,
+                candidates=candidates,
+            )
+        )
+    return rows

@@ -1,0 +1,85 @@
+"""The inbox page: every case of the organisation, newest first, with its automatic triage and a masked preview."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from sotong.console.inbox_service import InboxFilters, inbox_page
+from sotong.db import utcnow
+from tests.console.inbox_support import desk_case
+from tests.factories import World, new_case
+from tests.web.conftest import login
+
+
+def test_operator_sees_each_case_with_its_triage(client: TestClient, desk: World, session: Session) -> None:
+    case = desk_case(
+        session, desk, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 연락처 010-1234-5678 보수 부탁드립니다"
+    )
+    chatter = desk_case(session, desk, text="구청장님 화이팅 좋은 아침입니다")
+    login(client, desk.operator)
+    page = client.get("/staff/inbox")
+    assert page.status_code == 200
+    html = page.text
+    row = html[html.index(f'id="case-{case.id}"') :]
+    row = row[: row.index("\n</li>")]
+    assert case.number in row
+    assert "도로과" in row  # the suggested department
+    assert "신뢰도" in row and "%" in row
+    assert "[전화번호]" in row and "010-1234-5678" not in html  # the preview is masked
+    assert f'action="/staff/inbox/{case.number}/confirm"' in row
+    chatter_row = html[html.index(f'id="case-{chatter.id}"') :]
+    assert "badge-chatter" in chatter_row[: chatter_row.index("</li>")]
+    # Newest first: the chatter arrived last.
+    assert html.index(f'id="case-{chatter.id}"') < html.index(f'id="case-{case.id}"')
+    assert "분류 대기 2건" in html
+    assert 'href="/staff/inbox"' in html  # the menu entry
+
+
+def test_top_three_and_duplicate_link(client: TestClient, desk: World, session: Session) -> None:
+    first = desk_case(session, desk, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
+    second = desk_case(session, desk, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 빨리 보수 부탁드립니다")
+    login(client, desk.operator)
+    html = client.get("/staff/inbox").text
+    row = html[html.index(f'id="case-{second.id}"') :]
+    row = row[: row.index("\n</li>")]
+    assert f'href="/staff/cases/{first.number}"' in row  # suspected duplicate, linked
+    candidates = row[row.index('<ol class="candidates">') : row.index("</ol>")]
+    assert candidates.count("<li>") == 2  # the tiny model knows two categories
+    assert "road-damage" in candidates or "도로 파손" in candidates
+
+
+def test_keyset_pages_newest_first_reach_every_case_once(desk: World, session: Session) -> None:
+    base = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    # Arrival order is not received order (an e-mail polled late carries its earlier arrival time).
+    late = new_case(session, desk, received_at=base + dt.timedelta(hours=2), author="@a")
+    early = new_case(session, desk, received_at=base, author="@b")
+    tie = new_case(session, desk, received_at=base, author="@c")
+    middle = new_case(session, desk, received_at=base + dt.timedelta(hours=1), author="@d")
+    actor, now = desk.actor(desk.operator), utcnow()
+    seen: list[int] = []
+    before: int | None = None
+    for _ in range(3):
+        page, before = inbox_page(session, actor=actor, filters=InboxFilters(), now=now, before_id=before, limit=2)
+        seen += [c.id for c in page]
+        if before is None:
+            break
+    assert seen == [late.id, middle.id, tie.id, early.id]
+
+
+def test_the_page_links_to_older_cases(client: TestClient, desk: World, session: Session) -> None:
+    cases = [desk_case(session, desk) for _ in range(3)]
+    login(client, desk.operator)
+    with_cursor = client.get(f"/staff/inbox?status=received&before={cases[2].id}").text
+    assert f'id="case-{cases[1].id}"' in with_cursor and f'id="case-{cases[2].id}"' not in with_cursor
+    assert 'href="/staff/inbox?status=received"' in with_cursor  # back to the newest, filters kept
+    assert 'data-live="false"' in with_cursor  # only the first page takes live rows
+
+
+def test_english_page_has_the_same_structure(client: TestClient, desk: World, session: Session) -> None:
+    desk_case(session, desk)
+    login(client, desk.operator)
+    html = client.get("/staff/inbox", params={"lang": "en"}).text
+    assert "Keyboard shortcuts" in html and "Confirm" in html
