@@ -88,8 +88,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
-    from sotong.console import queue as console_queue
     from sotong.console import inbox as console_inbox
+    from sotong.console import queue as console_queue
     from sotong.console import views as console_views
     from sotong.notes import views as notes_views
     from sotong.notifications import views as notifications_views
