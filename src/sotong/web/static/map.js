@@ -40,6 +40,10 @@
 
   function apply() {
     svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" "));
+    // District names keep their size on screen while the outlines grow.
+    svg.querySelectorAll(".map-labels text").forEach(function (label) {
+      label.setAttribute("font-size", 9 / Math.sqrt(zoomFactor()));
+    });
     drawTiles();
     clearTimeout(pending);
     pending = setTimeout(loadClusters, 250);
@@ -136,7 +140,9 @@
   }
 
   // Clicking a cluster zooms in on it.
+  var dragged = false;
   clusterLayer.addEventListener("click", function (event) {
+    if (dragged) return;
     var g = event.target.closest && event.target.closest(".cluster");
     if (!g) return;
     var c = g.querySelector("circle");
@@ -147,6 +153,7 @@
   var drag = null;
   svg.addEventListener("pointerdown", function (event) {
     drag = { x: event.clientX, y: event.clientY, vx: view.x, vy: view.y, moved: false };
+    dragged = false;
     svg.classList.add("dragging");
   });
   svg.addEventListener("pointermove", function (event) {
@@ -159,7 +166,10 @@
     svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" "));
   });
   function endDrag() {
-    if (drag && drag.moved) apply();
+    if (drag && drag.moved) {
+      dragged = true;
+      apply();
+    }
     drag = null;
     svg.classList.remove("dragging");
   }
