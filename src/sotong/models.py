@@ -1,5 +1,6 @@
 """Import every table so SQLAlchemy's metadata (and Alembic) see the whole schema."""
 
+from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
 from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
@@ -29,6 +30,7 @@ from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, T
 __all__ = [
     "AccountHealth",
     "Answer",
+    "AnswerTemplate",
     "Attachment",
     "AuditEvent",
     "Base",

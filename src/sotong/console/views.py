@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
+from sotong.answers import views as answer_views
 from sotong.audit.service import case_timeline
 from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
@@ -157,6 +158,7 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "complaint_types": list(ComplaintType),
             "reject_reasons": list(RejectReason),
             "period_units": list(PeriodUnit),
+            **answer_views.answer_form_context(db, actor=actor, user=user, case=case, request=request),
             # Notes, the citizen's other cases and the location (console/queue.py).
             **case_page_extras(db, actor=actor, case=case),
         },
@@ -166,6 +168,9 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
 @router.post("/cases/{number}/{action}")
 async def case_action(number: str, action: str, request: Request, db: DbSession, actor: StaffActor) -> Response:
     """Run one action from a console form, then back to the case with a flash message (CSRF checked app-wide)."""
+    if action == "answer":
+        # One way to answer from the console: required elements checked, photos kept (answers.views.send).
+        return await answer_views.send(number, request, db, actor, request.state.user, request.app.state.settings)
     command = COMMANDS.get(action)
     if command is None:
         raise NotFound(f"no action {action!r}")

@@ -597,3 +597,72 @@ def personas(org: OrgSpec) -> list[Persona]:
         people.append(Persona(org.slug, f"{org.slug}.{dept.code}.manager", "dept_manager", dept.manager, dept.code))
         people.append(Persona(org.slug, f"{org.slug}.{dept.code}.officer", "officer", dept.officer, dept.code))
     return people
+
+
+@dataclass(frozen=True)
+class AnswerTemplateSpec:
+    """A standard answer (표준답안) every demo organisation offers; skipped where the category does not exist."""
+
+    title: str
+    category: str | None  # category code; None: offered on every case
+    body: str
+    required: tuple[str, ...]
+
+
+ANSWER_TEMPLATES: tuple[AnswerTemplateSpec, ...] = (
+    AnswerTemplateSpec(
+        "도로·보도 파손 보수 완료",
+        "road-damage",
+        "{citizen} 님, 안녕하세요. {department}입니다.\n"
+        "접수번호 {case_number} 민원에 답변드립니다.\n"
+        "알려주신 곳을 현장 확인하여 아래와 같이 조치하였습니다.\n"
+        "- 조치 내용: [[조치 내용]]\n"
+        "- 조치 일시: [[조치 일시]]\n"
+        "- 담당자 연락처: [[담당자 연락처]]\n"
+        "불편을 드려 죄송합니다. 처리 결과 사진은 {tracking_url} 에서 보실 수 있습니다.\n"
+        "{department} {officer} 드림",
+        ("조치 내용", "조치 일시", "담당자 연락처"),
+    ),
+    AnswerTemplateSpec(
+        "가로등·보안등 수리 완료",
+        "streetlight",
+        "{citizen} 님, 어두운 길 불편을 알려주셔서 감사합니다. {department}입니다.\n"
+        "- 조치 내용: [[조치 내용]]\n"
+        "- 조치 일시: [[조치 일시]]\n"
+        "같은 곳이 다시 고장 나면 접수번호 {case_number}로 알려주세요. {officer}",
+        ("조치 내용", "조치 일시"),
+    ),
+    AnswerTemplateSpec(
+        "불법 주정차 단속 결과",
+        "illegal-parking",
+        "{citizen} 님, {department}입니다. 접수번호 {case_number} 신고에 답변드립니다.\n"
+        "- 현장 출동: [[출동 일시]]\n"
+        "- 조치 결과: [[조치 결과]]\n"
+        "상습 구간은 CCTV 단속과 순찰을 늘리겠습니다.",
+        ("출동 일시", "조치 결과"),
+    ),
+    AnswerTemplateSpec(
+        "쓰레기 무단투기 수거·단속",
+        "illegal-dumping",
+        "{citizen} 님, {department}입니다.\n"
+        "- 수거 일시: [[수거 일시]]\n"
+        "- 추가 조치: [[추가 조치]]\n"
+        "깨끗한 동네를 위해 알려주셔서 감사합니다. ({case_number})",
+        ("수거 일시", "추가 조치"),
+    ),
+    AnswerTemplateSpec(
+        "처리기한 안 처리 예정 안내",
+        None,
+        "{citizen} 님, {department}입니다. 접수번호 {case_number} 민원은 현재 처리 중입니다.\n"
+        "- 처리 계획: [[처리 계획]]\n"
+        "처리기한({deadline})까지 결과를 알려드리겠습니다. 진행 상황: {tracking_url}",
+        ("처리 계획",),
+    ),
+    AnswerTemplateSpec(
+        "칭찬·감사 답변",
+        "praise",
+        "{citizen} 님, 따뜻한 말씀 감사합니다. 전해주신 마음은 담당 직원에게 꼭 전하겠습니다. "
+        "앞으로도 더 나은 행정으로 보답하겠습니다. ({today}, {department})",
+        (),
+    ),
+)

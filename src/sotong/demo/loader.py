@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sotong.actors import CITIZEN, CLI, Actor
+from sotong.answers import actions as answer_actions
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.sla import BusinessCalendar, calendar_for
@@ -137,6 +138,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
                 first_response_minutes=policy.first_response_minutes,
                 answer_target_minutes=policy.answer_target_minutes,
             )
+        _create_answer_templates(session, world, spec, org)
         if spec.closure_reason:
             org_actions.add_closure_day(
                 session, actor=CLI, org_id=org.id, day=_closure_day(anchor), reason=spec.closure_reason
@@ -183,6 +185,23 @@ def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organi
             # No credentials: the demo's accounts are not connected to any platform.
             config={"demo": True},
             reply_via_account_id=via.id if via else None,
+        )
+
+
+def _create_answer_templates(session: Session, world: _World, spec: OrgSpec, org: Organisation) -> None:
+    """The standard answers (표준답안) of one organisation, for the categories it has."""
+    for template in data.ANSWER_TEMPLATES:
+        category = world.categories.get((spec.slug, template.category)) if template.category else None
+        if template.category and category is None:
+            continue
+        answer_actions.create_template(
+            session,
+            actor=CLI,
+            org_id=org.id,
+            title=template.title,
+            body=template.body,
+            category_id=category.id if category else None,
+            required_elements=template.required,
         )
 
 

@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     errors.install(app)
 
+    from sotong.answers import views as answers_views
     from sotong.cases import api as cases_api
     from sotong.channels import hooks
     from sotong.channels.kakao import views as kakao_views
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase.
     app.include_router(portal_views.staff_router)
     app.include_router(console_views.router)
+    app.include_router(answers_views.router)
     app.include_router(console_inbox.router)
     app.include_router(console_queue.router)
     app.include_router(notes_views.router)
