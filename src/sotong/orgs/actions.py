@@ -331,7 +331,7 @@ def create_category(
                 actor=actor,
                 action="category.created",
                 org_id=org_id,
-                after={"id": category.id, "code": code, "name": name},
+                after={"id": category.id, "code": code, "name": name, "department_id": department_id},
             )
     except IntegrityError as exc:
         raise InvalidInput(f"category {code!r} already exists", field="code", code="category_exists") from exc

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
 from sotong.console.admin.common import page, router
 from sotong.console.admin.forms import AdminActor
-from sotong.orgs.models import Category, ClosureDay, Department, SlaPolicy, User
+from sotong.orgs.models import Category, ClosureDay, Department, Organisation, SlaPolicy, User
 from sotong.triage.models import RoutingRule
 from sotong.web.deps import DbSession
 
@@ -36,45 +37,106 @@ def index(request: Request, db: DbSession, actor: AdminActor) -> Response:
     return page(request, "index.html", {"sections": SECTIONS, "counts": counts})
 
 
+# The log's filter: an area of the set-up and the action names that belong to it.
+AREAS: dict[str, tuple[str, ...]] = {
+    "departments": ("department.",),
+    "users": (
+        "user.created",
+        "user.updated",
+        "user.role_changed",
+        "user.activated",
+        "user.deactivated",
+        "user.password_reset",
+        "user.password_changed",
+        "user.on_duty",
+    ),
+    "logins": ("user.login", "user.logout"),
+    "categories": ("category.",),
+    "rules": ("triage.rule_",),
+    "sla": ("sla_policy.",),
+    "calendar": ("org.hours_changed", "closure_day."),
+    "channels": ("channel_account.",),
+}
+
+
 @router.get("/audit")
 def audit_log(request: Request, db: DbSession, actor: AdminActor) -> Response:
     """Who changed the organisation's set-up, when, and the values before and after; newest first."""
+    params = request.query_params
     try:
-        page_number = max(1, int(request.query_params.get("page") or 1))
+        page_number = max(1, int(params.get("page") or 1))
     except ValueError:
         page_number = 1
+    area = params.get("area") if params.get("area") in AREAS else None
     # Read through the (org_id, at) index; case events have their own timeline on the case page.
+    query = select(AuditEvent).where(AuditEvent.org_id == actor.org_id, AuditEvent.case_id.is_(None))
+    if area is not None:
+        query = query.where(
+            or_(
+                *(
+                    AuditEvent.action.startswith(p) if p.endswith((".", "_")) else AuditEvent.action == p
+                    for p in AREAS[area]
+                )
+            )
+        )
     query = (
-        select(AuditEvent)
-        .where(AuditEvent.org_id == actor.org_id, AuditEvent.case_id.is_(None))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset((page_number - 1) * AUDIT_PAGE_SIZE)
         .limit(AUDIT_PAGE_SIZE + 1)
     )
     events = list(db.scalars(query))
     has_next = len(events) > AUDIT_PAGE_SIZE
     events = events[:AUDIT_PAGE_SIZE]
+    names = _names(db, actor.org_id)
     return page(
         request,
         "audit.html",
         {
             "events": events,
-            "changes": {e.id: changes(e) for e in events},
+            "changes": {e.id: changes(e, names) for e in events},
             "page": page_number,
             "has_next": has_next,
+            "areas": list(AREAS),
+            "area": area or "",
         },
     )
 
 
-def changes(event: AuditEvent) -> list[dict[str, Any]]:
-    """The fields an event changed, each with its value before and after (unchanged fields left out)."""
+def _names(db: Session, org_id: int | None) -> dict[str, dict[Any, str]]:
+    """Names for the ids events store, so the log reads "도로과" rather than "department_id: 4"."""
+
+    def pairs(query: Any) -> dict[Any, str]:
+        return {row_id: name for row_id, name in db.execute(query)}
+
+    return {
+        "department_id": pairs(select(Department.id, Department.name).where(Department.org_id == org_id)),
+        "category_id": pairs(select(Category.id, Category.name).where(Category.org_id == org_id)),
+        "user_id": pairs(select(User.id, User.username).where(User.org_id == org_id)),
+        "target_org_id": pairs(select(Organisation.id, Organisation.name)),
+    }
+
+
+def changes(event: AuditEvent, names: dict[str, dict[Any, str]] | None = None) -> list[dict[str, Any]]:
+    """What an event changed: each field with its value before and after (unchanged fields left out).
+
+    A creation (nothing before) lists only the values it set; ids are shown with their names.
+    """
+    names = names or {}
+
+    def show(field: str, value: Any) -> Any:
+        known = names.get(field, {})
+        return f"{known[value]} (#{value})" if value in known else value
+
     before, after = event.before or {}, event.after or {}
     rows = []
+    created = not before
     for key in [*before, *(k for k in after if k not in before)]:
         old, new = before.get(key), after.get(key)
         if key in before and key in after and old == new:
             continue
-        rows.append({"field": key, "before": old, "after": new})
+        if created and (new is None or key == "id"):
+            continue
+        rows.append({"field": key, "before": show(key, old), "after": show(key, new), "detail": created})
     for key, value in (event.details or {}).items():
-        rows.append({"field": key, "before": None, "after": value, "detail": True})
+        rows.append({"field": key, "before": None, "after": show(key, value), "detail": True})
     return rows
