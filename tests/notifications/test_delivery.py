@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions, escalation
-from sotong.cases.models import CaseStatus
+from sotong.cases.models import CaseStatus, Message
 from sotong.db import atomic, session_factory
 from sotong.errors import InvalidInput, PermissionDenied
 from sotong.notifications import service
@@ -23,7 +23,7 @@ from sotong.orgs.models import User
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.worker import run_once
 from sotong.settings import Settings, reset_settings_cache
-from tests.factories import World, case_in_status
+from tests.factories import World, case_in_status, inbound
 from tests.fakes.server import Request, Response, serve
 from tests.mailservers import SMTP_PASSWORD, SMTP_USER, running_smtp
 
@@ -201,3 +201,15 @@ def test_reopen_and_follow_up_notify_the_officer(session: Session, world: World)
     actions.reopen(session, actor=world.actor(world.operator), case_id=case.id, reason="아직 그대로입니다")
     kinds = [i.payload["kind"] for i in _items(session, "inapp") if i.recipient == str(world.officer.id)]
     assert "reopened" in kinds
+
+
+def test_a_follow_up_on_an_unassigned_case_tells_the_departments_managers(session: Session, world: World) -> None:
+    case = case_in_status(session, world, CaseStatus.triaged)  # 도로과, nobody assigned yet
+    first = session.scalars(select(Message).where(Message.case_id == case.id)).one()
+    actions.receive_message(
+        session,
+        account_id=world.x_account.id,
+        inbound=inbound("아직도 그대로예요", in_reply_to=first.external_id),
+    )
+    told = [(i.payload["kind"], i.recipient) for i in _items(session, "inapp") if i.payload.get("kind") == "follow_up"]
+    assert told == [("follow_up", str(world.manager.id))]

@@ -265,6 +265,22 @@ def _notify(session: Session, case: Case, user_id: int, *, kind: str, text: str,
     )
 
 
+def _notify_owner(session: Session, case: Case, *, kind: str, text: str, key: str) -> None:
+    """Tell whoever holds the case: its officer, or (not assigned yet) its department's active managers."""
+    if case.officer_id is not None:
+        _notify(session, case, case.officer_id, kind=kind, text=text, key=key)
+        return
+    if case.department_id is None:
+        return  # still on the triage desk: the operators see it in their inbox
+    managers = session.scalars(
+        select(User.id).where(
+            User.department_id == case.department_id, User.role == Role.dept_manager, User.is_active.is_(True)
+        )
+    )
+    for manager_id in managers:
+        _notify(session, case, manager_id, kind=kind, text=text, key=key)
+
+
 def _validate_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -431,15 +447,7 @@ def _attach_follow_up(session: Session, actor: Actor, case: Case, message: Messa
         case.closed_at = None
         _set_deadlines(session, case, start=message.received_at)
     _audit(session, actor, case, "follow_up", before, details={"message_id": message.id}, is_public=True)
-    if case.officer_id is not None:
-        _notify(
-            session,
-            case,
-            case.officer_id,
-            kind="follow_up",
-            text=f"{case.number}: 추가 문의가 도착했습니다",
-            key=str(message.id),
-        )
+    _notify_owner(session, case, kind="follow_up", text=f"{case.number}: 추가 문의가 도착했습니다", key=str(message.id))
 
 
 def submit_web_form(
@@ -786,15 +794,9 @@ def reopen(session: Session, *, actor: Actor, case_id: int, reason: str) -> Case
         case.closed_at = None
         _set_deadlines(session, case, start=utcnow())
         _audit(session, actor, case, "reopened", before, details={"reason": reason.strip()}, is_public=True)
-        if case.officer_id is not None:
-            _notify(
-                session,
-                case,
-                case.officer_id,
-                kind="reopened",
-                text=f"{case.number}: 재문의로 다시 열렸습니다",
-                key=utcnow().isoformat(),
-            )
+        _notify_owner(
+            session, case, kind="reopened", text=f"{case.number}: 재문의로 다시 열렸습니다", key=utcnow().isoformat()
+        )
     return case
 
 
