@@ -75,6 +75,9 @@ app.add_typer(channels_app, name="channels")
 from sotong.channels.open311.cli import open311_app  # noqa: E402  (Open311 GeoReport v2 API keys)
 
 app.add_typer(open311_app, name="open311")
+from sotong.search.cli import search_app  # noqa: E402  (the portal issue's search index)
+
+app.add_typer(search_app, name="search")
 # Later issues hook their command groups in here, one line each, importing their Typer app from their own
 # package so this file stays small: app.add_typer(triage_app, name="triage"), name="import", name="pii" ...
 

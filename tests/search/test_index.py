@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from sotong import cli
 from sotong.cases import actions
 from sotong.cases.models import Case, ComplaintType, RejectReason
 from sotong.search import index
@@ -77,3 +80,14 @@ def test_reindex_rebuilds_missing_documents(session: Session, world: World) -> N
 
 def test_a_query_without_words_is_no_query(session: Session) -> None:
     assert matches("?! ... ㅋㅋㅋ", session.get_bind().dialect.name) is None
+
+
+def test_reindex_command(session: Session, world: World, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = new_case(session, world, text="가로등이 꺼졌어요")
+    session.execute(delete(CaseSearchDoc))
+    session.commit()
+    monkeypatch.setenv("SOTONG_DATABASE_URL", db_url)
+    result = CliRunner().invoke(cli.app, ["search", "reindex", "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1 public cases indexed" in result.output
+    assert _found(session, "가로등") == {case.number}
