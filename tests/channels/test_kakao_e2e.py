@@ -133,6 +133,36 @@ def test_a_stale_callback_falls_back_to_the_event_api(
     assert event["user"][0]["id"] == "user-slow" and case.number in event["event"]["data"]["text"]
 
 
+def test_slow_intake_without_a_callback_holds_and_sends_the_receipt_by_event_api(
+    session: Session,
+    world: World,
+    client: TestClient,
+    kakao: FakeKakao,
+    deliver: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sotong.channels.kakao.skill.HARD_LIMIT_SECONDS", 0.5)  # Kakao's 5 s, scaled down
+    account = kakao_account(session, world, kakao, answer_within_seconds=0.2)
+    kakao.image_delay = 1.5
+    request = kakao.skill_request(
+        "민원 접수",
+        user="no-callback",
+        params={"what": "하수구 악취", "photo": kakao.secure_image_param([kakao.photo()])},
+        callback=False,
+    )
+
+    response = skill(client, account, request)
+
+    assert "useCallback" not in response.json() and "잠시만" in texts(response.json())[0]
+    case = wait_for_case(session)
+    assert session.scalars(select(KakaoSkillTurn)).one().mode == "event"
+
+    deliver()
+
+    [event] = kakao.events
+    assert event["user"][0]["id"] == "no-callback" and case.number in event["event"]["data"]["text"]
+
+
 def test_photos_are_fetched_at_once_and_stored_with_the_message(
     session: Session, client: TestClient, kakao: FakeKakao, account: ChannelAccount
 ) -> None:
