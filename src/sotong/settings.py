@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # The floor keeps a typo from spending an account's rate limit (X counts mention reads per 15 minutes).
     channel_poll_seconds: Annotated[int, Field(ge=15, le=3600)] = 60
 
+    # Webhooks: false = each message is taken in during the request (cases appear at once; fine for a district);
+    # true = the request only verifies, parses and queues the body, the worker takes it in (a city's flood
+    # of 1,000+ messages/s never makes a platform time out and redeliver). See channels/events.py.
+    webhook_queue: bool = False
+
     # Open311: the jurisdiction_id (organisation slug) assumed when a client sends none; unset = required
     # whenever more than one organisation is configured.
     open311_default_jurisdiction: str | None = None

@@ -372,7 +372,10 @@ def run_pass(
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
 ) -> PassResult:
-    """One pass of everything a worker does: deliver a batch, sweep deadlines, triage new cases, poll channels."""
+    """One pass of everything a worker does: take in queued webhooks, deliver a batch, sweep deadlines, triage
+    new cases, poll channels. Queued webhooks come first so their receipts leave in the same pass."""
+    if stop is None or not stop.is_set():
+        _take_in_events(session_factory)
     delivered = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
     escalated = triaged = 0
     if stop is None or not stop.is_set():
@@ -382,6 +385,17 @@ def run_pass(
         triaged = _triage(session_factory)
     polled = _poll_channels(session_factory) if stop is None or not stop.is_set() else 0
     return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
+
+
+def _take_in_events(session_factory: SessionFactory) -> int:
+    """Turn queued webhook bodies into messages and cases (channels/events.py); failures stay queued."""
+    from sotong.channels.events import process_events  # the channels import the case actions and the outbox
+
+    try:
+        return process_events(session_factory)
+    except Exception:
+        log.exception("worker: taking in queued webhooks failed; deliveries carry on")
+        return 0
 
 
 def _triage(session_factory: SessionFactory) -> int:

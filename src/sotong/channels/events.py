@@ -1,0 +1,188 @@
+"""Queued webhook intake: accept a verified webhook with one INSERT, turn it into messages in the worker.
+
+With `SOTONG_WEBHOOK_QUEUE=true` a webhook request checks the signature and parses the body (so a forged or
+malformed one is still refused at once, with its reason, storing nothing), then stores the raw body here and
+answers 200. That keeps each request to one small write, so a flood of mentions after a storm or an accident
+(1,000+ messages/s) never makes a platform time out and redeliver. The worker then takes each event in:
+
+- claim: pending events are leased with `FOR UPDATE SKIP LOCKED` (a conditional UPDATE on SQLite), so several
+  workers share the queue and a crashed worker's events are taken again when the lease runs out;
+- take in: the body is parsed again and each message goes through `take_in`, whose unique key
+  (channel, account, external id) makes a second take-in of the same event harmless: never stored twice;
+- finish: `done`, or back to `pending` with backoff, and `failed` with the reason after too many attempts
+  (shown on the account's health; the raw body stays for a retry).
+
+The same body delivered twice (a platform retry) is stored once: (account, SHA-256 of the body) is unique.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from sotong.db import Base, BigId, UTCDateTime, atomic, utcnow
+from sotong.orgs.models import Channel, ChannelAccount, str_enum
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 5
+BATCH = 200
+
+
+class EventStatus(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+
+
+class InboundEvent(Base):
+    """One verified webhook body waiting to be taken in (or taken in already, kept for a while as evidence)."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("channel_account_id", "body_sha256", name="uq_inbound_events_account_body"),
+        # The worker reads only what is waiting: a small slice of the table however long it gets.
+        Index(
+            "ix_inbound_events_pending",
+            "available_at",
+            postgresql_where=text("status IN ('pending', 'processing')"),
+            sqlite_where=text("status IN ('pending', 'processing')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus, 16), default=EventStatus.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a worker may take it: now for new events, later after a failure, the lease's end while processing.
+    available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def queue_event(session: Session, *, account_id: int, org_id: int, channel: str, body: bytes) -> bool:
+    """Store a verified, parsable webhook body for the worker; False when this exact body is already queued."""
+    now = utcnow()
+    values = {
+        "org_id": org_id,
+        "channel_account_id": account_id,
+        "channel": channel,
+        "body": body,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "status": EventStatus.pending.value,
+        "attempts": 0,
+        "available_at": now,
+        "received_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboundEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel_account_id", "body_sha256"])
+        .returning(InboundEvent.id)
+    )
+    with atomic(session):
+        inserted = session.execute(stmt).scalar_one_or_none()
+    return inserted is not None
+
+
+def _claim(session: Session, *, batch: int, now: dt.datetime) -> list[int]:
+    """Lease up to `batch` waiting events (new, retrying, or abandoned by a crashed worker)."""
+    due = (
+        select(InboundEvent.id)
+        .where(InboundEvent.status.in_((EventStatus.pending, EventStatus.processing)))
+        .where(InboundEvent.available_at <= now)
+        .order_by(InboundEvent.available_at, InboundEvent.id)
+        .limit(batch)
+    )
+    with atomic(session):
+        if session.get_bind().dialect.name == "postgresql":
+            ids = list(session.scalars(due.with_for_update(skip_locked=True)))
+        else:
+            ids = list(session.scalars(due))  # SQLite: one writer at a time; the conditional UPDATE decides
+        if not ids:
+            return []
+        claimed = session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids), InboundEvent.available_at <= now)
+            .where(InboundEvent.status.in_((EventStatus.pending, EventStatus.processing)))
+            .values(status=EventStatus.processing, available_at=now + LEASE, attempts=InboundEvent.attempts + 1)
+            .returning(InboundEvent.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(claimed.scalars())
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+
+
+def _take_in_event(session: Session, event_id: int) -> None:
+    from sotong.channels.credentials import open_config
+    from sotong.channels.health import record_attempt
+    from sotong.channels.intake import take_in
+    from sotong.channels.registry import get_connector
+
+    event = session.get(InboundEvent, event_id)
+    if event is None:
+        return
+    account = session.get(ChannelAccount, event.channel_account_id)
+    connector = get_connector(event.channel.value)
+    if account is None or connector is None:
+        raise RuntimeError(f"no connector or account for event {event_id}")
+    config = open_config(account.config)
+    body = bytes(event.body)
+    session.rollback()  # end the read: intake runs its own transactions
+    messages = connector.parse(config, body)
+    account_id = account.id
+    result = take_in(session, account_id=account_id, messages=messages)
+    record_attempt(session, account_id=account_id, source="webhook", stored=result.stored)
+
+
+def process_events(
+    session_factory: Callable[[], Session], *, batch: int = BATCH, now: dt.datetime | None = None
+) -> int:
+    """Take in up to `batch` queued events; returns how many were finished (done or failed for good)."""
+    now = now or utcnow()
+    with session_factory() as session:
+        ids = _claim(session, batch=batch, now=now)
+    finished = 0
+    for event_id in ids:
+        with session_factory() as session:
+            try:
+                _take_in_event(session, event_id)
+            except Exception as exc:  # anything: the event stays for a retry, the worker carries on
+                session.rollback()
+                log.warning("inbound event %s could not be taken in: %s", event_id, exc)
+                with atomic(session):
+                    event = session.get(InboundEvent, event_id)
+                    if event is not None:
+                        final = event.attempts >= MAX_ATTEMPTS
+                        event.status = EventStatus.failed if final else EventStatus.pending
+                        event.available_at = utcnow() + _backoff(event.attempts)
+                        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                        finished += int(final)
+                continue
+            with atomic(session):
+                session.execute(
+                    update(InboundEvent)
+                    .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.processing)
+                    .values(status=EventStatus.done, processed_at=utcnow(), last_error=None)
+                )
+            finished += 1
+    return finished
