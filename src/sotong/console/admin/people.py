@@ -296,6 +296,8 @@ def user_active(user_id: int, request: Request, db: DbSession, actor: AdminActor
         actions.set_user_active(db, actor=actor, user_id=user.id, active=active)
     except InvalidInput as exc:
         form.refused(exc)
+        # The form is a single button: its refusal is about the whole form, not a field.
+        form.errors = {"_form": next(iter(form.errors.values()))}
         return _after_refusal(request, db, actor, user_id, form)
     key = "admin.saved.activated" if active else "admin.saved.deactivated"
     return done(request, f"/staff/admin/users/{user_id}", key, name=user.username)
