@@ -28,6 +28,16 @@ def own_row(db: Session, model: type[T], row_id: int, actor: Actor) -> T:
     return row
 
 
+# Administration sections other packages serve (channel accounts, answer templates): linked when they are routed.
+OTHER_SECTIONS = ("channels", "answer-templates")
+
+
+def other_sections(request: Request) -> list[str]:
+    """The sections of other packages that this app serves, for the administration menu."""
+    paths = {getattr(route, "path", "") for route in request.app.routes}
+    return [s for s in OTHER_SECTIONS if f"/staff/admin/{s}" in paths]
+
+
 def page(
     request: Request,
     name: str,
@@ -40,7 +50,8 @@ def page(
     status = 422 if form is not None and not form.ok else 200
     shown = form.values if form is not None else (values or {})
     errors = form.errors if form is not None else {}
-    return render(request, f"staff/admin/{name}", {**context, "form": shown, "errors": errors}, status_code=status)
+    context = {**context, "form": shown, "errors": errors, "other_sections": other_sections(request)}
+    return render(request, f"staff/admin/{name}", context, status_code=status)
 
 
 def done(request: Request, url: str, key: str, **values: Any) -> Response:
