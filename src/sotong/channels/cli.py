@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -135,3 +136,39 @@ def rotate_credentials() -> None:
     with session_scope() as session:
         changed = rotate(session)
     console.print(f"[green]✓[/green] secrets of {changed} channel accounts encrypted with the newest key")
+
+
+@channels_app.command("import")
+def import_calls(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A .csv or .xlsx export (columns: docs/channels.md)."
+    ),
+    org: str = typer.Option(..., help="Organisation slug."),
+    source: str = typer.Option(..., help="120 (call centre, channel phone) or counter (visit)."),
+) -> None:
+    """Import complaints taken by telephone or at the counter; bad rows are listed by number, not fatal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from sotong.channels.callcentre.importer import import_file
+
+    with session_scope() as session, Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"{file.name}", total=None)
+        report = import_file(
+            session,
+            path=file,
+            org_slug=org,
+            source=source,
+            on_start=lambda total: bar.update(task, total=total),
+            progress=lambda n: bar.advance(task, n),
+        )
+    console.print(
+        f"[green]✓[/green] {report.imported} imported, {report.duplicates} already imported before, "
+        f"{len(report.errors)} refused (of {report.total} rows)"
+    )
+    for error in report.errors:
+        console.print(f"  row {error.row}: {escape(error.message)}")
+    if report.errors:
+        raise typer.Exit(1)

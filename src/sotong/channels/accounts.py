@@ -1,0 +1,114 @@
+"""Changing an official account's set-up: one audited action (creation is orgs.actions.create_channel_account).
+
+Secrets are write-only: a new value replaces the old one, an empty field keeps it, and the audit log records
+which secrets changed, never their values (not even encrypted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sotong.actors import Actor
+from sotong.audit.service import record
+from sotong.channels.credentials import is_secret, secret_names
+from sotong.db import atomic
+from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import ChannelAccount, Department, Role
+from sotong.orgs.permissions import require_role
+
+# What the pollers keep in the config for themselves: shown to nobody as a setting, never overwritten by one.
+INTERNAL_KEYS = frozenset(
+    {"since_id", "own_account_id", "last_uid", "uidvalidity", "last_poll_at", "poll_after", "last_error"}
+)
+
+# The secrets each connector reads (docs/channels.md); the admin page offers a write-only field for each.
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "x": ("bearer_token", "access_token", "consumer_secret"),
+    "facebook": ("page_access_token", "app_secret", "verify_token"),
+    "mastodon": ("access_token",),
+    "email": ("imap_password", "smtp_password"),
+    "kakao": ("skill_token", "rest_api_key"),
+    "naver": ("authorization",),
+    "sms": ("access_key", "secret_key", "inbound_token"),
+}
+
+
+def _snapshot(account: ChannelAccount) -> dict[str, Any]:
+    config = account.config or {}
+    return {
+        "display_name": account.display_name,
+        "enabled": account.enabled,
+        "department_id": account.department_id,
+        "reply_via_account_id": account.reply_via_account_id,
+        "settings": {k: v for k, v in config.items() if not is_secret(k) and k not in INTERNAL_KEYS},
+        "secrets_set": secret_names(config),
+    }
+
+
+def update_channel_account(
+    session: Session,
+    *,
+    actor: Actor,
+    account_id: int,
+    display_name: str,
+    enabled: bool,
+    department_id: int | None,
+    reply_via_account_id: int | None,
+    settings: dict[str, Any],
+    new_secrets: dict[str, str],
+    removed_secrets: tuple[str, ...] = (),
+) -> ChannelAccount:
+    """Change an account's name, flag, default department, reply-via account, settings and secrets."""
+    with atomic(session):
+        account = session.get(ChannelAccount, account_id, with_for_update=True)
+        if account is None or (actor.is_staff and account.org_id != actor.org_id):
+            raise NotFound(f"no channel account {account_id} in your organisation")
+        require_role(actor, Role.admin, what="manage channel accounts")
+        if department_id is not None:
+            department = session.get(Department, department_id)
+            if department is None or department.org_id != account.org_id:
+                raise InvalidInput("unknown department", field="department_id", code="invalid_choice")
+        if reply_via_account_id is not None:
+            via = session.get(ChannelAccount, reply_via_account_id)
+            if via is None or via.org_id != account.org_id or via.id == account.id:
+                raise InvalidInput("unknown reply-via account", field="reply_via_account_id", code="invalid_choice")
+        for name in (*settings, *new_secrets):
+            if name in INTERNAL_KEYS:
+                raise InvalidInput(f"{name} is kept by the connector itself", field="settings")
+        misplaced = [name for name in settings if is_secret(name)]
+        if misplaced:
+            # A secret typed into the visible settings would be shown back on the next page view.
+            raise InvalidInput(f"{', '.join(misplaced)}: enter secrets in the credentials fields", field="settings")
+        before = _snapshot(account)
+        old = dict(account.config or {})
+        config: dict[str, Any] = {k: v for k, v in old.items() if is_secret(k) or k in INTERNAL_KEYS}
+        config.update(settings)
+        for name in removed_secrets:
+            config.pop(name, None)
+        for name, value in new_secrets.items():
+            if not is_secret(name):
+                raise InvalidInput(f"{name} is not a secret's name", field="new_secret_name")
+            if value:
+                config[name] = value  # sealed by the write hook (channels/credentials.py) before it is stored
+        account.display_name = display_name
+        account.enabled = enabled
+        account.department_id = department_id
+        account.reply_via_account_id = reply_via_account_id
+        account.config = config
+        session.flush()
+        after = _snapshot(account)
+        record(
+            session,
+            actor=actor,
+            action="channel_account.updated",
+            org_id=account.org_id,
+            before=before,
+            after=after,
+            details={
+                "account_id": account.id,
+                "secrets_changed": sorted({n for n, v in new_secrets.items() if v} | set(removed_secrets)),
+            },
+        )
+    return account
