@@ -18,7 +18,7 @@ from sotong.actors import Actor
 from sotong.channels.accounts import INTERNAL_KEYS, SECRET_FIELDS, update_channel_account
 from sotong.channels.credentials import is_secret, secret_names
 from sotong.channels.health import health_of, is_failing
-from sotong.console.admin.common import done, own_row
+from sotong.console.admin.common import done, other_sections, own_row
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions as org_actions
@@ -44,7 +44,8 @@ def page(
     status = 422 if form is not None and not form.ok else 200
     shown = form.values if form is not None else (values or {})
     errors = form.errors if form is not None else {}
-    return render(request, f"staff/{name}", {**context, "form": shown, "errors": errors}, status_code=status)
+    context = {**context, "form": shown, "errors": errors, "other_sections": other_sections(request)}
+    return render(request, f"staff/{name}", context, status_code=status)
 
 
 def _error(form: Form, field: str, code: str, **values: Any) -> None:

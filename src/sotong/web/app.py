@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.kakao import views as kakao_views
     from sotong.channels.naver import views as naver_views
     from sotong.channels.open311 import views as open311_views
+    from sotong.channels import admin_views as channels_admin
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
     from sotong.console import inbox as console_inbox
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(portal_views.router)
     app.include_router(portal_opendata.router)
     app.include_router(webform_views.router)
+    app.include_router(channels_admin.router)
     # Kakao and Naver before the generic /hooks/{channel}/{account_id}: same paths, channel-specific answers.
     app.include_router(kakao_views.router)
     app.include_router(naver_views.router)
