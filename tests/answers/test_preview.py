@@ -96,3 +96,16 @@ def test_the_preview_is_what_x_really_posts(
     for url in posted["entities"]["urls"]:
         text = text.replace(url["url"], url["expanded_url"])
     assert text == expected.text
+
+
+def test_sms_counts_bytes_and_goes_long_with_the_link(session: Session, world: World) -> None:
+    account = org_actions.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle="#0120"
+    )
+    case = case_actions.receive_message(
+        session, account_id=account.id, inbound=inbound("가로등이 꺼졌어요", author="010-1234-5678")
+    ).case
+    channel = preview(session, case, body="가" * 1200).channel  # 2,400 bytes in EUC-KR: more than an LMS carries
+    assert channel.transport == "sms" and channel.unit == "bytes" and channel.limit == 2000
+    assert channel.shortened and channel.length <= 2000 and channel.text.endswith(f"/cases/{case.number}")
+    assert channel.length > len(channel.text)  # Hangul counts two bytes

@@ -18,8 +18,12 @@ from sotong.answers.render import public_source
 from sotong.cases.actions import _reply_transport  # the one rule for "which account answers this case"
 from sotong.cases.models import Case, Message
 from sotong.channels.facebook.connector import COMMENT_LIMIT, MESSENGER_LIMIT, is_messenger_id
+from sotong.channels.kakao.connector import TEXT_LIMIT as KAKAO_LIMIT
 from sotong.channels.mastodon.connector import STATUS_LIMIT, URL_WEIGHT
+from sotong.channels.naver.connector import TEXT_LIMIT as NAVER_LIMIT
 from sotong.channels.render import fit, reply_text
+from sotong.channels.sms.connector import subject_of
+from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, plan_message
 from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, shorten, weighted_length
 from sotong.outbox.transports import Delivery
 from sotong.settings import get_settings
@@ -34,7 +38,7 @@ class ChannelText:
     text: str
     length: int
     limit: int | None  # None: the channel takes the whole text (e-mail, the web tracking page)
-    unit: str  # "weighted" (X: Hangul 2, a link 23), "chars" (a link 23 on Mastodon), "chars", or "none"
+    unit: str  # "weighted" (X: Hangul 2, a link 23), "chars", "bytes" (SMS/LMS in EUC-KR), or "none"
     shortened: bool  # cut, ending with "…" and the link to the full answer on the public case page
     checked: bool = True  # False: no preview function for this channel yet, the text is not fitted
 
@@ -83,6 +87,28 @@ def facebook_text(delivery: Delivery) -> ChannelText:
     return ChannelText("facebook", text, len(text), limit, "chars", text != full)
 
 
+def kakao_text(delivery: Delivery) -> ChannelText:
+    """KakaoTalk: one text of at most 1,000 characters through the Event API (KakaoConnector.send)."""
+    full = reply_text(delivery)
+    text = fit(full, KAKAO_LIMIT, _url(delivery))
+    return ChannelText("kakao", text, len(text), KAKAO_LIMIT, "chars", text != full)
+
+
+def naver_text(delivery: Delivery) -> ChannelText:
+    """Naver TalkTalk: one text of at most 10,000 characters (NaverConnector.send)."""
+    full = reply_text(delivery)
+    text = fit(full, NAVER_LIMIT, _url(delivery))
+    return ChannelText("naver", text, len(text), NAVER_LIMIT, "chars", text != full)
+
+
+def sms_text(delivery: Delivery) -> ChannelText:
+    """SMS up to 90 EUC-KR bytes, else LMS up to 2,000, cut with the link beyond (SmsConnector.send)."""
+    full = reply_text(delivery)
+    message = plan_message(full, url=_url(delivery), subject=subject_of(delivery))
+    limit = SMS_BYTES if message.type == "SMS" else LMS_BYTES
+    return ChannelText("sms", message.content, byte_length(message.content), limit, "bytes", message.content != full)
+
+
 def email_text(delivery: Delivery) -> ChannelText:
     """E-mail: the whole answer in the reply mail's body (EmailConnector.compose)."""
     text = reply_text(delivery) + "\n"
@@ -99,6 +125,9 @@ CHANNEL_TEXTS: dict[str, Callable[[Delivery], ChannelText]] = {
     "x": x_text,
     "mastodon": mastodon_text,
     "facebook": facebook_text,
+    "kakao": kakao_text,
+    "naver": naver_text,
+    "sms": sms_text,
     "email": email_text,
     "web": web_text,
 }

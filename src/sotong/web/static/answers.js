@@ -100,7 +100,8 @@
   }
 
   function lengthText(channel) {
-    var key = channel.limit === null ? "data-none" : channel.unit === "weighted" ? "data-weighted" : "data-chars";
+    var units = { weighted: "data-weighted", bytes: "data-bytes", chars: "data-chars" };
+    var key = channel.limit === null ? "data-none" : units[channel.unit] || "data-chars";
     return format(texts.getAttribute(key), { length: channel.length, limit: channel.limit });
   }
 
