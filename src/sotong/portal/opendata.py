@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -93,48 +93,57 @@ def stats_page(
     grain: str | None = None,
     org: str | None = None,
 ) -> Response:
-    """Public statistics with charts, their data tables and the map of located cases."""
-    orgs = _organisations(db)
-    chosen = _org(orgs, org, strict=False)
-    query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
-    tz = ZoneInfo(settings.timezone)
-    now = utcnow()
-    cache = _cache(request)
-    result = cache.get(("stats", query), lambda: stats.compute(db, query, tz=tz, now=now))
-    found = cache.get(
-        ("map", query, OVERVIEW_CELL, None),
-        lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
-    )
+    """Public statistics with charts, their data tables and the map of located cases.
+
+    The whole page is cached with its figures: it holds nothing personal (no form token, no user name), and
+    rendering the charts and the map costs more than the cached SQL. The key is the language and the query.
+    """
     lang = request_language(request)
-    t = lambda key, **v: translate(lang, key, **v)  # noqa: E731
-    channel_rows = [
-        stats.Row(key=r.key, label=t(f"channel.{r.key}"), value=r.value, extra=r.extra) for r in result.by_channel
-    ]
-    feed_query = urlencode({k: v for k, v in {"org": chosen.slug if chosen else None}.items() if v})
-    response = render(
-        request,
-        "portal/stats.html",
-        {
-            "s": result,
-            "query": query,
-            "orgs": orgs,
-            "chosen": chosen,
-            "periods": list(stats.PERIODS),
-            "grains": stats.GRAINS,
-            "volume_chart": charts.column_chart(result.volume),
-            "channel_rows": channel_rows,
-            "channel_chart": charts.bar_chart(channel_rows),
-            "on_time_chart": charts.bar_chart(result.on_time, fmt=_percent, peak=1.0),
-            "category_chart": charts.bar_chart(result.top_categories),
-            "map": charts.map_view(found),
-            "tile_url": settings.map_tile_url,
-            "hours": _hours(lang),
-            "percent": _percent,
-            "feed_query": ("?" + feed_query) if feed_query else "",
-            "cache_seconds": settings.stats_cache_seconds,
-        },
-    )
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    cache = _cache(request)
+
+    def build() -> bytes:
+        orgs = _organisations(db)
+        chosen = _org(orgs, org, strict=False)
+        query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
+        tz = ZoneInfo(settings.timezone)
+        now = utcnow()
+        result = cache.get(("stats", query), lambda: stats.compute(db, query, tz=tz, now=now))
+        found = cache.get(
+            ("map", query, OVERVIEW_CELL, None),
+            lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
+        )
+        channel_rows = [
+            stats.Row(key=r.key, label=translate(lang, f"channel.{r.key}"), value=r.value, extra=r.extra)
+            for r in result.by_channel
+        ]
+        feed_query = urlencode({"org": chosen.slug} if chosen else {})
+        page = render(
+            request,
+            "portal/stats.html",
+            {
+                "s": result,
+                "query": query,
+                "orgs": orgs,
+                "chosen": chosen,
+                "periods": list(stats.PERIODS),
+                "grains": stats.GRAINS,
+                "volume_chart": charts.column_chart(result.volume),
+                "channel_rows": channel_rows,
+                "channel_chart": charts.bar_chart(channel_rows),
+                "on_time_chart": charts.bar_chart(result.on_time, fmt=_percent, peak=1.0),
+                "category_chart": charts.bar_chart(result.top_categories),
+                "map": charts.map_view(found),
+                "tile_url": settings.map_tile_url,
+                "hours": _hours(lang),
+                "percent": _percent,
+                "feed_query": ("?" + feed_query) if feed_query else "",
+                "cache_seconds": settings.stats_cache_seconds,
+            },
+        )
+        return bytes(page.body)
+
+    body = cache.get(("page", lang, tuple(sorted(request.query_params.multi_items()))), build)
+    response = HTMLResponse(body, headers={"Cache-Control": PUBLIC_CACHE})
     csp = _tile_csp(settings)
     if csp:
         response.headers["Content-Security-Policy"] = csp
