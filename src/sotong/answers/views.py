@@ -105,9 +105,21 @@ def _answerable_case(db: Session, actor: Actor, number: str) -> Case:
     return case
 
 
+def _may_answer(actor: Actor, case: Case) -> bool:
+    try:
+        require_role(actor, Role.admin, Role.operator, Role.dept_manager, Role.officer, what="answer cases")
+        require_department_or_org_wide(actor, case.department_id, what="answer this case")
+    except SotongError:
+        return False
+    return True
+
+
 def answer_form_context(db: Session, *, actor: Actor, user: User, case: Case, request: Request) -> dict[str, Any]:
     """What the case page's answer form needs: templates offered, and the chosen one filled (works without JS)."""
     settings: Settings = request.app.state.settings
+    limits = {"answer_max_photos": settings.max_attachments, "answer_max_bytes": settings.max_attachment_bytes}
+    if not _may_answer(actor, case):  # no answer form on the page: spare the query
+        return {"answer_templates": [], "answer_draft": {}, "answer_required": [], **limits}
     templates = active_templates(db, org_id=case.org_id, category_id=case.category_id)
     draft: dict[str, Any] = dict(getattr(request.state, "answer_draft", None) or {})
     chosen = None
@@ -124,8 +136,7 @@ def answer_form_context(db: Session, *, actor: Actor, user: User, case: Case, re
         "answer_templates": templates,
         "answer_draft": draft,
         "answer_required": current.required_elements if current is not None else [],
-        "answer_max_photos": settings.max_attachments,
-        "answer_max_bytes": settings.max_attachment_bytes,
+        **limits,
     }
 
 
