@@ -60,6 +60,10 @@ def test_officer_queue_note_mention_and_colleague_notified(
     expect(overdue_row).to_contain_text("기한 초과")
     expect(page.locator(f'tr:has-text("{fresh.number}")')).not_to_contain_text("기한 초과")
     screenshot("queue-overdue")
+    page.set_viewport_size({"width": 390, "height": 844})  # an officer in the field, on a phone
+    expect(overdue_row).to_contain_text("기한 초과")
+    screenshot("queue-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     overdue_row.get_by_role("link", name=late.number).click()
     expect(page.locator("h1")).to_contain_text(late.number)
