@@ -130,3 +130,4 @@ def test_tile_server_is_allowed_by_the_page_csp_only_when_configured(
 def test_english_page(client: TestClient, world: World) -> None:
     html = client.get("/stats?lang=en").text
     assert "Complaint statistics" in html and "Map of located complaints" in html
+    assert '<a href="/stats">Statistics</a>' in html  # reachable from every public page's menu
