@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from sotong.actors import CITIZEN, CLI, Actor
 from sotong.answers import actions as answer_actions
 from sotong.cases import actions
+from sotong.cases.assignment import AssignmentPolicy
+from sotong.cases.assignment import set_policy as set_assignment_policy
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.sla import BusinessCalendar, calendar_for
 from sotong.cases.status import OPEN_STATUSES
@@ -852,6 +854,13 @@ def load_demo(
                 progress(label, done, total)
         with clock_at(anchor):
             _settle_demo_outbox(session)
+            # From now on 송파구's departments hand new cases to their on-duty officers themselves (자동 배정);
+            # set after the replay, so the month of history keeps its hand-made assignments.
+            for (slug, _code), department in world.depts.items():
+                if slug == "songpa":
+                    set_assignment_policy(
+                        session, actor=CLI, department_id=department.id, policy=AssignmentPolicy.round_robin
+                    )
         counts = Counter(session.scalars(select(Case.status)))
         case_count = sum(counts.values())
         message_count = session.scalar(select(func.count()).select_from(Message)) or 0
