@@ -103,7 +103,7 @@ def test_queue_sms_sends_the_receipt_and_the_answer_by_sens(
     answer = sens.sent[-1]
     assert answer["type"] == "LMS" and answer["subject"] == f"[민원 답변] {case.number}"
     assert answer["content"].startswith(f"[{case.number} 답변] 신호 주기를")
-    assert answer["content"].endswith(f"/cases/{case.number}") and "…" in answer["content"]
+    assert f"/cases/{case.number}?t=" in answer["content"].rsplit("…", 1)[1]  # the citizen's own link, after the cut
 
 
 def test_a_short_notice_goes_as_sms(
@@ -186,6 +186,8 @@ def test_two_way_replies_are_checked_and_stored_once(
     assert _reply(client, two_way_account, body, token="guess") == 403
     assert _reply(client, sens_account, body) == 401  # SENS delivers no replies: nothing to accept
     assert _reply(client, two_way_account, {"id": "mo-8", "from": "hello", "text": "x"}) == 400
+    own = {"id": "mo-9", "from": "1588-0000", "text": "[민원 답변] 우리가 보낸 문자"}
+    assert _reply(client, two_way_account, own) == 200  # acknowledged, never taken in
     assert session.scalars(select(Message)).all() == []
 
     assert _reply(client, two_way_account, body) == 200

@@ -40,7 +40,7 @@ from sotong.errors import AttachmentRejected, InvalidInput
 from sotong.orgs.models import Department
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.transports import Delivery
-from sotong.settings import get_settings
+from sotong.portal.links import tracking_url
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,10 @@ def status_answer(session: Session, *, account_id: int, user_key: str, number: s
     case = session.scalar(
         select(Case).where(Case.number == number, Case.channel_account_id == account_id, Case.author_handle == user_key)
     )
-    url = f"{get_settings().base_url}/cases/{number}"
     if case is None:
         session.rollback()
         return skill_response([f"접수번호 {number}의 민원을 찾을 수 없습니다. 접수번호를 확인해 주세요."])
+    url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
     lines = [f"[{case.number}] {case.title}", f"상태: {STATUS_KO.get(case.status, case.status.value)}"]
     if case.department_id is not None:
         department = session.get(Department, case.department_id)
@@ -149,7 +149,7 @@ def take_complaint(
 def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
     case = result.case
     if not result.created:
-        url = f"{get_settings().base_url}/cases/{case.number}"
+        url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
         return receipt_response(case.number, f"이미 접수된 민원입니다. 접수번호 {case.number}. 진행 상황: {url}")
     item = session.scalar(
         select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt").order_by(OutboxItem.id)

@@ -13,7 +13,7 @@ from sotong.channels.sms.gateways import normalise_number
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.service import enqueue
-from sotong.settings import get_settings
+from sotong.portal.links import tracking_url
 
 
 def sms_account(session: Session, org_id: int) -> ChannelAccount | None:
@@ -64,7 +64,8 @@ def queue_sms(
         payload={
             "case_number": case.number,
             "channel_account_id": account.id,
-            "tracking_url": f"{get_settings().base_url}/cases/{case.number}",
+            # A text message reaches only the citizen: the link carries their token (rating, follow-up).
+            "tracking_url": tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True),
             **(payload or {}),
         },
     )
