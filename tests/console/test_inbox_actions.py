@@ -148,3 +148,17 @@ def test_without_javascript_the_form_redirects_with_a_flash(client: TestClient, 
         follow_redirects=False,
     )
     assert evil.headers["location"] == "/staff/inbox"
+
+
+def test_a_category_of_another_department_is_refused(client: TestClient, desk: World, session: Session) -> None:
+    case = desk_case(session, desk)
+    token = login(client, desk.operator)
+    body = _post(
+        client,
+        "/staff/inbox/correct",
+        token,
+        {"number": case.number, "category_id": str(desk.pothole.id), "department_id": str(desk.cleaning.id)},
+    ).json()
+    assert body["ok"] is False and body["results"][0]["code"] == "invalid_input"
+    assert _case(session, case.id).status is CaseStatus.received
+    assert session.scalar(select(TriageLabel).where(TriageLabel.case_id == case.id)) is None

@@ -112,6 +112,18 @@ def _filtered(actor: Actor, filters: InboxFilters, now: dt.datetime) -> Select[C
     return query
 
 
+def page_query(
+    actor: Actor, filters: InboxFilters, now: dt.datetime, *, anchor: tuple[dt.datetime, int] | None, limit: int
+) -> Select[Case]:
+    """The query of one inbox page: newest first, after `anchor` (received_at, id) when given, one row extra."""
+    query = _filtered(actor, filters, now)
+    if anchor is not None:
+        at, anchor_id = anchor
+        # The first conjunct alone can use the index; the second breaks ties on the same instant.
+        query = query.where(and_(Case.received_at <= at, or_(Case.received_at < at, Case.id < anchor_id)))
+    return query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit + 1)
+
+
 def inbox_page(
     session: Session,
     *,
@@ -127,14 +139,11 @@ def inbox_page(
     stops after `limit` rows, so page 1 and page 1000 cost the same and no total is counted over the table.
     """
     require_inbox(actor)
-    query = _filtered(actor, filters, now)
+    anchor = None
     if before_id is not None:
-        anchor = session.execute(select(Case.received_at, Case.id).where(Case.id == before_id)).first()
-        if anchor is not None:
-            at, anchor_id = anchor
-            # The first conjunct alone can use the index; the second breaks ties on the same instant.
-            query = query.where(and_(Case.received_at <= at, or_(Case.received_at < at, Case.id < anchor_id)))
-    rows = list(session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit + 1)))
+        row = session.execute(select(Case.received_at, Case.id).where(Case.id == before_id)).first()
+        anchor = (row[0], row[1]) if row is not None else None
+    rows = list(session.scalars(page_query(actor, filters, now, anchor=anchor, limit=limit)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)

@@ -64,6 +64,11 @@ def review(
             raise NotFound(f"no case {case_id}")
         require_case_visible(actor, org_id=case.org_id, department_id=case.department_id)
         result = latest_result(session, case.id)
+        if relevant and category_id is not None and department_id is not None:
+            chosen = session.get(Category, category_id)
+            # The label would teach the model a category in the wrong department: refuse rather than guess.
+            if chosen is not None and chosen.department_id not in (None, department_id):
+                raise InvalidInput(f"the category {chosen.name} belongs to another department: choose one of them")
         if relevant:
             case_actions.triage(
                 session,

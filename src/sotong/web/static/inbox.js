@@ -69,8 +69,9 @@
     return holder.content.firstElementChild;
   }
 
-  // Swap a row for its new rendering, keeping its selection and the keyboard cursor.
-  function replaceRow(item) {
+  // Swap a row for its new rendering, keeping the keyboard cursor (and the selection, for a polled change;
+  // a row an action just handled comes back unselected).
+  function replaceRow(item, keepSelection) {
     var old = document.getElementById("case-" + item.id);
     if (!old) return false;
     if (old.dataset.version === item.version) return false;
@@ -79,7 +80,7 @@
     var wasCurrent = old.classList.contains("is-current");
     var hadFocus = old.contains(document.activeElement);
     old.replaceWith(row);
-    row.querySelector(".inbox-check").checked = wasChecked;
+    row.querySelector(".inbox-check").checked = keepSelection !== false && wasChecked;
     if (wasCurrent) row.classList.add("is-current");
     if (hadFocus) row.focus();
     return true;
@@ -125,7 +126,7 @@
   }
 
   function handleResult(data) {
-    if (data.rows) data.rows.forEach(replaceRow);
+    if (data.rows) data.rows.forEach(function (item) { replaceRow(item, false); });
     setWaiting(data.waiting);
     if (data.ok === false && !data.results) {
       say(data.detail || list.dataset.msgFailed, true);
@@ -146,7 +147,12 @@
       say(list.dataset.msgNone, true);
       return;
     }
-    post(bulkForm.action, new URLSearchParams(new FormData(bulkForm))).then(handleResult, failed);
+    post(bulkForm.getAttribute("action"), new URLSearchParams(new FormData(bulkForm))).then(function (data) {
+      handleResult(data);
+      // Back to the list, so j/k and the next shortcut carry on from the same row.
+      var row = currentRow();
+      if (row && bulkForm.contains(document.activeElement)) row.focus();
+    }, failed);
   }
 
   // ------------------------------------------------------------------ forms
@@ -183,12 +189,17 @@
     event.preventDefault();
     var row = form.closest(".inbox-row");
     if (row) setCurrent(rows().indexOf(row), false);
-    post(form.action, new URLSearchParams(new FormData(form))).then(handleResult, failed);
+    post(form.getAttribute("action"), new URLSearchParams(new FormData(form))).then(handleResult, failed);
   });
 
-  function openCorrect(number) {
+  // The correction form starts from the automatic suggestion: the operator changes only what is wrong.
+  function openCorrect(link) {
     correctForm.hidden = false;
-    document.getElementById("correct-number").value = number;
+    document.getElementById("correct-number").value = link.dataset.number;
+    document.getElementById("correct-relevant").value = link.dataset.relevant || "true";
+    document.getElementById("correct-type").value = link.dataset.type || "other";
+    document.getElementById("correct-category").value = link.dataset.category || "";
+    document.getElementById("correct-department").value = link.dataset.department || "";
     document.getElementById("correct-relevant").focus();
   }
 
@@ -198,7 +209,7 @@
     event.preventDefault();
     var row = link.closest(".inbox-row");
     if (row) setCurrent(rows().indexOf(row), false);
-    openCorrect(link.dataset.number);
+    openCorrect(link);
   });
 
   correctForm.querySelector(".js-correct-cancel").addEventListener("click", function () {
@@ -209,7 +220,7 @@
 
   correctForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    post(correctForm.action, new URLSearchParams(new FormData(correctForm))).then(function (data) {
+    post(correctForm.getAttribute("action"), new URLSearchParams(new FormData(correctForm))).then(function (data) {
       handleResult(data);
       if (data.ok) {
         correctForm.hidden = true;
@@ -236,7 +247,7 @@
     }).then(function (data) {
       latestId = Math.max(latestId, data.latest_id || 0);
       polledAt = data.now || polledAt;
-      (data.changed || []).forEach(replaceRow);
+      (data.changed || []).forEach(function (item) { replaceRow(item, true); });
       insertNew(data["new"] || []);
       setWaiting(data.waiting);
     }, function () { /* the next poll tries again */ });
