@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Message
+from sotong.channels.health import AccountHealth
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
@@ -73,6 +74,8 @@ def test_a_request_without_the_skill_token_is_refused_and_logged(
     assert response.status_code == status and reason in response.json()["error"]
     assert any(reason in record.getMessage() for record in caplog.records)
     _nothing_stored(session)
+    health = session.get(AccountHealth, account.id)
+    assert health is not None and reason in (health.last_error or "") and health.last_ok_at is None
 
 
 @pytest.mark.parametrize(
@@ -127,6 +130,8 @@ def test_the_same_request_twice_makes_one_case_and_says_so(
 
     [case] = cases(session)
     assert case.number in texts(first.json())[0]
+    health = session.get(AccountHealth, account.id)
+    assert health is not None and health.last_intake_at is not None and health.last_error is None
     assert "이미 접수된 민원" in texts(second.json())[0] and case.number in texts(second.json())[0]
     assert len(session.scalars(select(Message)).all()) == 1
 

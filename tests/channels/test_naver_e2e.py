@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.models import Case, Message
+from sotong.channels.health import AccountHealth
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
@@ -132,6 +133,8 @@ def test_a_caller_outside_naver_is_refused_and_logged(
     assert response.status_code == 403 and "allowed networks" in response.json()["error"]
     assert any("allowed networks" in r.getMessage() for r in caplog.records)
     assert _cases(session) == []
+    health = session.get(AccountHealth, account.id)
+    assert health is not None and "allowed networks" in (health.last_error or "")
 
 
 def test_the_webhook_token_is_checked_when_configured(

@@ -177,9 +177,9 @@ def answer_within_budget(
     config: Mapping[str, Any],
     request: SkillRequest,
     inbound: InboundMessage,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
     """The skill response: the receipt when intake is fast enough, else useCallback (or, lacking a callback
-    URL, a holding text with the receipt following by the Event API)."""
+    URL, a holding text with the receipt following by the Event API); and why intake failed, if it did."""
     decision = Decision()
     done = threading.Event()
     box: dict[str, Any] = {}
@@ -206,14 +206,14 @@ def answer_within_budget(
     budget = float(config.get("answer_within_seconds") or DEFAULT_ANSWER_WITHIN)
     if not done.wait(budget):
         if request.callback_url and decision.decide("callback") == "callback":
-            return {"version": "2.0", "useCallback": True, "data": {"text": HOLD_TEXT}}
+            return {"version": "2.0", "useCallback": True, "data": {"text": HOLD_TEXT}}, None
         if not done.wait(max(HARD_LIMIT_SECONDS - budget, 0.0)) and decision.decide("event") == "event":
-            return skill_response([HOLD_TEXT])
+            return skill_response([HOLD_TEXT]), None
         done.wait()  # intake settled on answering inline and is committing
     if "error" in box:
-        return refusal(box["error"])
+        return refusal(box["error"]), f"complaint not taken in: {box['error']}"
     answer: dict[str, Any] = box["answer"]
-    return answer
+    return answer, None
 
 
 def _post_callback(callback_url: str, body: dict[str, Any]) -> None:

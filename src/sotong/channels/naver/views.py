@@ -12,9 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from sotong.channels.base import MalformedPayload, SignatureError
 from sotong.channels.credentials import open_config
+from sotong.channels.health import record_attempt
 from sotong.channels.hooks import raw_body
 from sotong.channels.intake import take_in
 from sotong.channels.naver.connector import NaverConnector
@@ -27,8 +29,11 @@ router = APIRouter(prefix="/hooks", include_in_schema=False)
 connector = NaverConnector()
 
 
-def _refuse(status: int, reason: str, account_id: int) -> JSONResponse:
+def _refuse(status: int, reason: str, account_id: int, db: Session | None = None) -> JSONResponse:
     log.warning("hook naver/%s refused (%s): %s", account_id, status, reason)
+    if db is not None:  # a known account: its admins see the refusal in its health
+        db.rollback()
+        record_attempt(db, account_id=account_id, source="webhook", error=f"webhook refused ({status}): {reason}")
     return JSONResponse({"error": reason}, status_code=status)
 
 
@@ -46,11 +51,11 @@ def event(account_id: int, request: Request, db: DbSession, body: Annotated[byte
     try:
         connector.verify_caller(config, client_ip=client_ip, query=dict(request.query_params))
     except SignatureError as exc:
-        return _refuse(401 if exc.missing else 403, exc.message, account_id)
+        return _refuse(401 if exc.missing else 403, exc.message, account_id, db)
     try:
         messages = connector.parse(config, body)
     except MalformedPayload as exc:
-        return _refuse(400, exc.message, account_id)
+        return _refuse(400, exc.message, account_id, db)
     result = take_in(db, account_id=account_id, messages=messages)
-    log.info("hook naver/%s: stored %s, duplicates %s", account_id, result.stored, result.duplicates)
+    record_attempt(db, account_id=account_id, source="webhook", stored=result.stored)
     return Response(status_code=200)
