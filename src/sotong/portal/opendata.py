@@ -11,6 +11,7 @@ Statistics, clusters and feeds come from a per-process cache at most `stats_cach
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -107,7 +108,13 @@ def stats_page(
         query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
         tz = ZoneInfo(settings.timezone)
         now = utcnow()
-        result = cache.get(("stats", query), lambda: stats.compute(db, query, tz=tz, now=now))
+        # The summary does not depend on the grain: switching day/week/month only recomputes the volume.
+        summary = cache.get(
+            ("summary", query.period, query.org_id),
+            lambda: stats.compute_summary(db, query, tz=tz, now=now),
+        )
+        volume = cache.get(("volume", query), lambda: stats.compute_volume(db, query, tz=tz, now=now))
+        result = dataclasses.replace(summary, query=query, volume=volume)
         found = cache.get(
             ("map", query, OVERVIEW_CELL, None),
             lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
