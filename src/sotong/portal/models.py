@@ -12,13 +12,16 @@ from sotong.db import Base, BigId, UTCDateTime, utcnow
 
 # The public list reads newest first, from `cases.service.publicly_listed()`, by keyset on (received_at, id).
 # Declared here, next to its only reader; a partial index stays small however many private cases there are.
-PUBLIC_WHERE = "is_public AND NOT is_whistleblower AND status <> 'rejected'"
+# Written exactly as `publicly_listed()` compiles on each database: both planners use a partial index only when
+# they can match its predicate to the query's, and neither proves "x" from "x IS TRUE".
+PG_PUBLIC_WHERE = "is_public IS true AND is_whistleblower IS false AND status != 'rejected'"
+SQLITE_PUBLIC_WHERE = "is_public IS 1 AND is_whistleblower IS 0 AND status != 'rejected'"
 public_received_index = Index(
     "ix_cases_public_received",
     Case.received_at,
     Case.id,
-    postgresql_where=text(PUBLIC_WHERE),
-    sqlite_where=text(PUBLIC_WHERE),
+    postgresql_where=text(PG_PUBLIC_WHERE),
+    sqlite_where=text(SQLITE_PUBLIC_WHERE),
 )
 
 

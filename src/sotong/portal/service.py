@@ -25,7 +25,7 @@ from sotong.db import utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Category, Channel, Department, Organisation
 from sotong.portal.models import ShowcaseEntry
-from sotong.search.service import matches
+from sotong.search.service import count_matches, matches
 
 PAGE_SIZE = 20
 # Counting every match of a broad filter over a million rows costs more than the page itself; past this the
@@ -125,13 +125,13 @@ class PublicFilters:
 class PublicPage:
     items: list[Case]
     next_cursor: Cursor | None
-    total: int  # capped at COUNT_CAP + 1
+    total: int | None  # capped at COUNT_CAP + 1; None: not counted (a search combined with filters)
     searchable: bool = True  # False: the search words held nothing to look for
     labels: dict[str, dict[int, str]] = field(default_factory=dict)
 
     @property
     def total_capped(self) -> bool:
-        return self.total > COUNT_CAP
+        return self.total is not None and self.total > COUNT_CAP
 
 
 def _start_of(day: dt.date) -> dt.datetime:
@@ -170,8 +170,15 @@ def list_cases(
 ) -> PublicPage:
     """One page of publicly listed cases, newest first, starting after `after`."""
     query, searchable = _filtered(session, filters)
-    count_query = select(func.count()).select_from(query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery())
-    total = session.scalar(count_query) or 0
+    total: int | None = None
+    if not filters.q:
+        # The partial index hands over listed rows in order; counting stops at the cap.
+        capped = query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
+    elif filters == PublicFilters(q=filters.q):
+        # A search alone: the search index counts by itself (documents exist for listed cases only).
+        total = count_matches(session, filters.q, cap=COUNT_CAP + 1) if searchable else 0
+    # A search with filters shows no count: exact would need a pass over every match joined to its case.
     if after is not None:
         query = query.where(tuple_(Case.received_at, Case.id) < tuple_(after.received_at, after.case_id))
     rows = list(

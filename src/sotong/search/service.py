@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Integer, column, exists, func, literal_column, select, text
+from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case
 from sotong.search.analysis import query_terms
@@ -15,6 +16,19 @@ def _fts5_query(terms: list[str]) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+def _doc_matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
+    """A condition on `CaseSearchDoc`: its document holds every term."""
+    if dialect == "postgresql":
+        # The same expression as the GIN index, or the planner cannot use it.
+        tsv = func.to_tsvector(literal_column("'simple'::regconfig"), CaseSearchDoc.terms)
+        tsq = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(terms))
+        return tsv.op("@@")(tsq)
+    fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query").bindparams(
+        fts_query=_fts5_query(terms)
+    )
+    return CaseSearchDoc.case_id.in_(fts.columns(column("rowid", Integer)))
+
+
 def matches(query: str, dialect: str) -> ColumnElement[bool] | None:
     """A condition on `Case` for "the case's search document holds every term of `query`"; None when the
     query has no searchable term (only particles or punctuation), so the caller can say so.
@@ -22,12 +36,18 @@ def matches(query: str, dialect: str) -> ColumnElement[bool] | None:
     terms = query_terms(query)
     if not terms:
         return None
-    if dialect == "postgresql":
-        # The same expression as the GIN index, or the planner cannot use it.
-        tsv = func.to_tsvector(literal_column("'simple'::regconfig"), CaseSearchDoc.terms)
-        tsq = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(terms))
-        return exists(select(1).where(CaseSearchDoc.case_id == Case.id, tsv.op("@@")(tsq)))
-    fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query").bindparams(
-        fts_query=_fts5_query(terms)
-    )
-    return Case.id.in_(fts.columns(column("rowid", Integer)))
+    return exists(select(1).where(CaseSearchDoc.case_id == Case.id, _doc_matches(terms, dialect)))
+
+
+def count_matches(session: Session, query: str, *, cap: int) -> int:
+    """How many publicly listed cases match `query`, counting at most `cap`.
+
+    Only publicly listed cases have a document, so the index alone answers; joining the cases table to count a
+    common word costs a pass over it.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return 0
+    dialect = session.get_bind().dialect.name
+    matched = select(CaseSearchDoc.case_id).where(_doc_matches(terms, dialect)).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(matched)) or 0

@@ -17,7 +17,8 @@ down_revision: str | None = "5c1e7a2b9d40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PUBLIC_WHERE = "is_public AND NOT is_whistleblower AND status <> 'rejected'"
+PG_PUBLIC_WHERE = "is_public IS true AND is_whistleblower IS false AND status != 'rejected'"
+SQLITE_PUBLIC_WHERE = "is_public IS 1 AND is_whistleblower IS 0 AND status != 'rejected'"
 
 
 def upgrade() -> None:
@@ -55,8 +56,8 @@ def upgrade() -> None:
             "ix_cases_public_received",
             ["received_at", "id"],
             unique=False,
-            postgresql_where=sa.text(PUBLIC_WHERE),
-            sqlite_where=sa.text(PUBLIC_WHERE),
+            postgresql_where=sa.text(PG_PUBLIC_WHERE),
+            sqlite_where=sa.text(SQLITE_PUBLIC_WHERE),
         )
     dialect = op.get_bind().dialect.name
     statements = search_schema.POSTGRESQL_UPGRADE if dialect == "postgresql" else search_schema.SQLITE_UPGRADE
@@ -72,8 +73,8 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_cases_public_received",
-            postgresql_where=sa.text(PUBLIC_WHERE),
-            sqlite_where=sa.text(PUBLIC_WHERE),
+            postgresql_where=sa.text(PG_PUBLIC_WHERE),
+            sqlite_where=sa.text(SQLITE_PUBLIC_WHERE),
         )
     with op.batch_alter_table("showcase_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_showcase_entries_org_id"))

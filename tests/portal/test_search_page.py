@@ -1,0 +1,50 @@
+"""Searching from the list page: morphemes match whatever the particle, the count comes from the index."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from sotong.portal import service
+from sotong.portal.service import PublicFilters
+from tests.factories import World
+from tests.portal.helpers import received, web_account
+
+
+def _count(html: str) -> str | None:
+    match = re.search(r'<p class="result-count">([^<]*)</p>', html)
+    assert match
+    return match.group(1).strip() or None
+
+
+def test_search_finds_the_noun_under_its_particle(client: TestClient, session: Session, world: World) -> None:
+    lamp = received(session, world, "우리 동네 가로등이 고장났어요")
+    lamp2 = received(session, world, "가로등을 더 밝게 해 주세요", account=web_account(session, world))
+    other = received(session, world, "보도블럭이 깨졌어요")
+    page = client.get("/", params={"q": "가로등"})
+    assert lamp.number in page.text and lamp2.number in page.text and other.number not in page.text
+    assert _count(page.text) == "2건"
+    filtered = client.get("/", params={"q": "가로등", "channel": "web"})
+    assert lamp2.number in filtered.text and lamp.number not in filtered.text
+    assert _count(filtered.text) is None  # a search with filters is not counted
+    assert _count(client.get("/").text) == "3건"
+
+
+def test_a_query_without_words(client: TestClient, session: Session, world: World) -> None:
+    received(session, world, "가로등이 꺼졌어요")
+    page = client.get("/", params={"q": "?!"})
+    assert page.status_code == 200 and "검색할 낱말이 없습니다" in page.text
+    assert service.list_cases(session, filters=PublicFilters(q="?!")).items == []
+
+
+def test_count_stops_at_the_cap(session: Session, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "COUNT_CAP", 2)
+    for i in range(4):
+        received(session, world, f"가로등 {i}번째 민원")
+    page = service.list_cases(session, filters=PublicFilters())
+    assert page.total == 3 and page.total_capped
+    searched = service.list_cases(session, filters=PublicFilters(q="가로등"))
+    assert searched.total == 3 and searched.total_capped and len(searched.items) == 4
