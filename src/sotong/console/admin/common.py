@@ -32,9 +32,19 @@ def own_row(db: Session, model: type[T], row_id: int, actor: Actor) -> T:
 OTHER_SECTIONS = ("channels", "answer-templates")
 
 
+def _paths(routes: list[Any]) -> set[str]:
+    paths: set[str] = set()
+    for route in routes:
+        paths.add(getattr(route, "path", ""))
+        inner = getattr(route, "original_router", None)  # FastAPI >= 0.165 keeps an included router whole
+        if inner is not None:
+            paths |= _paths(inner.routes)
+    return paths
+
+
 def other_sections(request: Request) -> list[str]:
     """The sections of other packages that this app serves, for the administration menu."""
-    paths = {getattr(route, "path", "") for route in request.app.routes}
+    paths = _paths(request.app.routes)
     return [s for s in OTHER_SECTIONS if f"/staff/admin/{s}" in paths]
 
 
