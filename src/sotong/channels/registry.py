@@ -10,6 +10,7 @@ from sotong.channels.mastodon.connector import MastodonConnector
 from sotong.channels.naver.connector import NaverConnector
 from sotong.channels.open311.transport import Open311Transport
 from sotong.channels.sms.connector import SmsConnector
+from sotong.channels.webform.reply import REPLY_TRANSPORTS
 from sotong.channels.x.connector import XConnector
 from sotong.outbox.transports import register
 
@@ -28,6 +29,9 @@ for _connector in CONNECTORS.values():
     register(_connector)
 # Open311 has no connector (its clients poll GET /requests) but its cases still get receipts and answers.
 register(Open311Transport())
+# Web form, 120 call centre and counter citizens: answered by SMS when they left a mobile number.
+for _reply in REPLY_TRANSPORTS:
+    register(_reply)
 
 
 def get_connector(name: str) -> Connector | None:
