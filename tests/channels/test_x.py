@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
-from sotong.cases.models import Case, Message
+from sotong.cases.models import Attachment, Case, Message
 from sotong.channels.polling import poll_due
 from sotong.channels.x.connector import XConnector, crc_response
 from sotong.channels.x.poll import poll
@@ -55,8 +55,11 @@ def test_mention_to_receipt_to_answer_in_the_thread(
     assert case.author_handle == "@minji_kim"
     message = session.scalars(select(Message).where(Message.case_id == case.id)).one()
     assert [m["url"] for m in message.raw["media"]] == [
-        f"https://pbs.twimg.com/media/{k}.jpg" for k in tweet["attachments"]["media_keys"]
+        f"{x.base_url}/media/{k}.jpg" for k in tweet["attachments"]["media_keys"]
     ]
+    # The photos are fetched at intake and kept with the message (links on X may not last).
+    photos = session.scalars(select(Attachment).where(Attachment.message_id == message.id)).all()
+    assert [p.content_type for p in photos] == ["image/jpeg", "image/jpeg"]
 
     deliver()
     receipt = x.replies()[-1]

@@ -62,9 +62,11 @@ def serve(platform: Platform) -> Iterator[str]:
                 body=self.rfile.read(length) if length else b"",
             )
             response = platform.handle(request)
-            payload = b"" if response.body is None else json.dumps(response.body).encode()
+            raw = isinstance(response.body, bytes)  # a file (a photo), sent as is with its own Content-Type
+            payload = response.body if raw else json.dumps(response.body).encode() if response.body is not None else b""
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if not raw:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)

@@ -26,6 +26,17 @@ WINDOW = 15 * 60
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
 
 
+def jpeg() -> bytes:
+    """A real (tiny) JPEG, as a photo attached to a tweet would be."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> Response:
     return Response(status, {"title": title, "detail": detail, "type": kind, "status": status})
 
@@ -95,7 +106,8 @@ class FakeX:
             keys = []
             for _ in range(photos):
                 key = f"3_{next(self._ids)}"
-                self.media[key] = {"media_key": key, "type": "photo", "url": f"https://pbs.twimg.com/media/{key}.jpg"}
+                # Served by this fake (X serves them from pbs.twimg.com, without authentication).
+                self.media[key] = {"media_key": key, "type": "photo", "url": f"{self.base_url}/media/{key}.jpg"}
                 keys.append(key)
             tweet["attachments"] = {"media_keys": keys}
         return tweet
@@ -122,6 +134,11 @@ class FakeX:
     def handle(self, request: Request) -> Response:
         with self._lock:
             self.requests.append(request)
+            photo = re.fullmatch(r"/media/([\w-]+)\.jpg", request.path)
+            if request.method == "GET" and photo:
+                if photo.group(1) not in self.media:
+                    return problem(404, "Not Found Error", "no such media")
+                return Response(200, jpeg(), {"Content-Type": "image/jpeg"})
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return problem(401, "Unauthorized", "Unauthorized")
             mentions = re.fullmatch(r"/2/users/(\d+)/mentions", request.path)

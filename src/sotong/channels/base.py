@@ -38,6 +38,8 @@ class InboundMessage:
     longitude: float | None = None
     address: str | None = None
     contact: dict[str, str] = field(default_factory=dict)  # phone / e-mail for SMS or e-mail answers
+    # Photos on the platform, downloaded into `attachments` when the message is taken in (channels/media.py).
+    media_urls: tuple[str, ...] = ()
 
 
 class ChannelError(TransportError):

@@ -106,8 +106,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase.
     app.include_router(portal_views.staff_router)
     app.include_router(console_views.router)
-    app.include_router(console_inbox.router)
     app.include_router(answers_views.router)
+    app.include_router(console_inbox.router)
     app.include_router(console_queue.router)
     app.include_router(notes_views.router)
     app.include_router(notifications_views.router)

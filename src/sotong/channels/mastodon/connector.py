@@ -126,6 +126,11 @@ class MastodonConnector(Connector):
                     author_handle=f"@{author.get('acct')}",
                     author_name=str(author.get("display_name") or author.get("acct") or "") or None,
                     in_reply_to_external_id=str(reply_to) if reply_to else None,
+                    media_urls=tuple(
+                        str(m["url"])
+                        for m in status.get("media_attachments") or []
+                        if isinstance(m, Mapping) and m.get("type") == "image" and m.get("url")
+                    ),
                     raw={
                         "notification_id": str(notification.get("id")),
                         "status_id": str(status["id"]),

@@ -220,6 +220,7 @@ class XConnector(Connector):
             author_name=str(user.get("name") or "") or None,
             in_reply_to_external_id=refs.get("replied_to"),
             address=str(place.get("full_name")) if place and place.get("full_name") else None,
+            media_urls=tuple(str(m["url"]) for m in attached if m.get("type") == "photo" and m.get("url")),
             raw={
                 "tweet_id": str(tweet["id"]),
                 "author_id": author,
@@ -251,6 +252,11 @@ class XConnector(Connector):
             author_handle=f"@{user['screen_name']}" if user.get("screen_name") else author or None,
             author_name=str(user.get("name") or "") or None,
             in_reply_to_external_id=str(reply_to) if reply_to else None,
+            media_urls=tuple(
+                str(m["media_url_https"])
+                for m in entities.get("media") or []
+                if m.get("type") == "photo" and m.get("media_url_https")
+            ),
             raw={
                 "tweet_id": str(tweet["id_str"]),
                 "author_id": author,
