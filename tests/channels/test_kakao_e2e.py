@@ -3,6 +3,7 @@ the callback when intake is slow), the officer's answer arrives by the Event API
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -161,6 +162,32 @@ def test_slow_intake_without_a_callback_holds_and_sends_the_receipt_by_event_api
 
     [event] = kakao.events
     assert event["user"][0]["id"] == "no-callback" and case.number in event["event"]["data"]["text"]
+
+
+def test_a_slow_failure_after_the_holding_text_is_told_by_event_api(
+    session: Session,
+    world: World,
+    client: TestClient,
+    kakao: FakeKakao,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sotong.channels.kakao.skill.HARD_LIMIT_SECONDS", 0.5)
+    account = kakao_account(session, world, kakao, answer_within_seconds=0.2)
+    kakao.image_delay = 1.5
+    url = kakao.photo()
+    kakao.expired_images.add(url.removeprefix(kakao.cdn_url + "/"))
+    request = kakao.skill_request(
+        "민원 접수", user="u-late", params={"what": "x", "photo": kakao.secure_image_param([url])}, callback=False
+    )
+
+    assert "잠시만" in texts(skill(client, account, request).json())[0]
+
+    deadline = time.monotonic() + 15
+    while not kakao.events and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [event] = kakao.events
+    assert event["user"][0]["id"] == "u-late" and "사진을 내려받지 못했습니다" in event["event"]["data"]["text"]
+    assert cases(session) == []
 
 
 def test_photos_are_fetched_at_once_and_stored_with_the_message(

@@ -228,7 +228,8 @@ class KakaoConnector(Connector):
             sent = self._callback(callback_url, receipt_response(number, fit(text, TEXT_LIMIT, url)))
             if sent is not None:
                 return sent
-        return self._event(config, delivery, fit(text, TEXT_LIMIT, url))
+        number = str(delivery.payload.get("case_number") or "")
+        return self.push(config, delivery.recipient, fit(text, TEXT_LIMIT, url), case_number=number)
 
     def _callback(self, callback_url: str, body: dict[str, Any]) -> str | None:
         """POST the skill response to Kakao's callback URL; None when Kakao no longer takes it."""
@@ -243,9 +244,9 @@ class KakaoConnector(Connector):
             return None
         return f"callback:{data.get('taskId') or ''}"
 
-    def _event(self, config: Mapping[str, Any], delivery: Delivery, text: str) -> str:
-        """Event API: the bot's event block speaks to one user first."""
-        if not delivery.recipient:
+    def push(self, config: Mapping[str, Any], recipient: str | None, text: str, *, case_number: str = "") -> str:
+        """Event API: the bot's event block speaks to one user first; returns Kakao's taskId."""
+        if not recipient:
             raise ChannelError("kakao: no botUserKey to send to", permanent=True)
         base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
         bot_id = required(config, "bot_id", self.name)
@@ -253,9 +254,9 @@ class KakaoConnector(Connector):
         body = {
             "event": {
                 "name": str(config.get("event_name") or DEFAULT_EVENT_NAME),
-                "data": {"text": text, "case_number": str(delivery.payload.get("case_number") or "")},
+                "data": {"text": text, "case_number": case_number},
             },
-            "user": [{"type": "botUserKey", "id": delivery.recipient}],
+            "user": [{"type": "botUserKey", "id": recipient}],
         }
         try:
             response = httpx.post(

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.actions import IntakeResult, receive_message
 from sotong.cases.models import Case, CaseStatus
-from sotong.channels.base import InboundMessage
+from sotong.channels.base import ChannelError, InboundMessage
 from sotong.channels.kakao.connector import (
     DEFAULT_ANSWER_WITHIN,
     DEFAULT_IMAGE_PREFIXES,
     TEXT_LIMIT,
+    KakaoConnector,
     SkillRequest,
     receipt_response,
     skill_response,
@@ -201,6 +202,8 @@ def answer_within_budget(
             done.set()
         if "error" in box and decision.mode == "callback" and request.callback_url:
             _post_callback(request.callback_url, refusal(box["error"]))
+        elif "error" in box and decision.mode == "event":
+            _push_refusal(config, request.user_key, refusal(box["error"]))
 
     threading.Thread(target=work, name=f"kakao-skill-{account_id}", daemon=True).start()
     budget = float(config.get("answer_within_seconds") or DEFAULT_ANSWER_WITHIN)
@@ -222,3 +225,12 @@ def _post_callback(callback_url: str, body: dict[str, Any]) -> None:
         httpx.post(callback_url, json=body, timeout=10.0, follow_redirects=False)
     except httpx.HTTPError as exc:
         log.warning("kakao: callback refusal not delivered: %s", exc)
+
+
+def _push_refusal(config: Mapping[str, Any], user_key: str, answer: dict[str, Any]) -> None:
+    """The citizen was told to wait and nothing was stored: say so through the Event API (best effort)."""
+    text = answer["template"]["outputs"][0]["simpleText"]["text"]
+    try:
+        KakaoConnector().push(config, user_key, text)
+    except ChannelError as exc:
+        log.warning("kakao: refusal not pushed to %s: %s", user_key, exc.message)
