@@ -24,10 +24,12 @@ from sotong.orgs.models import (
 )
 from sotong.outbox.models import OutboxItem
 from sotong.portal.models import ShowcaseEntry
+from sotong.portal.stats import PUBLIC_STATS_INDEX
 from sotong.search.models import CaseSearchDoc
 from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
 
 __all__ = [
+    "PUBLIC_STATS_INDEX",
     "AccountHealth",
     "Answer",
     "AnswerTemplate",

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, Index, Integer, and_, case, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement as _Col
 
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.orgs.models import Category, Department, Organisation
+from sotong.portal.models import PG_PUBLIC_WHERE, SQLITE_PUBLIC_WHERE
 
 T = TypeVar("T")
 
@@ -96,6 +97,34 @@ class TTLCache:
             self._values.clear()
 
 
+# --------------------------------------------------------------------------------------------- the index
+
+# Every figure reads public cases by received time and a handful of narrow columns. On PostgreSQL this partial
+# covering index answers those queries by an index-only scan: a period reads only its slice, and even "all
+# time" reads ~100 bytes a case instead of the wide heap rows (complaint texts). Same predicate as the public
+# list's index, written as `public_filter()` compiles, so the planners match it.
+STATS_COLUMNS = (
+    "org_id",
+    "department_id",
+    "category_id",
+    "channel",
+    "complaint_type",
+    "status",
+    "first_responded_at",
+    "answered_at",
+    "due_at",
+    "latitude",
+    "longitude",
+)
+PUBLIC_STATS_INDEX = Index(
+    "ix_cases_public_stats",
+    Case.received_at,
+    postgresql_include=list(STATS_COLUMNS),
+    postgresql_where=text(PG_PUBLIC_WHERE),
+    sqlite_where=text(SQLITE_PUBLIC_WHERE),
+)
+
+
 # --------------------------------------------------------------------------------------------- the query
 
 
@@ -149,17 +178,17 @@ def _offset_minutes(tz: ZoneInfo, now: dt.datetime) -> int:
     return int(offset.total_seconds() // 60)
 
 
-def bucket_expression(session: Session, grain: str, *, tz: ZoneInfo, now: dt.datetime) -> ColumnElement[Any]:
-    """The local day / week (from Monday) / month a case was received, as 'YYYY-MM-DD' text on both databases."""
+def day_number(session: Session, *, tz: ZoneInfo, now: dt.datetime) -> ColumnElement[Any]:
+    """The local day a case was received, as days since 1970-01-01: integer arithmetic, cheap on every row.
+
+    Weeks and months are rolled up from the days in Python (at most a few thousand), which is several times
+    faster on a million rows than asking the database for time-zone conversion and date_trunc per row. The
+    zone's current UTC offset is used (exact for Asia/Seoul, which has no daylight saving).
+    """
+    offset = _offset_minutes(tz, now) * 60
     if _is_sqlite(session):
-        shift = f"{_offset_minutes(tz, now):+d} minutes"
-        if grain == "day":
-            return func.date(Case.received_at, shift)
-        if grain == "week":  # back six days, then forward to a Monday: the Monday on or before the day
-            return func.date(Case.received_at, shift, "-6 days", "weekday 1")
-        return func.strftime("%Y-%m-01", Case.received_at, shift)
-    local = func.timezone(tz.key, Case.received_at)
-    return func.to_char(func.date_trunc(grain, local), "YYYY-MM-DD")
+        return cast(func.julianday(Case.received_at) - 2440587.5 + offset / 86400.0, Integer)
+    return func.floor((func.extract("epoch", Case.received_at) + offset) / 86400)
 
 
 def hours_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
@@ -167,6 +196,24 @@ def hours_between(session: Session, start: Any, end: Any) -> ColumnElement[float
     if _is_sqlite(session):
         return cast((func.julianday(end) - func.julianday(start)) * 24.0, Float)
     return cast(func.extract("epoch", end - start) / 3600.0, Float)
+
+
+def medians(session: Session, conditions: list[ColumnElement[bool]]) -> tuple[float | None, float | None]:
+    """Median hours from receipt to first reply and to answer; on PostgreSQL both in one pass (ordered-set
+    aggregates skip NULLs, so each median reads only the cases that have that time)."""
+    if _is_sqlite(session):
+        return (
+            median_hours(session, conditions, Case.received_at, Case.first_responded_at),
+            median_hours(session, conditions, Case.received_at, Case.answered_at),
+        )
+    first = hours_between(session, Case.received_at, Case.first_responded_at)
+    answer = hours_between(session, Case.received_at, Case.answered_at)
+    row = session.execute(
+        select(func.percentile_cont(0.5).within_group(first), func.percentile_cont(0.5).within_group(answer)).where(
+            *conditions, or_(Case.first_responded_at.is_not(None), Case.answered_at.is_not(None))
+        )
+    ).one()
+    return (float(row[0]) if row[0] is not None else None, float(row[1]) if row[1] is not None else None)
 
 
 def median_hours(session: Session, conditions: list[ColumnElement[bool]], start: Any, end: Any) -> float | None:
@@ -253,17 +300,32 @@ def compute(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: dt.dateti
     )
 
 
-def compute_volume(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: dt.datetime) -> list[Row]:
-    """Cases per local day, week or month of the query's period (the only figure that depends on the grain)."""
-    where = scope(query, now=now, tz=tz)
-    bucket = bucket_expression(session, query.grain, tz=tz, now=now).label("bucket")
-    volume_rows = {
-        str(k): int(n) for k, n in session.execute(select(bucket, func.count()).where(*where).group_by(bucket))
-    }
+def daily_counts(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: dt.datetime) -> dict[dt.date, int]:
+    """Cases per local day of the query's period (one GROUP BY on an integer day number)."""
+    day = day_number(session, tz=tz, now=now).label("day")
+    epoch = dt.date(1970, 1, 1)
+    rows = session.execute(select(day, func.count()).where(*scope(query, now=now, tz=tz)).group_by(day))
+    return {epoch + dt.timedelta(days=int(d)): int(n) for d, n in rows}
+
+
+def volume(days: dict[dt.date, int], query: StatsQuery, *, tz: ZoneInfo, now: dt.datetime) -> list[Row]:
+    """The daily counts rolled up to the query's grain (weeks from Monday, months), every bucket filled."""
+    buckets: dict[str, int] = {}
+    for day, n in days.items():
+        if query.grain == "week":
+            day -= dt.timedelta(days=day.weekday())
+        elif query.grain == "month":
+            day = day.replace(day=1)
+        buckets[day.isoformat()] = buckets.get(day.isoformat(), 0) + n
     start = period_start(query.period, now=now, tz=tz)
     return _filled_buckets(
-        volume_rows, query.grain, start.astimezone(tz).date() if start else None, now.astimezone(tz).date()
+        buckets, query.grain, start.astimezone(tz).date() if start else None, now.astimezone(tz).date()
     )
+
+
+def compute_volume(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: dt.datetime) -> list[Row]:
+    """Cases per local day, week or month of the query's period."""
+    return volume(daily_counts(session, query, tz=tz, now=now), query, tz=tz, now=now)
 
 
 def compute_summary(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: dt.datetime) -> Stats:
@@ -337,6 +399,7 @@ def compute_summary(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: d
     }
     top_categories = [Row(key=str(cid), label=cat_names.get(cid or 0, str(cid)), value=int(n)) for cid, n in top_rows]
 
+    first_reply, to_answer = medians(session, [*where, not_moved])
     return Stats(
         query=query,
         computed_at=now,
@@ -346,8 +409,8 @@ def compute_summary(session: Session, query: StatsQuery, *, tz: ZoneInfo, now: d
         by_channel=by_channel,
         on_time=on_time,
         on_time_overall=total_on_time / total_decided if total_decided else None,
-        median_first_reply_hours=median_hours(session, [*where, not_moved], Case.received_at, Case.first_responded_at),
-        median_answer_hours=median_hours(session, [*where, not_moved], Case.received_at, Case.answered_at),
+        median_first_reply_hours=first_reply,
+        median_answer_hours=to_answer,
         top_categories=top_categories,
         opinions_total=int(opinions_total or 0),
         opinions_answered=int(opinions_answered or 0),
