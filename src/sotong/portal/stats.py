@@ -1,12 +1,13 @@
 """Public statistics: volume, channels, on-time rate, medians, top categories, 단순의견 answered, and map clusters.
 
-Everything is one SQL aggregate over publicly listed cases (public, not 공익신고, not hidden), so the database
-does the counting and no case row is ever loaded into Python; on 1M cases a full pass takes a few hundred
-milliseconds on PostgreSQL, which the per-process cache (`TTLCache`, at most `stats_cache_seconds` = 60 s
-stale) pays once a minute instead of on every request.
+Everything is a SQL aggregate over publicly listed cases (public, not 공익신고, not hidden), so the database
+does the counting and no case row is ever loaded into Python. A period reads only its slice of the partial
+covering index `ix_cases_public_stats`; "all time" on 1M cases is a full pass (several hundred milliseconds
+to seconds), which the per-process cache (`TTLCache`, at most `stats_cache_seconds` = 60 s stale) pays once a
+minute per view instead of on every request.
 
-Times are bucketed in the deployment's time zone. On SQLite (the embedded default) the zone's current UTC
-offset is used, which is exact for Asia/Seoul (no daylight saving since 1988).
+Days are local days of the deployment's time zone, taken at the zone's current UTC offset (exact for
+Asia/Seoul, which has had no daylight saving since 1988); weeks and months are rolled up from the days.
 """
 
 from __future__ import annotations
