@@ -83,11 +83,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from sotong.answers import views as answers_views
     from sotong.cases import api as cases_api
+    from sotong.channels import admin_views as channels_admin
     from sotong.channels import hooks
     from sotong.channels.kakao import views as kakao_views
     from sotong.channels.naver import views as naver_views
     from sotong.channels.open311 import views as open311_views
-    from sotong.channels import admin_views as channels_admin
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
     from sotong.console import inbox as console_inbox
