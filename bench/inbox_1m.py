@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/inbox_1m.py                 # 1,000,000 cases (a fresh database `sotong_bench_inbox`)
     .venv/bin/python bench/inbox_1m.py --cases 50000   # a quick run
+    .venv/bin/python bench/inbox_1m.py --reuse         # measure again on the database of the last run
 
 The cases are made as in bench/cases_1m.py (COPY, one district with 20 departments), each with a stored
 triage decision. Reported: EXPLAIN ANALYZE of the default view (newest first, no filter), the time of the page
@@ -114,6 +115,7 @@ def bench_queries(factory: Callable[[], Session], operator: User, figures: _Figu
             ("page query: 400 pages deep (keyset)", InboxFilters(), deep_id),
             ("page query: status received", InboxFilters(status=CaseStatus.received), None),
             ("page query: overdue", InboxFilters(deadline=DeadlineState.overdue), None),
+            ("page query: due soon", InboxFilters(deadline=DeadlineState.due_soon), None),
             ("page query: keyword (full scan)", InboxFilters(q="포트홀"), None),
         ]
         for name, filters, before in views:
@@ -124,6 +126,9 @@ def bench_queries(factory: Callable[[], Session], operator: User, figures: _Figu
         at = session.execute(text("SELECT received_at FROM cases WHERE id = :i"), {"i": deep_id}).scalar_one()
         deep_plan = _explain(session, page_query(actor, InboxFilters(), now, anchor=(at, deep_id), limit=50))
         figures.plans.append(("inbox 400 pages deep (keyset cursor)", deep_plan))
+        for state in DeadlineState:
+            plan = _explain(session, page_query(actor, InboxFilters(deadline=state), now, anchor=None, limit=50))
+            figures.plans.append((f"inbox deadline view: {state.value}", plan))
 
 
 def bench_http(url: str, operator: User, figures: _Figures, runs: int) -> None:
@@ -161,16 +166,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run left")
     args, _ = parser.parse_known_args(argv)
     os.environ.setdefault("SOTONG_ENV", "test")
     random.seed(args.seed)
     figures = _Figures()
-    url = prepare_database()
-    engine = make_engine(url)
-    factory = session_factory(engine)
-    staff = create_staff(factory)
-    insert_cases(url, staff, args.cases, dt.datetime.now(dt.UTC), 0.005, figures)
-    add_triage(url, figures)
+    if args.reuse:
+        url = os.environ.get("SOTONG_BENCH_DATABASE_URL") or f"{DEFAULT_SERVER}/{BENCH_DB}"
+        engine = make_engine(url)
+        factory = session_factory(engine)
+        with factory() as session:
+            args.cases = session.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    else:
+        url = prepare_database()
+        engine = make_engine(url)
+        factory = session_factory(engine)
+        staff = create_staff(factory)
+        insert_cases(url, staff, args.cases, dt.datetime.now(dt.UTC), 0.005, figures)
+        add_triage(url, figures)
     with factory() as session:
         operator = session.query(User).filter(User.role == Role.operator).first()
         assert operator is not None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.console.inbox_service import DeadlineState, InboxFilters, inbox_page
-from sotong.db import utcnow
+from sotong.db import atomic, utcnow
 from sotong.orgs.models import Channel
 from tests.console.inbox_support import desk_case
 from tests.factories import World, inbound
@@ -75,3 +75,30 @@ def test_filters_from_the_query_string(client: TestClient, desk: World, session:
     html = client.get("/staff/inbox", params={"account_id": str(desk.x_account.id), "q": "보도"}).text
     assert f'id="case-{road.id}"' in html and f'id="case-{toot.id}"' not in html
     assert isinstance(road, Case)
+
+
+def test_deadline_views_follow_the_deadline_across_pages(desk: World, session: Session) -> None:
+    cases = [desk_case(session, desk) for _ in range(3)]
+    # Received in this order, but due in another: 0 latest, 1 soonest, 2 in between.
+    offsets = {cases[0].id: 20, cases[1].id: 5, cases[2].id: 10}
+    with atomic(session):
+        for case in cases:
+            row = session.get(Case, case.id)
+            assert row is not None
+            row.due_at = utcnow() + dt.timedelta(hours=offsets[case.id])
+    actor, now = desk.actor(desk.operator), utcnow()
+
+    def walk(state: DeadlineState, at: dt.datetime) -> list[int]:
+        seen: list[int] = []
+        before: int | None = None
+        while True:
+            page, before = inbox_page(
+                session, actor=actor, filters=InboxFilters(deadline=state), now=at, before_id=before, limit=1
+            )
+            seen += [c.id for c in page]
+            if before is None:
+                return seen
+
+    assert walk(DeadlineState.due_soon, now) == [cases[1].id, cases[2].id, cases[0].id]  # soonest first
+    later = now + dt.timedelta(days=2)
+    assert walk(DeadlineState.overdue, later) == [cases[0].id, cases[2].id, cases[1].id]  # just missed first

@@ -34,6 +34,7 @@ from sotong.console.inbox_service import (
     changed_since,
     inbox_page,
     new_since,
+    newest_id,
     require_inbox,
     rows_for,
     waiting_count,
@@ -186,7 +187,8 @@ def inbox(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
             "first_page": before is None,
             "back": back,
             "waiting": waiting_count(db, actor=actor),
-            "latest_id": max((c.id for c in cases), default=0),
+            # Not the newest row shown: a view ordered by deadline shows old cases first.
+            "latest_id": newest_id(db),
             "polled_at": now.isoformat(),
             "poll_seconds": POLL_SECONDS,
             "correcting": correcting[:40],
@@ -219,7 +221,9 @@ def updates(request: Request, db: DbSession, actor: StaffActor, user: CurrentUse
     ids = [i for i in (_int(p) for p in (params.get("ids") or "").split(",")) if i is not None]
     lookups = _lookups(db, user.org_id)
     back = "/staff/inbox" + (f"?{_filter_query(params)}" if _filter_query(params) else "")
-    fresh = new_since(db, actor=actor, filters=filters, since_id=since, now=now) if since else []
+    known = set(ids)
+    # Rows the browser already shows are never sent as new (the look-back would otherwise resend them each poll).
+    fresh = [c for c in new_since(db, actor=actor, filters=filters, since_id=since, now=now) if c.id not in known]
     seen = {c.id for c in fresh}
     changed = [c for c in changed_since(db, actor=actor, ids=ids, after=after - CHANGE_OVERLAP) if c.id not in seen]
     return JSONResponse(

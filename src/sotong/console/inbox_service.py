@@ -112,16 +112,37 @@ def _filtered(actor: Actor, filters: InboxFilters, now: dt.datetime) -> Select[C
     return query
 
 
+def _order(filters: InboxFilters) -> tuple[Any, bool]:
+    """The column a page is ordered by and whether descending.
+
+    Newest first by default. With a deadline filter the list follows the deadline instead (due soon: soonest
+    first; overdue: the most recently missed first): overdue cases are old ones, so walking the received-time
+    index from the newest would read most of the table before finding a page of them, while `ix_cases_due_at`
+    starts right at the boundary.
+    """
+    if filters.deadline is DeadlineState.due_soon:
+        return Case.due_at, False
+    if filters.deadline is DeadlineState.overdue:
+        return Case.due_at, True
+    return Case.received_at, True
+
+
 def page_query(
     actor: Actor, filters: InboxFilters, now: dt.datetime, *, anchor: tuple[dt.datetime, int] | None, limit: int
 ) -> Select[Case]:
-    """The query of one inbox page: newest first, after `anchor` (received_at, id) when given, one row extra."""
+    """The query of one page, after `anchor` (the sort value and id of the last row shown), one row extra."""
     query = _filtered(actor, filters, now)
+    column, descending = _order(filters)
     if anchor is not None:
         at, anchor_id = anchor
         # The first conjunct alone can use the index; the second breaks ties on the same instant.
-        query = query.where(and_(Case.received_at <= at, or_(Case.received_at < at, Case.id < anchor_id)))
-    return query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit + 1)
+        if descending:
+            query = query.where(and_(column <= at, or_(column < at, Case.id < anchor_id)))
+        else:
+            query = query.where(and_(column >= at, or_(column > at, Case.id > anchor_id)))
+    if descending:
+        return query.order_by(column.desc(), Case.id.desc()).limit(limit + 1)
+    return query.order_by(column.asc(), Case.id.asc()).limit(limit + 1)
 
 
 def inbox_page(
@@ -133,15 +154,16 @@ def inbox_page(
     before_id: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> tuple[list[Case], int | None]:
-    """One page, newest first, and the id to continue from (None on the last page).
+    """One page and the id to continue from (None on the last page).
 
-    Keyset pagination on (received_at, id): the default view walks `ix_cases_org_received_at` backwards and
+    Keyset pagination on (sort value, id): the default view walks `ix_cases_org_received_at` backwards and
     stops after `limit` rows, so page 1 and page 1000 cost the same and no total is counted over the table.
     """
     require_inbox(actor)
     anchor = None
     if before_id is not None:
-        row = session.execute(select(Case.received_at, Case.id).where(Case.id == before_id)).first()
+        column, _ = _order(filters)
+        row = session.execute(select(column, Case.id).where(Case.id == before_id)).first()
         anchor = (row[0], row[1]) if row is not None else None
     rows = list(session.scalars(page_query(actor, filters, now, anchor=anchor, limit=limit)))
     more = len(rows) > limit
@@ -155,6 +177,11 @@ def new_since(session: Session, *, actor: Actor, filters: InboxFilters, since_id
     query = _filtered(actor, filters, now).where(Case.id > max(0, since_id - LOOKBACK_IDS))
     rows = list(session.scalars(query.order_by(Case.id.desc()).limit(MAX_NEW_ROWS)))
     return sorted(rows, key=lambda c: (c.received_at, c.id), reverse=True)
+
+
+def newest_id(session: Session) -> int:
+    """The newest case id of the whole table (a primary-key look-up): polls ask for what arrives after it."""
+    return session.scalar(select(func.max(Case.id))) or 0
 
 
 def changed_since(session: Session, *, actor: Actor, ids: Sequence[int], after: dt.datetime | None) -> list[Case]:
