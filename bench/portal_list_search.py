@@ -141,7 +141,8 @@ def load(url: str, total: int) -> tuple[int, list[int]]:
             conn.commit()
             console.print(f"  {min(start + CHUNK, total):,} cases")
         conn.execute(
-            "INSERT INTO case_search_docs (case_id, terms, updated_at) SELECT c.id, t.terms, now() FROM cases c "
+            "INSERT INTO case_search_docs (case_id, terms, received_at, updated_at) "
+            "SELECT c.id, t.terms, c.received_at, now() FROM cases c "
             "JOIN bench_terms t ON t.text = c.public_text WHERE c.is_public AND NOT c.is_whistleblower"
         )
         conn.commit()

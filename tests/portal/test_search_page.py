@@ -48,3 +48,18 @@ def test_count_stops_at_the_cap(session: Session, world: World, monkeypatch: pyt
     assert page.total == 3 and page.total_capped
     searched = service.list_cases(session, filters=PublicFilters(q="가로등"))
     assert searched.total == 3 and searched.total_capped and len(searched.items) == 4
+
+
+def test_search_pages_cover_every_match_once(session: Session, world: World) -> None:
+    made = [received(session, world, f"{i}번 가로등이 꺼졌어요", minutes_ago=60 - i).number for i in range(5)]
+    received(session, world, "보도블럭 민원")
+    for filters in (PublicFilters(q="가로등"), PublicFilters(q="가로등", org_id=world.songpa.id)):
+        seen: list[str] = []
+        after = None
+        while True:
+            page = service.list_cases(session, filters=filters, after=after, page_size=2)
+            seen += [c.number for c in page.items]
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        assert seen == list(reversed(made)), filters

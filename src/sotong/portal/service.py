@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, tuple_
@@ -25,7 +26,8 @@ from sotong.db import utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Category, Channel, Department, Organisation
 from sotong.portal.models import ShowcaseEntry
-from sotong.search.service import count_matches, matches
+from sotong.search.models import CaseSearchDoc
+from sotong.search.service import count_matches, doc_condition
 
 PAGE_SIZE = 20
 # Counting every match of a broad filter over a million rows costs more than the page itself; past this the
@@ -138,7 +140,18 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=SEOUL).astimezone(dt.UTC)
 
 
-def _filtered(session: Session, filters: PublicFilters) -> tuple[Select[Case], bool]:
+@dataclass(frozen=True)
+class _Query:
+    select: Select[Case]
+    searchable: bool
+    # What the list is ordered and paged by: the case's (received_at, id), or for a search the same values as
+    # copied onto the search document, so matches are sorted without visiting every matching case row.
+    order: tuple[Any, Any]
+    # A search with no other filter: the condition on the search documents, which can then be paged alone.
+    search_only: Any = None
+
+
+def _filtered(session: Session, filters: PublicFilters) -> _Query:
     query = publicly_listed()
     if filters.org_id is not None:
         query = query.where(Case.org_id == filters.org_id)
@@ -154,22 +167,22 @@ def _filtered(session: Session, filters: PublicFilters) -> tuple[Select[Case], b
         query = query.where(Case.received_at >= _start_of(filters.received_from))
     if filters.received_to is not None:
         query = query.where(Case.received_at < _start_of(filters.received_to + dt.timedelta(days=1)))
-    searchable = True
-    if filters.q and filters.q.strip():
-        condition = matches(filters.q, session.get_bind().dialect.name)
-        if condition is None:
-            searchable = False
-            query = query.where(Case.id.is_(None))  # nothing to look for finds nothing
-        else:
-            query = query.where(condition)
-    return query, searchable
+    if not (filters.q and filters.q.strip()):
+        return _Query(query, True, (Case.received_at, Case.id))
+    condition = doc_condition(filters.q, session.get_bind().dialect.name)
+    if condition is None:
+        return _Query(query.where(Case.id.is_(None)), False, (Case.received_at, Case.id))  # nothing to look for
+    search_only = condition if filters == PublicFilters(q=filters.q) else None
+    query = query.join(CaseSearchDoc, CaseSearchDoc.case_id == Case.id).where(condition)
+    return _Query(query, True, (CaseSearchDoc.received_at, CaseSearchDoc.case_id), search_only)
 
 
 def list_cases(
     session: Session, *, filters: PublicFilters, after: Cursor | None = None, page_size: int = PAGE_SIZE
 ) -> PublicPage:
     """One page of publicly listed cases, newest first, starting after `after`."""
-    query, searchable = _filtered(session, filters)
+    built = _filtered(session, filters)
+    query, (at, key) = built.select, built.order
     total: int | None = None
     if not filters.q:
         # The partial index hands over listed rows in order; counting stops at the cap.
@@ -177,29 +190,53 @@ def list_cases(
         total = session.scalar(select(func.count()).select_from(capped)) or 0
     elif filters == PublicFilters(q=filters.q):
         # A search alone: the search index counts by itself (documents exist for listed cases only).
-        total = count_matches(session, filters.q, cap=COUNT_CAP + 1) if searchable else 0
+        total = count_matches(session, filters.q, cap=COUNT_CAP + 1) if built.searchable else 0
     # A search with filters shows no count: exact would need a pass over every match joined to its case.
-    if after is not None:
-        query = query.where(tuple_(Case.received_at, Case.id) < tuple_(after.received_at, after.case_id))
-    rows = list(
-        session.scalars(
-            query.options(selectinload(Case.answers))
-            .order_by(Case.received_at.desc(), Case.id.desc())
-            .limit(page_size + 1)
+    if built.search_only is not None:
+        rows = _search_page(session, built.search_only, after, page_size + 1)
+    else:
+        if after is not None:
+            query = query.where(tuple_(at, key) < tuple_(after.received_at, after.case_id))
+        rows = list(
+            session.scalars(
+                query.options(selectinload(Case.answers)).order_by(at.desc(), key.desc()).limit(page_size + 1)
+            )
         )
-    )
     items = rows[:page_size]
     next_cursor = Cursor.of(items[-1]) if len(rows) > page_size else None
     return PublicPage(
-        items=items, next_cursor=next_cursor, total=total, searchable=searchable, labels=labels(session, items)
+        items=items, next_cursor=next_cursor, total=total, searchable=built.searchable, labels=labels(session, items)
     )
+
+
+def _search_page(session: Session, condition: Any, after: Cursor | None, limit: int) -> list[Case]:
+    """A page of a search without other filters, read from the search documents alone, then its cases by id.
+
+    Joined to `cases`, PostgreSQL sorts after the join and so fetches every matching case row for a page of
+    twenty; the documents carry the time and exist for publicly listed cases only, so they can be paged alone.
+    """
+    ids_query = select(CaseSearchDoc.case_id).where(condition)
+    if after is not None:
+        ids_query = ids_query.where(
+            tuple_(CaseSearchDoc.received_at, CaseSearchDoc.case_id) < tuple_(after.received_at, after.case_id)
+        )
+    ids = list(
+        session.scalars(ids_query.order_by(CaseSearchDoc.received_at.desc(), CaseSearchDoc.case_id.desc()).limit(limit))
+    )
+    if not ids:
+        return []
+    # publicly_listed() again: a document can never make a case public, whatever state the index is in.
+    found = session.scalars(publicly_listed().where(Case.id.in_(ids)).options(selectinload(Case.answers)))
+    by_id = {case.id: case for case in found}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def newer_than(session: Session, *, filters: PublicFilters, since: Cursor, limit: int = PAGE_SIZE) -> list[Case]:
     """Cases received after `since` that match the filters, newest first (what the live list adds on top)."""
-    query, _ = _filtered(session, filters)
-    query = query.where(tuple_(Case.received_at, Case.id) > tuple_(since.received_at, since.case_id))
-    return list(session.scalars(query.order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)))
+    built = _filtered(session, filters)
+    at, key = built.order
+    query = built.select.where(tuple_(at, key) > tuple_(since.received_at, since.case_id))
+    return list(session.scalars(query.order_by(at.desc(), key.desc()).limit(limit)))
 
 
 def labels(session: Session, cases: list[Case]) -> dict[str, dict[int, str]]:

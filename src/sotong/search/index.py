@@ -53,7 +53,7 @@ def reindex(connection: Connection, case_ids: Iterable[int]) -> int:
     if not wanted:
         return 0
     rows = connection.execute(
-        select(Case.id, Case.public_text).where(
+        select(Case.id, Case.public_text, Case.received_at).where(
             Case.id.in_(wanted),
             Case.is_public.is_(True),
             Case.is_whistleblower.is_(False),
@@ -61,6 +61,7 @@ def reindex(connection: Connection, case_ids: Iterable[int]) -> int:
         )
     ).all()
     listed = {row.id: row.public_text for row in rows}
+    received = {row.id: row.received_at for row in rows}
     answers: dict[int, list[str | None]] = {}
     if listed:
         for case_id, body in connection.execute(
@@ -70,7 +71,12 @@ def reindex(connection: Connection, case_ids: Iterable[int]) -> int:
     # Delete then insert: one statement shape on both databases (the SQLite triggers see a delete and an insert).
     connection.execute(delete(CaseSearchDoc).where(CaseSearchDoc.case_id.in_(wanted)))
     docs = [
-        {"case_id": case_id, "terms": document([text, *answers.get(case_id, [])]), "updated_at": utcnow()}
+        {
+            "case_id": case_id,
+            "terms": document([text, *answers.get(case_id, [])]),
+            "received_at": received[case_id],
+            "updated_at": utcnow(),
+        }
         for case_id, text in listed.items()
     ]
     if docs:

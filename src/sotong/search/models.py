@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sotong.db import Base, BigId, UTCDateTime, utcnow
@@ -20,7 +20,11 @@ class CaseSearchDoc(Base):
     """
 
     __tablename__ = "case_search_docs"
+    # Search results are newest first: sorting matches by the document's own copy of the time spares a visit to
+    # every matching case row, and scanning this index backwards finds a common word's newest matches at once.
+    __table_args__ = (Index("ix_case_search_docs_received", "received_at", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     terms: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the case's, never changes
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

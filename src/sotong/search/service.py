@@ -29,6 +29,14 @@ def _doc_matches(terms: list[str], dialect: str) -> ColumnElement[bool]:
     return CaseSearchDoc.case_id.in_(fts.columns(column("rowid", Integer)))
 
 
+def doc_condition(query: str, dialect: str) -> ColumnElement[bool] | None:
+    """A condition on `CaseSearchDoc` (join it to `Case`) for "holds every term of `query`"; None when the query
+    has no searchable term.
+    """
+    terms = query_terms(query)
+    return _doc_matches(terms, dialect) if terms else None
+
+
 def matches(query: str, dialect: str) -> ColumnElement[bool] | None:
     """A condition on `Case` for "the case's search document holds every term of `query`"; None when the
     query has no searchable term (only particles or punctuation), so the caller can say so.

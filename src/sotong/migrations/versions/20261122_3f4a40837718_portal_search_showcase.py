@@ -26,12 +26,15 @@ def upgrade() -> None:
         "case_search_docs",
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("terms", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_search_docs_case_id_cases"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_search_docs")),
     )
+    with op.batch_alter_table("case_search_docs", schema=None) as batch_op:
+        batch_op.create_index("ix_case_search_docs_received", ["received_at", "case_id"], unique=False)
     op.create_table(
         "showcase_entries",
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -80,4 +83,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_showcase_entries_org_id"))
         batch_op.drop_index(batch_op.f("ix_showcase_entries_created_at"))
     op.drop_table("showcase_entries")
+    with op.batch_alter_table("case_search_docs", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_search_docs_received")
     op.drop_table("case_search_docs")
