@@ -9,8 +9,7 @@ import pytest
 
 from sotong.channels.base import InboundMessage
 from sotong.channels.media import with_media
-from tests.fakes.server import Request, Response, serve
-from tests.fakes.x import jpeg
+from tests.fakes.server import Request, Response, jpeg, serve
 
 
 class Photos:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import queue
 import re
 import threading
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.server import Request, Response, serve
+from tests.fakes.x import jpeg
 
 RATE_LIMIT = 300
 URL_RE = re.compile(r"https?://\S+")
@@ -43,6 +46,8 @@ class FakeMastodon:
     _idempotent: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    # Open streaming connections (GET /api/v1/streaming/user/notification), each fed every new notification.
+    _streams: list[queue.Queue[dict[str, Any] | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.me = self._account("songpa", "송파구청")
@@ -115,19 +120,54 @@ class FakeMastodon:
         author: dict[str, Any] | None = None,
         visibility: str = "public",
         in_reply_to_id: str | None = None,
+        photos: int = 0,
     ) -> dict[str, Any]:
         """A status mentioning @songpa, and the notification Mastodon gives our account for it."""
         status = self._status(author or self.citizen(), f"@songpa {text}", visibility, in_reply_to_id)
-        self.notifications.append(
+        status["media_attachments"] = [
             {
                 "id": str(next(self._ids)),
-                "type": "mention",
-                "created_at": status["created_at"],
-                "account": status["account"],
-                "status": status,
+                "type": "image",
+                "url": f"{self.base_url}/system/media/{status['id']}-{n}.jpg",
+                "preview_url": None,
+                "description": None,
             }
-        )
+            for n in range(photos)
+        ]
+        notification = {
+            "id": str(next(self._ids)),
+            "type": "mention",
+            "created_at": status["created_at"],
+            "account": status["account"],
+            "status": status,
+        }
+        self.notifications.append(notification)
+        for stream in list(self._streams):
+            stream.put(notification)
         return status
+
+    def close_streams(self) -> None:
+        """The instance restarts: every streaming connection ends (clients reconnect)."""
+        for stream in list(self._streams):
+            stream.put(None)
+
+    def _stream(self) -> Iterator[bytes]:
+        """Server-sent events as Mastodon's streaming server writes them, with its heartbeat comments."""
+        feed: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._streams.append(feed)
+        try:
+            yield b":)\n"
+            while True:
+                try:
+                    event = feed.get(timeout=0.5)
+                except queue.Empty:
+                    yield b":thump\n"
+                    continue
+                if event is None:
+                    return
+                yield b"event: notification\ndata: " + json.dumps(event).encode() + b"\n\n"
+        finally:
+            self._streams.remove(feed)
 
     def notify(self, kind: str, status: dict[str, Any]) -> None:
         """Another notification (a favourite, or a self-mention some servers echo)."""
@@ -167,6 +207,13 @@ class FakeMastodon:
             return response
 
     def _route(self, request: Request) -> Response:
+        path = request.path
+        if request.method == "GET" and path.startswith("/system/media/"):
+            return Response(200, jpeg(), {"Content-Type": "image/jpeg"})  # media files need no token
+        if request.method == "GET" and path.rstrip("/") == "/api/v1/instance":
+            # The streaming API on the same host, as a small instance runs it.
+            return Response(200, {"uri": self.domain, "title": "gov.social", "version": "4.3.0",
+                                  "urls": {"streaming_api": self.base_url}})  # fmt: skip
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Response(401, {"error": "The access token is invalid"})
         if self.throttled_for:
@@ -181,6 +228,10 @@ class FakeMastodon:
             return Response(200, status) if status else Response(404, {"error": "Record not found"})
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request)
+        if method == "GET" and path == "/api/v1/timelines/public":
+            return Response(200, [])
+        if method == "GET" and path in ("/api/v1/streaming/user/notification", "/api/v1/streaming/user"):
+            return Response(200, self._stream(), {"Content-Type": "text/event-stream"})
         return Response(404, {"error": "Record not found"})
 
     def _notifications(self, request: Request) -> Response:

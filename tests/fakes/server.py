@@ -33,6 +33,17 @@ class Request:
         return json.loads(self.body)
 
 
+def jpeg() -> bytes:
+    """A real (tiny) JPEG, as a photo attached to a tweet would be."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
 @dataclass
 class Response:
     status: int
@@ -62,6 +73,9 @@ def serve(platform: Platform) -> Iterator[str]:
                 body=self.rfile.read(length) if length else b"",
             )
             response = platform.handle(request)
+            if isinstance(response.body, Iterator):
+                self._stream(response)
+                return
             raw = isinstance(response.body, bytes)  # a file (a photo), sent as is with its own Content-Type
             payload = response.body if raw else json.dumps(response.body).encode() if response.body is not None else b""
             self.send_response(response.status)
@@ -72,6 +86,22 @@ def serve(platform: Platform) -> Iterator[str]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+
+        def _stream(self, response: Response) -> None:
+            """A long-lived chunked response (server-sent events), written as the iterator yields."""
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for chunk in response.body:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client hung up: the stream is over
+            self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 

@@ -20,21 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sotong.channels.x.text import weighted_length
-from tests.fakes.server import Request, Response, serve
+from tests.fakes.server import Request, Response, jpeg, serve
 
 WINDOW = 15 * 60
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
-
-
-def jpeg() -> bytes:
-    """A real (tiny) JPEG, as a photo attached to a tweet would be."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, "JPEG")
-    return buffer.getvalue()
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> Response:

@@ -172,3 +172,26 @@ def import_calls(
         console.print(f"  row {error.row}: {escape(error.message)}")
     if report.errors:
         raise typer.Exit(1)
+
+
+@channels_app.command("stream")
+def stream() -> None:
+    """Keep a streaming connection open for every Mastodon account (mentions arrive within a second).
+
+    Run it as a service beside `sotong worker`; polling stays on as the safety net. Ctrl-C stops it.
+    """
+    import signal
+    import threading
+
+    from sotong.channels.mastodon.stream import stream_all
+
+    engine = make_engine(get_settings().database_url)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())  # close the streams cleanly, then exit
+    try:
+        console.print("streaming Mastodon mentions; Ctrl-C to stop")
+        taken = stream_all(session_factory(engine), stop)
+    finally:
+        engine.dispose()
+    console.print(f"stopped; {taken} message(s) taken in")
