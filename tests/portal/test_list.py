@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from sotong.portal import service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
 from tests.factories import World
 from tests.portal.helpers import answered, received, web_account
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def _numbers(session: Session, filters: PublicFilters | None = None) -> list[str]:
@@ -103,6 +106,7 @@ def test_live_endpoint_returns_only_newer_matching_cases(client: TestClient, ses
     body = client.get("/portal/latest.json", params={"since": since}).json()
     assert [i["number"] for i in body["items"]] == [newer.number]
     assert body["items"][0]["text"] == "방금 들어온 가로등 민원"
+    assert body["items"][0]["received_label"] == newer.received_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
     assert body["announce"]
     assert body["top"] == Cursor.of(newer).encode()
     assert client.get("/portal/latest.json", params={"since": since, "channel": "web"}).json()["items"] == []

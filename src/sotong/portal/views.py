@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -124,13 +125,14 @@ def index(request: Request, db: DbSession) -> Response:
 
 
 @router.get("/portal/latest.json")
-def latest(request: Request, db: DbSession) -> Response:
+def latest(request: Request, db: DbSession, settings: AppSettings) -> Response:
     """Cases newer than `since` matching the same filters, for the live list (masked text only)."""
     orgs = service.organisations(db)
     filters = _filters(request, {o.slug: o.id for o in orgs})
     since = Cursor.decode(request.query_params.get("since"))
     lang = request_language(request)
     items: list[Case] = service.newer_than(db, filters=filters, since=since) if since is not None else []
+    tz = ZoneInfo(settings.timezone)
     names = service.labels(db, items)
     body = {
         "top": Cursor.of(items[0]).encode() if items else (since.encode() if since else ""),
@@ -143,6 +145,8 @@ def latest(request: Request, db: DbSession) -> Response:
                 if c.status in service.PUBLIC_STATUS_OF
                 else status_label(c.status, lang),
                 "received_at": c.received_at.isoformat(),
+                # Shown as the server shows it (organisation's zone), not in the reader's browser zone.
+                "received_label": c.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 "org": names["orgs"].get(c.org_id, ""),
                 "department": names["departments"].get(c.department_id or 0, ""),
                 "channel": translate(lang, f"portal.channel_group.{service.GROUP_OF_CHANNEL[c.channel].value}"),

@@ -26,7 +26,7 @@
     meta.appendChild(el("span", "pstatus pstatus-" + c.status, c.status_label));
     meta.appendChild(el("span", null, c.department ? c.org + " · " + c.department : c.org));
     meta.appendChild(el("span", null, c.channel));
-    var time = el("time", null, new Date(c.received_at).toLocaleString(document.documentElement.lang || "ko"));
+    var time = el("time", null, c.received_label);
     time.setAttribute("datetime", c.received_at);
     meta.appendChild(time);
     article.appendChild(h);
