@@ -198,3 +198,25 @@ def test_only_admins_open_the_channel_pages(client: TestClient, world: World) ->
 def test_another_organisations_account_is_not_found(client: TestClient, world: World) -> None:
     login(client, world.admin)
     assert client.get(f"/staff/admin/channels/{world.seoul_x_account.id}").status_code == 404
+
+
+def test_a_webhook_that_brings_a_message_is_recorded_as_intake(
+    client: TestClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sotong.channels import health as health_module
+
+    monkeypatch.setattr(health_module, "_last_success_write", {})
+    sms = org_actions.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.sms,
+        handle="1588-0000",
+        config={"gateway": "test", "from_number": "15880000", "inbound_token": "in-7"},
+    )
+    body = {"id": "m-1", "from": "010-3333-4444", "text": "가로등이 꺼졌어요"}
+    response = client.post(f"/hooks/sms/{sms.id}", json=body, headers={"X-Sms-Token": "in-7"})
+    assert response.status_code == 200, response.text
+    health = _health(session, sms.id)
+    assert health.last_intake_at is not None and health.last_ok_at is not None and health.last_poll_at is None
+    assert health.last_source == "webhook" and not is_failing(health)

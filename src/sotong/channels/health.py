@@ -8,6 +8,7 @@ kept apart from ``ChannelAccount.config`` so a health write never touches (or ra
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +17,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sotong.db import Base, BigId, UTCDateTime, atomic, utcnow
 
 ERROR_LENGTH = 1000
+# A busy webhook account (a thousand deliveries a second) records its successes at most this often per process:
+# health is for people, and one more write per delivery would halve the intake rate. Errors are always recorded.
+SUCCESS_THROTTLE_SECONDS = 10.0
+_last_success_write: dict[int, float] = {}
 
 
 class AccountHealth(Base):
@@ -52,12 +57,19 @@ def record_attempt(
     stored: int = 0,
     rate_limited_until: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    throttle: bool = False,
 ) -> None:
     """Record one poll or webhook delivery: success (and whether it brought new messages) or its error.
 
     An error keeps the last good times; a success keeps the last error (admins want to see what went wrong
-    last, and when) but it is shown as resolved because `last_ok_at` is later.
+    last, and when) but it is shown as resolved because `last_ok_at` is later. With `throttle`, a success is
+    skipped when this process recorded one for the account within SUCCESS_THROTTLE_SECONDS.
     """
+    if throttle and error is None:
+        tick = time.monotonic()
+        if tick - _last_success_write.get(account_id, -SUCCESS_THROTTLE_SECONDS) < SUCCESS_THROTTLE_SECONDS:
+            return
+        _last_success_write[account_id] = tick
     now = now or utcnow()
     values: dict[str, object] = {"last_source": source, "rate_limited_until": rate_limited_until}
     if source == "poll":

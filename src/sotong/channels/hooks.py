@@ -98,5 +98,5 @@ def receive(
         queued = queue_event(db, account_id=account_id, org_id=org_id, channel=channel, body=body)
         return JSONResponse({"queued": int(queued), "duplicates": int(not queued)})
     result = take_in(db, account_id=account_id, messages=messages)
-    record_attempt(db, account_id=account_id, source="webhook", stored=result.stored)
+    record_attempt(db, account_id=account_id, source="webhook", stored=result.stored, throttle=True)
     return JSONResponse({"stored": result.stored, "duplicates": result.duplicates, "refused": result.refused})

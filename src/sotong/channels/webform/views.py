@@ -77,17 +77,18 @@ def _clean(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-async def _uploads(files: list[UploadFile] | None, limit: int) -> list[Upload]:
+def _uploads(files: list[UploadFile] | None, limit: int) -> list[Upload]:
     # One byte past the limit is enough to know a file is too large: never read a huge upload into memory.
     return [
-        Upload(data=await f.read(limit + 1), filename=f.filename, declared_type=f.content_type)
+        Upload(data=f.file.read(limit + 1), filename=f.filename, declared_type=f.content_type)
         for f in files or []
         if f.filename or (f.size or 0) > 0
     ]
 
 
+# A plain (not async) handler: decoding photos and the database work run in the thread pool, not on the event loop.
 @router.post("/report", dependencies=[Depends(verify_csrf)])
-async def report_submit(
+def report_submit(
     request: Request,
     db: DbSession,
     settings: AppSettings,
@@ -116,7 +117,7 @@ async def report_submit(
         "phone": phone,
         "email": email,
     }
-    files = await _uploads(photos, settings.max_attachment_bytes)
+    files = _uploads(photos, settings.max_attachment_bytes)
     try:
         if not text.strip():
             raise FormError("channels.webform.error.empty")
