@@ -6,7 +6,6 @@ exist on one database only; the migration creates them, and Alembic's comparison
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 FTS_TABLE = "case_search_fts"
@@ -41,7 +40,7 @@ POSTGRESQL_UPGRADE = (f"CREATE INDEX {TSV_INDEX} ON case_search_docs USING gin (
 POSTGRESQL_DOWNGRADE = (f"DROP INDEX IF EXISTS {TSV_INDEX}",)
 
 
-def include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic `include_name` hook: skip the search objects that live outside the metadata."""
     if type_ == "table" and name in _FTS_SHADOWS:
         return False
