@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.models import ComplaintType
+from sotong.console.inbox_service import changed_since
 from sotong.db import utcnow
 from sotong.triage import actions as triage_actions
 from tests.console.inbox_support import desk_case
@@ -59,3 +60,25 @@ def test_changed_rows_come_back_when_triaged_or_routed(client: TestClient, desk:
     assert all(r["version"] for r in changed)
     row = next(r for r in changed if r["id"] == untriaged.id)
     assert "신뢰도" in row["html"]  # its triage is shown now
+
+
+def test_a_follow_up_message_updates_its_row(client: TestClient, desk: World, session: Session) -> None:
+    case = desk_case(session, desk)
+    login(client, desk.operator)
+    page = client.get("/staff/inbox").text
+    mark = page.split('data-polled-at="', 1)[1].split('"', 1)[0]
+    assert "추가 글" not in page
+    first = case.messages[0]
+    before_follow_up = utcnow()
+    actor = desk.actor(desk.operator)
+    assert changed_since(session, actor=actor, ids=[case.id], after=before_follow_up) == []
+    actions.receive_message(
+        session,
+        account_id=desk.x_account.id,
+        inbound=inbound("아직도 그대로입니다", author=case.author_handle or "", in_reply_to=first.external_id),
+    )
+    assert [c.id for c in changed_since(session, actor=actor, ids=[case.id], after=before_follow_up)] == [case.id]
+    params = {"since": str(case.id + 100), "after": mark, "ids": str(case.id)}
+    changed = client.get("/staff/inbox/updates", params=params).json()["changed"]
+    assert [r["id"] for r in changed] == [case.id]
+    assert "추가 글 1건" in changed[0]["html"]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
 from sotong.cases import service as case_service
-from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.errors import PermissionDenied
 from sotong.orgs.models import Channel, ChannelAccount, Role
@@ -67,12 +67,14 @@ class InboxRow:
     due_soon: bool
     duplicate_number: str | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    messages: int = 1  # the first message and the citizen's follow-ups
 
     @property
     def version(self) -> str:
         """Changes whenever the row would render differently (the browser replaces only changed rows)."""
         triage_id = self.triage.id if self.triage is not None else 0
-        return f"{self.case.updated_at.timestamp():.6f}-{triage_id}-{int(self.overdue)}{int(self.due_soon)}"
+        stamp = self.case.updated_at.timestamp()
+        return f"{stamp:.6f}-{triage_id}-{self.messages}-{int(self.overdue)}{int(self.due_soon)}"
 
 
 def require_inbox(actor: Actor) -> None:
@@ -194,7 +196,9 @@ def changed_since(session: Session, *, actor: Actor, ids: Sequence[int], after: 
     query = case_service.visible_cases(actor).where(Case.id.in_(wanted))
     if after is not None:
         triaged = select(TriageResult.case_id).where(TriageResult.case_id.in_(wanted), TriageResult.created_at > after)
-        query = query.where(or_(Case.updated_at > after, Case.id.in_(triaged)))
+        # A follow-up message changes no column of an open case: look for new messages too.
+        followed = select(Message.case_id).where(Message.case_id.in_(wanted), Message.created_at > after)
+        query = query.where(or_(Case.updated_at > after, Case.id.in_(triaged), Case.id.in_(followed)))
     order = {case_id: i for i, case_id in enumerate(wanted)}
     return sorted(session.scalars(query), key=lambda c: order[c.id])
 
@@ -241,6 +245,7 @@ def rows_for(
     duplicates = case_service.case_numbers(
         session, {r.duplicate_of_case_id for r in results.values() if r.duplicate_of_case_id is not None}
     )
+    counts = message_counts(session, [c.id for c in cases])
     rows = []
     for case in cases:
         result = results.get(case.id)
@@ -267,6 +272,15 @@ def rows_for(
                 if result is not None and result.duplicate_of_case_id is not None
                 else None,
                 candidates=candidates,
+                messages=counts.get(case.id, 1),
             )
         )
     return rows
+
+
+def message_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int]:
+    """How many messages each case holds (its first and the follow-ups merged into it)."""
+    if not case_ids:
+        return {}
+    query = select(Message.case_id, func.count()).where(Message.case_id.in_(case_ids)).group_by(Message.case_id)
+    return {case_id: count for case_id, count in session.execute(query) if case_id is not None}
