@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, CaseStatus, RejectReason
 from sotong.triage import model_store
-from tests.browser.conftest import LiveServer
 from tests.console.inbox_support import desk_case
 from tests.factories import World
+from tests.live_server import LiveServer
 from tests.triage.helpers import tiny_model
 
 
