@@ -146,3 +146,20 @@ def test_without_csrf_nothing_is_taken(client: TestClient, world: World, session
     data.pop("csrf_token")
     assert client.post("/report", data=data).status_code == 403
     assert _cases(session) == 0
+
+
+def test_a_limited_address_costs_no_photo_decoding(
+    client: TestClient, world: World, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sotong.channels.webform import views
+
+    settings.webform_max_per_window = 1
+    assert client.post("/report", data=form_data(client, settings)).status_code == 200
+    decoded: list[int] = []
+    real = views.process_photos
+    monkeypatch.setattr(views, "process_photos", lambda files, **kw: decoded.append(len(files)) or real(files, **kw))
+    photo = ("photos", ("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"))
+    refused = client.post("/report", data=form_data(client, settings), files=[photo])
+    assert refused.status_code == 429
+    assert decoded == []
+    assert _cases(session) == 1

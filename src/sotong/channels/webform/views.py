@@ -6,6 +6,7 @@ browser never lets a page pre-fill a file input) and the reason in their languag
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from sotong.cases.models import Case
 from sotong.channels.webform import service as webform
 from sotong.channels.webform.errors import FormError, localised
 from sotong.channels.webform.photos import Upload, process_photos
+from sotong.db import utcnow
 from sotong.errors import SotongError
 from sotong.web.auth import verify_csrf
 from sotong.web.deps import AppSettings, DbSession
@@ -117,34 +119,46 @@ def report_submit(
         "phone": phone,
         "email": email,
     }
-    files = _uploads(photos, settings.max_attachment_bytes)
+    client_address = request.client.host if request.client else "unknown"
     try:
         if not text.strip():
             raise FormError("channels.webform.error.empty")
-        cleaned = process_photos(files, max_count=settings.max_attachments, max_bytes=settings.max_attachment_bytes)
         lat = _coordinate(latitude, -90, 90)
         lon = _coordinate(longitude, -180, 180)
         if (lat is None) != (lon is None):
             raise FormError("channels.webform.error.coordinates")
+        form = webform.Submission(
+            org_slug=org,
+            text=text.strip(),
+            submission_id=submission_id,
+            category_hint=_clean(category),
+            address=_clean(address),
+            latitude=lat,
+            longitude=lon,
+            phone=_clean(phone),
+            email=_clean(email),
+        )
+        # The cheap refusals first (limit, spam signs): a flood costs no photo decoding.
+        webform.precheck(
+            db,
+            settings=settings,
+            form=form,
+            client_address=client_address,
+            honeypot=website,
+            token=form_token,
+            now=utcnow(),
+        )
+        files = _uploads(photos, settings.max_attachment_bytes)
+        cleaned = process_photos(files, max_count=settings.max_attachments, max_bytes=settings.max_attachment_bytes)
         if lat is None and cleaned.latitude is not None:
             # No pin and no typed position: the photo's GPS is the best location we have (then it is gone).
-            lat, lon = cleaned.latitude, cleaned.longitude
+            form = dataclasses.replace(form, latitude=cleaned.latitude, longitude=cleaned.longitude)
         case: Case = webform.submit(
             db,
             settings=settings,
-            form=webform.Submission(
-                org_slug=org,
-                text=text.strip(),
-                submission_id=submission_id,
-                category_hint=_clean(category),
-                address=_clean(address),
-                latitude=lat,
-                longitude=lon,
-                phone=_clean(phone),
-                email=_clean(email),
-            ),
+            form=form,
             attachments=cleaned.attachments,
-            client_address=request.client.host if request.client else "unknown",
+            client_address=client_address,
             honeypot=website,
             token=form_token,
         )
