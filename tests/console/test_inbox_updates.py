@@ -18,24 +18,31 @@ from tests.web.conftest import login
 
 
 def test_new_rows_arrive_with_the_same_filters(client: TestClient, desk: World, session: Session) -> None:
+    before = utcnow()
     first = desk_case(session, desk)
     login(client, desk.operator)
-    nothing = client.get("/staff/inbox/updates", params={"since": str(first.id), "after": utcnow().isoformat()})
+    nothing = client.get("/staff/inbox/updates", params={"since": str(first.id), "after": before.isoformat()})
     assert nothing.status_code == 200
-    assert [r["id"] for r in nothing.json()["new"]] == [first.id]  # the look-back (a late commit is not missed)
+    # The look-back: a case with a lower id created after the last poll (committed late) is not missed...
+    assert [r["id"] for r in nothing.json()["new"]] == [first.id]
+    later = (utcnow() + dt.timedelta(minutes=1)).isoformat()
+    old = client.get("/staff/inbox/updates", params={"since": str(first.id), "after": later}).json()
+    assert old["new"] == []  # ...but an older one is not news
     shown = client.get("/staff/inbox/updates", params={"since": str(first.id), "ids": str(first.id)}).json()
     assert shown["new"] == []  # ...but a row the browser shows is not sent again
     second = desk_case(session, desk, text="도로에 포트홀이 생겼어요 010-9999-8888")
     toot = actions.receive_message(
         session, account_id=desk.mastodon_account.id, inbound=inbound("마스토돈 가로등 고장", author="@m")
     ).case
-    data = client.get("/staff/inbox/updates", params={"since": str(first.id)}).json()
+    data = client.get("/staff/inbox/updates", params={"since": str(first.id), "after": before.isoformat()}).json()
     assert [r["id"] for r in data["new"]] == [toot.id, second.id, first.id]  # newest first
     assert data["latest_id"] == toot.id
     html = next(r["html"] for r in data["new"] if r["id"] == second.id)
     assert second.number in html and "[전화번호]" in html and "010-9999-8888" not in html
     assert data["waiting"] == 3
-    only_x = client.get("/staff/inbox/updates", params={"since": str(first.id), "channel": "x"}).json()
+    only_x = client.get(
+        "/staff/inbox/updates", params={"since": str(first.id), "after": before.isoformat(), "channel": "x"}
+    ).json()
     assert {r["id"] for r in only_x["new"]} == {first.id, second.id}
     assert dt.datetime.fromisoformat(data["now"]).tzinfo is not None
 

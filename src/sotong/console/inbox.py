@@ -223,7 +223,8 @@ def updates(request: Request, db: DbSession, actor: StaffActor, user: CurrentUse
     back = "/staff/inbox" + (f"?{_filter_query(params)}" if _filter_query(params) else "")
     known = set(ids)
     # Rows the browser already shows are never sent as new (the look-back would otherwise resend them each poll).
-    fresh = [c for c in new_since(db, actor=actor, filters=filters, since_id=since, now=now) if c.id not in known]
+    arrived = new_since(db, actor=actor, filters=filters, since_id=since, now=now, created_after=after - CHANGE_OVERLAP)
+    fresh = [c for c in arrived if c.id not in known]
     seen = {c.id for c in fresh}
     changed = [c for c in changed_since(db, actor=actor, ids=ids, after=after - CHANGE_OVERLAP) if c.id not in seen]
     return JSONResponse(

@@ -173,10 +173,23 @@ def inbox_page(
     return rows, (rows[-1].id if more and rows else None)
 
 
-def new_since(session: Session, *, actor: Actor, filters: InboxFilters, since_id: int, now: dt.datetime) -> list[Case]:
-    """Cases matching the filters that arrived after case `since_id` (and a few before it), newest first."""
+def new_since(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: InboxFilters,
+    since_id: int,
+    now: dt.datetime,
+    created_after: dt.datetime | None = None,
+) -> list[Case]:
+    """Cases matching the filters that arrived after case `since_id`, newest first; with `created_after`, also
+    the few just before it that were created after that time (committed late: see LOOKBACK_IDS)."""
     require_inbox(actor)
-    query = _filtered(actor, filters, now).where(Case.id > max(0, since_id - LOOKBACK_IDS))
+    newer = Case.id > since_id
+    if created_after is not None:
+        late = and_(Case.id > max(0, since_id - LOOKBACK_IDS), Case.created_at > created_after)
+        newer = or_(newer, late)
+    query = _filtered(actor, filters, now).where(newer)
     rows = list(session.scalars(query.order_by(Case.id.desc()).limit(MAX_NEW_ROWS)))
     return sorted(rows, key=lambda c: (c.received_at, c.id), reverse=True)
 
