@@ -176,22 +176,42 @@ def import_calls(
 
 @channels_app.command("stream")
 def stream() -> None:
-    """Keep a streaming connection open for every Mastodon account (mentions arrive within a second).
+    """Keep push connections open: Mastodon streaming and IMAP IDLE for every enabled account.
 
-    Run it as a service beside `sotong worker`; polling stays on as the safety net. Ctrl-C stops it.
+    Mentions and mail arrive within a second instead of at the next poll. Run it as a service beside
+    `sotong worker`; polling stays on as the safety net. Ctrl-C stops it.
     """
     import signal
     import threading
 
+    from sotong.channels.email.idle import watch
     from sotong.channels.mastodon.stream import stream_all
+    from sotong.orgs.models import Channel, ChannelAccount
 
     engine = make_engine(get_settings().database_url)
+    factory = session_factory(engine)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())  # close the streams cleanly, then exit
+        signal.signal(sig, lambda *_: stop.set())  # close the connections cleanly, then exit
     try:
-        console.print("streaming Mastodon mentions; Ctrl-C to stop")
-        taken = stream_all(session_factory(engine), stop)
+        with factory() as session:
+            mailboxes = list(
+                session.scalars(
+                    select(ChannelAccount.id).where(
+                        ChannelAccount.channel == Channel.email, ChannelAccount.enabled.is_(True)
+                    )
+                )
+            )
+        watchers = [
+            threading.Thread(target=watch, args=(factory, account_id, stop), name=f"idle-{account_id}", daemon=True)
+            for account_id in mailboxes
+        ]
+        for watcher in watchers:
+            watcher.start()
+        console.print(f"IMAP IDLE on {len(watchers)} mailbox(es), streaming Mastodon mentions; Ctrl-C to stop")
+        taken = stream_all(factory, stop)
+        for watcher in watchers:
+            watcher.join(timeout=10)
     finally:
         engine.dispose()
-    console.print(f"stopped; {taken} message(s) taken in")
+    console.print(f"stopped; {taken} Mastodon message(s) taken in by streaming")
