@@ -3,6 +3,8 @@ organisation's messenger webhook. Also the unread count shown in the staff menu.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -55,10 +57,10 @@ def notifications_page(request: Request, db: DbSession, user: CurrentUser, setti
     )
 
 
-async def _run(request: Request, action: object, success_key: str) -> None:
+async def _run(request: Request, action: Callable[[], object], success_key: str) -> None:
     lang = request_language(request)
     try:
-        await run_in_threadpool(action)  # type: ignore[arg-type]
+        await run_in_threadpool(action)
     except (NotFound, PermissionDenied):
         raise  # the error pages (404 / 403): a refusal is not a form mistake
     except SotongError as exc:
