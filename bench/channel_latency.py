@@ -1,0 +1,247 @@
+"""Channels on PostgreSQL: a 100-mention poll, and the time from a message's arrival to its receipt.
+
+    .venv/bin/python bench/channel_latency.py                 # 100-mention polls + 60 s of webhooks at 10/s
+    .venv/bin/python bench/channel_latency.py --seconds 120 --rate 20
+
+The promises measured (issue 6):
+- poll-based intake of a 100-mention page is stored and acknowledged (cursor moved) in < 1 s: X (one page of
+  100) and Mastodon (pages of 40, so three requests), each against its local fake speaking the real protocol,
+  with the real client code (httpx for X, Mastodon.py for Mastodon);
+- the time from a message's arrival (the webhook request reaching us) to its receipt being handed to the
+  channel (the Graph API call returning) has p95 < 5 s with the worker running: signed Facebook comments are
+  posted to uvicorn at a steady rate while `sotong worker` runs as its own process with its default poll
+  interval (2 s), triage included.
+
+The database is SOTONG_BENCH_DATABASE_URL if set, else `sotong_bench_channels` on 127.0.0.1:5432, dropped and
+recreated each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the fakes live with the tests
+
+from tests.fakes import graph as fake_graph  # noqa: E402
+from tests.fakes import mastodon as fake_mastodon  # noqa: E402
+from tests.fakes import x as fake_x  # noqa: E402
+
+from sotong import schema  # noqa: E402
+from sotong.actors import CLI  # noqa: E402
+from sotong.cases.models import Message  # noqa: E402
+from sotong.db import make_engine, session_factory  # noqa: E402
+from sotong.orgs import actions as org_actions  # noqa: E402
+from sotong.orgs.models import Channel  # noqa: E402
+from sotong.outbox.models import OutboxItem, OutboxStatus  # noqa: E402
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
+BENCH_DB = "sotong_bench_channels"
+SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
+os.environ["SOTONG_SECRET_KEY"] = SECRET_KEY  # shared with the server and worker: credentials are sealed with it
+console = Console()
+
+
+def database_url() -> str:
+    url = os.environ.get("SOTONG_BENCH_DATABASE_URL")
+    if url:
+        return url
+    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, str]]:
+    from sotong.channels.mastodon.poll import poll as mastodon_poll
+    from sotong.channels.x.poll import poll as x_poll
+
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    rows: list[tuple[str, str]] = []
+    with fake_x.running() as x, factory() as session:
+        account = org_actions.create_channel_account(
+            session,
+            actor=CLI,
+            org_id=org_id,
+            channel=Channel.x,
+            handle="@songpaOK",
+            department_id=department_id,
+            config={"base_url": x.base_url, "bearer_token": x.token, "user_id": x.me["id"]},
+        )
+        for n in range(100):
+            x.mention(f"잠실역 {n}번 출구 앞 보도블럭이 깨졌어요", author=x.user(f"citizen{n}", f"시민{n}"))
+        started = time.perf_counter()
+        result = x_poll(session, account_id=account.id)
+        elapsed = time.perf_counter() - started
+        rows.append(("X: poll of 100 new mentions", f"{elapsed * 1000:,.0f} ms ({result.taken.stored} stored)"))
+        started = time.perf_counter()
+        again = x_poll(session, account_id=account.id)
+        rows.append(("X: the next poll (nothing new)", f"{(time.perf_counter() - started) * 1000:,.0f} ms"))
+        assert result.taken.stored == 100 and again.taken.stored == 0
+    with fake_mastodon.running() as mastodon, factory() as session:
+        account = org_actions.create_channel_account(
+            session,
+            actor=CLI,
+            org_id=org_id,
+            channel=Channel.mastodon,
+            handle="@songpa@gov.social",
+            department_id=department_id,
+            config={"base_url": mastodon.base_url, "access_token": mastodon.token},
+        )
+        for n in range(100):
+            mastodon.mention(f"석촌호수 산책로 가로등 {n}번이 꺼졌어요", author=mastodon.citizen(f"citizen{n}"))
+        started = time.perf_counter()
+        polled = mastodon_poll(session, account_id=account.id)
+        elapsed = time.perf_counter() - started
+        rows.append(("Mastodon: poll of 100 new mentions", f"{elapsed * 1000:,.0f} ms ({polled.taken.stored} stored)"))
+        assert polled.taken.stored == 100
+    engine.dispose()
+    return rows
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+
+
+def receipt_figures(url: str, org_id: int, department_id: int, seconds: float, rate: float) -> list[tuple[str, str]]:
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    rows: list[tuple[str, str]] = []
+    with fake_graph.running() as graph:
+        with factory() as session:
+            account = org_actions.create_channel_account(
+                session,
+                actor=CLI,
+                org_id=org_id,
+                channel=Channel.facebook,
+                handle="songpa.gu",
+                department_id=department_id,
+                config={
+                    "page_id": graph.page_id,
+                    "page_access_token": graph.page_token,
+                    "app_secret": graph.app_secret,
+                    "verify_token": "bench",
+                    "graph_url": graph.graph_url,
+                },
+            )
+            account_id = account.id
+        port = free_port()
+        env = {
+            **os.environ,
+            "SOTONG_DATABASE_URL": url,
+            "SOTONG_ENV": "production",
+            "SOTONG_SECRET_KEY": SECRET_KEY,
+            "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        sotong = str(Path(sys.executable).parent / "sotong")
+        server = start([sotong, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"], env)
+        worker = start([sotong, "worker"], env)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not come up")
+                time.sleep(0.2)
+            hook = f"http://127.0.0.1:{port}/hooks/facebook/{account_id}"
+            sent = 0
+            began = time.monotonic()
+            with httpx.Client(timeout=30) as client:
+                while time.monotonic() - began < seconds:
+                    _, body = graph.comment(f"가락시장 사거리 신호등 고장 신고 {sent}번")
+                    response = client.post(hook, content=body, headers=graph.sign(body))
+                    response.raise_for_status()
+                    sent += 1
+                    pause = began + sent / rate - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+            # Let the worker hand over the last receipts.
+            wait_until = time.monotonic() + 60
+            while time.monotonic() < wait_until:
+                with factory() as session:
+                    done = session.scalars(
+                        select(OutboxItem.id).where(
+                            OutboxItem.kind == "receipt", OutboxItem.status == OutboxStatus.sent
+                        )
+                    ).all()
+                if len(done) >= sent:
+                    break
+                time.sleep(0.5)
+        finally:
+            worker.terminate()
+            server.terminate()
+            worker.wait(timeout=60)
+            server.wait(timeout=60)
+    with factory() as session:
+        arrived = {case_id: at for case_id, at in session.execute(select(Message.case_id, Message.created_at))}
+        receipts = session.execute(
+            select(OutboxItem.case_id, OutboxItem.sent_at).where(
+                OutboxItem.kind == "receipt", OutboxItem.status == OutboxStatus.sent
+            )
+        ).all()
+    engine.dispose()
+    delays = [(sent_at - arrived[case_id]).total_seconds() for case_id, sent_at in receipts if case_id in arrived]
+    rows.append(("messages sent at", f"{rate:g}/s for {seconds:g} s ({sent} messages)"))
+    rows.append(("receipts handed to Facebook", f"{len(delays)} of {sent}"))
+    if delays:
+        rows.append(("arrival → receipt p50", f"{pct(delays, 0.50):.2f} s"))
+        rows.append(("arrival → receipt p95", f"{pct(delays, 0.95):.2f} s"))
+        rows.append(("arrival → receipt max", f"{max(delays):.2f} s"))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=10, help="webhook messages per second")
+    args, _ = parser.parse_known_args()  # `make bench` passes --cases to every script
+    url = database_url()
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        org = org_actions.create_organisation(session, actor=CLI, slug="songpa", name="송파구", short_name="송파")
+        roads = org_actions.create_department(session, actor=CLI, org_id=org.id, name="도로과")
+        org_id, department_id = org.id, roads.id
+    engine.dispose()
+
+    rows = poll_figures(url, org_id, department_id)
+    rows += receipt_figures(url, org_id, department_id, args.seconds, args.rate)
+    table = Table(title="channels: polls and receipt latency (PostgreSQL)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
