@@ -7,8 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.live_server import LiveServer
 from tests.factories import World
+from tests.live_server import LiveServer
 
 
 def test_staff_log_in_and_see_home(

@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_open311_api_keys_org_id_organisations")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_open311_api_keys_org_id_organisations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_open311_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_open311_api_keys_key_hash")),
     )
