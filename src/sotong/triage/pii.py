@@ -127,7 +127,10 @@ _NAME_BEFORE_HONORIFIC = re.compile(rf"(?<![가-힣])({_NAME_BODY})(?=\s?(?:님|
 _NAME_BEFORE_TITLE = re.compile(rf"(?<![가-힣])({_NAME_BODY})(?=\s?(?:{_TITLES}))")
 _NAME_AFTER_ROLE = re.compile(
     rf"(?:담당자|담당|주무관|민원인|신고인|작성자|신청인|성명|이름|보호자|예금주|받는\s?사람|보내는\s?사람|"
-    rf"제\s?이름은|저는|본인은|명의자)\s?[:：은는]?\s?({_NAME_BODY})(?=[\s,.)(이가은는을를의에께님씨입]|라고|$)"
+    # The name may not itself be a role word: in "담당 주무관 이영희입니다" the candidate after "담당" is "주무관",
+    # and the name is the one after it (the search must not spend "주무관" on that rejected candidate).
+    rf"제\s?이름은|저는|본인은|명의자)님?\s?[:：은는]?\s?(?!(?:{_TITLES}|담당))({_NAME_BODY})"
+    rf"(?=[\s,.)(이가은는을를의에께님씨입]|라고|$)"
 )
 # A name in brackets after a role word in signatures: "민원 담당 (홍길동)".
 _NAME_IN_SIGNATURE = re.compile(rf"^\s*(?:[-–]\s*)?({_NAME_BODY})\s*(?:드림|올림|배상)\s*$", re.MULTILINE)
