@@ -15,7 +15,7 @@ from sotong.settings import get_settings
 
 # Receipts and answers on these transports reach only the citizen; on X, Mastodon or a Facebook comment the
 # reply is public, so the link there carries no token (the citizen keeps the one from a private receipt).
-PRIVATE_TRANSPORTS = frozenset({"email", "sms", "web", "kakao", "inapp"})
+PRIVATE_TRANSPORTS = frozenset({"email", "sms", "web", "kakao", "naver", "open311", "inapp"})
 
 
 def link_token(*, case_number: str, citizen_token: str, secret_key: str | None = None) -> str:
