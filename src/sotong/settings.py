@@ -67,28 +67,6 @@ class Settings(BaseSettings):
     # Escalation: the officer hears this long (wall clock) before the deadline; the manager when it passes.
     escalation_warning_minutes: Annotated[int, Field(ge=0)] = 120
 
-    # Channel account secrets are encrypted with these Fernet keys (comma-separated, newest first: the first
-    # encrypts, all decrypt, so a key can be rotated). Unset: one key derived from secret_key.
-    credentials_key: str | None = None
-
-    # Public web form: submissions per address within the window, the least time a person takes to fill it
-    # in (bots post at once), and the most links a complaint may carry.
-    webform_max_per_window: Annotated[int, Field(gt=0)] = 5
-    webform_window_seconds: Annotated[int, Field(gt=0)] = 3600
-    webform_min_fill_seconds: Annotated[int, Field(ge=0)] = 3
-    webform_max_links: Annotated[int, Field(ge=0)] = 2
-
-    # Channel account secrets are encrypted with these Fernet keys (comma-separated, newest first: the first
-    # encrypts, all decrypt, so a key can be rotated). Unset: one key derived from secret_key.
-    credentials_key: str | None = None
-
-    # Public web form: submissions per address within the window, the least time a person takes to fill it
-    # in (bots post at once), and the most links a complaint may carry.
-    webform_max_per_window: Annotated[int, Field(gt=0)] = 5
-    webform_window_seconds: Annotated[int, Field(gt=0)] = 3600
-    webform_min_fill_seconds: Annotated[int, Field(ge=0)] = 3
-    webform_max_links: Annotated[int, Field(ge=0)] = 2
-
     # Staff notifications by e-mail (users who asked for copies); no host: console and webhook only.
     smtp_host: str | None = None
     smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
@@ -96,6 +74,17 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     mail_from: str = "sotong@localhost"
+
+    # Channel account secrets are encrypted with these Fernet keys (comma-separated, newest first: the first
+    # encrypts, all decrypt, so a key can be rotated). Unset: one key derived from secret_key.
+    credentials_key: str | None = None
+
+    # Public web form: submissions per address within the window, the least time a person takes to fill it
+    # in (bots post at once), and the most links a complaint may carry.
+    webform_max_per_window: Annotated[int, Field(gt=0)] = 5
+    webform_window_seconds: Annotated[int, Field(gt=0)] = 3600
+    webform_min_fill_seconds: Annotated[int, Field(ge=0)] = 3
+    webform_max_links: Annotated[int, Field(ge=0)] = 2
 
     # Public statistics, map and feeds are computed at most this often per process (the promise: <= 60 s stale).
     stats_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 60
@@ -115,22 +104,6 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be a sqlite:// or postgresql:// URL")
-        return value
-
-    @field_validator("credentials_key")
-    @classmethod
-    def _fernet_keys(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        from cryptography.fernet import Fernet
-
-        for key in value.split(","):
-            try:
-                Fernet(key.strip())
-            except ValueError as exc:
-                raise ValueError(
-                    "credentials_key must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated"
-                ) from exc
         return value
 
     @field_validator("credentials_key")
