@@ -38,7 +38,9 @@ def upgrade() -> None:
             ["category_id"], ["categories.id"], name=op.f("fk_answer_templates_category_id_categories")
         ),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_answer_templates_created_by_id_users")),
-        sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_answer_templates_org_id_organisations")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_answer_templates_org_id_organisations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_answer_templates")),
         sa.UniqueConstraint("org_id", "title", name="uq_answer_templates_org_title"),
     )
