@@ -106,3 +106,44 @@ def test_a_call_centre_case_gets_its_receipt_and_answer_by_sms(
     answer_case(session, world, case.id, "주차 단속반이 현장을 확인했습니다.")
     deliver()
     assert len(TEST_GATEWAY.sent) == 2 and "현장을 확인했습니다" in TEST_GATEWAY.sent[1].message.content
+
+
+def test_a_web_form_answer_goes_by_email_when_only_an_address_was_left(
+    client: TestClient,
+    session: Session,
+    world: World,
+    settings: Settings,
+    deliver: Callable[[], int],
+) -> None:
+    from tests.channels.mail.conftest import OWN
+    from tests.mailservers import SMTP_PASSWORD, SMTP_USER, running_smtp
+
+    with running_smtp() as smtp:
+        org_actions.create_channel_account(
+            session,
+            actor=CLI,
+            org_id=world.songpa.id,
+            channel=Channel.email,
+            handle=OWN,
+            config={
+                "address": OWN,
+                "imap_host": "127.0.0.1",
+                "imap_password": "unused",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp.port,
+                "smtp_security": "none",
+                "smtp_user": SMTP_USER,
+                "smtp_password": SMTP_PASSWORD,
+            },
+        )
+        case = _web_case(client, session, settings, email="minji@example.kr")
+        deliver()
+        assert smtp.sent == []  # the receipt was on the screen
+        answer_case(session, world, case.id, "파손된 보도블럭을 11월 25일 교체했습니다.")
+        deliver()
+        assert [m.rcpt_tos for m in smtp.sent] == [["minji@example.kr"]]
+        mail = smtp.sent[0].message
+        assert case.number in str(mail["Subject"])
+        assert "11월 25일 교체했습니다" in mail.get_content()
+        assert mail["In-Reply-To"] is None  # a new thread: the citizen wrote no mail
+        assert all(item.status is OutboxStatus.sent for item in _items(session, case.id))

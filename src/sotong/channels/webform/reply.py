@@ -1,9 +1,11 @@
 """Answers to citizens who came without a platform of their own: the web form, the 120 call centre, the counter.
 
 They are answered by text message when they left a mobile number and the organisation has an SMS account
-(channels/sms/); otherwise there is nothing to send and the tracking page (the link on their receipt) carries
-the answer, as before. A web-form receipt is never texted: the citizen just read it on the screen. A phone or
-counter receipt is, so the caller has the case number in writing.
+(channels/sms/), else by e-mail when they left an address and the organisation has an e-mail account
+(channels/email/, a new thread with the case number in the subject); otherwise there is nothing to send and
+the tracking page (the link on their receipt) carries the answer, as before. A web-form receipt is never sent:
+the citizen just read it on the screen. A phone or counter receipt is, so the caller has the case number in
+writing.
 
 These transports replace the plain ``web`` one and add ``phone`` and ``visit``; the outbox names them after
 the channel a case came in on (cases.actions._reply_transport).
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class ReplyBySms(Transport):
-    """Hand the delivery to the organisation's SMS account, addressed to the number the citizen left."""
+    """Hand the delivery to the organisation's SMS account (or e-mail account), addressed to what the citizen left."""
 
     name: ClassVar[str]
     text_receipts: ClassVar[bool] = True
@@ -38,24 +40,55 @@ class ReplyBySms(Transport):
         if delivery.kind == "receipt" and not self.text_receipts:
             return None
         phone = str((delivery.payload.get("contact") or {}).get("phone") or "")
-        if not phone:
-            return None
         try:
-            number = normalise_number(phone)
+            number = normalise_number(phone) if phone else None
         except ChannelError:
-            return None  # a landline: a text cannot reach it, the tracking page still does
-        account = sms_account(session, delivery.org_id) if delivery.org_id is not None else None
+            number = None  # a landline: a text cannot reach it (e-mail or the tracking page still do)
+        account = sms_account(session, delivery.org_id) if number and delivery.org_id is not None else None
         account_id = account.id if account is not None else None
+        if number is None or account_id is None:
+            return self._by_email(delivery, session=session)
         session.rollback()  # no transaction left open while the gateway answers
-        if account_id is None:
-            log.info("outbox %s: no SMS account for organisation %s: answer on the tracking page only",
-                     delivery.item_id, delivery.org_id)  # fmt: skip
-            return None
         by_sms = dataclasses.replace(
             delivery, transport="sms", recipient=number, payload={**delivery.payload, "channel_account_id": account_id}
         )
         sent = SmsConnector().send(by_sms, session=session)
         return f"sms:{sent}" if sent else None
+
+    def _by_email(self, delivery: Delivery, *, session: Session) -> str | None:
+        """Mail the citizen from the organisation's e-mail account, or do nothing (None) without one."""
+        from sqlalchemy import select
+
+        from sotong.channels.email.connector import EmailConnector
+        from sotong.orgs.models import Channel, ChannelAccount
+
+        address = str((delivery.payload.get("contact") or {}).get("email") or "")
+        if "@" not in address or delivery.org_id is None:
+            return None
+        account_id = session.scalar(
+            select(ChannelAccount.id)
+            .where(
+                ChannelAccount.org_id == delivery.org_id,
+                ChannelAccount.channel == Channel.email,
+                ChannelAccount.enabled.is_(True),
+            )
+            .order_by(ChannelAccount.id)
+            .limit(1)
+        )
+        session.rollback()  # no transaction left open while the mail server answers
+        if account_id is None:
+            log.info("outbox %s: no SMS or e-mail account for organisation %s: answer on the tracking page only",
+                     delivery.item_id, delivery.org_id)  # fmt: skip
+            return None
+        by_mail = dataclasses.replace(
+            delivery,
+            transport="email",
+            recipient=address,
+            # A new thread: the citizen wrote no mail to answer (the web message's id is no Message-ID).
+            payload={**delivery.payload, "channel_account_id": account_id, "in_reply_to_external_id": None},
+        )
+        sent = EmailConnector().send(by_mail, session=session)
+        return f"email:{sent}" if sent else None
 
 
 class WebReply(ReplyBySms):
