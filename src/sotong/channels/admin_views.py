@@ -18,14 +18,14 @@ from sotong.actors import Actor
 from sotong.channels.accounts import INTERNAL_KEYS, SECRET_FIELDS, update_channel_account
 from sotong.channels.credentials import is_secret, secret_names
 from sotong.channels.health import health_of, is_failing
-from sotong.console.admin.common import done, other_sections, own_row
+from sotong.console.admin.common import done, own_row
+from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount, Department
 from sotong.web.deps import DbSession
 from sotong.web.i18n import translate
-from sotong.web.templating import render
 
 router = APIRouter(prefix="/staff/admin/channels", include_in_schema=False)
 
@@ -41,11 +41,7 @@ def page(
     values: dict[str, Any] | None = None,
 ) -> Response:
     """Render one of our pages in the administration layout; a form with errors comes back with 422."""
-    status = 422 if form is not None and not form.ok else 200
-    shown = form.values if form is not None else (values or {})
-    errors = form.errors if form is not None else {}
-    context = {**context, "form": shown, "errors": errors, "other_sections": other_sections(request)}
-    return render(request, f"staff/{name}", context, status_code=status)
+    return admin_page(request, name, context, form, values=values, folder="staff")
 
 
 def _error(form: Form, field: str, code: str, **values: Any) -> None:

@@ -55,13 +55,17 @@ def page(
     form: Form | None = None,
     *,
     values: dict[str, Any] | None = None,
+    folder: str = "staff/admin",
 ) -> Response:
-    """Render an administration page; a form with errors comes back with 422, its values kept."""
+    """Render an administration page; a form with errors comes back with 422, its values kept.
+
+    Other packages' administration pages (channel accounts) keep their templates in their own `folder`.
+    """
     status = 422 if form is not None and not form.ok else 200
     shown = form.values if form is not None else (values or {})
     errors = form.errors if form is not None else {}
     context = {**context, "form": shown, "errors": errors, "other_sections": other_sections(request)}
-    return render(request, f"staff/admin/{name}", context, status_code=status)
+    return render(request, f"{folder}/{name}", context, status_code=status)
 
 
 def done(request: Request, url: str, key: str, **values: Any) -> Response:
