@@ -160,7 +160,7 @@ async def load(
 ) -> tuple[Samples, float, Samples, float]:
     """The per-request cost (one client, no think time, `serial` s), then the concurrent run."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    pool = [httpx.AsyncClient(base_url=base, limits=limits, timeout=60) for _ in range(clients)]
+    pool = [httpx.AsyncClient(base_url=base, limits=limits, timeout=180) for _ in range(clients)]
     choose = chooser(numbers)
     try:
         # Warm-up, one client after another: templates compiled, plans and the stats cache warm.
