@@ -7,6 +7,8 @@ parsed before anything is stored, so a bad request leaves no trace but a log lin
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -55,6 +57,28 @@ def _target(db: Session, channel: str, account_id: int) -> tuple[Connector, dict
     return connector, config, org_id
 
 
+# Queued mode serves floods: the account behind a webhook is read once per process every few seconds instead of
+# on every request. A change (disabled, new secret) shows within ACCOUNT_CACHE_SECONDS; the worker re-reads the
+# account when it takes the event in and refuses a disabled one then.
+ACCOUNT_CACHE_SECONDS = 5.0
+_accounts: dict[tuple[str, str, int], tuple[float, tuple[Connector, dict[str, Any], int]]] = {}
+_accounts_lock = threading.Lock()
+
+
+def _cached_target(db: Session, channel: str, account_id: int) -> tuple[Connector, dict[str, Any], int] | JSONResponse:
+    key = (str(db.get_bind().engine.url), channel, account_id)
+    now = time.monotonic()
+    with _accounts_lock:
+        hit = _accounts.get(key)
+    if hit is not None and now - hit[0] < ACCOUNT_CACHE_SECONDS:
+        return hit[1]
+    target = _target(db, channel, account_id)
+    if not isinstance(target, JSONResponse):
+        with _accounts_lock:
+            _accounts[key] = (now, target)
+    return target
+
+
 @router.get("/{channel}/{account_id}")
 def handshake(channel: str, account_id: int, request: Request, db: DbSession) -> Response:
     """The platform's subscription check (Facebook's hub.challenge)."""
@@ -79,7 +103,7 @@ def receive(
     body: Annotated[bytes, Depends(raw_body)],
 ) -> Response:
     """Verify, parse, then store each message once; 200 tells the platform not to redeliver."""
-    target = _target(db, channel, account_id)
+    target = _cached_target(db, channel, account_id) if settings.webhook_queue else _target(db, channel, account_id)
     if isinstance(target, JSONResponse):
         return target
     connector, config, org_id = target
