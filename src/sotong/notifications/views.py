@@ -28,8 +28,11 @@ def unread_for(request: Request) -> int:
     user = getattr(request.state, "user", None)
     if user is None:
         return 0
-    with request.app.state.sessions() as session:
-        return service.unread_count(session, user_id=user.id)
+    session = getattr(request.state, "db", None)
+    if session is not None:
+        return service.unread_count(session, user_id=user.id)  # the request's own session and connection
+    with request.app.state.sessions() as own:
+        return service.unread_count(own, user_id=user.id)
 
 
 templates.env.globals["unread_notifications"] = unread_for

@@ -28,6 +28,9 @@ def get_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     """One database session per request, closed when the response is done (actions commit their own work)."""
     with request.app.state.sessions() as session:
+        # Template helpers (the menu's unread count) read through this same session: a second one per request
+        # would hold a second pooled connection, and under load every worker's pool would run dry waiting.
+        request.state.db = session
         yield session
 
 
