@@ -86,3 +86,15 @@ def test_a_batch_is_delivered_oldest_first(
     assert run_once(factory, worker_id="w1", batch=3) == 2
 
     assert [d.item_id for d in recording.sent] == [i.id for i in items]
+
+
+def test_one_worker_pass_keeps_delivering_a_burst_beyond_one_batch(
+    session: Session, world: World, factory: Factory, recording: Recording
+) -> None:
+    from sotong.outbox.worker import DEFAULT_BATCH, run_pass
+
+    for _ in range(DEFAULT_BATCH * 2 + 5):
+        queue(session, org_id=world.songpa.id)
+    result = run_pass(factory, worker_id="w1")
+    assert result.delivered == DEFAULT_BATCH * 2 + 5
+    assert len(recording.sent) == DEFAULT_BATCH * 2 + 5

@@ -29,6 +29,7 @@ import random
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from sotong.settings import get_settings
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 20
+DELIVERY_SLICE_SECONDS = 5.0
 # Delivering these tells the citizen we heard them: the case's first response is recorded then.
 FIRST_RESPONSE_KINDS = frozenset({"receipt", "answer"})
 MAX_ERROR_LENGTH = 2000
@@ -376,7 +378,15 @@ def run_pass(
     new cases, poll channels. Queued webhooks come first so their receipts leave in the same pass."""
     if stop is None or not stop.is_set():
         _take_in_events(session_factory)
-    delivered = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+    # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
+    # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
+    delivered = 0
+    until = time.monotonic() + DELIVERY_SLICE_SECONDS
+    while True:
+        sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+        delivered += sent
+        if sent < batch or time.monotonic() >= until or (stop is not None and stop.is_set()):
+            break
     escalated = triaged = 0
     if stop is None or not stop.is_set():
         with session_factory() as session:
