@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: Annotated[int, Field(gt=0)] = 8
     outbox_backoff_base_seconds: Annotated[float, Field(gt=0)] = 10.0
     outbox_backoff_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
-    worker_poll_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # An idle worker looks again this often: it bounds how long a new receipt waits (issue 6: p95 < 5 s).
+    worker_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     # Polled channels (Mastodon, X): each account is asked for new mentions at most this often.
     # The floor keeps a typo from spending an account's rate limit (X counts mention reads per 15 minutes).
     channel_poll_seconds: Annotated[int, Field(ge=15, le=3600)] = 60
