@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
@@ -39,6 +37,7 @@ from tests.fakes import graph as fake_graph  # noqa: E402
 from tests.fakes import mastodon as fake_mastodon  # noqa: E402
 from tests.fakes import x as fake_x  # noqa: E402
 
+from _support import SECRET_KEY, free_port, fresh_database, pct  # noqa: E402
 from sotong import schema  # noqa: E402
 from sotong.actors import CLI  # noqa: E402
 from sotong.cases.models import Message  # noqa: E402
@@ -47,32 +46,9 @@ from sotong.orgs import actions as org_actions  # noqa: E402
 from sotong.orgs.models import Channel  # noqa: E402
 from sotong.outbox.models import OutboxItem, OutboxStatus  # noqa: E402
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BENCH_DB = "sotong_bench_channels"
-SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
 os.environ["SOTONG_SECRET_KEY"] = SECRET_KEY  # shared with the server and worker: credentials are sealed with it
 console = Console()
-
-
-def database_url() -> str:
-    url = os.environ.get("SOTONG_BENCH_DATABASE_URL")
-    if url:
-        return url
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, str]]:
@@ -240,7 +216,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=10, help="webhook messages per second")
     args, _ = parser.parse_known_args()  # `make bench` passes --cases to every script
-    url = database_url()
+    url = fresh_database(BENCH_DB)
     schema.upgrade(url)
     engine = make_engine(url)
     with session_factory(engine)() as session:

@@ -21,18 +21,17 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
 import httpx
-import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from _support import SECRET_KEY, free_port, fresh_database, pct
 from sotong import schema
 from sotong.actors import CLI
 from sotong.cases.models import Case, Message
@@ -40,7 +39,6 @@ from sotong.db import make_engine, session_factory
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BENCH_DB = "sotong_bench_hooks"
 APP_SECRET = "bench-app-secret"
 PAGE_ID = "1029384756"
@@ -55,19 +53,8 @@ TEXTS = [
 ]
 
 
-SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
 # The server and this process must share the secret: channel credentials are encrypted with a key derived from it.
 os.environ["SOTONG_SECRET_KEY"] = SECRET_KEY
-
-
-def database_url() -> str:
-    url = os.environ.get("SOTONG_BENCH_DATABASE_URL")
-    if url:
-        return url
-    with psycopg.connect(f"{DEFAULT_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
 
 
 def prepare(url: str) -> int:
@@ -114,12 +101,6 @@ def body(n: int) -> bytes:
 def headers(payload: bytes) -> dict[str, str]:
     digest = hmac.new(APP_SECRET.encode(), payload, hashlib.sha256).hexdigest()
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(url: str, port: int, workers: int, queued: bool) -> subprocess.Popen[bytes]:
@@ -183,11 +164,6 @@ async def fire(base: str, numbers: list[int], concurrency: int) -> tuple[list[fl
 BASE_PATH = ""
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main() -> int:
     global BASE_PATH
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,7 +179,7 @@ def main() -> int:
     )
     args, _ = parser.parse_known_args()  # `make bench` passes --cases to every script
 
-    url = database_url()
+    url = fresh_database(BENCH_DB)
     account_id = prepare(url)
     BASE_PATH = f"/hooks/facebook/{account_id}"
     port = free_port()
@@ -240,9 +216,9 @@ def main() -> int:
     table.add_row("mode", args.mode)
     table.add_row("uvicorn workers", str(args.workers))
     table.add_row("throughput", f"{args.messages / elapsed:,.0f} messages/s")
-    table.add_row("latency p50", f"{pct(latencies, 0.50):.1f} ms")
-    table.add_row("latency p95", f"{pct(latencies, 0.95):.1f} ms")
-    table.add_row("latency p99", f"{pct(latencies, 0.99):.1f} ms")
+    table.add_row("latency p50", f"{pct(latencies, 0.50) * 1000:.1f} ms")
+    table.add_row("latency p95", f"{pct(latencies, 0.95) * 1000:.1f} ms")
+    table.add_row("latency p99", f"{pct(latencies, 0.99) * 1000:.1f} ms")
     table.add_row("latency mean", f"{statistics.mean(latencies) * 1000:.1f} ms")
     table.add_row("HTTP status", ", ".join(f"{k}: {v:,}" for k, v in sorted(codes.items())))
     table.add_row("retries re-sent", f"{len(retries):,} ({', '.join(f'{k}: {v}' for k, v in retry_codes.items())})")
