@@ -154,6 +154,26 @@ def test_life_cycle_through_the_api(client: TestClient, world: World, session: S
     assert r.json()["case"]["status"] == "reopened"
 
 
+def test_api_answer_with_a_template_slot_left_standing_is_refused(
+    client: TestClient, world: World, session: Session
+) -> None:
+    """The API answers through the same required-element check as the answer form: nothing half-written is sent."""
+    from sotong.cases.models import Answer
+    from sotong.outbox.models import OutboxItem
+
+    case = case_in_status(session, world, CaseStatus.in_progress)
+    officer = login(client, world.officer)
+    outbox_before = session.scalar(select(func.count()).select_from(OutboxItem))
+    r = _act(client, officer, case.number, "answer", {"body": "[[조치 내용]] 조치했습니다."})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "required_elements_missing"
+    assert r.json()["missing"] == ["조치 내용"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Answer).where(Answer.case_id == case.id)) == 0
+    assert session.scalar(select(func.count()).select_from(OutboxItem)) == outbox_before
+    assert session.get(Case, case.id).status == CaseStatus.in_progress  # type: ignore[union-attr]
+
+
 def test_transfers_through_the_api(client: TestClient, world: World, session: Session) -> None:
     case = case_in_status(session, world, CaseStatus.triaged)
     other = new_case(session, world)
