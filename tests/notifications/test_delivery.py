@@ -18,6 +18,7 @@ from sotong.cases.models import CaseStatus, Message
 from sotong.db import atomic, session_factory
 from sotong.errors import InvalidInput, PermissionDenied
 from sotong.notifications import service
+from sotong.notifications.models import OrgWebhook
 from sotong.notifications.transports import DELIVERY_HEADER, SIGNATURE_HEADER
 from sotong.orgs.models import User
 from sotong.outbox.models import OutboxItem, OutboxStatus
@@ -170,6 +171,26 @@ def test_a_wrong_secret_is_what_the_bot_would_refuse(
     assert _items(session, service.WEBHOOK_TRANSPORT)[0].status is OutboxStatus.failed  # 401: permanent
 
 
+def test_the_webhook_secret_is_encrypted_at_rest_and_rotated(
+    session: Session, engine: Engine, world: World, settings: Settings
+) -> None:
+    """The row never holds the secret in clear; a row from before encryption still signs; rotation reseals it."""
+    hook = service.set_org_webhook(
+        session, actor=world.actor(world.admin), org_id=world.songpa.id, url="https://bot.example/hook", secret=SECRET
+    )
+    stored = session.scalar(select(OrgWebhook.secret).where(OrgWebhook.org_id == world.songpa.id))
+    assert stored is not None and SECRET not in stored and stored.startswith("enc:v1:")
+    assert service.webhook_secret(hook) == SECRET
+
+    with atomic(session):  # as an older version left it
+        hook.secret = SECRET
+    assert service.webhook_secret(hook) == SECRET
+    assert service.rotate_webhook_secrets(session) == 1
+    session.expire_all()
+    row = session.get(OrgWebhook, world.songpa.id)
+    assert row is not None and row.secret.startswith("enc:v1:") and service.webhook_secret(row) == SECRET
+
+
 def test_escalations_use_the_same_fan_out(session: Session, world: World, settings: Settings) -> None:
     service.set_org_webhook(
         session, actor=world.actor(world.admin), org_id=world.songpa.id, url="https://bot.example/hook", secret=SECRET
@@ -193,6 +214,10 @@ def test_only_admins_set_the_webhook_and_urls_are_checked(session: Session, worl
     with pytest.raises(InvalidInput):
         service.set_org_webhook(
             session, actor=world.actor(world.admin), org_id=world.songpa.id, url="https://x.example", secret="short"
+        )
+    with pytest.raises(InvalidInput):  # a longer one would not fit the column once encrypted
+        service.set_org_webhook(
+            session, actor=world.actor(world.admin), org_id=world.songpa.id, url="https://x.example", secret="s" * 65
         )
 
 

@@ -130,12 +130,15 @@ def list_accounts(org: str | None = typer.Option(None, help="Only this organisat
 
 @channels_app.command("rotate-credentials")
 def rotate_credentials() -> None:
-    """Re-encrypt every account secret with the first key of SOTONG_CREDENTIALS_KEY (plaintext ones too)."""
+    """Re-encrypt every account secret and messenger-webhook secret with the first key of SOTONG_CREDENTIALS_KEY."""
     from sotong.channels.credentials import rotate
+    from sotong.notifications.service import rotate_webhook_secrets
 
     with session_scope() as session:
         changed = rotate(session)
+        hooks = rotate_webhook_secrets(session)
     console.print(f"[green]✓[/green] secrets of {changed} channel accounts encrypted with the newest key")
+    console.print(f"[green]✓[/green] {hooks} organisation webhook secrets encrypted with the newest key")
 
 
 @channels_app.command("import")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
 from sotong.audit.service import record
+from sotong.channels.credentials import open_value, seal_value
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
 from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
@@ -31,6 +32,8 @@ from sotong.settings import get_settings
 KINDS = ("assigned", "due_soon", "overdue", "follow_up", "reopened", "mention")
 EMAIL_TRANSPORT = "notify_email"
 WEBHOOK_TRANSPORT = "notify_webhook"
+# A sealed 64-character secret (Fernet token + prefix) fits the column's 200 characters.
+MIN_SECRET, MAX_SECRET = 16, 64
 
 
 @dataclass(frozen=True)
@@ -231,20 +234,21 @@ def set_org_webhook(
     if parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 500:
         raise InvalidInput("the webhook URL must be an http(s) address of at most 500 characters")
     secret = (secret or "").strip()
+    if secret and not MIN_SECRET <= len(secret) <= MAX_SECRET:
+        raise InvalidInput(f"the webhook secret must be {MIN_SECRET} to {MAX_SECRET} characters")
     with atomic(session):
         row = session.get(OrgWebhook, org_id)
         if row is None:
-            if len(secret) < 16:
-                raise InvalidInput("the webhook secret must be at least 16 characters")
-            row = OrgWebhook(org_id=org_id, url=url, secret=secret, enabled=enabled)
+            if not secret:
+                raise InvalidInput(f"the webhook secret must be {MIN_SECRET} to {MAX_SECRET} characters")
+            # Encrypted at rest like the channel credentials; only the transport opens it, right before signing.
+            row = OrgWebhook(org_id=org_id, url=url, secret=seal_value(secret), enabled=enabled)
             session.add(row)
             before: dict[str, Any] = {}
         else:
             before = {"url": row.url, "enabled": row.enabled}
             if secret:
-                if len(secret) < 16:
-                    raise InvalidInput("the webhook secret must be at least 16 characters")
-                row.secret = secret
+                row.secret = seal_value(secret)
             row.url, row.enabled = url, enabled
         row.updated_at = utcnow()
         record(
@@ -257,6 +261,21 @@ def set_org_webhook(
             after={"url": url, "enabled": enabled, "secret_changed": bool(secret)},
         )
     return row
+
+
+def webhook_secret(hook: OrgWebhook) -> str:
+    """The shared secret in clear, for signing (a row written before encryption is read as it is)."""
+    return str(open_value(hook.secret))
+
+
+def rotate_webhook_secrets(session: Session) -> int:
+    """Re-encrypt every organisation's webhook secret with the newest credentials key; how many rows."""
+    changed = 0
+    with atomic(session):
+        for hook in session.scalars(select(OrgWebhook).order_by(OrgWebhook.org_id).with_for_update()):
+            hook.secret = seal_value(webhook_secret(hook))  # plaintext rows of older versions sealed too
+            changed += 1
+    return changed
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from sotong.channels.email.connector import EmailConnector
 from sotong.notifications.models import OrgWebhook
-from sotong.notifications.service import EMAIL_TRANSPORT, WEBHOOK_TRANSPORT, signature
+from sotong.notifications.service import EMAIL_TRANSPORT, WEBHOOK_TRANSPORT, signature, webhook_secret
 from sotong.outbox.transports import Delivery, Transport, TransportError, register
 from sotong.settings import get_settings
 
@@ -96,7 +96,7 @@ class WebhookNotificationTransport(Transport):
         hook = session.get(OrgWebhook, delivery.org_id) if delivery.org_id is not None else None
         if hook is None or not hook.enabled:
             raise TransportError("notification webhook: the organisation has no webhook (any more)", permanent=True)
-        url, secret = hook.url, hook.secret
+        url, secret = hook.url, webhook_secret(hook)
         # No transaction of ours stays open while we wait for the bot.
         session.rollback()
         body = self.body(delivery)
