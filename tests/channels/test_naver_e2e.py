@@ -23,6 +23,7 @@ from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
 from tests.fakes import naver as fake_naver
 from tests.fakes.naver import NAVER_ADDRESS, FakeTalkTalk
+from tests.fakes.server import swallowing
 
 
 @pytest.fixture
@@ -199,3 +200,20 @@ def test_talktalk_trouble_is_retried(
 
     [item] = outbox(session, _cases(session)[0].id)
     assert item.status is OutboxStatus.pending and item.attempts == 1 and talk.sent == []
+
+
+def test_a_push_taken_in_but_unanswered_is_not_sent_again(
+    session: Session, naver_client: TestClient, talk: FakeTalkTalk, account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    """TalkTalk takes no idempotency key: a push whose answer is lost may have reached the citizen, so it fails
+    for good with the reason on the case instead of being retried into a second copy."""
+    naver_client.post(f"/hooks/naver/{account.id}", content=talk.text("도로 파손"))
+    with swallowing() as platform:
+        account.config = {**account.config, "api_url": platform.base_url}
+        session.commit()
+        deliver()
+        deliver()
+    [item] = outbox(session, _cases(session)[0].id)
+    assert platform.received == 1
+    assert item.status is OutboxStatus.failed and item.attempts == 1
+    assert "outcome unknown" in (item.last_error or "")

@@ -117,3 +117,37 @@ def serve(platform: Platform) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class Swallower:
+    """Counts the requests it took in; never answers one (the platform acted, its answer was lost on the way)."""
+
+    base_url: str = ""
+    received: int = 0
+
+
+@contextmanager
+def swallowing() -> Iterator[Swallower]:
+    """A server that reads each whole request, then drops the connection without a response."""
+    swallower = Swallower()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            swallower.received += 1
+            self.close_connection = True  # and no status line: the client sees the connection drop
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    swallower.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield swallower
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import httpx
 from sqlalchemy.orm import Session
 
 from sotong.outbox.transports import Delivery, Transport, TransportError
@@ -44,6 +45,34 @@ class InboundMessage:
 
 class ChannelError(TransportError):
     """A platform refused or failed; `permanent` ones (deleted post, blocked account) are not retried."""
+
+
+# Failures raised before the request left this machine: the platform cannot have acted on it, so a retry is safe.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def request_was_not_sent(exc: httpx.HTTPError) -> bool:
+    """True when the platform never received the request (refused, unreachable, no free connection)."""
+    return isinstance(exc, _NOT_SENT)
+
+
+def network_error(channel: str, exc: httpx.HTTPError, *, idempotent: bool = False) -> ChannelError:
+    """The failure to raise for a network error while sending a reply.
+
+    A platform that deduplicates (an idempotency key, or a read-back before resending as X does) is simply
+    retried. One that does not (Kakao's Event API, Naver TalkTalk's push, SENS) may have delivered a request
+    whose answer was lost (a read timeout, a dropped connection): retrying could put the same message on the
+    citizen's phone twice, so that delivery fails for good with the reason shown on the case, where staff check
+    the conversation and retry it by hand. Only a request that never left is retried automatically.
+    """
+    if idempotent or request_was_not_sent(exc):
+        return ChannelError(f"{channel}: network error: {exc}")
+    return ChannelError(
+        f"{channel}: outcome unknown, no answer after the request was sent ({type(exc).__name__}: {exc}); "
+        "it may have been delivered, so it is not sent again automatically: check the conversation and retry "
+        "from the case if it did not arrive",
+        permanent=True,
+    )
 
 
 class SignatureError(ChannelError):

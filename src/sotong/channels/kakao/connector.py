@@ -36,6 +36,8 @@ from sotong.channels.base import (
     SignatureError,
     constant_time_equal,
     json_body,
+    network_error,
+    request_was_not_sent,
     required,
 )
 from sotong.channels.kakao.models import KakaoSkillTurn
@@ -235,8 +237,10 @@ class KakaoConnector(Connector):
         """POST the skill response to Kakao's callback URL; None when Kakao no longer takes it."""
         try:
             response = httpx.post(callback_url, json=body, timeout=TIMEOUT, follow_redirects=False)
-        except httpx.HTTPError:
-            return None  # the Event API still reaches the citizen
+        except httpx.HTTPError as exc:
+            if request_was_not_sent(exc):
+                return None  # the Event API still reaches the citizen
+            raise network_error(self.name, exc) from exc  # Kakao may have shown it: never a second copy
         if not response.is_success:
             return None
         data = _json(response)
@@ -267,7 +271,7 @@ class KakaoConnector(Connector):
                 follow_redirects=False,
             )
         except httpx.HTTPError as exc:
-            raise ChannelError(f"kakao: network error: {exc}") from exc
+            raise network_error(self.name, exc) from exc
         data = _json(response)
         detail = data.get("message") or data.get("msg") or response.text[:200]
         reason = f"kakao: HTTP {response.status_code} {data.get('status') or data.get('code') or ''}: {detail}"

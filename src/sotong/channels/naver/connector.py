@@ -31,6 +31,7 @@ from sotong.channels.base import (
     SignatureError,
     constant_time_equal,
     json_body,
+    network_error,
     required,
 )
 from sotong.channels.render import fit, reply_text
@@ -151,7 +152,7 @@ class NaverConnector(Connector):
                 follow_redirects=False,
             )
         except httpx.HTTPError as exc:
-            raise ChannelError(f"naver: network error: {exc}") from exc
+            raise network_error(self.name, exc) from exc
         return _result(response, delivery)
 
 

@@ -28,6 +28,7 @@ from sotong.channels.base import (
     SignatureError,
     constant_time_equal,
     json_body,
+    network_error,
     required,
 )
 from sotong.channels.sms.text import SmsMessage
@@ -120,7 +121,7 @@ class SensGateway(SmsGateway):
                 follow_redirects=False,
             )
         except httpx.HTTPError as exc:
-            raise ChannelError(f"sms: network error: {exc}") from exc
+            raise network_error("sms", exc) from exc
         data = _json(response)
         if response.status_code == 202 and data.get("statusName") == "success":
             return str(data.get("requestId") or "")
