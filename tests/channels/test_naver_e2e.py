@@ -89,14 +89,28 @@ def test_message_to_receipt_to_answer_in_the_same_chat(
     assert [i.status for i in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
 
 
-def test_a_photo_is_kept_as_its_talktalk_link(
+def test_a_photo_is_downloaded_into_the_message(
     session: Session, naver_client: TestClient, talk: FakeTalkTalk, account: ChannelAccount
 ) -> None:
-    url = "https://talk.pstatic.net/20261122/abc.jpg"
+    url = f"{talk.base_url}/images/20261122/abc.jpg"
     naver_client.post(f"/hooks/naver/{account.id}", content=talk.image(url))
 
     [case] = _cases(session)
-    assert url in case.body
+    [message] = case.messages
+    assert case.body == "(사진)" and url not in case.body  # the link stays in the raw event, not in the text
+    assert message.raw["image_url"] == url
+    [photo] = message.attachments
+    assert photo.content_type == "image/jpeg"
+
+
+def test_a_photo_that_cannot_be_fetched_still_makes_the_case(
+    session: Session, naver_client: TestClient, talk: FakeTalkTalk, account: ChannelAccount
+) -> None:
+    url = f"{talk.base_url}/gone.jpg"  # the fake answers 404 here
+    naver_client.post(f"/hooks/naver/{account.id}", content=talk.image(url))
+
+    [case] = _cases(session)
+    assert case.messages[0].attachments == [] and case.messages[0].raw["image_url"] == url
 
 
 @pytest.mark.parametrize("name", ["open", "leave", "friend", "echo"])

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.server import Request, Response, serve
+from tests.fakes.server import Request, Response, jpeg, serve
 
 NAVER_ADDRESS = "117.52.141.200"  # inside the published 117.52.141.192/27
 CONTENTS = ("textContent", "imageContent", "compositeContent")
@@ -54,6 +54,9 @@ class FakeTalkTalk:
     def handle(self, request: Request) -> Response:
         with self._lock:
             self.requests.append(request)
+            if request.method == "GET" and request.path.startswith("/images/"):
+                # TalkTalk's image host (talk.pstatic.net): the photo a citizen sent in the chat.
+                return Response(200, jpeg(), {"Content-Type": "image/jpeg"})
             if request.method != "POST" or request.path != "/chatbot/v1/event":
                 return Response(404, {"success": False, "resultCode": "99", "resultMessage": "not found"})
             if self.down:

@@ -104,14 +104,16 @@ class NaverConnector(Connector):
             raise MalformedPayload("naver: a send event without its user")
         text_content = data.get("textContent")
         image_content = data.get("imageContent")
+        photos: tuple[str, ...] = ()
         if isinstance(text_content, dict):
             text = str(text_content.get("text") or "").strip()
             if text_content.get("code") and not text:
                 return []  # a button press carries a code for the bot, not words for a case
             kind = "text"
         elif isinstance(image_content, dict) and isinstance(image_content.get("imageUrl"), str):
-            # TalkTalk keeps image URLs for good: stored as a link for staff, no download needed.
-            text, kind = f"(사진) {image_content['imageUrl']}", "image"
+            # Downloaded at intake into the message's attachments like every platform's photo (channels/media.py):
+            # the department needs the picture even if the link stops working; the link stays in the raw event.
+            text, kind, photos = "(사진)", "image", (image_content["imageUrl"],)
         else:
             raise MalformedPayload("naver: a send event without textContent or imageContent")
         if not text:
@@ -123,7 +125,14 @@ class NaverConnector(Connector):
                 text=text,
                 received_at=utcnow(),
                 author_handle=user,
-                raw={"event": event, "user": user, "kind": kind, "options": data.get("options") or {}},
+                media_urls=photos,
+                raw={
+                    "event": event,
+                    "user": user,
+                    "kind": kind,
+                    "options": data.get("options") or {},
+                    **({"image_url": photos[0]} if photos else {}),
+                },
             )
         ]
 
