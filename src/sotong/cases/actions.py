@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,7 +133,9 @@ def _department(session: Session, org_id: int, department_id: int) -> Department
 def _set_deadlines(session: Session, case: Case, *, start: dt.datetime, keep_extension: bool = False) -> None:
     """(Re)compute every deadline of the case from `start` and reset its escalations."""
     org = _org(session, case.org_id)
-    policy = sla.match_policy(
+    # The process's short-lived copy of the policies and closure days (sla.RULES_TTL_SECONDS): intake computes
+    # deadlines for every new case, and reading both tables each time was two round trips per case.
+    policy = sla.cached_policy(
         session,
         org_id=case.org_id,
         channel=case.channel,
@@ -140,7 +144,7 @@ def _set_deadlines(session: Session, case: Case, *, start: dt.datetime, keep_ext
         complaint_type=case.complaint_type,
     )
     deadlines = sla.compute_deadlines(
-        calendar=sla.calendar_for(session, org),
+        calendar=sla.cached_calendar(session, org),
         start=start,
         complaint_type=case.complaint_type,
         policy=policy,
@@ -170,20 +174,36 @@ def _stop_clock(case: Case) -> None:
 
 def _next_number(session: Session, org: Organisation, at: dt.datetime) -> str:
     """Issue the next public case number, e.g. 2026-송파-000123 (year in the organisation's time zone)."""
-    year = at.astimezone(ZoneInfo(org.timezone)).year
+    return _next_numbers(session, org, [at])[0]
+
+
+def _next_numbers(session: Session, org: Organisation, moments: Sequence[dt.datetime]) -> list[str]:
+    """Issue one public case number per moment, in order, with one sequence update per year (not per case).
+
+    The numbers are taken inside the caller's transaction: a rolled-back intake gives them back, so they stay
+    without gaps.
+    """
+    tz = ZoneInfo(org.timezone)
+    years = [moment.astimezone(tz).year for moment in moments]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(CaseNumberSequence)
-        .values(org_id=org.id, year=year, last_value=1)
-        .on_conflict_do_update(
-            index_elements=["org_id", "year"],
-            set_={"last_value": CaseNumberSequence.last_value + 1},
+    next_value: dict[int, int] = {}
+    for year, count in sorted(Counter(years).items()):
+        statement = (
+            insert(CaseNumberSequence)
+            .values(org_id=org.id, year=year, last_value=count)
+            .on_conflict_do_update(
+                index_elements=["org_id", "year"],
+                set_={"last_value": CaseNumberSequence.last_value + count},
+            )
+            .returning(CaseNumberSequence.last_value)
         )
-        .returning(CaseNumberSequence.last_value)
-    )
-    value = session.execute(statement).scalar_one()
-    return f"{year}-{org.short_name}-{value:06d}"
+        next_value[year] = session.execute(statement).scalar_one() - count + 1
+    numbers = []
+    for year in years:
+        numbers.append(f"{year}-{org.short_name}-{next_value[year]:06d}")
+        next_value[year] += 1
+    return numbers
 
 
 def _store_attachments(session: Session, inbound: InboundMessage, message: Message) -> None:
@@ -217,9 +237,19 @@ def _reply_transport(session: Session, account_id: int | None) -> tuple[str, int
     return account.channel.value, account.id
 
 
-def _queue_to_citizen(session: Session, case: Case, *, kind: str, key: str, payload: dict[str, Any]) -> None:
+def _queue_to_citizen(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    first: Message | None = None,
+) -> None:
+    """Queue a delivery to the citizen, threaded to the case's first message (`first`, when the caller has it)."""
     transport, account_id = _reply_transport(session, case.channel_account_id)
-    first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+    if first is None:
+        first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
     enqueue(
         session,
         org_id=case.org_id,
@@ -293,6 +323,18 @@ def _validate_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------- intake
 
 
+def check_inbound(inbound: InboundMessage) -> str:
+    """The message's text as it will be stored; InvalidInput or AttachmentRejected if intake cannot store it."""
+    text = _validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
+    if inbound.received_at.tzinfo is None:
+        raise InvalidInput("received_at must be timezone-aware")
+    if len(inbound.attachments) > get_settings().max_attachments:
+        raise InvalidInput(f"at most {get_settings().max_attachments} attachments per message")
+    for attachment in inbound.attachments:  # refuse before writing anything
+        validate_image(attachment.data, attachment.filename)
+    return text
+
+
 def receive_message(
     session: Session, *, account_id: int, inbound: InboundMessage, actor: Actor = CITIZEN
 ) -> IntakeResult:
@@ -301,54 +343,81 @@ def receive_message(
     A platform message already stored (same channel, account and external id) returns the stored one with
     `created=False`: retries and overlapping polls are harmless.
     """
-    text = _validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
-    if inbound.received_at.tzinfo is None:
-        raise InvalidInput("received_at must be timezone-aware")
-    if len(inbound.attachments) > get_settings().max_attachments:
-        raise InvalidInput(f"at most {get_settings().max_attachments} attachments per message")
-    for attachment in inbound.attachments:  # refuse before writing anything
-        validate_image(attachment.data, attachment.filename)
+    check_inbound(inbound)
     existing = _existing_message(session, account_id, inbound.external_id)
     if existing is not None:
         return existing
     try:
-        with atomic(session):
-            account = session.get(ChannelAccount, account_id)
-            if account is None:
-                raise NotFound(f"unknown channel account {account_id}")
-            if not account.enabled:
-                raise InvalidInput(f"channel account {account.handle!r} is disabled")
-            message = Message(
-                org_id=account.org_id,
-                channel=account.channel,
-                channel_account_id=account.id,
-                external_id=inbound.external_id,
-                in_reply_to_external_id=inbound.in_reply_to_external_id,
-                author_handle=inbound.author_handle,
-                author_name=inbound.author_name,
-                text=text,
-                raw=inbound.raw,
-                latitude=inbound.latitude,
-                longitude=inbound.longitude,
-                address=inbound.address,
-                received_at=inbound.received_at,
-            )
-            session.add(message)
-            session.flush()  # the unique constraint speaks here for a duplicate
-            _store_attachments(session, inbound, message)
-            parent = _follow_up_target(session, account, inbound)
-            if parent is not None:
-                message.case_id = parent.id
-                _attach_follow_up(session, actor, parent, message)
-                return IntakeResult(message=message, case=parent, created=True, new_case=False)
-            case = _open_case(session, actor, account, message, inbound)
-            return IntakeResult(message=message, case=case, created=True, new_case=True)
+        return receive_new_messages(session, account_id=account_id, inbounds=[inbound], actor=actor)[0]
     except IntegrityError:
         # Another request stored the same platform message between our check and our insert.
         existing = _existing_message(session, account_id, inbound.external_id)
         if existing is None:
             raise
         return existing
+
+
+def receive_new_messages(
+    session: Session, *, account_id: int, inbounds: Sequence[InboundMessage], actor: Actor = CITIZEN
+) -> list[IntakeResult]:
+    """Store messages of one account not stored before (a poll page), in one transaction: all or none.
+
+    Each opens a case or follows up the case of the message it answers (one earlier in the same batch
+    included). The caller has passed each through `check_inbound` and left out those already stored; one
+    stored meanwhile by another worker raises IntegrityError (nothing is kept), and the caller takes the
+    messages in one by one instead. Per batch, not per message: one sequence update per year for the case
+    numbers, one INSERT each for cases, messages, audit events and receipts, one search reindex.
+    """
+    if not inbounds:
+        return []
+    with atomic(session):
+        account = session.get(ChannelAccount, account_id)
+        if account is None:
+            raise NotFound(f"unknown channel account {account_id}")
+        if not account.enabled:
+            raise InvalidInput(f"channel account {account.handle!r} is disabled")
+        org = _org(session, account.org_id)
+        now = utcnow()
+        stored_parents = _follow_up_targets(session, account, inbounds)
+        # Which message opens a case and which follows one up, in arrival order: a reply may answer a message
+        # earlier in this very batch, whose case is opened just above it.
+        by_external_id: dict[str, Case] = {}
+        plan: list[tuple[InboundMessage, Case | None]] = []
+        for inbound in inbounds:
+            reply_to = inbound.in_reply_to_external_id
+            parent = (by_external_id.get(reply_to) or stored_parents.get(reply_to)) if reply_to else None
+            plan.append((inbound, parent))
+            if parent is not None:
+                by_external_id[inbound.external_id] = parent
+            else:
+                by_external_id[inbound.external_id] = _new_case(account, inbound, now)
+        opened = [by_external_id[inbound.external_id] for inbound, parent in plan if parent is None]
+        for case, number in zip(opened, _next_numbers(session, org, [c.received_at for c in opened]), strict=True):
+            case.number = number
+            _set_deadlines(session, case, start=case.received_at)
+        messages: list[Message] = []
+        for inbound, _parent in plan:
+            message = _new_message(account, inbound)
+            case = by_external_id[inbound.external_id]
+            if case.id is None:
+                message.case = case  # opened in this batch: the flush inserts it first and fills in its id
+            else:
+                message.case_id = case.id
+            messages.append(message)
+        session.add_all(opened)
+        session.add_all(messages)
+        session.flush()  # cases then messages, one INSERT each; the unique constraint speaks here for a duplicate
+        results: list[IntakeResult] = []
+        for (inbound, parent), message in zip(plan, messages, strict=True):
+            _store_attachments(session, inbound, message)
+            if parent is not None:
+                _attach_follow_up(session, actor, parent, message)
+                results.append(IntakeResult(message=message, case=parent, created=True, new_case=False))
+                continue
+            case = by_external_id[inbound.external_id]
+            _opened(session, actor, account, case, message)
+            results.append(IntakeResult(message=message, case=case, created=True, new_case=True))
+        return results
 
 
 def _existing_message(session: Session, account_id: int, external_id: str) -> IntakeResult | None:
@@ -369,36 +438,57 @@ def _existing_message(session: Session, account_id: int, external_id: str) -> In
     return IntakeResult(message=message, case=case, created=False, new_case=False)
 
 
-def _follow_up_target(session: Session, account: ChannelAccount, inbound: InboundMessage) -> Case | None:
-    """The case a reply belongs to: the one holding the message it answers, on the same account."""
-    if not inbound.in_reply_to_external_id:
-        return None
-    replied = session.scalar(
-        select(Message).where(
+def _follow_up_targets(
+    session: Session, account: ChannelAccount, inbounds: Sequence[InboundMessage]
+) -> dict[str, Case]:
+    """The case each stored message that these messages reply to belongs to, by its external id (one SELECT)."""
+    replied_to = {inbound.in_reply_to_external_id for inbound in inbounds if inbound.in_reply_to_external_id}
+    if not replied_to:
+        return {}
+    rows = session.execute(
+        select(Message.external_id, Message.case_id).where(
             Message.channel_account_id == account.id,
-            Message.external_id == inbound.in_reply_to_external_id,
+            Message.external_id.in_(replied_to),
+            Message.case_id.is_not(None),
         )
     )
-    if replied is None or replied.case_id is None:
-        return None
-    case = session.get(Case, replied.case_id)
-    # A reply to a case since transferred to another organisation belongs to the case there now.
-    seen: set[int] = set()
-    while case is not None and case.transferred_to_case_id is not None and case.id not in seen:
-        seen.add(case.id)
-        case = session.get(Case, case.transferred_to_case_id)
-    return case
+    targets: dict[str, Case] = {}
+    for external_id, case_id in rows:
+        case = session.get(Case, case_id)
+        # A reply to a case since transferred to another organisation belongs to the case there now.
+        seen: set[int] = set()
+        while case is not None and case.transferred_to_case_id is not None and case.id not in seen:
+            seen.add(case.id)
+            case = session.get(Case, case.transferred_to_case_id)
+        if case is not None:
+            targets[external_id] = case
+    return targets
 
 
-def _open_case(
-    session: Session, actor: Actor, account: ChannelAccount, message: Message, inbound: InboundMessage
-) -> Case:
-    org = _org(session, account.org_id)
-    now = utcnow()
+def _new_message(account: ChannelAccount, inbound: InboundMessage) -> Message:
+    return Message(
+        org_id=account.org_id,
+        channel=account.channel,
+        channel_account_id=account.id,
+        external_id=inbound.external_id,
+        in_reply_to_external_id=inbound.in_reply_to_external_id,
+        author_handle=inbound.author_handle,
+        author_name=inbound.author_name,
+        text=check_inbound(inbound),
+        raw=inbound.raw,
+        latitude=inbound.latitude,
+        longitude=inbound.longitude,
+        address=inbound.address,
+        received_at=inbound.received_at,
+    )
+
+
+def _new_case(account: ChannelAccount, inbound: InboundMessage, now: dt.datetime) -> Case:
+    """The case a new message opens, before its number and deadlines."""
+    text = check_inbound(inbound)
     received = min(inbound.received_at, now)
-    case = Case(
-        org_id=org.id,
-        number=_next_number(session, org, received),
+    return Case(
+        org_id=account.org_id,
         status=CaseStatus.received,
         complaint_type=ComplaintType.other,
         department_id=account.department_id,
@@ -406,32 +496,33 @@ def _open_case(
         channel_account_id=account.id,
         author_handle=inbound.author_handle,
         contact=dict(inbound.contact),
-        title=_title(message.text),
-        body=message.text,
-        public_text=mask(message.text),
+        title=_title(text),
+        body=text,
+        public_text=mask(text),
         latitude=inbound.latitude,
         longitude=inbound.longitude,
         address=inbound.address,
         received_at=received,
         citizen_token=secrets.token_urlsafe(24),
-        due_at=received,  # replaced just below
+        due_at=received,  # replaced by _set_deadlines
     )
-    session.add(case)
-    _set_deadlines(session, case, start=received)
-    session.flush()
-    message.case_id = case.id
+
+
+def _opened(session: Session, actor: Actor, account: ChannelAccount, case: Case, message: Message) -> None:
+    """What opening a case writes beside it: the public event, and the receipt threaded to its first message."""
     record(
         session,
         actor=actor,
         action="case.received",
-        org_id=org.id,
+        org_id=case.org_id,
         case_id=case.id,
         after=_snapshot(case),
         details={"channel": account.channel, "account": account.handle, "message_id": message.id},
         is_public=True,
     )
-    _queue_to_citizen(session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()})
-    return case
+    _queue_to_citizen(
+        session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()}, first=message
+    )
 
 
 def _title(text: str) -> str:

@@ -11,13 +11,15 @@ A complaint received outside business hours is treated as received when business
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, UOWTransaction
 
 from sotong.cases.models import ComplaintType
 from sotong.errors import DeadlineError
@@ -28,6 +30,10 @@ HOURS_COUNTING_MAX_DAYS = 5
 # Beyond this we stop looking for working time: a calendar with none in three years is a configuration error.
 SEARCH_HORIZON_DAYS = 3 * 366
 DEFAULT_FIRST_RESPONSE_MINUTES = 60
+# How long a process trusts its copy of an organisation's SLA policies and closure days. A change made in this
+# process clears the copy at once (the flush listener below); one made by another process (the admin page in the
+# web server, read by the worker) applies to cases received from at most this long after it.
+RULES_TTL_SECONDS = 10.0
 
 STATUTORY_PERIODS: dict[ComplaintType, tuple[int, PeriodUnit]] = {
     ComplaintType.other: (3, PeriodUnit.hours),  # 즉시: within 3 working hours
@@ -151,6 +157,16 @@ class BusinessCalendar:
 def calendar_for(session: Session, org: Organisation) -> BusinessCalendar:
     """The business calendar of an organisation: its hours and closure days plus the national holidays."""
     closures = frozenset(session.scalars(select(ClosureDay.day).where(ClosureDay.org_id == org.id)))
+    return _calendar(org, closures)
+
+
+def cached_calendar(session: Session, org: Organisation) -> BusinessCalendar:
+    """`calendar_for` with the closure days from the process's short-lived copy (see RULES_TTL_SECONDS); the
+    opening hours come from `org` itself, so they are always the ones the caller read."""
+    return _calendar(org, org_rules(session, org.id).closure_days)
+
+
+def _calendar(org: Organisation, closures: frozenset[dt.date]) -> BusinessCalendar:
     return BusinessCalendar.from_hours(
         work_start=org.work_start,
         work_end=org.work_end,
@@ -215,12 +231,141 @@ def match_policy(
     return None
 
 
+@dataclass(frozen=True)
+class PolicyRule:
+    """A detached copy of an enabled `SlaPolicy`: what matching and `compute_deadlines` read, safe to share
+    between sessions and threads."""
+
+    id: int
+    name: str
+    channel: Channel | None
+    category_id: int | None
+    department_id: int | None
+    complaint_type: str | None
+    resolution_value: int | None
+    resolution_unit: PeriodUnit | None
+    first_response_minutes: int | None
+    answer_target_minutes: int | None
+
+    def matches(
+        self,
+        *,
+        channel: Channel | None,
+        category_id: int | None,
+        department_id: int | None,
+        complaint_type: ComplaintType,
+    ) -> bool:
+        """Whether every condition this policy sets holds for the case."""
+        return (
+            (self.channel is None or self.channel == channel)
+            and (self.category_id is None or self.category_id == category_id)
+            and (self.department_id is None or self.department_id == department_id)
+            and (self.complaint_type is None or self.complaint_type == complaint_type.value)
+        )
+
+
+_RULE_COLUMNS = tuple(PolicyRule.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class OrgRules:
+    """An organisation's enabled policies in matching order, and its closure days."""
+
+    policies: tuple[PolicyRule, ...]
+    closure_days: frozenset[dt.date]
+
+
+_rules: dict[int, tuple[float, OrgRules]] = {}
+_rules_lock = threading.Lock()
+_rules_generation = 0  # bumped by every clear: a copy read before a clear is not stored after it
+
+
+def org_rules(session: Session, org_id: int) -> OrgRules:
+    """The organisation's SLA policies and closure days, read at most every RULES_TTL_SECONDS per process.
+
+    Intake computes deadlines for every new case; reading both tables each time was two round trips per case.
+    """
+    now = time.monotonic()
+    with _rules_lock:
+        cached = _rules.get(org_id)
+        generation = _rules_generation
+    if cached is not None and now - cached[0] < RULES_TTL_SECONDS:
+        return cached[1]
+    # Columns, not entities: a policy this session loaded earlier would come back from its identity map as it
+    # was then, not as the row is now.
+    policies = session.execute(
+        select(*(getattr(SlaPolicy, name) for name in _RULE_COLUMNS))
+        .where(SlaPolicy.org_id == org_id, SlaPolicy.enabled.is_(True))
+        .order_by(SlaPolicy.priority, SlaPolicy.id)
+    )
+    rules = OrgRules(
+        policies=tuple(PolicyRule(**row._asdict()) for row in policies),
+        closure_days=frozenset(session.scalars(select(ClosureDay.day).where(ClosureDay.org_id == org_id))),
+    )
+    with _rules_lock:
+        if generation == _rules_generation:
+            _rules[org_id] = (now, rules)
+    return rules
+
+
+def forget_rules() -> None:
+    """Drop every cached copy of policies and closure days (after a change, and between tests)."""
+    global _rules_generation
+    with _rules_lock:
+        _rules.clear()
+        _rules_generation += 1
+
+
+def cached_policy(
+    session: Session,
+    *,
+    org_id: int,
+    channel: Channel | None,
+    category_id: int | None,
+    department_id: int | None,
+    complaint_type: ComplaintType,
+) -> PolicyRule | None:
+    """`match_policy` over the process's short-lived copy of the organisation's policies."""
+    for policy in org_rules(session, org_id).policies:
+        if policy.matches(
+            channel=channel, category_id=category_id, department_id=department_id, complaint_type=complaint_type
+        ):
+            return policy
+    return None
+
+
+_RULES_CHANGED = "sotong.sla_rules_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _rules_flushed(session: Session, _flush_context: UOWTransaction) -> None:
+    # Cleared at the flush (this process's next reader sees the change as soon as it commits) and again at the
+    # commit (a reader that filled the copy in between, from the old committed rows, is not believed). A new
+    # organisation clears it too: a fresh database (tests, the demo) reuses organisation ids.
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, SlaPolicy | ClosureDay | Organisation):
+            session.info[_RULES_CHANGED] = True
+            forget_rules()
+            return
+
+
+@event.listens_for(Session, "after_commit")
+def _rules_committed(session: Session) -> None:
+    if session.info.pop(_RULES_CHANGED, False):
+        forget_rules()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rules_rolled_back(session: Session) -> None:
+    session.info.pop(_RULES_CHANGED, None)
+
+
 def compute_deadlines(
     *,
     calendar: BusinessCalendar,
     start: dt.datetime,
     complaint_type: ComplaintType,
-    policy: SlaPolicy | None,
+    policy: SlaPolicy | PolicyRule | None,
 ) -> Deadlines:
     """Deadlines for a case whose clock starts at `start`; a policy's unset targets fall back to the statute."""
     value, unit = STATUTORY_PERIODS[complaint_type]

@@ -1,4 +1,11 @@
-"""Handing parsed messages to intake, one message per transaction, so a retried batch is harmless."""
+"""Handing parsed messages to intake: a poll page in one transaction, one message at a time when that fails.
+
+A page is checked against what is already stored with one SELECT, then its new messages are stored together
+(`receive_new_messages`: one INSERT per table, not a dozen round trips per message). If that transaction fails
+(a message the batch could not store, or another worker storing one of them first), nothing of it is kept and
+the messages are taken in one by one, each in its own transaction, so one bad message never holds back the rest
+and a retried batch is harmless.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.cases.actions import receive_message
+from sotong.cases.actions import check_inbound, receive_message, receive_new_messages
 from sotong.cases.models import Message
 from sotong.channels.base import InboundMessage
 from sotong.channels.media import with_media
 from sotong.errors import AttachmentRejected, InvalidInput
 
 log = logging.getLogger(__name__)
+
+# Messages stored per transaction: a page of X mentions (100) at once, a backlog of 800 in a few commits.
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -27,29 +37,74 @@ class TakeInResult:
     refused: int = 0
 
 
-def _stored(session: Session, account_id: int, external_id: str) -> bool:
-    found = session.scalar(
-        select(Message.id).where(Message.channel_account_id == account_id, Message.external_id == external_id)
-    )
+def _stored_ids(session: Session, account_id: int, external_ids: list[str]) -> set[str]:
+    """Which of these platform ids the account has already stored (one SELECT for the whole page)."""
+    found: set[str] = set()
+    for start in range(0, len(external_ids), 1000):
+        found.update(
+            session.scalars(
+                select(Message.external_id).where(
+                    Message.channel_account_id == account_id,
+                    Message.external_id.in_(external_ids[start : start + 1000]),
+                )
+            )
+        )
     session.rollback()  # a read only: no transaction stays open while photos download
-    return found is not None
+    return found
 
 
 def take_in(session: Session, *, account_id: int, messages: Iterable[InboundMessage]) -> TakeInResult:
     """Store each message exactly once (opening a case or attaching a follow-up); refusals are logged, not fatal."""
     result = TakeInResult()
+    page: list[InboundMessage] = []
+    seen: set[str] = set()
     for inbound in messages:
-        if inbound.media_urls and not _stored(session, account_id, inbound.external_id):
-            inbound = with_media(inbound)  # only for new messages: a retry never downloads again
+        if inbound.external_id in seen:
+            result.duplicates += 1  # the same message twice in one page (a platform repeating itself)
+            continue
+        seen.add(inbound.external_id)
+        page.append(inbound)
+    stored = _stored_ids(session, account_id, [inbound.external_id for inbound in page])
+    fresh: list[InboundMessage] = []
+    for inbound in page:
+        if inbound.external_id in stored:
+            result.duplicates += 1
+            continue
+        try:
+            if inbound.media_urls:
+                inbound = with_media(inbound)  # only for new messages: a retry never downloads again
+            check_inbound(inbound)
+        except (InvalidInput, AttachmentRejected) as exc:
+            _refused(account_id, inbound, exc)
+            result.refused += 1
+            continue
+        fresh.append(inbound)
+    for start in range(0, len(fresh), BATCH_SIZE):
+        _store(session, account_id, fresh[start : start + BATCH_SIZE], result)
+    return result
+
+
+def _store(session: Session, account_id: int, batch: list[InboundMessage], result: TakeInResult) -> None:
+    try:
+        result.stored += len(receive_new_messages(session, account_id=account_id, inbounds=batch))
+        return
+    except Exception as exc:  # rolled back whole; one by one below says which message it was, or raises
+        log.info(
+            "account %s: a batch of %s messages failed (%s); taking them in one by one", account_id, len(batch), exc
+        )
+    for inbound in batch:
         try:
             outcome = receive_message(session, account_id=account_id, inbound=inbound)
         except (InvalidInput, AttachmentRejected) as exc:
-            # One unusable message must not make the platform redeliver (and us re-store) the rest forever.
-            log.warning("account %s: message %s refused: %s", account_id, inbound.external_id, exc)
+            _refused(account_id, inbound, exc)
             result.refused += 1
             continue
         if outcome.created:
             result.stored += 1
         else:
             result.duplicates += 1
-    return result
+
+
+def _refused(account_id: int, inbound: InboundMessage, exc: Exception) -> None:
+    # One unusable message must not make the platform redeliver (and us re-store) the rest forever.
+    log.warning("account %s: message %s refused: %s", account_id, inbound.external_id, exc)
