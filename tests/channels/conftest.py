@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import sotong.channels.registry  # noqa: F401 - registers the channel transports, as the app and worker do
 from sotong.actors import CLI
+from sotong.answers.actions import Photo, send_answer
 from sotong.cases import actions
 from sotong.cases.models import ComplaintType
 from sotong.db import session_factory
@@ -70,8 +71,8 @@ def outbox(session: Session, case_id: int) -> list[OutboxItem]:
     return list(session.scalars(query.order_by(OutboxItem.id)))
 
 
-def answer_case(session: Session, world: World, case_id: int, body: str) -> None:
-    """The officer's side, through the real actions: triage, assign, answer."""
+def answer_case(session: Session, world: World, case_id: int, body: str, photos: Sequence[Photo] = ()) -> None:
+    """The officer's side, through the real actions: triage, assign, answer (with result photos if given)."""
     actions.triage(
         session,
         actor=world.actor(world.operator),
@@ -80,7 +81,10 @@ def answer_case(session: Session, world: World, case_id: int, body: str) -> None
         category_id=world.pothole.id,
     )
     actions.assign(session, actor=world.actor(world.manager), case_id=case_id, officer_id=world.officer.id)
-    actions.answer(session, actor=world.actor(world.officer), case_id=case_id, body=body)
+    if photos:
+        send_answer(session, actor=world.actor(world.officer), case_id=case_id, body=body, photos=photos)
+    else:
+        actions.answer(session, actor=world.actor(world.officer), case_id=case_id, body=body)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.answers.actions import Photo
 from sotong.cases.models import Case, CaseStatus, Message
 from sotong.channels.mastodon.connector import html_to_text
 from sotong.channels.mastodon.poll import poll
@@ -15,6 +16,7 @@ from sotong.outbox.models import OutboxStatus
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
 from tests.fakes.mastodon import FakeMastodon, weighted_length
+from tests.fakes.server import jpeg
 
 
 def test_mention_to_receipt_to_answer_in_the_thread(
@@ -91,4 +93,24 @@ def test_a_long_answer_is_shortened_to_a_reply_with_the_link(
     answer = mastodon.posted()[-1]
     assert weighted_length(html_to_text(answer["content"])) <= 500
     assert f"/cases/{case.number}" in answer["content"] and "…" in answer["content"]
+    assert [item.status for item in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
+
+
+def test_an_answer_with_a_result_photo_posts_the_photo_in_the_thread(
+    session: Session, world: World, mastodon: FakeMastodon, mastodon_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    """Yeongdeungpo's "result with photo": the repaired pavement shows up under the citizen's own post."""
+    post = mastodon.mention("석촌호수 앞 보도블럭이 깨졌어요")
+    poll(session, account_id=mastodon_account.id)
+    case = session.scalars(select(Case).where(Case.channel_account_id == mastodon_account.id)).one()
+    deliver()  # the receipt: no photo
+    assert mastodon.posted()[-1]["media_attachments"] == []
+
+    answer_case(session, world, case.id, "보도블럭을 교체했습니다.", photos=[Photo(jpeg(), "after.jpg")])
+    deliver()
+
+    answer = mastodon.posted()[-1]
+    assert answer["in_reply_to_id"] == post["id"]
+    [photo] = answer["media_attachments"]
+    assert photo["type"] == "image" and mastodon.media[photo["id"]]["data"] == jpeg()
     assert [item.status for item in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]

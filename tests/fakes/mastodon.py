@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 from tests.fakes.server import Request, Response, serve
@@ -44,6 +46,7 @@ class FakeMastodon:
     throttled_for: float | None = None  # seconds: every request gets 429 until cleared
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(109_000_000_000_000_000, 1000))
     _idempotent: dict[tuple[str, str], str] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by id, with their bytes
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
     # Open streaming connections (GET /api/v1/streaming/user/notification), each fed every new notification.
@@ -210,9 +213,13 @@ class FakeMastodon:
         path = request.path
         if request.method == "GET" and path.startswith("/system/media/"):
             return Response(200, jpeg(), {"Content-Type": "image/jpeg"})  # media files need no token
+        if request.method == "GET" and path.rstrip("/") == "/api/v2/instance":
+            # What Mastodon.py reads to learn the API version before an upload (Mastodon 4.3: API version 2).
+            return Response(200, {"domain": self.domain, "title": "gov.social", "version": "4.3.0",
+                                  "api_versions": {"mastodon": 2}})  # fmt: skip
         if request.method == "GET" and path.rstrip("/") == "/api/v1/instance":
             # The streaming API on the same host, as a small instance runs it.
-            return Response(200, {"uri": self.domain, "title": "gov.social", "version": "4.3.0",
+            return Response(200, {"uri": self.domain, "title": "gov.social", "version": "4.3.0", "api_versions": {"mastodon": 2},
                                   "urls": {"streaming_api": self.base_url}})  # fmt: skip
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Response(401, {"error": "The access token is invalid"})
@@ -228,6 +235,8 @@ class FakeMastodon:
             return Response(200, status) if status else Response(404, {"error": "Record not found"})
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request)
+        if method == "POST" and path in ("/api/v2/media", "/api/v1/media"):
+            return self._upload(request)
         if method == "GET" and path == "/api/v1/timelines/public":
             return Response(200, [])
         if method == "GET" and path in ("/api/v1/streaming/user/notification", "/api/v1/streaming/user"):
@@ -275,10 +284,41 @@ class FakeMastodon:
         reply_to = form.get("in_reply_to_id") or None
         if reply_to and reply_to not in self.statuses:
             return Response(404, {"error": "The post you are trying to reply to does not appear to exist."})
+        media_ids = [i for i in request.form().get("media_ids[]", []) + request.form().get("media_ids", []) if i]
+        if len(media_ids) > 4:
+            return Response(422, {"error": "Validation failed: Media attachments too many"})
+        if any(i not in self.media for i in media_ids):
+            return Response(422, {"error": "Validation failed: Media attachments are invalid"})
         status = self._status(self.me, text, visibility, reply_to)
+        status["media_attachments"] = [
+            {k: v for k, v in self.media[i].items() if k != "data"} | {"id": i} for i in media_ids
+        ]
         if key:
             self._idempotent[(self.token, key)] = status["id"]
         return Response(200, status)
+
+    def _upload(self, request: Request) -> Response:
+        """POST /api/v2/media: one multipart `file` part, an image, answered with its MediaAttachment."""
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return Response(422, {"error": "Validation failed: File can't be blank"})
+        message = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+        )
+        parts = {p.get_param("name", header="content-disposition"): p for p in message.iter_parts()}
+        part = parts.get("file")
+        data = part.get_payload(decode=True) if part is not None else None
+        if not data or part is None or not part.get_content_type().startswith("image/"):
+            return Response(422, {"error": "Validation failed: File content type is invalid"})
+        media_id = str(next(self._ids))
+        self.media[media_id] = {
+            "type": "image",
+            "url": f"{self.base_url}/system/media/{media_id}.jpg",
+            "preview_url": None,
+            "description": None,
+            "data": data,
+        }
+        return Response(200, {k: v for k, v in self.media[media_id].items() if k != "data"} | {"id": media_id})
 
 
 @contextmanager

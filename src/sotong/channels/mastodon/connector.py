@@ -1,12 +1,14 @@
 """Mastodon through the Mastodon.py client: mentions parsed from notifications, replies posted in the thread.
 
-Account config (plain in this first slice; encryption at rest comes later): ``base_url`` (the instance),
-``access_token``, optionally ``own_account_id`` (looked up once if absent) and the poll cursor ``since_id``.
+Account config (secrets sealed at rest, channels/credentials.py): ``base_url`` (the instance), ``access_token``,
+optionally ``own_account_id`` (looked up once if absent) and the poll cursor ``since_id``. An answer's result
+photos are uploaded (``POST /api/v2/media``) and attached to the reply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections.abc import Mapping
 from html.parser import HTMLParser
@@ -16,6 +18,7 @@ from mastodon import Mastodon, MastodonAPIError, MastodonNetworkError, MastodonN
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, Connector, InboundMessage, MalformedPayload, required
+from sotong.channels.media import answer_photos
 from sotong.channels.render import fit, reply_text
 from sotong.outbox.transports import Delivery
 
@@ -24,6 +27,8 @@ STATUS_LIMIT = 500
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 # Mastodon counts every link as 23 characters, whatever its length.
 URL_WEIGHT = 23
+# Photos per status Mastodon accepts.
+MEDIA_LIMIT = 4
 REQUEST_TIMEOUT = 10.0
 
 
@@ -159,9 +164,15 @@ class MastodonConnector(Connector):
             body = reply_text(delivery)
             budget = STATUS_LIMIT - len(prefix) - (URL_WEIGHT - len(url) if url and url in body else 0)
             text = prefix + fit(body, budget, url)
+            # Uploaded again on a retry (an unused upload is harmless); the status itself is never posted twice.
+            media = [
+                api.media_post(io.BytesIO(p.data), mime_type=p.content_type, file_name=p.filename)
+                for p in answer_photos(session, delivery, limit=MEDIA_LIMIT)
+            ]
             posted = api.status_post(
                 text,
                 in_reply_to_id=reply_to or None,
+                media_ids=[m["id"] for m in media] or None,
                 visibility=visibility,
                 # The same key on every attempt: a retry after a lost response does not post twice.
                 idempotency_key=delivery.idempotency_key,
