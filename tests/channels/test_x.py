@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.answers.actions import Photo
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Attachment, Case, Message
 from sotong.channels.polling import poll_due
@@ -23,6 +24,7 @@ from sotong.outbox.models import OutboxStatus
 from sotong.outbox.transports import Delivery, TransportError
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
+from tests.fakes.server import jpeg
 from tests.fakes.x import FakeX, event_body
 
 
@@ -222,3 +224,29 @@ def test_webhook_crc_and_signed_events(
         client.post(url, content=broken, headers={"x-twitter-webhooks-signature": x.signature(broken)}).status_code
         == 400
     )
+
+
+def test_an_answer_with_result_photos_attaches_them_and_a_lost_response_still_posts_once(
+    session: Session, world: World, x: FakeX, x_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    """The repaired pavement under the citizen's tweet; X's link to the photos does not fool the retry's read-back."""
+    tweet = x.mention("석촌호수 앞 보도블럭이 깨졌어요")
+    poll(session, account_id=x_account.id)
+    case = _case(session, x_account)
+    deliver()  # the receipt: no photo
+    assert "attachments" not in x.replies()[-1]
+
+    answer_case(session, world, case.id, "보도블럭을 교체했습니다.", photos=[Photo(jpeg(), "after.jpg")])
+    answer_item = outbox(session, case.id)[-1]
+    delivery = Delivery.of(answer_item, attempt=1)
+    x.lose_next_post_response = True
+    with pytest.raises(TransportError):
+        XConnector().send(delivery, session=session)
+    again = XConnector().send(dataclasses.replace(delivery, attempt=2), session=session)
+
+    [answer] = [t for t in x.replies() if "보도블럭을 교체했습니다." in t["text"]]
+    assert again == answer["id"]
+    assert answer["referenced_tweets"] == [{"type": "replied_to", "id": tweet["id"]}]
+    [key] = answer["attachments"]["media_keys"]
+    [upload] = [u for u in x.uploads.values() if u["media_key"] == key]
+    assert upload["data"] == jpeg()

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +33,22 @@ class Request:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    def parts(self) -> dict[str, tuple[str, bytes]]:
+        """A multipart/form-data body as {field name: (content type, bytes)} (uploads); empty for other bodies."""
+        content_type = self.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return {}
+        message = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + self.body
+        )
+        found = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                found[name] = (part.get_content_type(), payload)
+        return found
 
 
 def jpeg() -> bytes:

@@ -40,6 +40,7 @@ class FakeX:
     tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # our media uploads by id, with their bytes
     deleted: set[str] = field(default_factory=set)
     limit: int = 180  # requests per endpoint per 15-minute window
     used: dict[str, int] = field(default_factory=dict)
@@ -136,6 +137,8 @@ class FakeX:
                 return self._limited("mentions", lambda: self._list(request, mentions.group(1), mentions=True))
             if request.method == "GET" and timeline:
                 return self._limited("timeline", lambda: self._list(request, timeline.group(1), mentions=False))
+            if request.method == "POST" and request.path == "/2/media/upload":
+                return self._limited("media", lambda: self._upload(request))
             if request.method == "POST" and request.path == "/2/tweets":
                 return self._limited("tweets", lambda: self._post(request))
             return problem(404, "Not Found Error", f"no route {request.method} {request.path}")
@@ -225,8 +228,21 @@ class FakeX:
             return problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
         if any(t["text"] == self._wrapped(text)[0] for t in self.replies()):
             return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+        media_ids = [str(i) for i in (body.get("media") or {}).get("media_ids") or []]
+        if len(media_ids) > 4 or any(i not in self.uploads for i in media_ids):
+            return problem(400, "Invalid Request", "Your media IDs are invalid.")
         tweet = self._tweet(self.me, text, reply_to)
         tweet["text"], urls = self._wrapped(text)
+        if media_ids:
+            # X links the photos at the end of the text, a t.co URL whose entity names the media.
+            keys = [self.uploads[i]["media_key"] for i in media_ids]
+            short = f"https://t.co/{tweet['id'][-10:]}"
+            tweet["text"] += f" {short}"
+            urls.append({"url": short, "expanded_url": f"https://x.com/songpa/status/{tweet['id']}/photo/1",
+                         "media_key": keys[0]})  # fmt: skip
+            tweet["attachments"] = {"media_keys": keys}
+            for key in keys:
+                self.media[key] = {"media_key": key, "type": "photo", "url": f"{self.base_url}/media/{key}.jpg"}
         if urls:
             tweet["entities"] = {"urls": urls}
         if self.lose_next_post_response:
@@ -234,6 +250,20 @@ class FakeX:
             return problem(503, "Service Unavailable", "Service Unavailable")
         return Response(
             201, {"data": {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}}
+        )
+
+    def _upload(self, request: Request) -> Response:
+        """POST /2/media/upload: a multipart `media` image with `media_category`; the upload's id and media_key."""
+        parts = request.parts()
+        content_type, data = parts.get("media", ("", b""))
+        category = parts.get("media_category", ("", b""))[1].decode()
+        if not data or not content_type.startswith("image/") or category != "tweet_image":
+            return problem(400, "Invalid Request", "One or more parameters to your request was invalid.")
+        media_id = str(next(self._ids))
+        self.uploads[media_id] = {"media_key": f"3_{media_id}", "data": data}
+        return Response(
+            200,
+            {"data": {"id": media_id, "media_key": f"3_{media_id}", "size": len(data), "expires_after_secs": 86400}},
         )
 
     def _wrapped(self, text: str) -> tuple[str, list[dict[str, Any]]]:

@@ -1,8 +1,9 @@
 """X API v2 through a thin httpx client: mentions parsed, webhooks (CRC, signature) checked, replies threaded.
 
-Account config (plain in this first slice): ``base_url`` (default ``https://api.twitter.com``), ``bearer_token``
-(an OAuth 2.0 user-context token of the official account, allowed to read mentions and post), ``user_id`` (the
-account's numeric id) and, for Account Activity webhooks, ``consumer_secret``. Kept by the poller: ``since_id``.
+Account config (secrets sealed at rest, channels/credentials.py): ``base_url`` (default ``https://api.twitter.com``),
+``bearer_token`` (an OAuth 2.0 user-context token of the official account, allowed to read mentions, post and upload
+media), ``user_id`` (the account's numeric id) and, for Account Activity webhooks, ``consumer_secret``. Kept by the
+poller: ``since_id``. An answer's result photos are uploaded (``POST /2/media/upload``) and attached to the reply.
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ from sotong.channels.base import (
     json_body,
     required,
 )
+from sotong.channels.media import OutboundPhoto, answer_photos
 from sotong.channels.render import reply_text
 from sotong.channels.x.text import shorten
 from sotong.outbox.transports import Delivery
 
 DEFAULT_BASE_URL = "https://api.twitter.com"
 TIMEOUT = 10.0
+# Photos per post X accepts.
+MEDIA_LIMIT = 4
 DEFAULT_RATE_LIMIT_WAIT = 15 * 60.0  # X's windows are 15 minutes: the longest a reset can be away
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 
@@ -59,14 +63,26 @@ class XApi:
         self.base = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.token = required(config, "bearer_token", "x")
 
-    def request(self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None) -> Answer:
-        """One call; a refusal becomes a ChannelError that says whether and when to retry."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> Answer:
+        """One call (JSON `body`, or a multipart upload of `files` and `form`); a refusal becomes a ChannelError
+        that says whether and when to retry."""
         try:
             response = httpx.request(
                 method,
                 f"{self.base}{path}",
                 params=params,
                 json=body,
+                files=files,
+                data=form,
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=TIMEOUT,
                 follow_redirects=False,
@@ -280,11 +296,28 @@ class XConnector(Connector):
             earlier = self._earlier_reply(api, required(config, "user_id", self.name), reply_to, text)
             if earlier is not None:
                 return earlier
-        answer = api.request("POST", "/2/tweets", body={"text": text, "reply": {"in_reply_to_tweet_id": reply_to}})
+        tweet: dict[str, Any] = {"text": text, "reply": {"in_reply_to_tweet_id": reply_to}}
+        media_ids = [self._upload(api, photo) for photo in answer_photos(session, delivery, limit=MEDIA_LIMIT)]
+        if media_ids:
+            tweet["media"] = {"media_ids": media_ids}
+        answer = api.request("POST", "/2/tweets", body=tweet)
         tweet_id = (answer.data.get("data") or {}).get("id")
         if not tweet_id:
             raise ChannelError(f"x: unexpected answer {answer.data!r:.200}")
         return str(tweet_id)
+
+    def _upload(self, api: XApi, photo: OutboundPhoto) -> str:
+        """One result photo uploaded (`POST /2/media/upload`); its media id for the reply."""
+        answer = api.request(
+            "POST",
+            "/2/media/upload",
+            files={"media": (photo.filename, photo.data, photo.content_type)},
+            form={"media_category": "tweet_image", "media_type": photo.content_type},
+        )
+        media_id = (answer.data.get("data") or {}).get("id")
+        if not media_id:
+            raise ChannelError(f"x: unexpected media upload answer {answer.data!r:.200}")
+        return str(media_id)
 
     def _earlier_reply(self, api: XApi, user_id: str, reply_to: str, text: str) -> str | None:
         """Our tweet replying to `reply_to` with this text, if an earlier attempt got through."""
@@ -305,6 +338,9 @@ def _expanded(tweet: Mapping[str, Any]) -> str:
     """A tweet's text as we wrote it: X replaces links with t.co ones and escapes &, < and >."""
     text = str(tweet.get("text") or "")
     for url in (tweet.get("entities") or {}).get("urls") or []:
-        if url.get("url") and url.get("expanded_url"):
+        if url.get("url") and url.get("media_key"):
+            # X appends a link to the attached photos; it is not part of the words we wrote.
+            text = text.replace(" " + str(url["url"]), "").replace(str(url["url"]), "")
+        elif url.get("url") and url.get("expanded_url"):
             text = text.replace(str(url["url"]), str(url["expanded_url"]))
     return html.unescape(text)
