@@ -17,13 +17,28 @@ The same body delivered twice (a platform retry) is stored once: (account, SHA-2
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,10 +89,10 @@ class InboundEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-def queue_event(session: Session, *, account_id: int, org_id: int, channel: str, body: bytes) -> bool:
-    """Store a verified, parsable webhook body for the worker; False when this exact body is already queued."""
+def event_row(*, account_id: int, org_id: int, channel: str, body: bytes) -> dict[str, Any]:
+    """The `inbound_events` row of one verified webhook body, waiting for the worker from now on."""
     now = utcnow()
-    values = {
+    return {
         "org_id": org_id,
         "channel_account_id": account_id,
         "channel": channel,
@@ -88,17 +103,88 @@ def queue_event(session: Session, *, account_id: int, org_id: int, channel: str,
         "available_at": now,
         "received_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[int, str]]:
+    """Insert `event_row`s in the caller's transaction; returns the (account, SHA-256) keys stored by this call.
+
+    One multi-row INSERT ... ON CONFLICT DO NOTHING: a body already queued, or twice in `rows`, is stored once
+    and its key is returned at most once.
+    """
+    if not rows:
+        return set()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(InboundEvent)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["channel_account_id", "body_sha256"])
-        .returning(InboundEvent.id)
+        .returning(InboundEvent.channel_account_id, InboundEvent.body_sha256)
     )
+    return {(account_id, digest) for account_id, digest in connection.execute(stmt, list(rows))}
+
+
+def queue_event(session: Session, *, account_id: int, org_id: int, channel: str, body: bytes) -> bool:
+    """Store a verified, parsable webhook body for the worker; False when this exact body is already queued."""
+    row = event_row(account_id=account_id, org_id=org_id, channel=channel, body=body)
     with atomic(session):
-        inserted = session.execute(stmt).scalar_one_or_none()
-    return inserted is not None
+        return bool(insert_events(session.connection(), [row]))
+
+
+class StoreFailed(Exception):
+    """The batch an event was in could not be committed: nothing of it was stored, nothing may be acknowledged."""
+
+
+class EventBatcher:
+    """Group commit for webhook requests: the events of concurrent requests share one INSERT and one commit.
+
+    A request awaits the commit of its own batch, so its 200 still means the event is durable in the database;
+    a batch that fails fails every request in it (none is acknowledged, the platforms redeliver). While one batch
+    commits the next one fills up, so batches grow with the load and a lone request never waits for a timer.
+    One batcher per event loop (per server process); the database work runs in the loop's thread pool.
+    """
+
+    def __init__(self, engine: Engine, *, max_rows: int = 500) -> None:
+        self.engine = engine
+        self.max_rows = max_rows
+        self.loop = asyncio.get_running_loop()
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def queue(self, *, account_id: int, org_id: int, channel: str, body: bytes) -> bool:
+        """Store the body with the next batch; True once committed, False when it was already queued."""
+        future: asyncio.Future[bool] = self.loop.create_future()
+        self._waiting.append((event_row(account_id=account_id, org_id=org_id, channel=channel, body=body), future))
+        if self._flusher is None:
+            self._flusher = self.loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.max_rows], self._waiting[self.max_rows :]
+                try:
+                    stored = await self.loop.run_in_executor(None, self._commit, [row for row, _ in batch])
+                except BaseException as exc:
+                    log.error("webhook batch of %s events not stored: %s: %s", len(batch), type(exc).__name__, exc)
+                    failure = StoreFailed(f"{type(exc).__name__}: {exc}")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(failure)
+                    if not isinstance(exc, Exception):
+                        raise  # cancelled (server shutting down): the requests above were failed, not left hanging
+                    continue
+                claimed: set[tuple[int, str]] = set()
+                for row, future in batch:
+                    key = (row["channel_account_id"], row["body_sha256"])
+                    new = key in stored and key not in claimed  # the same body twice in a batch: the first is new
+                    claimed.add(key)
+                    if not future.done():  # a request cancelled meanwhile: its event is stored all the same
+                        future.set_result(new)
+        finally:
+            self._flusher = None
+
+    def _commit(self, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+        with self.engine.begin() as connection:
+            return insert_events(connection, rows)
 
 
 def _claim(session: Session, *, batch: int, now: dt.datetime) -> list[int]:

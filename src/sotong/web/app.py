@@ -119,6 +119,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(kakao_views.router)
     app.include_router(naver_views.router)
     app.include_router(hooks.router)
+    # Outermost layer: accepted queued webhooks skip the session, CSRF and page machinery (channels/hooks.py).
+    app.add_middleware(hooks.QueuedWebhooks)
     app.include_router(open311_views.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
