@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.answers.actions import Photo
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Case
 from sotong.orgs.models import ChannelAccount
@@ -17,6 +18,7 @@ from sotong.outbox.models import OutboxStatus
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
 from tests.fakes.graph import FakeGraph
+from tests.fakes.server import jpeg
 
 
 def _post(client: TestClient, graph: FakeGraph, account: ChannelAccount, body: bytes) -> None:
@@ -55,6 +57,27 @@ def test_comment_to_receipt_to_answer_under_the_comment(
     replies = graph.replies_to(comment_id)
     assert len(replies) == 2 and "가로수를 치우고 도로를 개방했습니다." in replies[1]["message"]
     assert [i.status for i in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
+
+
+def test_an_answer_with_a_result_photo_comments_with_the_photo(
+    session: Session,
+    world: World,
+    client: TestClient,
+    graph: FakeGraph,
+    facebook_account: ChannelAccount,
+    deliver: Callable[[], int],
+) -> None:
+    comment_id, body = graph.comment("올림픽로 가로수가 쓰러져 차도를 막고 있습니다")
+    _post(client, graph, facebook_account, body)
+    case = _case(session)
+    deliver()
+    assert "photo" not in graph.replies_to(comment_id)[0]
+
+    answer_case(session, world, case.id, "가로수를 치우고 도로를 개방했습니다.", photos=[Photo(jpeg(), "after.jpg")])
+    deliver()
+
+    answer = graph.replies_to(comment_id)[-1]
+    assert "가로수를 치우고 도로를 개방했습니다." in answer["message"] and answer["photo"] == jpeg()
 
 
 def test_a_reply_under_the_comment_is_a_follow_up(

@@ -195,8 +195,12 @@ class FakeGraph:
                     "GraphMethodException",
                 ),
             )
-        message = (request.form().get("message") or [""])[0]
-        if not message.strip():
+        parts = request.parts()  # a comment with a photo comes as multipart: message + source
+        message = parts["message"][1].decode() if "message" in parts else (request.form().get("message") or [""])[0]
+        photo = parts.get("source")
+        if photo is not None and not photo[0].startswith("image/"):
+            return Response(400, _error("(#100) Invalid image", 100))
+        if not message.strip() and photo is None:
             return Response(400, _error("(#100) Missing message or attachment", 100))
         # Replies to a reply land under the top-level comment: Facebook threads are two levels deep.
         target = self.objects[object_id]
@@ -204,6 +208,8 @@ class FakeGraph:
         top = target["parent"] if is_reply else object_id
         reply_id = f"{top.split('_')[0]}_{next(self._ids)}"
         self._object(reply_id, self.page_id, "송파구청", message, top)
+        if photo is not None:
+            self.objects[reply_id]["photo"] = photo[1]
         return Response(200, {"id": reply_id})
 
     def _message(self, request: Request) -> Response:

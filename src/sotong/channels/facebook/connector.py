@@ -28,6 +28,7 @@ from sotong.channels.base import (
     json_body,
     required,
 )
+from sotong.channels.media import answer_photos
 from sotong.channels.render import fit, reply_text
 from sotong.outbox.transports import Delivery
 
@@ -198,7 +199,10 @@ class FacebookConnector(Connector):
             )
             if earlier is not None:
                 return earlier
-        return self._post(f"{base}/{target}/comments", token, form={"message": message}, key="id")
+        # A comment takes one photo (`source`): the first result photo of the answer, if any.
+        photos = answer_photos(session, delivery, limit=1)
+        files = {"source": (photos[0].filename, photos[0].data, photos[0].content_type)} if photos else None
+        return self._post(f"{base}/{target}/comments", token, form={"message": message}, files=files, key="id")
 
     def _earlier_reply(self, base: str, token: str, target: str, *, page_id: str, message: str) -> str | None:
         """The id of the Page's identical reply in the target's thread, if one is there already."""
@@ -234,11 +238,18 @@ class FacebookConnector(Connector):
         *,
         key: str,
         form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         json_body: dict[str, Any] | None = None,
     ) -> str:
         try:
             response = httpx.post(
-                url, params={"access_token": token}, data=form, json=json_body, timeout=TIMEOUT, follow_redirects=False
+                url,
+                params={"access_token": token},
+                data=form,
+                files=files,
+                json=json_body,
+                timeout=TIMEOUT,
+                follow_redirects=False,
             )
         except httpx.HTTPError as exc:
             raise ChannelError(f"facebook: network error: {exc}") from exc
