@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 20
 DELIVERY_SLICE_SECONDS = 5.0
+# How soon the delivery thread looks again when the outbox had nothing more: a receipt queued meanwhile waits
+# at most this long (one indexed SELECT per look while idle).
+DELIVERY_IDLE_SECONDS = 0.25
 # Delivering these tells the citizen we heard them: the case's first response is recorded then.
 FIRST_RESPONSE_KINDS = frozenset({"receipt", "answer"})
 MAX_ERROR_LENGTH = 2000
@@ -341,18 +344,71 @@ def run_forever(
     stop = stop or threading.Event()
     poll = get_settings().worker_poll_seconds
     log.info("worker %s started", worker_id)
-    with _stop_on_signals(stop):
-        while not stop.is_set():
-            busy = 0
-            try:
-                busy = run_pass(session_factory, worker_id=worker_id, batch=batch, stop=stop).total
-            except Exception:
-                # The database restarting must not end the worker: log, wait, try again.
-                log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
+    threading.Thread(target=warm_models, name="sotong-warm-models", daemon=True).start()
+    # On PostgreSQL deliveries run in a thread of their own, so a receipt never waits behind triage, a
+    # deadline sweep or a slow platform poll. SQLite (one embedded worker) keeps one loop: a second writing
+    # connection there only trades waiting for "database is locked".
+    with session_factory() as probe:
+        separate_delivery = probe.get_bind().dialect.name == "postgresql"
+    deliverer: threading.Thread | None = None
+    if separate_delivery:
+        deliverer = threading.Thread(
+            target=_deliver_forever,
+            args=(session_factory,),
+            kwargs={"worker_id": worker_id, "batch": batch, "stop": stop},
+            name="sotong-delivery",
+        )
+        deliverer.start()
+    try:
+        with _stop_on_signals(stop):
+            while not stop.is_set():
                 busy = 0
-            if not busy:
-                stop.wait(poll)
+                try:
+                    busy = run_pass(
+                        session_factory, worker_id=worker_id, batch=batch, stop=stop, deliver=not separate_delivery
+                    ).total
+                except Exception:
+                    # The database restarting must not end the worker: log, wait, try again.
+                    log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
+                    busy = 0
+                if not busy:
+                    stop.wait(poll)
+    finally:
+        stop.set()
+        if deliverer is not None:
+            deliverer.join()
     log.info("worker %s stopped", worker_id)
+
+
+def _deliver_forever(session_factory: SessionFactory, *, worker_id: str, batch: int, stop: threading.Event) -> None:
+    """Deliver due items as they come until `stop`: look again at once after a full batch, else shortly."""
+    while not stop.is_set():
+        try:
+            sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+        except Exception:
+            log.exception("worker %s: delivery failed; retrying in %.1f s", worker_id, DELIVERY_IDLE_SECONDS)
+            sent = 0
+        if sent < batch:
+            stop.wait(DELIVERY_IDLE_SECONDS)
+
+
+def warm_models() -> None:
+    """Load the Korean morpheme analyser and the seed triage model now, not on the first message of the day.
+
+    Both take seconds to load (kiwipiepy's models, training the seed model) and are needed by the first intake
+    (its search document) and the first triage; a worker or poller calls this when it starts.
+    """
+    from sotong.search.analysis import document  # imported here: kiwipiepy and scikit-learn are heavy imports
+    from sotong.triage.pipeline import default_model
+
+    started = time.perf_counter()
+    try:
+        document(["보도블럭이 깨졌어요"])
+        default_model()
+    except Exception:
+        log.exception("worker: warming the language models failed; they load on first use instead")
+        return
+    log.info("worker: language models loaded in %.1f s", time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -373,16 +429,20 @@ def run_pass(
     worker_id: str,
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
+    deliver: bool = True,
 ) -> PassResult:
     """One pass of everything a worker does: take in queued webhooks, deliver a batch, sweep deadlines, triage
-    new cases, poll channels. Queued webhooks come first so their receipts leave in the same pass."""
+    new cases, poll channels. Queued webhooks come first so their receipts leave in the same pass.
+
+    `deliver=False` leaves the outbox to a delivery thread of its own (`run_forever` on PostgreSQL).
+    """
     if stop is None or not stop.is_set():
         _take_in_events(session_factory)
     # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
     # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
     delivered = 0
     until = time.monotonic() + DELIVERY_SLICE_SECONDS
-    while True:
+    while deliver:
         sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
         delivered += sent
         if sent < batch or time.monotonic() >= until or (stop is not None and stop.is_set()):
