@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, Message
@@ -124,3 +124,33 @@ def test_a_queued_webhook_is_answered_at_once_and_taken_in_by_the_worker(
     case = session.scalars(select(Case)).one()
     receipts = session.scalars(select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt"))
     assert len(list(receipts)) == 1
+
+
+def test_an_accounts_events_are_taken_in_together_and_a_bad_one_is_retried_alone(
+    session: Session, factory: Callable[[], Session], facebook_account: ChannelAccount, graph: FakeGraph
+) -> None:
+    bodies = [graph.comment(f"가로등 {n}번이 꺼졌어요")[1] for n in range(5)]
+    for body in bodies[:2]:
+        queue_event(session, **target(facebook_account), body=body)
+    queue_event(session, **target(facebook_account), body=b'{"object": "page", "entry": "broken"}')
+    for body in bodies[2:]:
+        queue_event(session, **target(facebook_account), body=body)
+
+    assert process_events(factory) == 5  # the five good ones done; the bad one waits for its retry
+    assert count(session, Message) == 5 and count(session, Case) == 5
+    statuses = {bytes(e.body): e.status for e in session.scalars(select(InboundEvent))}
+    assert [statuses[body] for body in bodies] == [EventStatus.done] * 5
+    broken = session.scalars(select(InboundEvent).where(InboundEvent.status == EventStatus.pending)).one()
+    assert "entry is not a list" in (broken.last_error or "") and broken.attempts == 1
+
+
+def test_a_backlog_of_one_account_is_taken_in_in_a_few_transactions(
+    session: Session, engine: Engine, factory: Callable[[], Session], facebook_account: ChannelAccount, graph: FakeGraph
+) -> None:
+    for n in range(10):
+        queue_event(session, **target(facebook_account), body=graph.comment(f"불법 주차 {n}")[1])
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _: commits.append(1))
+    assert process_events(factory) == 10
+    assert count(session, Message) == 10
+    assert len(commits) < 10  # claim, intake, health, done: not three or more for each event

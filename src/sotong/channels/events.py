@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -218,57 +219,107 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
 
 
-def _take_in_event(session: Session, event_id: int) -> None:
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    account_id: int
+    channel: str
+    body: bytes
+
+
+def _claimed(session: Session, ids: list[int]) -> list[_Claimed]:
+    rows = session.execute(
+        select(InboundEvent.id, InboundEvent.channel_account_id, InboundEvent.channel, InboundEvent.body)
+        .where(InboundEvent.id.in_(ids))
+        .order_by(InboundEvent.id)
+    )
+    events = [_Claimed(row.id, row.channel_account_id, Channel(row.channel).value, bytes(row.body)) for row in rows]
+    session.rollback()  # end the read: intake runs its own transactions
+    return events
+
+
+def _take_in(session: Session, account_id: int, events: list[_Claimed]) -> None:
+    """Take the events of one account in with one `take_in`: its messages stored a page per transaction."""
     from sotong.channels.credentials import open_config
     from sotong.channels.health import record_attempt
     from sotong.channels.intake import take_in
     from sotong.channels.registry import get_connector
 
-    event = session.get(InboundEvent, event_id)
-    if event is None:
-        return
-    account = session.get(ChannelAccount, event.channel_account_id)
-    connector = get_connector(event.channel.value)
-    if account is None or connector is None:
-        raise RuntimeError(f"no connector or account for event {event_id}")
+    account = session.get(ChannelAccount, account_id)
+    connector = get_connector(events[0].channel)
+    if account is None or connector is None or any(event.channel != events[0].channel for event in events):
+        raise RuntimeError(f"no connector or account for events {[event.id for event in events]}")
     config = open_config(account.config)
-    body = bytes(event.body)
-    session.rollback()  # end the read: intake runs its own transactions
-    messages = connector.parse(config, body)
-    account_id = account.id
+    session.rollback()
+    messages = [message for event in events for message in connector.parse(config, event.body)]  # arrival order
     result = take_in(session, account_id=account_id, messages=messages)
     record_attempt(session, account_id=account_id, source="webhook", stored=result.stored)
+
+
+def _finish(session: Session, ids: list[int]) -> None:
+    with atomic(session):
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids), InboundEvent.status == EventStatus.processing)
+            .values(status=EventStatus.done, processed_at=utcnow(), last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _retry_later(session: Session, event_id: int, exc: Exception) -> bool:
+    """Put the event back with backoff, or fail it for good after MAX_ATTEMPTS; True when it is failed now."""
+    session.rollback()
+    log.warning("inbound event %s could not be taken in: %s", event_id, exc)
+    with atomic(session):
+        event = session.get(InboundEvent, event_id)
+        if event is None:
+            return False
+        final = event.attempts >= MAX_ATTEMPTS
+        event.status = EventStatus.failed if final else EventStatus.pending
+        event.available_at = utcnow() + _backoff(event.attempts)
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        return final
 
 
 def process_events(
     session_factory: Callable[[], Session], *, batch: int = BATCH, now: dt.datetime | None = None
 ) -> int:
-    """Take in up to `batch` queued events; returns how many were finished (done or failed for good)."""
+    """Take in up to `batch` queued events; returns how many were finished (done or failed for good).
+
+    The events of one account go through intake together (after a flood that is hundreds of messages in a few
+    transactions rather than a dozen statements each). If that fails, each event is taken in on its own, so one
+    event that cannot be taken in is retried and failed by itself and never holds back the others.
+    """
     now = now or utcnow()
     with session_factory() as session:
         ids = _claim(session, batch=batch, now=now)
+        if not ids:
+            return 0
+        claimed = _claimed(session, ids)
+    by_account: dict[int, list[_Claimed]] = {}
+    for event in claimed:
+        by_account.setdefault(event.account_id, []).append(event)
     finished = 0
-    for event_id in ids:
+    for account_id, events in by_account.items():
         with session_factory() as session:
             try:
-                _take_in_event(session, event_id)
-            except Exception as exc:  # anything: the event stays for a retry, the worker carries on
+                _take_in(session, account_id, events)
+            except Exception as exc:  # which event it was is found out one by one below
                 session.rollback()
-                log.warning("inbound event %s could not be taken in: %s", event_id, exc)
-                with atomic(session):
-                    event = session.get(InboundEvent, event_id)
-                    if event is not None:
-                        final = event.attempts >= MAX_ATTEMPTS
-                        event.status = EventStatus.failed if final else EventStatus.pending
-                        event.available_at = utcnow() + _backoff(event.attempts)
-                        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                        finished += int(final)
+                if len(events) == 1:
+                    finished += int(_retry_later(session, events[0].id, exc))
+                    continue
+                log.info("account %s: %s queued events failed together (%s); one by one", account_id, len(events), exc)
+            else:
+                _finish(session, [event.id for event in events])
+                finished += len(events)
                 continue
-            with atomic(session):
-                session.execute(
-                    update(InboundEvent)
-                    .where(InboundEvent.id == event_id, InboundEvent.status == EventStatus.processing)
-                    .values(status=EventStatus.done, processed_at=utcnow(), last_error=None)
-                )
-            finished += 1
+            for event in events:
+                try:
+                    _take_in(session, account_id, [event])
+                except Exception as exc:  # anything: the event stays for a retry, the worker carries on
+                    finished += int(_retry_later(session, event.id, exc))
+                    continue
+                _finish(session, [event.id])
+                finished += 1
     return finished
