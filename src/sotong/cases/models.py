@@ -68,6 +68,12 @@ class CaseNumberSequence(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The open statuses (cases/status.OPEN_STATUSES, which imports this module) as SQL, for the partial indexes of
+# the department queue; console/queue.py writes its condition with the same literal list so the planner can
+# prove the index applies (tests/console/test_queue_indexes.py keeps the two in step).
+OPEN_STATUS_SQL = "status IN ('assigned', 'in_progress', 'on_hold', 'received', 'reopened', 'transferred', 'triaged')"
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
@@ -84,6 +90,36 @@ class Case(Base):
             postgresql_where=text("next_escalation_at IS NOT NULL"),
             sqlite_where=text("next_escalation_at IS NOT NULL"),
         ),
+        # The department queue (console/queue.py): its open cases by deadline, the overdue and due-soon counts,
+        # the unassigned ones, an officer's own (and every officer's load), all read as ranges of one index.
+        Index(
+            "ix_cases_dept_open_due",
+            "org_id",
+            "department_id",
+            "due_at",
+            "id",
+            postgresql_where=text(OPEN_STATUS_SQL),
+            sqlite_where=text(OPEN_STATUS_SQL),
+        ),
+        Index(
+            "ix_cases_dept_unassigned_due",
+            "org_id",
+            "department_id",
+            "due_at",
+            "id",
+            postgresql_where=text(f"officer_id IS NULL AND {OPEN_STATUS_SQL}"),
+            sqlite_where=text(f"officer_id IS NULL AND {OPEN_STATUS_SQL}"),
+        ),
+        Index(
+            "ix_cases_officer_open_due",
+            "officer_id",
+            "due_at",
+            "id",
+            postgresql_where=text(OPEN_STATUS_SQL),
+            sqlite_where=text(OPEN_STATUS_SQL),
+        ),
+        # A department's case list (officers, managers) and the queue sorted by arrival: newest first.
+        Index("ix_cases_org_department_received", "org_id", "department_id", "received_at"),
         # The triage worker looks for new cases only: a small slice of the table, whatever its size.
         Index(
             "ix_cases_received",

@@ -19,6 +19,7 @@ from sotong.actors import Actor
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
+from sotong.console.counts import Count, bounded_count
 from sotong.errors import PermissionDenied
 from sotong.orgs.models import Channel, ChannelAccount, Role
 from sotong.triage.models import TriageResult
@@ -216,11 +217,11 @@ def changed_since(session: Session, *, actor: Actor, ids: Sequence[int], after: 
     return sorted(session.scalars(query), key=lambda c: order[c.id])
 
 
-def waiting_count(session: Session, *, actor: Actor) -> int:
-    """Cases still at the desk (received, not yet triaged by anyone): the number the desk works down."""
+def waiting_count(session: Session, *, actor: Actor) -> Count:
+    """Cases still at the desk (received, not yet triaged by anyone): the number the desk works down, counted
+    up to COUNT_LIMIT ("1,000+"): on every page view and every poll, a backlog must not cost a scan of itself."""
     require_inbox(actor)
-    sub = case_service.visible_cases(actor).where(Case.status == CaseStatus.received).subquery()
-    return session.scalar(select(func.count()).select_from(sub)) or 0
+    return bounded_count(session, case_service.visible_cases(actor).where(Case.status == CaseStatus.received))
 
 
 def latest_results(session: Session, case_ids: Iterable[int]) -> dict[int, TriageResult]:

@@ -104,8 +104,9 @@
     return added;
   }
 
-  function setWaiting(count) {
-    if (typeof count === "number" && waiting) waiting.textContent = fill(waiting.dataset.template, count);
+  // The server counts the waiting cases only up to a limit: its label reads "1,000+" beyond it.
+  function setWaiting(count, label) {
+    if (typeof count === "number" && waiting) waiting.textContent = fill(waiting.dataset.template, label || count);
   }
 
   function post(url, body) {
@@ -127,7 +128,7 @@
 
   function handleResult(data) {
     if (data.rows) data.rows.forEach(function (item) { replaceRow(item, false); });
-    setWaiting(data.waiting);
+    setWaiting(data.waiting, data.waiting_label);
     if (data.ok === false && !data.results) {
       say(data.detail || list.dataset.msgFailed, true);
       return;
@@ -249,7 +250,7 @@
       polledAt = data.now || polledAt;
       (data.changed || []).forEach(function (item) { replaceRow(item, true); });
       insertNew(data["new"] || []);
-      setWaiting(data.waiting);
+      setWaiting(data.waiting, data.waiting_label);
     }, function () { /* the next poll tries again */ });
   }
 
