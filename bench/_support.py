@@ -1,10 +1,12 @@
-"""What the channel benchmarks share: a fresh database, a free port, the shared secret, a percentile.
+"""What the channel benchmarks share: a fresh database, a free port, the shared secret, a percentile, a lean client.
 
 (`run_all.py` skips files starting with "_": this is not a benchmark of its own.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 
@@ -37,3 +39,50 @@ def pct(values: list[float], q: float) -> float:
     """The q-quantile of `values` (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class KeepAlive:
+    """One HTTP/1.1 keep-alive connection speaking just enough HTTP for a load generator.
+
+    httpx spends more CPU per request than a lean server does to answer it; on a two-core machine shared with the
+    server that makes the client the bottleneck being measured. This writes the request bytes and reads the status
+    line, the headers and a Content-Length body, and reconnects when the server closes.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST `body` to `path`; returns the status code and the response body."""
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+        ).encode() + body
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        self._writer.write(request)
+        status_line, _, rest = (await self._reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+        length, close = 0, False
+        for line in rest.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+            elif name == b"transfer-encoding":
+                raise RuntimeError("chunked responses are not spoken by this bench client")
+        payload = await self._reader.readexactly(length)
+        if close:
+            await self.close()
+        return int(status_line.split()[1]), payload
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None
