@@ -63,12 +63,16 @@ class InboxRow:
 
     case: Case
     triage: TriageResult | None
-    preview: str
     overdue: bool
     due_soon: bool
     duplicate_number: str | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
     messages: int = 1  # the first message and the citizen's follow-ups
+
+    @property
+    def preview(self) -> str:
+        """The masked preview, worked out only when the row is rendered (a cached row needs none)."""
+        return preview(self.case.body)
 
     @property
     def version(self) -> str:
@@ -279,7 +283,6 @@ def rows_for(
             InboxRow(
                 case=case,
                 triage=result,
-                preview=preview(case.body),
                 overdue=is_open and case.due_at < now,
                 due_soon=is_open and now <= case.due_at < now + DUE_SOON,
                 duplicate_number=duplicates.get(result.duplicate_of_case_id)
