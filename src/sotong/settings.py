@@ -89,6 +89,9 @@ class Settings(BaseSettings):
 
     # Public statistics, map and feeds are computed at most this often per process (the promise: <= 60 s stale).
     stats_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 60
+    # Anonymous visitors' list, filter and search pages come from a per-process page cache at most this old (the
+    # list polls for new cases, so a few seconds do not show); 0 turns the page cache off.
+    portal_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 5
     # Map base layer: an XYZ tile URL such as https://tiles.example.org/{z}/{x}/{y}.png; empty (the default)
     # draws the shipped district outlines instead, so the map works with no tile server and no internet.
     map_tile_url: str = ""

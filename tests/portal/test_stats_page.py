@@ -77,6 +77,7 @@ def test_figures_are_cached_but_never_more_than_the_ttl_stale(
     now = [1000.0]
     c = make_client({"stats_cache_seconds": "60"})
     c.app.state.opendata_cache = stats.TTLCache(60, clock=lambda: now[0])  # type: ignore[attr-defined]
+    c.app.state.page_cache.clock = lambda: now[0]  # type: ignore[attr-defined]  # the page cache in front, too
     case_at(session, world, received=NOW)
     assert kpi(c.get("/stats?period=all").text, "total") == "1"
     case_at(session, world, received=NOW)

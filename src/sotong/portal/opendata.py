@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound
 from sotong.orgs.models import Organisation
-from sotong.portal import charts, export, feeds, stats
+from sotong.portal import charts, export, feeds, pagecache, stats
 from sotong.settings import Settings
 from sotong.web.app import SECURITY_HEADERS
 from sotong.web.deps import AppSettings, DbSession
@@ -96,29 +96,32 @@ def stats_page(
 ) -> Response:
     """Public statistics with charts, their data tables and the map of located cases.
 
-    The whole page is cached with its figures: it holds nothing personal (no form token, no user name), and
-    rendering the charts and the map costs more than the cached SQL. The key is the language and the query.
+    For anonymous visitors the whole page is cached with its figures: it holds nothing personal (no form token,
+    no user name), and rendering the charts and the map costs more than the cached SQL. The key is the language,
+    the query and the age of the figures; the page's max-age is what is left of their freshness.
     """
     lang = request_language(request)
     cache = _cache(request)
+    orgs = cache.get(("orgs",), lambda: _organisations(db))
+    chosen = _org(orgs, org, strict=False)
+    query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
+    tz = ZoneInfo(settings.timezone)
+    now = utcnow()
+    # Nothing computed in SQL depends on the grain: switching day/week/month is a roll-up in Python.
+    summary_at, summary = cache.get_stamped(
+        ("summary", query.period, query.org_id), lambda: stats.compute_summary(db, query, tz=tz, now=now)
+    )
+    days_at, days = cache.get_stamped(
+        ("days", query.period, query.org_id), lambda: stats.daily_counts(db, query, tz=tz, now=now)
+    )
+    map_at, found = cache.get_stamped(
+        ("map", query, OVERVIEW_CELL, None),
+        lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
+    )
+    born = min(summary_at, days_at, map_at)
 
     def build() -> bytes:
-        orgs = _organisations(db)
-        chosen = _org(orgs, org, strict=False)
-        query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
-        tz = ZoneInfo(settings.timezone)
-        now = utcnow()
-        # Nothing computed in SQL depends on the grain: switching day/week/month is a roll-up in Python.
-        summary = cache.get(
-            ("summary", query.period, query.org_id),
-            lambda: stats.compute_summary(db, query, tz=tz, now=now),
-        )
-        days = cache.get(("days", query.period, query.org_id), lambda: stats.daily_counts(db, query, tz=tz, now=now))
         result = dataclasses.replace(summary, query=query, volume=stats.volume(days, query, tz=tz, now=now))
-        found = cache.get(
-            ("map", query, OVERVIEW_CELL, None),
-            lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
-        )
         channel_rows = [
             stats.Row(key=r.key, label=translate(lang, f"channel.{r.key}"), value=r.value, extra=r.extra)
             for r in result.by_channel
@@ -149,8 +152,13 @@ def stats_page(
         )
         return bytes(page.body)
 
-    body = cache.get(("page", lang, tuple(sorted(request.query_params.multi_items()))), build)
-    response = HTMLResponse(body, headers={"Cache-Control": PUBLIC_CACHE})
+    if not pagecache.anonymous(request):
+        return HTMLResponse(build())  # a flash message for this visitor alone may be on it: never shared
+    # The rendered page expires with the oldest figures it shows (`born`), so it is never older than they may be.
+    page_key = ("page", lang, tuple(sorted(request.query_params.multi_items())), born)
+    _, body = cache.get_stamped(page_key, build, born=born)
+    # What is left of the figures' freshness, so neither the page cache nor a proxy stretches the 60 s promise.
+    response = pagecache.mark_public(HTMLResponse(body), cache.remaining(born))
     csp = _tile_csp(settings)
     if csp:
         response.headers["Content-Security-Policy"] = csp

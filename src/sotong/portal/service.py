@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from sotong.audit.models import AuditEvent
 from sotong.audit.service import case_timeline
@@ -262,6 +262,55 @@ def get_case(session: Session, *, number: str) -> Case:
     if case is None:
         raise NotFound("no such case")
     return case
+
+
+@dataclass
+class CasePage:
+    """Everything the public case page shows, read in two or three round trips (not one per part)."""
+
+    case: Case
+    names: dict[str, dict[int, str]]
+    showcased: bool
+    timeline: list[AuditEvent]
+    photos: dict[int, list[Attachment]]
+
+
+def case_page(session: Session, *, number: str) -> CasePage:
+    """A publicly listed case with its names, answers, showcase flag, public timeline and result photos;
+    NotFound like `get_case`.
+
+    The case, its three names and the showcase flag come in one statement with the answers joined: a case page
+    is the one page a cache cannot help (a million cases, each read now and then), so round trips are its cost.
+    """
+    showcased = select(ShowcaseEntry.case_id).where(ShowcaseEntry.case_id == Case.id).exists()
+    row = (
+        session.execute(
+            publicly_listed()
+            .add_columns(Organisation.name, Department.name, Category.name, showcased)
+            .join(Organisation, Organisation.id == Case.org_id)
+            .outerjoin(Department, Department.id == Case.department_id)
+            .outerjoin(Category, Category.id == Case.category_id)
+            .where(Case.number == number)
+            .options(joinedload(Case.answers))
+        )
+        .unique()
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such case")
+    case, org_name, department_name, category_name, is_showcased = row
+    names: dict[str, dict[int, str]] = {"orgs": {case.org_id: org_name}, "departments": {}, "categories": {}}
+    if case.department_id is not None and department_name is not None:
+        names["departments"][case.department_id] = department_name
+    if case.category_id is not None and category_name is not None:
+        names["categories"][case.category_id] = category_name
+    return CasePage(
+        case=case,
+        names=names,
+        showcased=bool(is_showcased),
+        timeline=public_timeline(session, case=case),
+        photos=answer_photos(session, case=case),
+    )
 
 
 def public_timeline(session: Session, *, case: Case) -> list[AuditEvent]:

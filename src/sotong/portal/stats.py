@@ -60,23 +60,36 @@ class TTLCache:
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value of `key`, or `compute()` stored for `ttl` seconds."""
+        return self.get_stamped(key, compute)[1]
+
+    def get_stamped(self, key: Hashable, compute: Callable[[], T], *, born: float | None = None) -> tuple[float, T]:
+        """(when it was computed, value) of `key`, or of `compute()` stored for `ttl` seconds.
+
+        `born`: the clock reading of the oldest cached input `compute` builds on; the value expires with it, so a
+        page made of cached figures is never older than the figures' own bound.
+        """
         if self.ttl <= 0:
-            return compute()
+            return self.clock(), compute()
         hit = self._fresh(key)
         if hit is not None:
-            return hit[1]
+            return hit
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:  # one computation per key; the others wait for it rather than hitting the database too
             hit = self._fresh(key)
             if hit is not None:
-                return hit[1]
+                return hit
             value = compute()
+            stamped = (self.clock() if born is None else born, value)
             with self._lock:
                 if len(self._values) >= self.max_entries:
                     self._evict()
-                self._values[key] = (self.clock(), value)
-            return value
+                self._values[key] = stamped
+            return stamped
+
+    def remaining(self, born: float) -> int:
+        """Whole seconds a value computed at `born` stays fresh (what a `max-age` may promise)."""
+        return max(0, int(self.ttl - (self.clock() - born)))
 
     def _fresh(self, key: Hashable) -> tuple[float, Any] | None:
         with self._lock:

@@ -26,7 +26,7 @@ from sotong.cases.models import Case
 from sotong.cases.service import get_case_by_number
 from sotong.errors import NotFound, SotongError
 from sotong.portal import actions as portal_actions
-from sotong.portal import links, service
+from sotong.portal import links, pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
 from sotong.web.auth import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
@@ -91,7 +91,7 @@ def _excerpt(text: str | None, limit: int = 160) -> str:
 
 
 @router.get("/")
-def index(request: Request, db: DbSession) -> Response:
+def index(request: Request, db: DbSession, settings: AppSettings) -> Response:
     """Public cases, newest first, with filters and search; the list grows live (portal.js polls latest.json)."""
     orgs = service.organisations(db)
     filters = _filters(request, {o.slug: o.id for o in orgs})
@@ -101,7 +101,8 @@ def index(request: Request, db: DbSession) -> Response:
     after = Cursor.decode(request.query_params.get("after"))
     page = service.list_cases(db, filters=filters, after=after)
     live_params = {k: v for k, v in request.query_params.items() if k not in ("after", "lang")}
-    return render(
+    shared = pagecache.anonymous(request)
+    response = render(
         request,
         "portal/index.html",
         {
@@ -122,6 +123,8 @@ def index(request: Request, db: DbSession) -> Response:
             "count_cap": service.COUNT_CAP,
         },
     )
+    # The same for every anonymous reader and seconds-fresh is plenty: the page polls for newer cases itself.
+    return pagecache.mark_public(response, settings.portal_cache_seconds) if shared else response
 
 
 @router.get("/portal/latest.json")
@@ -179,26 +182,26 @@ def _citizen_token(case: Case, presented: str | None) -> str | None:
 def case_page(number: str, request: Request, db: DbSession, t: str | None = None) -> Response:
     """One public case: masked complaint, department, timeline with the deadline kept or missed, masked answers,
     result photos; with a valid token from the receipt, the rating and follow-up forms."""
-    case = service.get_case(db, number=number)
-    names = service.labels(db, [case])
+    shown = service.case_page(db, number=number)
+    case = shown.case
     token = _citizen_token(case, t)
     return render(
         request,
         "portal/case.html",
         {
             "case": case,
-            "names": names,
-            "timeline": service.public_timeline(db, case=case),
+            "names": shown.names,
+            "timeline": shown.timeline,
             "deadline": service.deadline_state(case),
             "public_status": service.PUBLIC_STATUS_OF.get(case.status),
             "location": service.coarse_location(case),
-            "photos": service.answer_photos(db, case=case),
+            "photos": shown.photos,
             "token": token,
             "token_refused": t is not None and token is None,
             "can_rate": token is not None and case.status.value in ("answered", "closed"),
             "submission_id": str(uuid.uuid4()),
             "channel_group": service.GROUP_OF_CHANNEL.get(case.channel),
-            "showcased": service.is_showcased(db, case_id=case.id),
+            "showcased": shown.showcased,
         },
     )
 

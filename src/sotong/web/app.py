@@ -13,17 +13,19 @@ Fixed paths other parts and tools rely on:
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sotong import __version__, schema
 from sotong.db import get_engine, session_factory
+from sotong.portal.pagecache import PageCache, PageCacheMiddleware
 from sotong.settings import Settings, get_settings
 from sotong.web import errors
 from sotong.web.auth import csrf_protect
@@ -44,6 +46,34 @@ SECURITY_HEADERS = {
 }
 
 
+class SecurityHeadersMiddleware:
+    """SECURITY_HEADERS on every response, and no-store on staff and API responses.
+
+    Plain ASGI rather than `@app.middleware("http")`: that wrapper runs each request through an extra task and
+    memory stream, a cost every portal page paid.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith(("/staff", API_PREFIX))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if no_store:
+                    headers.setdefault("Cache-Control", "no-store")  # staff data must not sit in shared caches
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The Sotong web application; tests pass their own settings and engine."""
     settings = settings or get_settings()
@@ -62,14 +92,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/staff", API_PREFIX)):
-            response.headers.setdefault("Cache-Control", "no-store")  # staff data must not sit in shared caches
-        return response
+    # Innermost of the three: pages it replays still get the security headers and the session cookie.
+    app.state.page_cache = PageCache.for_settings(settings)
+    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     # Added last so it wraps everything: every handler and middleware above can read request.session.
     app.add_middleware(

@@ -56,6 +56,22 @@ def _url_with(request: Request, **changes: Any) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+class _LazyCsrfToken:
+    """The session's CSRF token, made when a page prints it: a page without a form leaves an anonymous
+    visitor's session empty (no cookie to sign, and the page may be shared from the page cache)."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return csrf_token(self._request)  # URL-safe base64: nothing to escape
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render template `name` with the helpers every page uses (t, language switch, CSRF token, flashes)."""
     settings: Settings = request.app.state.settings
@@ -75,7 +91,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "url_with": lambda **changes: _url_with(request, **changes),
         "status_label": lambda status: status_label(status, lang),
         "local": local,
-        "csrf_token": csrf_token(request),
+        "csrf_token": _LazyCsrfToken(request),
         "flashes": pop_flashes(request),
         "user": getattr(request.state, "user", None),
         "version": __version__,

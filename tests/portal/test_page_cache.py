@@ -1,0 +1,218 @@
+"""The anonymous page cache: shared list pages for a few seconds, never a page meant for one visitor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from sotong.cases import actions
+from sotong.cases.models import ComplaintType
+from sotong.portal import stats
+from sotong.portal.pagecache import PageCache, PageCacheMiddleware
+from sotong.web.session import csrf_token, flash
+from tests.factories import World
+from tests.portal.helpers import received
+from tests.web.conftest import login
+
+
+class Clock:
+    """Time the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cached_app(client: TestClient) -> Clock:
+    clock = Clock()
+    client.app.state.page_cache.clock = clock  # type: ignore[attr-defined]
+    return clock
+
+
+def test_anonymous_list_is_served_from_memory_until_its_max_age(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    c = make_client({"portal_cache_seconds": "5"})
+    clock = _cached_app(c)
+    first = received(session, world, "가로등이 꺼졌어요")
+    page = c.get("/")
+    assert page.headers["cache-control"] == "public, max-age=5"
+    assert "set-cookie" not in page.headers  # an anonymous reader gets no session for reading
+    assert first.number in page.text
+    later = received(session, world, "보도블럭이 깨졌어요")
+    clock.now += 4.9
+    again = c.get("/")
+    assert again.text == page.text  # the stored page, not a new render
+    assert later.number not in again.text
+    assert again.headers["x-frame-options"] == "DENY"  # the security headers come fresh with a stored page
+    assert int(again.headers["age"]) == 4
+    clock.now += 0.1
+    assert later.number in c.get("/").text  # five seconds on: rendered again
+
+
+def test_key_is_the_query_and_the_language(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    c = make_client({"portal_cache_seconds": "5"})
+    _cached_app(c)
+    case = received(session, world, "가로등이 꺼졌어요")
+    assert case.number in c.get("/?q=가로등").text
+    assert case.number not in c.get("/?q=보도블럭").text  # another search is another page
+    korean = c.get("/", headers={"accept-language": "ko"}).text
+    english = c.get("/", headers={"accept-language": "en"}).text
+    assert korean != english
+    assert 'lang="en"' in english and 'lang="en"' in c.get("/", headers={"accept-language": "en-GB,en"}).text
+    assert 'lang="ko"' in c.get("/?lang=ko&q=", headers={"accept-language": "en"}).text
+
+
+def test_a_chosen_language_is_remembered_even_from_a_stored_page(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    c = make_client({"portal_cache_seconds": "5"})
+    _cached_app(c)
+    TestClient(c.app).get("/?lang=en")  # another reader stores the English page
+    assert len(c.app.state.page_cache) == 1  # type: ignore[attr-defined]
+    assert 'lang="en"' in c.get("/?lang=en").text
+    assert 'lang="en"' in c.get("/best").text  # this reader's choice sits in their session, as without a cache
+
+
+def test_logged_in_staff_always_get_a_fresh_page_and_never_fill_the_cache(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    staff = make_client({"portal_cache_seconds": "5"})
+    _cached_app(staff)
+    login(staff, world.operator)
+    received(session, world, "첫 민원")
+    staff.get("/")
+    assert len(staff.app.state.page_cache) == 0  # type: ignore[attr-defined]
+    second = received(session, world, "둘째 민원")
+    page = staff.get("/")
+    assert second.number in page.text
+    assert "public" not in page.headers.get("cache-control", "")
+
+
+def test_a_case_made_non_public_leaves_the_list_within_the_max_age_and_its_page_at_once(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    c = make_client({"portal_cache_seconds": "5"})
+    clock = _cached_app(c)
+    case = received(session, world, "집 주소가 적힌 민원")
+    assert case.number in c.get("/").text
+    assert c.get(f"/cases/{case.number}").status_code == 200
+    actions.triage(
+        session, actor=world.actor(world.operator), case_id=case.id, complaint_type=ComplaintType.other, is_public=False
+    )
+    assert c.get(f"/cases/{case.number}").status_code == 404  # the case page is never stored
+    clock.now += 5
+    assert case.number not in c.get("/").text
+    assert case.number not in c.get("/?q=주소").text
+
+
+def test_turned_off_with_zero_seconds(make_client: Callable[..., TestClient], session: Session, world: World) -> None:
+    c = make_client({"portal_cache_seconds": "0"})
+    c.get("/")
+    later = received(session, world, "바로 보여야 하는 민원")
+    page = c.get("/")
+    assert later.number in page.text
+    assert "public" not in page.headers.get("cache-control", "")
+
+
+def test_stats_max_age_is_what_is_left_of_the_figures_freshness(
+    make_client: Callable[..., TestClient], world: World
+) -> None:
+    c = make_client({"stats_cache_seconds": "60", "portal_cache_seconds": "5"})
+    clock = _cached_app(c)
+    c.app.state.opendata_cache = stats.TTLCache(60, clock=clock)  # type: ignore[attr-defined]
+    assert c.get("/stats").headers["cache-control"] == "public, max-age=60"
+    clock.now += 45
+    page = c.get("/stats")  # the stored page: its Age says how much of the 60 s is used
+    assert int(page.headers["age"]) == 45
+    c.app.state.page_cache.clear()  # type: ignore[attr-defined]
+    assert c.get("/stats").headers["cache-control"] == "public, max-age=15"  # re-rendered from 45 s old figures
+
+
+# -- the middleware on its own, with pages that set cookies, flash, or print a form token ------------------------
+
+
+def _tiny(clock: Clock) -> TestClient:
+    async def page(request: Request) -> Response:
+        body = f"page {clock.now}"
+        kind = request.query_params.get("kind")
+        if kind == "form":
+            body += csrf_token(request)
+        elif kind == "flash":
+            flash(request, "success", "저장했습니다")
+        response = PlainTextResponse(body, headers={"Cache-Control": "public, max-age=5"})
+        if kind == "cookie":
+            response.set_cookie("seen", "1")
+        if kind == "private":
+            response.headers["Cache-Control"] = "private, max-age=5"
+        return response
+
+    app = FastAPI(routes=[Route("/", page)])
+    cache = PageCache(max_seconds=60, clock=clock)
+    app.add_middleware(PageCacheMiddleware, cache=cache)
+    app.add_middleware(SessionMiddleware, secret_key="test-secret-key-that-is-long-enough-0123456789")
+    app.state.page_cache = cache
+    return TestClient(app)
+
+
+def test_responses_that_set_a_cookie_or_touch_the_session_are_never_stored() -> None:
+    clock = Clock()
+    c = _tiny(clock)
+    for kind in ("cookie", "form", "flash", "private"):
+        c.cookies.clear()
+        first = c.get(f"/?kind={kind}").text
+        clock.now += 1
+        c.cookies.clear()
+        assert c.get(f"/?kind={kind}").text != first, kind
+    assert len(c.app.state.page_cache) == 0  # type: ignore[attr-defined]
+    shared = c.get("/").text
+    clock.now += 1
+    assert c.get("/").text == shared  # the plain public page is stored
+
+
+def test_a_visitor_with_a_queued_message_is_not_served_a_stored_page() -> None:
+    clock = Clock()
+    c = _tiny(clock)
+    stored = c.get("/").text
+    c.get("/?kind=flash")  # queues a message in this visitor's session
+    clock.now += 1
+    assert c.get("/").text != stored  # rendered for them (the message is theirs to see)
+
+
+def test_concurrent_misses_of_one_page_render_it_once() -> None:
+    renders: list[int] = []
+
+    async def scenario() -> list[str]:
+        gate = asyncio.Event()
+
+        async def page(request: Request) -> Response:
+            renders.append(1)
+            await gate.wait()  # held until every reader has asked
+            return PlainTextResponse("the list", headers={"Cache-Control": "public, max-age=5"})
+
+        app = PageCacheMiddleware(Starlette(routes=[Route("/", page)]), PageCache(max_seconds=5, clock=Clock()))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as c:
+            readers = [asyncio.create_task(c.get("/")) for _ in range(5)]
+            while not renders:
+                await asyncio.sleep(0)
+            for _ in range(20):  # let the other four reach the cache and find the render under way
+                await asyncio.sleep(0)
+            gate.set()
+            return [r.text for r in await asyncio.gather(*readers)]
+
+    assert asyncio.run(scenario()) == ["the list"] * 5
+    assert renders == [1]
