@@ -3,6 +3,7 @@ colleague who then sees the notification; a manager transfers one case, holds an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from sotong.cases import actions
 from sotong.cases.models import Case, ComplaintType
 from sotong.db import session_factory
 from sotong.outbox.worker import run_once
-from tests.factories import World, new_case
+from tests.factories import World, inbound, new_case
 from tests.live_server import LiveServer
 
 
@@ -137,3 +138,37 @@ def test_manager_transfers_holds_and_extends(
     page.goto(f"{live_server.url}/staff/queue")
     expect(page.locator(".queue-table tbody tr")).to_have_count(2)  # the transferred case left the queue
     expect(page.locator(".queue-table tbody")).not_to_contain_text(to_move.number)
+
+
+def test_case_page_map_renders_and_zooms_from_our_own_files(
+    page: Page,
+    live_server: LiveServer,
+    session: Session,
+    world: World,
+    staff_login: Callable[..., None],
+    screenshot: Callable[[str], Path],
+) -> None:
+    message = dataclasses.replace(inbound(), latitude=37.514573, longitude=127.105981)  # 송파구, by 석촌호수
+    case = actions.receive_message(session, account_id=world.x_account.id, inbound=message).case
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+
+    staff_login(world.operator)
+    page.goto(f"{live_server.url}/staff/cases/{case.number}")
+    expect(page.locator("#case-map path.district")).to_have_count(25)
+    marker = page.locator("#case-map .map-marker circle")
+    expect(marker).to_be_visible()
+    start = [float(v) for v in (page.get_attribute("#case-map", "viewBox") or "").split()]
+    assert start == [float(v) for v in (page.get_attribute("#case-map", "data-view") or "").split()]  # around the case
+    radius = float(page.get_attribute("#case-map .map-marker circle", "r") or 0)
+    page.locator("#case-map").scroll_into_view_if_needed()
+    screenshot("case-map")
+
+    page.click("[data-map-zoom=in]")
+    zoomed = [float(v) for v in (page.get_attribute("#case-map", "viewBox") or "").split()]
+    assert zoomed[2] == start[2] / 2
+    assert float(page.get_attribute("#case-map .map-marker circle", "r") or 0) == radius / 2  # same size on screen
+    page.click("[data-map-zoom=reset]")
+    assert [float(v) for v in (page.get_attribute("#case-map", "viewBox") or "").split()] == start
+    assert requests and all(u.startswith(live_server.url) for u in requests)  # no tiles, no CDN, no cluster fetch
+    assert not [u for u in requests if "map.json" in u]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,6 +29,7 @@ from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.notes.actions import notes_of
 from sotong.orgs.models import Department, Role, User
 from sotong.orgs.permissions import ORG_WIDE_ROLES
+from sotong.portal.charts import MapView, map_view, mercator
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
 from sotong.web.i18n import translate
 from sotong.web.session import flash
@@ -169,17 +171,48 @@ def case_page_extras(session: Session, *, actor: Actor, case: Case) -> dict[str,
     }
 
 
+MAP_ZOOM = 4  # the case map starts at a quarter of Seoul's width around the case: the district and its neighbours
+MARKER_SIZE = 16  # the marker's radius in SVG units at full view (map.js keeps it that size on screen as it zooms)
+
+
+@lru_cache(maxsize=1)
+def _base_map() -> MapView:
+    """The district outlines as SVG paths: worked out once per process, the same for every case."""
+    return map_view([])
+
+
 def _location(case: Case) -> dict[str, Any] | None:
-    """Coordinates and links to outside maps (the console loads no map tiles: no third-party requests)."""
+    """Coordinates, links to outside maps, and the embedded district map with the case marked (inside Seoul's
+    outlines only). The map is the portal's own SVG base layer: no tiles and no third-party requests."""
     if case.latitude is None or case.longitude is None:
         return None
     lat, lon = case.latitude, case.longitude
-    return {
+    location: dict[str, Any] = {
         "lat": f"{lat:.6f}",
         "lon": f"{lon:.6f}",
         "osm": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=18/{lat:.6f}/{lon:.6f}",
         "kakao": f"https://map.kakao.com/link/map/{case.number},{lat:.6f},{lon:.6f}",
+        "map": None,
     }
+    base = _base_map()
+    west, south, east, north = base.bounds
+    if west <= lon <= east and south <= lat <= north:
+        mx, my = mercator(lon, lat)
+        x, y = (mx - base.origin[0]) * base.scale, (my - base.origin[1]) * base.scale
+        w, h = base.width / MAP_ZOOM, base.height / MAP_ZOOM
+        left = min(max(x - w / 2, 0.0), base.width - w)
+        top = min(max(y - h / 2, 0.0), base.height - h)
+        location["map"] = base
+        location["view"] = f"{left:.1f} {top:.1f} {w:.1f} {h:.1f}"
+        location["marker"] = {
+            "x": f"{x:.1f}",
+            "y": f"{y:.1f}",
+            "r": f"{MARKER_SIZE / MAP_ZOOM:.2f}",
+            "size": MARKER_SIZE,
+            "lat": location["lat"],
+            "lon": location["lon"],
+        }
+    return location
 
 
 # --------------------------------------------------------------------------------------------- pages

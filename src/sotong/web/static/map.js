@@ -1,5 +1,6 @@
-// The case map: zoom and pan the server-drawn SVG, ask the server for finer clusters of the visible area,
-// and, when a tile server is configured, draw its tiles under the district outlines. No map library.
+// The case map: zoom and pan the server-drawn SVG, ask the server for finer clusters of the visible area
+// (when it names a clusters URL), and, when a tile server is configured, draw its tiles under the district
+// outlines. The staff case page starts zoomed around its one marker (data-view). No map library.
 (function () {
   "use strict";
 
@@ -17,7 +18,11 @@
   var casesLabel = svg.getAttribute("data-cases-label") || "";
   var clusterLayer = svg.querySelector("[data-map-clusters]");
   var tileLayer = svg.querySelector("[data-map-tiles]");
-  var view = { x: 0, y: 0, w: fullW, h: fullH };
+  var start = (svg.getAttribute("data-view") || "").split(" ").map(parseFloat);
+  var home = start.length === 4 && !start.some(isNaN)
+    ? { x: start[0], y: start[1], w: start[2], h: start[3] }
+    : { x: 0, y: 0, w: fullW, h: fullH };
+  var view = { x: home.x, y: home.y, w: home.w, h: home.h };
   var pending = null;
   var requestId = 0;
 
@@ -43,6 +48,10 @@
     // District names keep their size on screen while the outlines grow.
     svg.querySelectorAll(".map-labels text").forEach(function (label) {
       label.setAttribute("font-size", 9 / Math.sqrt(zoomFactor()));
+    });
+    // A marker keeps its size on screen too.
+    svg.querySelectorAll("[data-marker-r]").forEach(function (marker) {
+      marker.setAttribute("r", parseFloat(marker.getAttribute("data-marker-r")) / zoomFactor());
     });
     drawTiles();
     clearTimeout(pending);
@@ -82,6 +91,7 @@
   }
 
   function loadClusters() {
+    if (!clustersUrl) return;
     var nw = toLonLat(view.x, view.y);
     var se = toLonLat(view.x + view.w, view.y + view.h);
     // About 40 cells across the visible width, never finer than the server's ~50 m public grid.
@@ -135,7 +145,7 @@
       var action = event.target.getAttribute && event.target.getAttribute("data-map-zoom");
       if (action === "in") zoom(2);
       else if (action === "out") zoom(0.5);
-      else if (action === "reset") { view = { x: 0, y: 0, w: fullW, h: fullH }; apply(); }
+      else if (action === "reset") { view = { x: home.x, y: home.y, w: home.w, h: home.h }; apply(); }
     });
   }
 
