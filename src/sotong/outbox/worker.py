@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import WORKER
 from sotong.audit.service import record
 from sotong.cases import escalation
+from sotong.cases.models import Case
 from sotong.db import atomic, utcnow
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.transports import Delivery, TransportError, get_transport
@@ -97,6 +98,8 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
     postgresql = session.get_bind().dialect.name == "postgresql"
     with atomic(session):
         ids = list(session.scalars(claim_query(now, batch=batch, postgresql=postgresql)))
+        if postgresql and ids:
+            ids = _cases_not_in_triage(session, ids)
         if not ids:
             return []
         rows = session.execute(
@@ -125,6 +128,27 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
     order = {item_id: position for position, item_id in enumerate(ids)}
     deliveries = [Delivery.of(row) for row in rows]
     return sorted(deliveries, key=lambda d: order[d.item_id])
+
+
+def _cases_not_in_triage(session: Session, ids: list[int]) -> list[int]:
+    """The items of `ids` whose case no other transaction holds for update (triage locks its batch of cases
+    while the model decides); the others stay pending for the next look.
+
+    Delivering one would wait on that lock when recording the first response, and hold up every delivery behind
+    it; and triage may yet withdraw a receipt (spam, duplicate). The KEY SHARE lock taken here is the one the
+    item's own foreign key takes, and it ends with the claim's transaction.
+    """
+    case_of = {
+        item_id: case_id
+        for item_id, case_id in session.execute(select(OutboxItem.id, OutboxItem.case_id).where(OutboxItem.id.in_(ids)))
+    }
+    wanted = {case_id for case_id in case_of.values() if case_id is not None}
+    if not wanted:
+        return ids
+    free = set(
+        session.scalars(select(Case.id).where(Case.id.in_(wanted)).with_for_update(key_share=True, skip_locked=True))
+    )
+    return [item_id for item_id in ids if case_of.get(item_id) is None or case_of[item_id] in free]
 
 
 def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:
