@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sotong.triage.text import compact, morphemes, normalise, strip_email
+from sotong.triage.text import Morphemes, compact, morphemes, normalise, strip_email
 
 
 def test_laughing_crying_emoji_links_and_mentions_go() -> None:
@@ -36,3 +36,11 @@ def test_morphemes_survive_missing_spaces() -> None:
     unspaced = set(morphemes().words(normalise("불법주차때문에소방차가못들어가요")))
     assert {"불법", "주차", "소방차"} <= spaced
     assert {"불법", "주차", "소방차"} <= unspaced
+
+
+def test_a_full_word_cache_keeps_the_words_of_the_batch() -> None:
+    analyser = Morphemes(cache_size=4)
+    analyser.batch(["보도블럭 파손 신고"])
+    words, ids = analyser.analyse(["보도블럭 파손 쓰레기 수거"])  # over the limit: the cache is emptied
+    assert {"보도", "블럭", "파손", "쓰레기", "수거"} <= set(words[0])
+    assert len(ids[0]) == len(words[0])

@@ -59,7 +59,7 @@ class TriageModel:
         """Decisions for texts already prepared with `classify.prepare`."""
         if not len(data):
             return []
-        x = self.features.transform(data)
+        x = self.features.split(data)
         if self.relevance is not None:
             decisions = relevance.decide(self.relevance, x, data, threshold=self.relevance_threshold)
         else:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from sotong.triage.classify import LinearModel, Prepared
+from sotong.triage.classify import LinearModel, Prepared, SplitFeatures
 
 TRUE, FALSE = "true", "false"
 _LETTER = re.compile(r"[가-힣A-Za-z]")
@@ -44,9 +44,12 @@ def rule(normalised: str) -> str | None:
     return None
 
 
-def decide(model: LinearModel, x: csr_matrix, data: Prepared, *, threshold: float = 0.5) -> list[RelevanceDecision]:
+def decide(
+    model: LinearModel, x: csr_matrix | SplitFeatures, data: Prepared, *, threshold: float = 0.5
+) -> list[RelevanceDecision]:
     """Relevance of each prepared text: the rules first, then the model's probability against `threshold`."""
-    probs = model.predict_proba(x)[:, model.classes.index(TRUE)] if x.shape[0] else np.zeros(0)
+    rows = x.rows if isinstance(x, SplitFeatures) else x.shape[0]
+    probs = model.predict_proba(x)[:, model.classes.index(TRUE)] if rows else np.zeros(0)
     decisions = []
     for text, p in zip(data.normalised, probs, strict=True):
         name = rule(text)

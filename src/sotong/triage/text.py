@@ -87,7 +87,8 @@ class Morphemes:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._kiwi: Any = None
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[str, ...]] = {}
+        # word → (content morphemes as features, their kiwipiepy ids for `embeddings`)
+        self._cache: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
         self._cache_size = cache_size
 
     def _analyser(self) -> Any:
@@ -104,7 +105,8 @@ class Morphemes:
         if len(self._cache) + len(words) > self._cache_size:
             self._cache.clear()  # crude, but bounded: a worker's memory must not grow with its uptime
         for word, tokens in zip(words, kiwi.tokenize(list(words)), strict=True):
-            self._cache[word] = tuple(_content(tokens))
+            content = [token for token in tokens if token.tag.split("-")[0] in _CONTENT_TAGS]
+            self._cache[word] = (tuple(_content(content)), tuple(token.id for token in content))
 
     def words(self, text: str) -> list[str]:
         """The content morphemes of one normalised text."""
@@ -112,18 +114,32 @@ class Morphemes:
 
     def batch(self, texts: Iterable[str]) -> list[list[str]]:
         """The content morphemes of each normalised text, analysing every unseen word once."""
+        return self.analyse(texts)[0]
+
+    def analyse(self, texts: Iterable[str]) -> tuple[list[list[str]], list[list[int]]]:
+        """The content morphemes of each normalised text and their kiwipiepy ids, in the same order."""
         split = [text.split() for text in texts]
         missing = {w for words in split for w in words if w not in self._cache}
         if missing:
             self._analyse_words(sorted(missing))
+            # A full cache was emptied to make room: words of this batch seen before are gone too.
+            missing = {w for words in split for w in words if w not in self._cache}
+            if missing:
+                self._analyse_words(sorted(missing))
         cache = self._cache
         result: list[list[str]] = []
+        ids: list[list[int]] = []
+        empty: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
         for words in split:
             out: list[str] = []
+            out_ids: list[int] = []
             for word in words:
-                out.extend(cache.get(word) or ())
+                forms, word_ids = cache.get(word, empty)
+                out.extend(forms)
+                out_ids.extend(word_ids)
             result.append(out)
-        return result
+            ids.append(out_ids)
+        return result, ids
 
 
 def _content(tokens: Iterable[Any]) -> Iterable[str]:
