@@ -132,3 +132,18 @@ def test_english_page(client: TestClient, world: World) -> None:
     html = client.get("/stats?lang=en").text
     assert "Complaint statistics" in html and "Map of located complaints" in html
     assert '<a href="/stats">Statistics</a>' in html  # reachable from every public page's menu
+
+
+def test_figures_are_refreshed_ahead_of_expiry_without_making_a_visitor_wait() -> None:
+    now = [0.0]
+    values = iter(["first", "second", "third"])
+    cache = stats.TTLCache(60, clock=lambda: now[0], refresh_after=40, spawn=lambda work: work())
+    assert cache.get_stamped("k", lambda: next(values), refresh=True) == (0.0, "first")
+    now[0] = 39
+    assert cache.get_stamped("k", lambda: next(values), refresh=True) == (0.0, "first")  # young: no work
+    now[0] = 41
+    # Served the value in hand (still within 60 s); its successor computed meanwhile (here: at once).
+    assert cache.get_stamped("k", lambda: next(values), refresh=True) == (0.0, "first")
+    assert cache.get_stamped("k", lambda: next(values), refresh=True) == (41.0, "second")
+    now[0] = 101
+    assert cache.get_stamped("k", lambda: next(values)) == (101.0, "third")  # expired: computed in the request

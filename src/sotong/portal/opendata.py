@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,11 @@ from sotong.web.i18n import translate
 from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 OVERVIEW_CELL = 0.01  # degrees: ~1.1 km, about 40 clusters across Seoul
 PUBLIC_CACHE = "public, max-age=60"
+STATS_PAGE_SECONDS = 10
 
 
 def _cache(request: Request) -> stats.TTLCache:
@@ -43,7 +46,8 @@ def _cache(request: Request) -> stats.TTLCache:
     cache: stats.TTLCache | None = getattr(request.app.state, "opendata_cache", None)
     if cache is None:
         settings: Settings = request.app.state.settings
-        cache = stats.TTLCache(settings.stats_cache_seconds)
+        # Figures are recomputed in the background once two thirds of their life is gone (see TTLCache).
+        cache = stats.TTLCache(settings.stats_cache_seconds, refresh_after=settings.stats_cache_seconds * 2 / 3)
         request.app.state.opendata_cache = cache
     return cache
 
@@ -106,19 +110,34 @@ def stats_page(
     chosen = _org(orgs, org, strict=False)
     query = stats.StatsQuery.parse(period=period, grain=grain, org_id=chosen.id if chosen else None)
     tz = ZoneInfo(settings.timezone)
-    now = utcnow()
+    sessions = request.app.state.sessions
+
+    def figures(work: Callable[[Session, dt.datetime], T]) -> Callable[[], T]:
+        # A session of its own and the time of computing: a background refresh outlives this request.
+        def compute() -> T:
+            with sessions() as session:
+                return work(session, utcnow())
+
+        return compute
+
     # Nothing computed in SQL depends on the grain: switching day/week/month is a roll-up in Python.
     summary_at, summary = cache.get_stamped(
-        ("summary", query.period, query.org_id), lambda: stats.compute_summary(db, query, tz=tz, now=now)
+        ("summary", query.period, query.org_id),
+        figures(lambda s, now: stats.compute_summary(s, query, tz=tz, now=now)),
+        refresh=True,
     )
     days_at, days = cache.get_stamped(
-        ("days", query.period, query.org_id), lambda: stats.daily_counts(db, query, tz=tz, now=now)
+        ("days", query.period, query.org_id),
+        figures(lambda s, now: stats.daily_counts(s, query, tz=tz, now=now)),
+        refresh=True,
     )
     map_at, found = cache.get_stamped(
         ("map", query, OVERVIEW_CELL, None),
-        lambda: stats.clusters(db, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL),
+        figures(lambda s, now: stats.clusters(s, query, tz=tz, now=now, cell_degrees=OVERVIEW_CELL)),
+        refresh=True,
     )
     born = min(summary_at, days_at, map_at)
+    now = utcnow()
 
     def build() -> bytes:
         result = dataclasses.replace(summary, query=query, volume=stats.volume(days, query, tz=tz, now=now))
@@ -157,8 +176,9 @@ def stats_page(
     # The rendered page expires with the oldest figures it shows (`born`), so it is never older than they may be.
     page_key = ("page", lang, tuple(sorted(request.query_params.multi_items())), born)
     _, body = cache.get_stamped(page_key, build, born=born)
-    # What is left of the figures' freshness, so neither the page cache nor a proxy stretches the 60 s promise.
-    response = pagecache.mark_public(HTMLResponse(body), cache.remaining(born))
+    # What is left of the figures' freshness, so neither the page cache nor a proxy stretches the 60 s promise;
+    # and at most STATS_PAGE_SECONDS, so the view is asked often enough to start the background refresh.
+    response = pagecache.mark_public(HTMLResponse(body), min(cache.remaining(born), STATS_PAGE_SECONDS))
     csp = _tile_csp(settings)
     if csp:
         response.headers["Content-Security-Policy"] = csp

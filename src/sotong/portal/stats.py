@@ -48,44 +48,84 @@ class TTLCache:
 
     Several web processes each keep their own copy, so a number may differ between two processes by at most
     `ttl` seconds of new cases; nothing is ever older than that. Concurrent misses of the same key compute once.
+    A value is stamped with the time its computation started (the data it read is at least that fresh).
+
+    `refresh_after` (seconds, optional): a value that old is still served, and one background thread computes
+    its successor, so a cold "all time" pass of seconds is not paid by the visitors who happen to arrive when
+    the value expires. `spawn` starts that work (a daemon thread; tests run it at once).
     """
 
-    def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic, max_entries: int = 512) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 512,
+        refresh_after: float | None = None,
+        spawn: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         self.ttl = ttl
         self.clock = clock
         self.max_entries = max_entries
+        self.refresh_after = refresh_after
+        self.spawn = spawn or _daemon_thread
         self._values: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._refreshing: set[Hashable] = set()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value of `key`, or `compute()` stored for `ttl` seconds."""
         return self.get_stamped(key, compute)[1]
 
-    def get_stamped(self, key: Hashable, compute: Callable[[], T], *, born: float | None = None) -> tuple[float, T]:
+    def get_stamped(
+        self, key: Hashable, compute: Callable[[], T], *, born: float | None = None, refresh: bool = False
+    ) -> tuple[float, T]:
         """(when it was computed, value) of `key`, or of `compute()` stored for `ttl` seconds.
 
         `born`: the clock reading of the oldest cached input `compute` builds on; the value expires with it, so a
-        page made of cached figures is never older than the figures' own bound.
+        page made of cached figures is never older than the figures' own bound. `refresh`: recompute ahead of
+        expiry in the background (see the class); `compute` must then not use the caller's database session.
         """
         if self.ttl <= 0:
             return self.clock(), compute()
         hit = self._fresh(key)
         if hit is not None:
+            if refresh and self.refresh_after is not None and self.clock() - hit[0] >= self.refresh_after:
+                self._refresh(key, compute)
             return hit
+        return self._compute(key, compute, born)
+
+    def _compute(self, key: Hashable, compute: Callable[[], T], born: float | None) -> tuple[float, T]:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:  # one computation per key; the others wait for it rather than hitting the database too
             hit = self._fresh(key)
-            if hit is not None:
+            if hit is not None and (born is not None or self.clock() - hit[0] < (self.refresh_after or self.ttl)):
                 return hit
+            started = self.clock()
             value = compute()
-            stamped = (self.clock() if born is None else born, value)
+            stamped = (started if born is None else born, value)
             with self._lock:
                 if len(self._values) >= self.max_entries:
                     self._evict()
                 self._values[key] = stamped
             return stamped
+
+    def _refresh(self, key: Hashable, compute: Callable[[], Any]) -> None:
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+
+        def work() -> None:
+            try:
+                self._compute(key, compute, None)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
+
+        self.spawn(work)
 
     def remaining(self, born: float) -> int:
         """Whole seconds a value computed at `born` stays fresh (what a `max-age` may promise)."""
@@ -109,6 +149,10 @@ class TTLCache:
         """Forget everything (tests)."""
         with self._lock:
             self._values.clear()
+
+
+def _daemon_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="stats-refresh", daemon=True).start()
 
 
 # --------------------------------------------------------------------------------------------- the index
