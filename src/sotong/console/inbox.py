@@ -27,12 +27,11 @@ from sotong.actors import Actor
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.cases.status import TRANSITIONS
-from sotong.console import desk
+from sotong.console import desk, reference
 from sotong.console.inbox_service import (
     DeadlineState,
     InboxFilters,
     InboxRow,
-    accounts,
     changed_since,
     inbox_page,
     new_since,
@@ -109,9 +108,10 @@ def _safe_back(target: Any) -> str:
 
 
 def _lookups(db: Session, org_id: int) -> dict[str, Any]:
-    departments = case_service.departments(db, org_id=org_id)
-    categories = case_service.categories(db, org_id=org_id)
-    org_accounts = accounts(db, org_id=org_id)
+    # Cached per process for a few seconds (console/reference.py): the same rows on every page and poll.
+    departments = reference.departments(db, org_id=org_id)
+    categories = reference.categories(db, org_id=org_id)
+    org_accounts = reference.accounts(db, org_id=org_id)
     return {
         "departments": departments,
         "categories": categories,

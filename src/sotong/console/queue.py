@@ -23,11 +23,13 @@ from sotong.cases.assignment import AssignmentPolicy
 from sotong.cases.models import Case
 from sotong.cases.status import OPEN_STATUSES
 from sotong.console import counts as counting
+from sotong.console import reference
 from sotong.console.counts import Count, bounded_counts
+from sotong.console.reference import DepartmentRef
 from sotong.db import utcnow
 from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.notes.actions import notes_of
-from sotong.orgs.models import Department, Role, User
+from sotong.orgs.models import Role, User
 from sotong.orgs.permissions import ORG_WIDE_ROLES
 from sotong.portal.charts import MapView, map_view, mercator
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
@@ -70,15 +72,15 @@ def is_open() -> ColumnElement[bool]:
     return Case.status.in_(bindparam("open_statuses", values, expanding=True, literal_execute=True, unique=True))
 
 
-def queue_department(session: Session, *, actor: Actor, requested: int | None) -> Department | None:
+def queue_department(session: Session, *, actor: Actor, requested: int | None) -> DepartmentRef | None:
     """The department whose queue the actor sees: their own below operator, else the one asked for (or the first)."""
+    departments = reference.departments(session, org_id=actor.org_id or 0)
     if actor.role not in ORG_WIDE_ROLES:
         if actor.department_id is None:
             raise NotFound("you belong to no department")
         if requested is not None and requested != actor.department_id:
             raise NotFound("no such department")  # another department's queue does not exist for them
-        return session.get(Department, actor.department_id)
-    departments = service.departments(session, org_id=actor.org_id or 0)
+        return next((d for d in departments if d.id == actor.department_id), None)
     if requested is None:
         return departments[0] if departments else None
     for department in departments:
@@ -233,7 +235,7 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
     now = utcnow()
     context: dict[str, Any] = {
         "department": department,
-        "departments": service.departments(db, org_id=user.org_id) if actor.role in ORG_WIDE_ROLES else [],
+        "departments": reference.departments(db, org_id=user.org_id) if actor.role in ORG_WIDE_ROLES else [],
         "now": now,
     }
     if department is None:

@@ -24,6 +24,7 @@ from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.cases.service import CaseFilters
 from sotong.console import counts as counting
+from sotong.console import reference
 from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
@@ -72,10 +73,11 @@ def _filters(request: Request) -> CaseFilters:
     )
 
 
-def _labels(db: DbSession, cases: list[Case]) -> dict[str, dict[int, str]]:
+def _labels(db: DbSession, cases: list[Case], org_id: int) -> dict[str, dict[int, str]]:
+    # Department and category names come from the organisation's cached reference data: no query per page.
     return {
-        "departments": service.department_names(db, (c.department_id for c in cases)),
-        "categories": service.category_names(db, (c.category_id for c in cases)),
+        "departments": reference.department_names(db, org_id=org_id),
+        "categories": reference.category_names(db, org_id=org_id),
         "users": service.user_names(db, (c.officer_id for c in cases)),
     }
 
@@ -111,7 +113,7 @@ def home(request: Request, db: DbSession, user: CurrentUser, actor: StaffActor) 
             "show_failed": user.role in (Role.admin, Role.operator),
             "case_numbers": numbers,
             "is_overdue": lambda c: service.is_overdue(c, now),
-            "labels": _labels(db, [*mine, *due]),
+            "labels": _labels(db, [*mine, *due], user.org_id),
         },
     )
 
@@ -139,9 +141,9 @@ def case_list(request: Request, db: DbSession, actor: StaffActor, user: CurrentU
             "pages": pages + int(total.capped),
             "pages_label": f"{pages}+" if total.capped else str(pages),
             "is_overdue": lambda c: service.is_overdue(c, now),
-            "labels": _labels(db, items),
-            "departments": service.departments(db, org_id=user.org_id),
-            "categories": service.categories(db, org_id=user.org_id),
+            "labels": _labels(db, items, user.org_id),
+            "departments": reference.departments(db, org_id=user.org_id),
+            "categories": reference.categories(db, org_id=user.org_id),
             "statuses": list(CaseStatus),
             "complaint_types": list(ComplaintType),
             "channels": list(Channel),
@@ -165,13 +167,13 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "timeline": case_timeline(db, case_id=case.id),
             "commands": available(actor, case),
             "labels": {
-                **_labels(db, [case]),
+                **_labels(db, [case], case.org_id),
                 "authors": service.user_names(db, (a.author_id for a in case.answers)),
             },
-            "departments": service.departments(db, org_id=user.org_id),
-            "categories": service.categories(db, org_id=user.org_id),
+            "departments": reference.departments(db, org_id=user.org_id),
+            "categories": reference.categories(db, org_id=user.org_id),
             "officers": officers,
-            "organisations": [o for o in service.organisations(db) if o.id != user.org_id],
+            "organisations": [o for o in reference.organisations(db) if o.id != user.org_id],
             "complaint_types": list(ComplaintType),
             "reject_reasons": list(RejectReason),
             "period_units": list(PeriodUnit),
