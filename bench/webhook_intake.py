@@ -125,6 +125,7 @@ def start_server(url: str, port: int, workers: int, queued: bool) -> subprocess.
         sys.executable, "-m", "uvicorn", "sotong.web.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log",
+        "--loop", "uvloop", "--http", "httptools",  # what `auto` picks when installed (uvicorn[standard]); said aloud
         # Keep-alive longer than any pause between a sender's requests: otherwise uvicorn may close a connection
         # just as the client reuses it (a race every HTTP/1.1 client hits under load, not a server fault).
         "--timeout-keep-alive", "75",

@@ -1,14 +1,16 @@
-"""Queued webhook intake: accept a verified webhook with one INSERT, turn it into messages in the worker.
+"""Queued webhook intake: accept a verified webhook with a share of one INSERT, turn it into messages in the worker.
 
 With `SOTONG_WEBHOOK_QUEUE=true` a webhook request checks the signature and parses the body (so a forged or
 malformed one is still refused at once, with its reason, storing nothing), then stores the raw body here and
-answers 200. That keeps each request to one small write, so a flood of mentions after a storm or an accident
-(1,000+ messages/s) never makes a platform time out and redeliver. The worker then takes each event in:
+answers 200 once it is committed. Concurrent requests share one multi-row INSERT and one commit (`EventBatcher`),
+so a flood of mentions after a storm or an accident (1,000+ messages/s) never makes a platform time out and
+redeliver. The worker then takes the events in:
 
 - claim: pending events are leased with `FOR UPDATE SKIP LOCKED` (a conditional UPDATE on SQLite), so several
   workers share the queue and a crashed worker's events are taken again when the lease runs out;
-- take in: the body is parsed again and each message goes through `take_in`, whose unique key
-  (channel, account, external id) makes a second take-in of the same event harmless: never stored twice;
+- take in: the bodies are parsed again and the messages of one account's events go through one `take_in`,
+  whose unique key (channel, account, external id) makes a second take-in of the same event harmless: never
+  stored twice; when that fails, each event is taken in on its own so a bad one cannot hold back the rest;
 - finish: `done`, or back to `pending` with backoff, and `failed` with the reason after too many attempts
   (shown on the account's health; the raw body stays for a retry).
 
@@ -148,7 +150,7 @@ class EventBatcher:
         self.max_rows = max_rows
         self.loop = asyncio.get_running_loop()
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None  # referenced here: the loop keeps only a weak one
 
     async def queue(self, *, account_id: int, org_id: int, channel: str, body: bytes) -> bool:
         """Store the body with the next batch; True once committed, False when it was already queued."""
@@ -184,6 +186,9 @@ class EventBatcher:
             self._flusher = None
 
     def _commit(self, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+        # In key order: batches of two server processes holding the same bodies (a platform retrying at once)
+        # then wait for each other's rows in one order instead of deadlocking on the unique index.
+        rows = sorted(rows, key=lambda row: (row["channel_account_id"], row["body_sha256"]))
         with self.engine.begin() as connection:
             return insert_events(connection, rows)
 
