@@ -11,7 +11,8 @@ and a stored triage decision each, in set-based statements. uvicorn runs as a su
 production settings). 50 sessions (default) log in through the form (CSRF token from the log-in page), a fifth
 of them operators and the rest officers of the 20 departments, then for `--duration` seconds each session loops:
 request a page, wait a random think time (exponential, mean `--think` s). Operators request the inbox, its
-polling endpoint (/staff/inbox/updates, as the page does every 5 s), a department queue, the case list and case
+polling endpoint (/staff/inbox/updates as the page polls every 5 s: since the newest case id of an inbox page read
+at the start, with that page's 50 row ids, changes in the last 5 s), a department queue, the case list and case
 pages; officers their department queue, the case list and case pages of their department. Reported per page:
 requests, req/s, p50/p95/p99 of the client-side latency, first for one operator session alone (`--serial` s,
 no think time: what each page costs unloaded), then for the concurrent run (the app sets no Server-Timing
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import random
 import re
@@ -33,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -303,13 +306,29 @@ async def log_in(base: str, username: str) -> httpx.AsyncClient:
     return client
 
 
-def operator_chooser(every: list[str], departments: list[int]) -> Chooser:
+LATEST_RE = re.compile(r'data-latest-id="(\d+)"')
+ROW_ID_RE = re.compile(r'<li class="inbox-row[^"]*" id="case-\d+" data-id="(\d+)"')
+
+
+async def poll_query(client: httpx.AsyncClient) -> str:
+    """What the inbox page's script polls with: the newest case id it knows and the ids of the rows it shows."""
+    page = (await client.get("/staff/inbox")).text
+    latest = LATEST_RE.search(page)
+    ids = ROW_ID_RE.findall(page)
+    if latest is None or not ids:
+        raise SystemExit("no inbox rows to poll for")
+    return f"since={latest.group(1)}&ids={','.join(ids)}"
+
+
+def operator_chooser(every: list[str], departments: list[int], poll: str) -> Chooser:
     def choose(rng: random.Random) -> tuple[str, str]:
         roll = rng.random()
         if roll < 0.25:
             return "inbox  /staff/inbox", "/staff/inbox"
         if roll < 0.50:
-            return "inbox updates  /staff/inbox/updates (poll)", "/staff/inbox/updates?since=0"
+            # As the page polls every 5 s: what arrived since its newest case, what changed among its rows.
+            after = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).isoformat()
+            return "inbox updates  /staff/inbox/updates (poll)", f"/staff/inbox/updates?{poll}&after={quote(after)}"
         if roll < 0.60:
             return "queue  /staff/queue", f"/staff/queue?department_id={rng.choice(departments)}"
         if roll < 0.75:
@@ -346,9 +365,12 @@ async def load(
     """Log the sessions in; measure one operator session alone (`serial` s, no think time), then all of them."""
     every, by_dept = case_numbers_by_department(url, 200)
     operators = max(1, sessions // 5)
+    first = await log_in(base, "operator0")
+    poll = await poll_query(first)
+    await first.aclose()
     plan: list[tuple[str, Chooser]] = []
     for n in range(operators):
-        plan.append((f"operator{n % 2}", operator_chooser(every, staff.departments)))
+        plan.append((f"operator{n % 2}", operator_chooser(every, staff.departments, poll)))
     for n in range(sessions - operators):
         d = n % len(staff.departments)
         numbers = by_dept.get(staff.departments[d]) or every

@@ -263,7 +263,7 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
             # A capped total means more beyond it: one page more keeps the "next" link.
             "pages": max(1, math.ceil(total.value / PAGE_SIZE) + int(total.capped)),
             "state": lambda c: deadline_state(c, now),
-            "officers": service.user_names(db, (c.officer_id for c in items)),
+            "officers": _officer_names(db, items, staff),
             "staff": staff,
             "policy": assignment.policy_of(db, department.id),
             "policies": list(AssignmentPolicy),
@@ -272,6 +272,13 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
             "can_toggle_duty": user.department_id == department.id and user.role in (Role.officer, Role.dept_manager),
         },
     )
+
+
+def _officer_names(db: Session, items: list[Case], staff: list[tuple[User, Count]]) -> dict[int, str]:
+    # The officers of a department's cases are nearly always its own staff, already loaded: ask only for others.
+    names = {u.id: u.display_name for u, _ in staff}
+    missing = {c.officer_id for c in items if c.officer_id is not None and c.officer_id not in names}
+    return {**names, **service.user_names(db, missing)} if missing else names
 
 
 @router.post("/queue/policy")
