@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import CaseStatus
 from sotong.db import session_factory
-from sotong.notifications import service
+from sotong.notifications import service, views
 from sotong.notifications.models import Notification, OrgWebhook
 from sotong.outbox.worker import run_once
 from tests.factories import World, case_in_status
@@ -89,3 +90,16 @@ def test_only_an_admin_sets_the_webhook(client: TestClient, session: Session, wo
     hook = session.get(OrgWebhook, world.songpa.id)
     assert hook is not None and hook.url == "https://bot.example/hook" and hook.enabled
     assert "x" * 20 not in ok.text  # the secret is never shown back
+
+
+def test_the_menu_badge_stops_at_99(
+    client: TestClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "MENU_LIMIT", 2)
+    for n in range(3):
+        session.add(Notification(user_id=world.officer.id, org_id=world.songpa.id, kind="assigned", text=f"n{n}"))
+    session.commit()
+    login(client, world.officer)
+    page = client.get("/staff/")
+    assert '<span class="badge" aria-label="읽지 않은 알림 2+건">2+</span>' in page.text
+    assert service.unread_count(session, user_id=world.officer.id) == 3

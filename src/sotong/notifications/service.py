@@ -157,10 +157,13 @@ def notify(
 # --------------------------------------------------------------------------------------------- reading
 
 
-def unread_count(session: Session, *, user_id: int) -> int:
-    """How many notifications the user has not read (the number in the menu)."""
-    query = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    return int(session.scalar(query) or 0)
+def unread_count(session: Session, *, user_id: int, limit: int | None = None) -> int:
+    """How many notifications the user has not read; with `limit`, counted only up to `limit + 1` (the menu's
+    badge, on every staff page: a manager's missed-deadline notices can pile up by the thousand)."""
+    unread = select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if limit is not None:
+        unread = unread.limit(limit + 1)
+    return int(session.scalar(select(func.count()).select_from(unread.subquery())) or 0)
 
 
 def for_user(

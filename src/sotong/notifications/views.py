@@ -23,16 +23,23 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def unread_for(request: Request) -> int:
-    """The logged-in user's unread count, for the menu of every staff page (0 when logged out)."""
+MENU_LIMIT = 99  # the badge reads "99+" beyond
+
+
+def unread_for(request: Request) -> str:
+    """The logged-in user's unread count as the menu's badge shows it ("" for none or when logged out)."""
     user = getattr(request.state, "user", None)
     if user is None:
-        return 0
+        return ""
     session = getattr(request.state, "db", None)
-    if session is not None:
-        return service.unread_count(session, user_id=user.id)  # the request's own session and connection
-    with request.app.state.sessions() as own:
-        return service.unread_count(own, user_id=user.id)
+    if session is not None:  # the request's own session and connection
+        count = service.unread_count(session, user_id=user.id, limit=MENU_LIMIT)
+    else:
+        with request.app.state.sessions() as own:
+            count = service.unread_count(own, user_id=user.id, limit=MENU_LIMIT)
+    if count > MENU_LIMIT:
+        return f"{MENU_LIMIT}+"
+    return str(count) if count else ""
 
 
 templates.env.globals["unread_notifications"] = unread_for
