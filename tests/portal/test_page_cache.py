@@ -18,7 +18,7 @@ from starlette.routing import Route
 from sotong.cases import actions
 from sotong.cases.models import ComplaintType
 from sotong.portal import stats
-from sotong.portal.pagecache import PageCache, PageCacheMiddleware
+from sotong.portal.pagecache import PageCache, PageCacheMiddleware, _Entry
 from sotong.web.session import csrf_token, flash
 from tests.factories import World
 from tests.portal.helpers import received
@@ -214,3 +214,18 @@ def test_concurrent_misses_of_one_page_render_it_once() -> None:
 
     assert asyncio.run(scenario()) == ["the list"] * 5
     assert renders == [1]
+
+
+def test_memory_is_bounded_expired_pages_going_first() -> None:
+    clock = Clock()
+    cache = PageCache(max_seconds=60, max_entries=2, clock=clock)
+    make = _Entry
+    cache.put(("/", (("q", "a"),), "ko"), make(clock.now, clock.now + 5, [], b"a"))
+    cache.put(("/", (("q", "b"),), "ko"), make(clock.now, clock.now + 60, [], b"b"))
+    clock.now += 6  # the first one is stale now
+    cache.put(("/", (("q", "c"),), "ko"), make(clock.now, clock.now + 5, [], b"c"))
+    assert len(cache) == 2
+    assert cache.get(("/", (("q", "a"),), "ko")) is None
+    cache.put(("/", (("q", "d"),), "ko"), make(clock.now, clock.now + 30, [], b"d"))  # full of fresh ones
+    assert cache.get(("/", (("q", "c"),), "ko")) is None  # the one to expire soonest made room
+    assert cache.get(("/", (("q", "b"),), "ko")) is not None

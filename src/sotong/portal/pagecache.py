@@ -58,7 +58,7 @@ class PageCache:
     max_seconds: float
     default_language: str = "ko"
     paths: frozenset[str] = CACHED_PATHS
-    max_entries: int = 2000
+    max_entries: int = 1000  # a list page is ~17 kB, /stats ~36 kB: at most ~20-35 MB per process
     clock: Callable[[], float] = time.monotonic
     _entries: dict[tuple[Any, ...], _Entry] = field(default_factory=dict)
     _pending: dict[tuple[Any, ...], asyncio.Future[_Entry | None]] = field(default_factory=dict)
