@@ -157,6 +157,12 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
     case = service.get_case_by_number(db, actor=actor, number=number)
     now = utcnow()
     officers = service.officers(db, department_id=case.department_id) if case.department_id else []
+    # The officer and the answers' authors are mostly the department's own staff, already loaded: one query at most.
+    wanted = {case.officer_id, *(a.author_id for a in case.answers)} - {None}
+    names = {o.id: o.display_name for o in officers}
+    missing = {i for i in wanted if i not in names}
+    if missing:
+        names |= service.user_names(db, missing)
     return render(
         request,
         "staff/case.html",
@@ -167,8 +173,10 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "timeline": case_timeline(db, case_id=case.id),
             "commands": available(actor, case),
             "labels": {
-                **_labels(db, [case], case.org_id),
-                "authors": service.user_names(db, (a.author_id for a in case.answers)),
+                "departments": reference.department_names(db, org_id=case.org_id),
+                "categories": reference.category_names(db, org_id=case.org_id),
+                "users": names,
+                "authors": names,
             },
             "departments": reference.departments(db, org_id=user.org_id),
             "categories": reference.categories(db, org_id=user.org_id),
