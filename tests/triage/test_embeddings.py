@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from sotong.triage.classify import Features, LinearModel, prepare
-from sotong.triage.embeddings import DIM, MessageVectors, morpheme_vectors
+from sotong.triage.embeddings import DIM, MessageVectors, MorphemeVectors, morpheme_vectors
 from sotong.triage.text import morphemes
 
 from .helpers import CHATTER, CLEANING, ROAD, tiny_model
@@ -74,3 +74,19 @@ def test_a_model_stored_before_the_vectors_still_predicts() -> None:
     model = LinearModel().fit(features.transform(data), labels)
     probs = model.predict_proba(features.split(data))
     assert [model.classes[i] for i in probs.argmax(axis=1)] == labels
+
+
+def test_the_vector_cache_stays_bounded_and_right() -> None:
+    vectors = MorphemeVectors(cache_size=1500)
+    reference = morpheme_vectors()
+    first = list(range(1000, 2200))
+    with vectors.lock, reference.lock:
+        vectors.rows(first)
+        rows = vectors.rows(list(range(2200, 3000)))  # over the bound: the cache starts again
+        assert len(vectors.matrix()) <= 1500
+        huge = vectors.rows(list(range(3000, 5000)))  # one batch larger than the bound still gets every vector
+        expected = reference.rows(list(range(3000, 5000)))
+        got = vectors.matrix()[[r for r in huge if r >= 0]]
+        assert np.allclose(got, reference.matrix()[[r for r in expected if r >= 0]], atol=1e-5)
+    assert [r >= 0 for r in huge] == [r >= 0 for r in expected]
+    assert len(rows) == 800

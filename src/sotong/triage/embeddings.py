@@ -43,7 +43,7 @@ def model_version() -> str:
 class MorphemeVectors:
     """Vectors of kiwipiepy morphemes by id, recovered from the similarity API and cached per process."""
 
-    def __init__(self, cache_size: int = 60_000) -> None:
+    def __init__(self, cache_size: int = 32_768) -> None:
         self._lock = threading.Lock()
         self._similarity: Any = None
         self._anchors: list[int] = []
@@ -76,6 +76,8 @@ class MorphemeVectors:
                 # only for callers that kept them past the lock, and none do.
                 known.clear()
                 self._size = 0
+                if len(self._vectors) > self._cache_size:  # grown past the bound by one huge batch
+                    self._vectors = np.zeros((1024, DIM), dtype=np.float32)
                 new = list(set(ids))
             similarity, anchors = self._similarity, self._anchors
             for morpheme in new:
@@ -84,7 +86,10 @@ class MorphemeVectors:
                     known[morpheme] = -1
                     continue
                 if self._size == len(self._vectors):
-                    self._vectors = np.concatenate([self._vectors, np.zeros_like(self._vectors)])
+                    # Doubling, but not past the cache size (32 MB) unless one batch alone needs more.
+                    size = len(self._vectors)
+                    grown = 2 * size if size >= self._cache_size else min(2 * size, self._cache_size)
+                    self._vectors = np.concatenate([self._vectors, np.zeros((grown - size, DIM), np.float32)])
                 self._vectors[self._size] = s @ self._projection
                 known[morpheme] = self._size
                 self._size += 1
