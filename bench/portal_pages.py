@@ -27,14 +27,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
+import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -47,7 +51,6 @@ from console_pages import (
     console,
     free_port,
     report,
-    run_sessions,
     start_server,
     stop_server,
 )
@@ -157,21 +160,115 @@ def chooser(numbers: list[str]) -> Chooser:
     return choose
 
 
+@dataclass
+class LeanResponse:
+    status_code: int
+    headers: dict[str, str]
+
+
+class LeanClient:
+    """One keep-alive HTTP/1.1 connection that GETs a page and reads its Content-Length body, and nothing more.
+
+    httpx spends more CPU on a request than the server spends answering a page from its cache; on two cores
+    shared by both, that cost would show up as the server's latency (bench/_support.KeepAlive does the same for
+    POSTs). No cookies: the portal sets none for anonymous readers.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> LeanResponse:
+        request = f"GET {quote(path, safe='/?=&%')} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        self._writer.write(request)
+        status_line, _, rest = (await self._reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+        headers = {}
+        for line in rest.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower().decode()] = value.strip().decode()
+        if "transfer-encoding" in headers:
+            raise RuntimeError("chunked responses are not spoken by this bench client")
+        await self._reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            await self.aclose()
+        return LeanResponse(int(status_line.split()[1]), headers)
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None
+
+
+async def run_lean(
+    clients: list[LeanClient], choose: Chooser, duration: float, think: float, seed: int
+) -> tuple[Samples, float]:
+    """`console_pages.run_sessions` with the lean client: each client loops request → think until `duration`."""
+    samples = Samples()
+    stop_at = time.perf_counter() + duration
+
+    async def session(n: int, client: LeanClient) -> None:
+        rng = random.Random(seed * 1000 + n)
+        if think:
+            await asyncio.sleep(rng.uniform(0, think))  # stagger the start
+        while time.perf_counter() < stop_at:
+            page, path = choose(rng)
+            started = time.perf_counter()
+            try:
+                response: Any = await client.get(path)
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:  # counted, with its latency
+                response = exc
+                await client.aclose()
+            samples.add(page, time.perf_counter() - started, response)
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(session(n, c) for n, c in enumerate(clients)))
+    return samples, time.perf_counter() - started
+
+
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of uvicorn and its worker processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()  # after the command name, which may hold spaces
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if server.pid in (pid, parent):
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 async def load(
-    base: str, clients: int, duration: float, think: float, numbers: list[str], seed: int, serial: float
-) -> tuple[Samples, float, Samples, float]:
-    """The per-request cost (one client, no think time, `serial` s), then the concurrent run."""
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    pool = [httpx.AsyncClient(base_url=base, limits=limits, timeout=180) for _ in range(clients)]
+    port: int,
+    clients: int,
+    duration: float,
+    think: float,
+    numbers: list[str],
+    seed: int,
+    serial: float,
+    server: subprocess.Popen[bytes],
+) -> tuple[Samples, float, Samples, float, float]:
+    """The per-request cost (one client, no think time, `serial` s), then the concurrent run; and the server's
+    CPU seconds during the concurrent run."""
+    pool = [LeanClient("127.0.0.1", port) for _ in range(clients)]
     choose = chooser(numbers)
     try:
         # Warm-up, one client after another: templates compiled, plans and the stats cache warm.
         for client in pool[:10]:
             for page in ("/", "/?q=가로등", "/?channel=sns&status=answered", "/stats", f"/cases/{numbers[0]}"):
                 await client.get(page)
-        one, one_elapsed = await run_sessions([(pool[0], choose)], serial, 0, seed + 2)
-        many, elapsed = await run_sessions([(c, choose) for c in pool], duration, think, seed)
-        return one, one_elapsed, many, elapsed
+        one, one_elapsed = await run_lean(pool[:1], choose, serial, 0, seed + 2)
+        cpu_before = server_cpu_seconds(server)
+        many, elapsed = await run_lean(pool, choose, duration, think, seed)
+        return one, one_elapsed, many, elapsed, server_cpu_seconds(server) - cpu_before
     finally:
         for client in pool:
             await client.aclose()
@@ -227,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     server = start_server(url, port, args.workers)
     try:
-        one, one_elapsed, samples, elapsed = asyncio.run(
-            load(f"http://127.0.0.1:{port}", args.clients, args.duration, args.think, numbers, args.seed, args.serial)
+        one, one_elapsed, samples, elapsed, server_cpu = asyncio.run(
+            load(port, args.clients, args.duration, args.think, numbers, args.seed, args.serial, server)
         )
     finally:
         stop_server(server)
@@ -244,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.workers} uvicorn workers, {elapsed:.0f} s"
     )
     report(title, samples, elapsed, args.target_ms, PAGES)
+    served = sum(len(v) for v in samples.latencies.values())
+    console.print(
+        f"server CPU during the concurrent run: {server_cpu:.1f} s for {served:,} requests "
+        f"({server_cpu / max(served, 1) * 1000:.2f} ms a request, {server_cpu / elapsed:.2f} of the 2 cores); "
+        f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     return 0
 
 
