@@ -120,6 +120,8 @@ class Case(Base):
         ),
         # A department's case list (officers, managers) and the queue sorted by arrival: newest first.
         Index("ix_cases_org_department_received", "org_id", "department_id", "received_at"),
+        # The inbox filtered by status (접수: what the desk works down), newest first.
+        Index("ix_cases_org_status_received", "org_id", "status", "received_at"),
         # The triage worker looks for new cases only: a small slice of the table, whatever its size.
         Index(
             "ix_cases_received",

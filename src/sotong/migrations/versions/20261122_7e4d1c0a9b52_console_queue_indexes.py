@@ -1,4 +1,5 @@
-"""cases: partial indexes of open cases for the department queue, and a department's cases by arrival
+"""cases: partial indexes of open cases for the department queue; a department's cases and the cases of a status
+by arrival
 
 Revision ID: 7e4d1c0a9b52
 Revises: c0ffee5e55a1
@@ -34,10 +35,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_cases_org_department_received", ["org_id", "department_id", "received_at"], unique=False
         )
+        batch_op.create_index("ix_cases_org_status_received", ["org_id", "status", "received_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_org_status_received")
         batch_op.drop_index("ix_cases_org_department_received")
         for name, _columns, where in reversed(PARTIAL):
             batch_op.drop_index(name, postgresql_where=sa.text(where), sqlite_where=sa.text(where))
