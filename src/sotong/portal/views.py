@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.models import Case
@@ -179,9 +180,23 @@ def _citizen_token(case: Case, presented: str | None) -> str | None:
 
 
 @router.get("/cases/{number}")
-def case_page(number: str, request: Request, db: DbSession, t: str | None = None) -> Response:
+async def case_page(number: str, request: Request, t: str | None = None) -> Response:
     """One public case: masked complaint, department, timeline with the deadline kept or missed, masked answers,
-    result photos; with a valid token from the receipt, the rating and follow-up forms."""
+    result photos; with a valid token from the receipt, the rating and follow-up forms.
+
+    One trip to the threadpool for the whole page (session, queries, rendering): as a plain `def` with the
+    `DbSession` dependency it took three, and under load each is a wait for the worker's GIL.
+    """
+    return await run_in_threadpool(_case_page, request, number, t)
+
+
+def _case_page(request: Request, number: str, t: str | None) -> Response:
+    with request.app.state.sessions() as db:
+        request.state.db = db  # as `get_db` does: template helpers read through the request's session
+        return _render_case_page(request, db, number, t)
+
+
+def _render_case_page(request: Request, db: Session, number: str, t: str | None) -> Response:
     shown = service.case_page(db, number=number)
     case = shown.case
     token = _citizen_token(case, t)
