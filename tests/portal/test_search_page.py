@@ -63,3 +63,19 @@ def test_search_pages_cover_every_match_once(session: Session, world: World) -> 
                 break
             after = page.next_cursor
         assert seen == list(reversed(made)), filters
+
+
+def test_a_word_the_planner_expects_in_many_cases_is_not_counted_on_a_full_page(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COUNT_CAP", 10)
+    monkeypatch.setattr(service, "ESTIMATE_FACTOR", 0)  # whatever the planner expects counts as "many"
+    for i in range(4):
+        received(session, world, f"가로등 {i}번째 민원")
+    full = service.list_cases(session, filters=PublicFilters(q="가로등"), page_size=2)
+    if session.get_bind().dialect.name == "postgresql":
+        assert full.total == 11 and full.total_capped  # "more than 10" on the planner's word, nothing counted
+    else:
+        assert full.total == 4  # FTS5 counts cheaply
+    # A page that is not full shows every match: the count is exact whatever the planner says.
+    assert service.list_cases(session, filters=PublicFilters(q="가로등"), page_size=10).total == 4

@@ -33,6 +33,8 @@ PAGE_SIZE = 20
 # Counting every match of a broad filter over a million rows costs more than the page itself; past this the
 # page says "more than 1,000".
 COUNT_CAP = 1000
+# A search alone the planner expects to match this many times the cap is not counted (search.count_matches).
+ESTIMATE_FACTOR = 20
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -188,12 +190,16 @@ def list_cases(
         # The partial index hands over listed rows in order; counting stops at the cap.
         capped = query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
         total = session.scalar(select(func.count()).select_from(capped)) or 0
-    elif filters == PublicFilters(q=filters.q):
-        # A search alone: the search index counts by itself (documents exist for listed cases only).
-        total = count_matches(session, filters.q, cap=COUNT_CAP + 1) if built.searchable else 0
+    elif filters == PublicFilters(q=filters.q) and not built.searchable:
+        total = 0  # nothing to look for
     # A search with filters shows no count: exact would need a pass over every match joined to its case.
     if built.search_only is not None:
         rows = _search_page(session, built.search_only, after, page_size + 1)
+        # A search alone: the search index counts by itself (documents exist for listed cases only). When this
+        # page is full and the planner expects many times the cap, "more than 1,000" is said without counting.
+        full = len(rows) > page_size
+        estimate_above = COUNT_CAP * ESTIMATE_FACTOR if full else None
+        total = count_matches(session, filters.q or "", cap=COUNT_CAP + 1, estimate_above=estimate_above)
     else:
         if after is not None:
             query = query.where(tuple_(at, key) < tuple_(after.received_at, after.case_id))

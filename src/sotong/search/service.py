@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, column, exists, func, literal_column, select, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, column, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case
@@ -47,15 +49,27 @@ def matches(query: str, dialect: str) -> ColumnElement[bool] | None:
     return exists(select(1).where(CaseSearchDoc.case_id == Case.id, _doc_matches(terms, dialect)))
 
 
-def count_matches(session: Session, query: str, *, cap: int) -> int:
+def count_matches(session: Session, query: str, *, cap: int, estimate_above: int | None = None) -> int:
     """How many publicly listed cases match `query`, counting at most `cap`.
 
     Only publicly listed cases have a document, so the index alone answers; joining the cases table to count a
-    common word costs a pass over it.
+    common word costs a pass over it. Even capped, PostgreSQL reads a word's whole GIN posting list (70-180 ms for
+    a word in half of 1,000,000 cases), so with `estimate_above` a query the planner expects to match at least that
+    many documents is not counted: `cap` is returned ("more than ...") on the planner's word.
     """
     terms = query_terms(query)
     if not terms:
         return 0
     dialect = session.get_bind().dialect.name
-    matched = select(CaseSearchDoc.case_id).where(_doc_matches(terms, dialect)).limit(cap).subquery()
+    matching = select(CaseSearchDoc.case_id).where(_doc_matches(terms, dialect))
+    if estimate_above is not None and dialect == "postgresql" and _estimated_rows(session, matching) >= estimate_above:
+        return cap
+    matched = matching.limit(cap).subquery()
     return session.scalar(select(func.count()).select_from(matched)) or 0
+
+
+def _estimated_rows(session: Session, query: Select[Any]) -> float:
+    """The PostgreSQL planner's row estimate for `query` (from the GIN index's element statistics), not run."""
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    plan: Any = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])
