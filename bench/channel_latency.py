@@ -134,6 +134,53 @@ def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, s
     return rows
 
 
+PLACES = (
+    "가락시장 사거리",
+    "잠실역 8번 출구",
+    "석촌호수 동호",
+    "올림픽공원 평화의문",
+    "문정동 법조타운",
+    "방이동 먹자골목",
+    "오금역 3번 출구",
+    "송파구청 앞",
+    "마천동 시장 입구",
+    "거여동 주민센터",
+    "풍납토성 산책로",
+    "장지동 버스차고지",
+    "삼전동 어린이공원",
+    "석촌동 고분군",
+    "가든파이브 정문",
+    "위례 중앙광장",
+    "헬리오시티 후문",
+    "성내천 자전거길",
+)
+PROBLEMS = (
+    "신호등이 꺼져 있어요",
+    "보도블럭이 깨져서 걸려 넘어질 뻔했습니다",
+    "불법 주차 차량 때문에 통행이 어렵습니다",
+    "쓰레기가 며칠째 쌓여 악취가 납니다",
+    "가로등이 깜빡거려 밤에 무섭습니다",
+    "맨홀 뚜껑이 들려 있어 위험해요",
+    "공사 소음이 새벽까지 이어집니다",
+    "버스 정류장 의자가 부서졌습니다",
+    "도로에 포트홀이 생겼어요",
+    "현수막이 인도를 막고 있습니다",
+    "하수구가 막혀 물이 넘칩니다",
+    "킥보드가 점자블록 위에 방치돼 있어요",
+)
+WHEN = ("오늘 아침부터", "어제 저녁에 보니", "일주일째", "출근길에 보니", "방금", "주말 내내")
+
+
+def complaint(n: int) -> tuple[str, str]:
+    """Message n of the run and its citizen: a different person each time, reporting a place and a problem (a
+    single citizen posting near-identical comments is rightly triaged as one case's follow-ups, withdrawing
+    their receipts, which would leave nothing to time)."""
+    place = PLACES[n % len(PLACES)]
+    problem = PROBLEMS[(n // len(PLACES)) % len(PROBLEMS)]
+    when = WHEN[(n // (len(PLACES) * len(PROBLEMS))) % len(WHEN)]
+    return f"{place} {when} {problem} ({n}번째 신고)", str(300_000 + n)
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
 
@@ -187,7 +234,8 @@ def receipt_figures(url: str, org_id: int, department_id: int, seconds: float, r
             began = time.monotonic()
             with httpx.Client(timeout=30) as client:
                 while time.monotonic() - began < seconds:
-                    _, body = graph.comment(f"가락시장 사거리 신호등 고장 신고 {sent}번")
+                    text, citizen = complaint(sent)
+                    _, body = graph.comment(text, user_id=citizen, name=f"시민{sent}")
                     response = client.post(hook, content=body, headers=graph.sign(body))
                     response.raise_for_status()
                     sent += 1

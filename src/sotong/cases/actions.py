@@ -1086,12 +1086,21 @@ def follow_up_from_portal(session: Session, *, case_number: str, token: str, tex
     return case
 
 
-def mark_first_response(session: Session, *, case_id: int, at: dt.datetime) -> None:
-    """Record when the citizen first heard back (the receipt was delivered); called by the outbox worker."""
+def mark_first_response(session: Session, *, case_id: int, at: dt.datetime, wait: bool = True) -> bool:
+    """Record when the citizen first heard back (the receipt was delivered); called by the outbox worker.
+
+    With `wait=False` a case another transaction holds (triage's batch) is left alone and False returned, for
+    the caller to try again later; True once recorded, or when there was nothing to record.
+    """
     with atomic(session):
-        case = session.get(Case, case_id)
-        if case is None or case.first_responded_at is not None:
-            return
+        query = select(Case).where(Case.id == case_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(key_share=True, skip_locked=not wait)  # FOR NO KEY UPDATE
+        case = session.scalar(query.execution_options(populate_existing=True))
+        if case is None:  # held by another transaction (skipped), or no such case (nothing to record)
+            return wait or session.get(Case, case_id) is None
+        if case.first_responded_at is not None:
+            return True
         case.first_responded_at = at
         record(
             session,
@@ -1102,6 +1111,7 @@ def mark_first_response(session: Session, *, case_id: int, at: dt.datetime) -> N
             after={"first_responded_at": at},
             is_public=True,
         )
+    return True
 
 
 def is_open(case: Case) -> bool:

@@ -42,7 +42,6 @@ from sqlalchemy.orm import Session
 from sotong.actors import WORKER
 from sotong.audit.service import record
 from sotong.cases import escalation
-from sotong.cases.models import Case
 from sotong.db import atomic, utcnow
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.transports import Delivery, TransportError, get_transport
@@ -98,8 +97,6 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
     postgresql = session.get_bind().dialect.name == "postgresql"
     with atomic(session):
         ids = list(session.scalars(claim_query(now, batch=batch, postgresql=postgresql)))
-        if postgresql and ids:
-            ids = _cases_not_in_triage(session, ids)
         if not ids:
             return []
         rows = session.execute(
@@ -128,27 +125,6 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
     order = {item_id: position for position, item_id in enumerate(ids)}
     deliveries = [Delivery.of(row) for row in rows]
     return sorted(deliveries, key=lambda d: order[d.item_id])
-
-
-def _cases_not_in_triage(session: Session, ids: list[int]) -> list[int]:
-    """The items of `ids` whose case no other transaction holds for update (triage locks its batch of cases
-    while the model decides); the others stay pending for the next look.
-
-    Delivering one would wait on that lock when recording the first response, and hold up every delivery behind
-    it; and triage may yet withdraw a receipt (spam, duplicate). The KEY SHARE lock taken here is the one the
-    item's own foreign key takes, and it ends with the claim's transaction.
-    """
-    case_of = {
-        item_id: case_id
-        for item_id, case_id in session.execute(select(OutboxItem.id, OutboxItem.case_id).where(OutboxItem.id.in_(ids)))
-    }
-    wanted = {case_id for case_id in case_of.values() if case_id is not None}
-    if not wanted:
-        return ids
-    free = set(
-        session.scalars(select(Case.id).where(Case.id.in_(wanted)).with_for_update(key_share=True, skip_locked=True))
-    )
-    return [item_id for item_id in ids if case_of.get(item_id) is None or case_of[item_id] in free]
 
 
 def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:
@@ -217,7 +193,39 @@ def _record_sent(
         if delivery.kind in FIRST_RESPONSE_KINDS and delivery.case_id is not None:
             from sotong.cases.actions import mark_first_response  # cases.actions imports the outbox
 
-            mark_first_response(session, case_id=delivery.case_id, at=now)
+            # Not waiting for the case row: triage holds its batch of cases for the whole model pass, and every
+            # delivery behind this one would wait with it. A case held now gets its first response recorded
+            # by a later look (`_record_late_first_responses`), with the time the platform took the receipt.
+            if not mark_first_response(session, case_id=delivery.case_id, at=now, wait=False):
+                with _late_lock:
+                    _late_first_responses.append((delivery.case_id, now))
+
+
+# First responses delivered while their case was held by another transaction: (case id, when), recorded on a
+# later look. Kept in memory: a worker killed before then leaves that case's first_responded_at empty (a gap in
+# the statistics, not a lost or repeated message).
+_late_first_responses: list[tuple[int, dt.datetime]] = []
+_late_lock = threading.Lock()
+
+
+def _record_late_first_responses(session: Session) -> None:
+    from sotong.cases.actions import mark_first_response  # cases.actions imports the outbox
+
+    with _late_lock:
+        waiting = list(_late_first_responses)
+        _late_first_responses.clear()
+    still: list[tuple[int, dt.datetime]] = []
+    for case_id, at in waiting:
+        try:
+            done = mark_first_response(session, case_id=case_id, at=at, wait=False)
+        except Exception:
+            log.exception("outbox: recording the first response of case %s failed", case_id)
+            done = False
+        if not done:
+            still.append((case_id, at))
+    if still:
+        with _late_lock:
+            _late_first_responses.extend(still)
 
 
 def _record_error(
@@ -335,6 +343,8 @@ def run_once(
     lease = dt.timedelta(seconds=get_settings().outbox_lease_seconds)
     processed = 0
     with session_factory() as session:
+        if _late_first_responses:
+            _record_late_first_responses(session)
         claimed_at = clock()
         deliveries = claim(session, worker_id=worker_id, now=claimed_at, batch=batch)
         held = {d.item_id for d in deliveries}
