@@ -17,6 +17,11 @@ _PLACEHOLDER = "<수>"
 MAX_QUERY_TERMS = 8
 
 
+def warm() -> None:
+    """Load the morpheme analyser now (seconds: kiwipiepy's model), not while a citizen's first message waits."""
+    terms("보도블럭이 깨졌어요")
+
+
 def terms(text: str) -> list[str]:
     """The search terms of one text, in order, duplicates kept (cheap, and harmless to both indexes)."""
     clean = normalise(text)

@@ -13,6 +13,7 @@ Fixed paths other parts and tools rely on:
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.notifications import views as notifications_views
     from sotong.portal import opendata as portal_opendata
     from sotong.portal import views as portal_views
+    from sotong.search import analysis
     from sotong.web import auth, docs
 
     app.include_router(cases_api.router, prefix=API_PREFIX)
@@ -167,6 +169,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return JSONResponse(report, status_code=200 if healthy else 503)
 
     if settings.env == "production":
+        # A fresh process would load kiwipiepy on its first intake (seconds; Kakao wants an answer within 5 s):
+        # load it beside the start-up instead. Off the request path, and harmless if a request gets there first.
+        threading.Thread(target=analysis.warm, name="warm-analyser", daemon=True).start()
         # What is loaded by now (models, routes, scikit-learn) lives as long as the process: kept out of the
         # collector's full passes, which otherwise stall every request of the worker for 0.3-0.5 s at a time.
         gc.collect()
