@@ -203,34 +203,6 @@ class Deadlines:
     sla_policy_id: int | None
 
 
-def match_policy(
-    session: Session,
-    *,
-    org_id: int,
-    channel: Channel | None,
-    category_id: int | None,
-    department_id: int | None,
-    complaint_type: ComplaintType,
-) -> SlaPolicy | None:
-    """The first enabled policy, by priority, whose every set condition matches the case."""
-    policies = session.scalars(
-        select(SlaPolicy)
-        .where(SlaPolicy.org_id == org_id, SlaPolicy.enabled.is_(True))
-        .order_by(SlaPolicy.priority, SlaPolicy.id)
-    )
-    for policy in policies:
-        if policy.channel is not None and policy.channel != channel:
-            continue
-        if policy.category_id is not None and policy.category_id != category_id:
-            continue
-        if policy.department_id is not None and policy.department_id != department_id:
-            continue
-        if policy.complaint_type is not None and policy.complaint_type != complaint_type.value:
-            continue
-        return policy
-    return None
-
-
 @dataclass(frozen=True)
 class PolicyRule:
     """A detached copy of an enabled `SlaPolicy`: what matching and `compute_deadlines` read, safe to share
@@ -325,7 +297,8 @@ def cached_policy(
     department_id: int | None,
     complaint_type: ComplaintType,
 ) -> PolicyRule | None:
-    """`match_policy` over the process's short-lived copy of the organisation's policies."""
+    """The first enabled policy, by priority, whose every set condition matches the case (from the process's
+    short-lived copy of the organisation's policies)."""
     for policy in org_rules(session, org_id).policies:
         if policy.matches(
             channel=channel, category_id=category_id, department_id=department_id, complaint_type=complaint_type
