@@ -144,11 +144,29 @@ PAGES = [
 ]
 
 
-def chooser(numbers: list[str]) -> Chooser:
+# --search-misses: words of the seeded titles, each search made unique so the page cache never answers it.
+SEARCH_WORDS = [
+    "가로등",
+    "보도블럭",
+    "주정차",
+    "쓰레기",
+    "소음",
+    "정류장",
+    "포트홀",
+    "화장실",
+    "가로등 고장",
+    "공원 청소",
+]
+
+
+def chooser(numbers: list[str], *, search_misses: bool = False) -> Chooser:
     def choose(rng: random.Random) -> tuple[str, str]:
         roll = rng.random()
         if roll < 0.25:
             return PAGES[0], "/"
+        if roll < 0.45 and search_misses:
+            # The worst case for searches: an unknown parameter makes the cache key unique; the view ignores it.
+            return PAGES[1], f"/?q={rng.choice(SEARCH_WORDS)}&miss={rng.getrandbits(48)}"
         if roll < 0.45:
             return PAGES[1], "/?q=가로등"
         if roll < 0.60:
@@ -255,11 +273,12 @@ async def load(
     seed: int,
     serial: float,
     server: subprocess.Popen[bytes],
+    search_misses: bool = False,
 ) -> tuple[Samples, float, Samples, float, float]:
     """The per-request cost (one client, no think time, `serial` s), then the concurrent run; and the server's
     CPU seconds during the concurrent run."""
     pool = [LeanClient("127.0.0.1", port) for _ in range(clients)]
-    choose = chooser(numbers)
+    choose = chooser(numbers, search_misses=search_misses)
     try:
         # Warm-up, one client after another: templates compiled, plans and the stats cache warm.
         for client in pool[:10]:
@@ -284,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serial", type=float, default=15, help="seconds of the one-client run first (default 15)")
     parser.add_argument("--target-ms", type=float, default=100)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--search-misses",
+        action="store_true",
+        help="every search a different query the page cache has not seen (10 words, a unique extra parameter)",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -325,7 +349,17 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(url, port, args.workers)
     try:
         one, one_elapsed, samples, elapsed, server_cpu = asyncio.run(
-            load(port, args.clients, args.duration, args.think, numbers, args.seed, args.serial, server)
+            load(
+                port,
+                args.clients,
+                args.duration,
+                args.think,
+                numbers,
+                args.seed,
+                args.serial,
+                server,
+                args.search_misses,
+            )
         )
     finally:
         stop_server(server)
