@@ -323,9 +323,14 @@ def _validate_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------- intake
 
 
+def _stored_text(inbound: InboundMessage) -> str:
+    """The message's text as it will be stored (a photo may come without words)."""
+    return _validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
+
+
 def check_inbound(inbound: InboundMessage) -> str:
     """The message's text as it will be stored; InvalidInput or AttachmentRejected if intake cannot store it."""
-    text = _validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
+    text = _stored_text(inbound)
     if inbound.received_at.tzinfo is None:
         raise InvalidInput("received_at must be timezone-aware")
     if len(inbound.attachments) > get_settings().max_attachments:
@@ -382,22 +387,24 @@ def receive_new_messages(
         # Which message opens a case and which follows one up, in arrival order: a reply may answer a message
         # earlier in this very batch, whose case is opened just above it.
         by_external_id: dict[str, Case] = {}
-        plan: list[tuple[InboundMessage, Case | None]] = []
+        plan: list[tuple[InboundMessage, str, Case | None]] = []
         for inbound in inbounds:
+            # The text alone: the photos were checked by the caller (check_inbound), and decoding them is the dear part.
+            text = _stored_text(inbound)
             reply_to = inbound.in_reply_to_external_id
             parent = (by_external_id.get(reply_to) or stored_parents.get(reply_to)) if reply_to else None
-            plan.append((inbound, parent))
+            plan.append((inbound, text, parent))
             if parent is not None:
                 by_external_id[inbound.external_id] = parent
             else:
-                by_external_id[inbound.external_id] = _new_case(account, inbound, now)
-        opened = [by_external_id[inbound.external_id] for inbound, parent in plan if parent is None]
+                by_external_id[inbound.external_id] = _new_case(account, inbound, text, now)
+        opened = [by_external_id[inbound.external_id] for inbound, _text, parent in plan if parent is None]
         for case, number in zip(opened, _next_numbers(session, org, [c.received_at for c in opened]), strict=True):
             case.number = number
             _set_deadlines(session, case, start=case.received_at)
         messages: list[Message] = []
-        for inbound, _parent in plan:
-            message = _new_message(account, inbound)
+        for inbound, text, _parent in plan:
+            message = _new_message(account, inbound, text)
             case = by_external_id[inbound.external_id]
             if case.id is None:
                 message.case = case  # opened in this batch: the flush inserts it first and fills in its id
@@ -408,7 +415,7 @@ def receive_new_messages(
         session.add_all(messages)
         session.flush()  # cases then messages, one INSERT each; the unique constraint speaks here for a duplicate
         results: list[IntakeResult] = []
-        for (inbound, parent), message in zip(plan, messages, strict=True):
+        for (inbound, _text, parent), message in zip(plan, messages, strict=True):
             _store_attachments(session, inbound, message)
             if parent is not None:
                 _attach_follow_up(session, actor, parent, message)
@@ -465,7 +472,7 @@ def _follow_up_targets(
     return targets
 
 
-def _new_message(account: ChannelAccount, inbound: InboundMessage) -> Message:
+def _new_message(account: ChannelAccount, inbound: InboundMessage, text: str) -> Message:
     return Message(
         org_id=account.org_id,
         channel=account.channel,
@@ -474,7 +481,7 @@ def _new_message(account: ChannelAccount, inbound: InboundMessage) -> Message:
         in_reply_to_external_id=inbound.in_reply_to_external_id,
         author_handle=inbound.author_handle,
         author_name=inbound.author_name,
-        text=check_inbound(inbound),
+        text=text,
         raw=inbound.raw,
         latitude=inbound.latitude,
         longitude=inbound.longitude,
@@ -483,9 +490,8 @@ def _new_message(account: ChannelAccount, inbound: InboundMessage) -> Message:
     )
 
 
-def _new_case(account: ChannelAccount, inbound: InboundMessage, now: dt.datetime) -> Case:
+def _new_case(account: ChannelAccount, inbound: InboundMessage, text: str, now: dt.datetime) -> Case:
     """The case a new message opens, before its number and deadlines."""
-    text = check_inbound(inbound)
     received = min(inbound.received_at, now)
     return Case(
         org_id=account.org_id,
