@@ -444,12 +444,12 @@ def warm_models() -> None:
     Both take seconds to load (kiwipiepy's models, training the seed model) and are needed by the first intake
     (its search document) and the first triage; a worker or poller calls this when it starts.
     """
-    from sotong.search.analysis import document  # imported here: kiwipiepy and scikit-learn are heavy imports
+    from sotong.search import analysis  # imported here: kiwipiepy and scikit-learn are heavy imports
     from sotong.triage.pipeline import default_model
 
     started = time.perf_counter()
     try:
-        document(["보도블럭이 깨졌어요"])
+        analysis.warm()
         default_model()
     except Exception:
         log.exception("worker: warming the language models failed; they load on first use instead")

@@ -98,7 +98,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
     app.add_middleware(SecurityHeadersMiddleware)
 
-    # Added last so it wraps everything: every handler and middleware above can read request.session.
+    # Wraps every handler and the middleware above, so they can all read request.session (only the queued-webhook
+    # layer added below sits outside it: accepted webhooks need no session).
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
