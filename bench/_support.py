@@ -1,4 +1,5 @@
-"""What the channel benchmarks share: a fresh database, a free port, the shared secret, a percentile, a lean client.
+"""What the benchmarks share: a fresh database, a free port, the shared secret, a percentile, a lean client, and
+the uvicorn server they measure (its command line, environment and CPU time).
 
 (`run_all.py` skips files starting with "_": this is not a benchmark of its own.)
 """
@@ -9,6 +10,9 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 
@@ -33,6 +37,44 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def server_env(url: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of the app under test: production settings on `url`, answering as 127.0.0.1:`port`."""
+    return {
+        **os.environ,
+        **extra,
+        "SOTONG_DATABASE_URL": url,
+        "SOTONG_ENV": "production",
+        "SOTONG_SECRET_KEY": SECRET_KEY,
+        "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def uvicorn_command(port: int, workers: int) -> list[str]:
+    """uvicorn serving the app factory on 127.0.0.1:`port` with `workers` processes, as production runs it."""
+    return [
+        sys.executable, "-m", "uvicorn", "sotong.web.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+        "--loop", "uvloop", "--http", "httptools",  # what `auto` picks when installed (uvicorn[standard]); said aloud
+        # Keep-alive longer than any think time or pause between a client's requests: otherwise uvicorn may close
+        # a connection just as the client reuses it (a race every HTTP/1.1 client hits under load).
+        "--timeout-keep-alive", "75",
+    ]  # fmt: skip
+
+
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of uvicorn and its worker processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()  # after the command name, which may hold spaces
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if server.pid in (pid, parent):
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def pct(values: list[float], q: float) -> float:

@@ -38,7 +38,7 @@ from tests.fakes import graph as fake_graph  # noqa: E402
 from tests.fakes import mastodon as fake_mastodon  # noqa: E402
 from tests.fakes import x as fake_x  # noqa: E402
 
-from _support import SECRET_KEY, free_port, fresh_database, pct  # noqa: E402
+from _support import SECRET_KEY, free_port, fresh_database, pct, server_env  # noqa: E402
 from sotong import schema  # noqa: E402
 from sotong.actors import CLI  # noqa: E402
 from sotong.cases.models import Message  # noqa: E402
@@ -208,13 +208,7 @@ def receipt_figures(url: str, org_id: int, department_id: int, seconds: float, r
             )
             account_id = account.id
         port = free_port()
-        env = {
-            **os.environ,
-            "SOTONG_DATABASE_URL": url,
-            "SOTONG_ENV": "production",
-            "SOTONG_SECRET_KEY": SECRET_KEY,
-            "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
-        }
+        env = server_env(url, port)
         sotong = str(Path(sys.executable).parent / "sotong")
         server = start([sotong, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"], env)
         worker = start([sotong, "worker"], env)

@@ -28,7 +28,6 @@ import datetime as dt
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -45,20 +44,14 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).parent))
 
 import cases_1m  # bench/ is not a package: found through the path set just above
+from _support import free_port, server_env, uvicorn_command
 
-SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "bench-password-not-secret"  # what cases_1m.create_staff hashes (once) for every bench user
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 console = Console(width=150)  # the per-page table must not wrap when stdout is a pipe
 
 
 # ------------------------------------------------------------------------------------------ server and load
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -70,21 +63,10 @@ SERVER_LOG = Path("/tmp") / f"sotong-bench-{os.getpid()}-uvicorn.log"
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """uvicorn with production settings, as bench/webhook_intake.py starts it; its errors go to SERVER_LOG."""
-    env = {
-        **os.environ,
-        "SOTONG_DATABASE_URL": sqlalchemy_url(url),
-        "SOTONG_ENV": "production",
-        "SOTONG_SECRET_KEY": SECRET_KEY,
-        "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    cmd = [
-        sys.executable, "-m", "uvicorn", "sotong.web.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-        # Longer than any think time: otherwise uvicorn may close a connection as the client reuses it.
-        "--timeout-keep-alive", "75",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=SERVER_LOG.open("wb"), stderr=subprocess.STDOUT)
+    env = server_env(sqlalchemy_url(url), port)
+    proc = subprocess.Popen(
+        uvicorn_command(port, workers), env=env, stdout=SERVER_LOG.open("wb"), stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:

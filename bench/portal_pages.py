@@ -44,12 +44,12 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 
 import cases_1m  # bench/ is not a package: found through the path set just above
+from _support import free_port, server_cpu_seconds
 from console_pages import (
     Chooser,
     Samples,
     add_categories,
     console,
-    free_port,
     report,
     start_server,
     stop_server,
@@ -249,19 +249,6 @@ async def run_lean(
     started = time.perf_counter()
     await asyncio.gather(*(session(n, c) for n, c in enumerate(clients)))
     return samples, time.perf_counter() - started
-
-
-def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
-    """User + system CPU of uvicorn and its worker processes so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rpartition(")")[2].split()  # after the command name, which may hold spaces
-            pid, parent = int(stat.parent.name), int(fields[1])
-            if server.pid in (pid, parent):
-                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
 
 
 async def load(

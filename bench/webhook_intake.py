@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import hashlib
 import hmac
@@ -32,12 +31,20 @@ import sys
 import time
 import urllib.request
 
-import psutil
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from _support import SECRET_KEY, KeepAlive, free_port, fresh_database, pct
+from _support import (
+    SECRET_KEY,
+    KeepAlive,
+    free_port,
+    fresh_database,
+    pct,
+    server_cpu_seconds,
+    server_env,
+    uvicorn_command,
+)
 from sotong import schema
 from sotong.actors import CLI
 from sotong.cases.models import Case, Message
@@ -113,24 +120,8 @@ def headers(payload: bytes) -> dict[str, str]:
 
 
 def start_server(url: str, port: int, workers: int, queued: bool) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SOTONG_WEBHOOK_QUEUE": "true" if queued else "false",
-        "SOTONG_DATABASE_URL": url,
-        "SOTONG_ENV": "production",
-        "SOTONG_SECRET_KEY": SECRET_KEY,
-        "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    cmd = [
-        sys.executable, "-m", "uvicorn", "sotong.web.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-        "--loop", "uvloop", "--http", "httptools",  # what `auto` picks when installed (uvicorn[standard]); said aloud
-        # Keep-alive longer than any pause between a sender's requests: otherwise uvicorn may close a connection
-        # just as the client reuses it (a race every HTTP/1.1 client hits under load, not a server fault).
-        "--timeout-keep-alive", "75",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env)
+    env = server_env(url, port, SOTONG_WEBHOOK_QUEUE="true" if queued else "false")
+    proc = subprocess.Popen(uvicorn_command(port, workers), env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -142,17 +133,6 @@ def start_server(url: str, port: int, workers: int, queued: bool) -> subprocess.
         time.sleep(0.2)
     proc.kill()
     raise SystemExit("uvicorn did not come up")
-
-
-def server_cpu(proc: subprocess.Popen[bytes]) -> float:
-    """CPU seconds (user + system) spent so far by uvicorn and its worker processes."""
-    parent = psutil.Process(proc.pid)
-    total = 0.0
-    for p in [parent, *parent.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = p.cpu_times()
-            total += times.user + times.system
-    return total
 
 
 async def fire(port: int, path: str, numbers: list[int], concurrency: int) -> tuple[list[float], float, dict[int, int]]:
@@ -206,9 +186,9 @@ def main() -> int:
     server = start_server(url, port, args.workers, queued)
     try:
         asyncio.run(fire(port, path, list(range(-200, 0)), 8))  # warm-up: connections, imports, plans
-        cpu_before, client_before = server_cpu(server), time.process_time()
+        cpu_before, client_before = server_cpu_seconds(server), time.process_time()
         latencies, elapsed, codes = asyncio.run(fire(port, path, list(range(args.messages)), args.concurrency))
-        server_seconds, client_seconds = server_cpu(server) - cpu_before, time.process_time() - client_before
+        server_seconds, client_seconds = server_cpu_seconds(server) - cpu_before, time.process_time() - client_before
         retries = list(range(0, args.messages, max(1, args.messages // 500)))
         _, _, retry_codes = asyncio.run(fire(port, path, retries, args.concurrency))
     finally:
