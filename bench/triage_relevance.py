@@ -6,7 +6,8 @@
 replies, "감사합니다 해결됐어요" and chit-chat (false), and short SNS complaints in every writing (true), all written
 for Sotong and kept out of `triage/seed/`. Its first 75 rows and the 98 added with the seed's second round of hard
 negatives were seen while that round was written; `relevance_heldout_2.tsv` was written after the seed corpus
-was frozen and scored once. Two models are scored on it:
+was frozen and scored once; `relevance_heldout_3.tsv` was written on 2026-12-07 before anything of that session
+changed and scored once. Two models are scored on the set given with --held-out:
 
 - the default model, trained from the seed corpus alone (a new installation);
 - with --data, a model trained like `sotong triage train` does: four fifths of the development rows (stratified,
