@@ -31,6 +31,21 @@ def test_quoted_replies_and_signatures_are_cut() -> None:
     assert "예전" not in normalise("새 내용입니다\n> 예전 내용\n> 더 예전")
 
 
+def test_an_e_mails_greeting_and_closing_lines_are_cut() -> None:
+    mail = "안녕하세요.\n가로등이 꺼졌어요.\n확인 부탁드립니다.\n감사합니다!!\n\n--\n홍길동 드림"
+    assert strip_email(mail) == "가로등이 꺼졌어요.\n확인 부탁드립니다."
+    assert normalise("안녕하십니까\n수고 많으십니다.\n하수구가 막혔어요\n고맙습니다") == "하수구가 막혔어요"
+
+
+def test_courtesy_inside_a_line_and_one_line_thanks_are_kept() -> None:
+    assert normalise("감사합니다 해결됐어요") == "감사합니다 해결됐어요"
+    assert normalise("안녕하세요 가로등이 꺼졌어요\n빨리 와 주세요 감사합니다") == (
+        "안녕하세요 가로등이 꺼졌어요 빨리 와 주세요 감사합니다"
+    )
+    # Nothing but courtesy: kept, so relevance still sees a thank-you note.
+    assert normalise("안녕하세요\n감사합니다") == "안녕하세요 감사합니다"
+
+
 def test_morphemes_survive_missing_spaces() -> None:
     spaced = set(morphemes().words(normalise("불법 주차 때문에 소방차가 못 들어가요")))
     unspaced = set(morphemes().words(normalise("불법주차때문에소방차가못들어가요")))
