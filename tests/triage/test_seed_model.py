@@ -5,9 +5,7 @@ its own clean corpus it would call everything certain.
 
 from __future__ import annotations
 
-import pytest
-
-from sotong.triage.pipeline import SEED_CATEGORY_TEMPERATURE, TriageModel, default_model
+from sotong.triage.pipeline import SEED_CATEGORY_TEMPERATURE, TriageModel
 
 from .test_sns_writing import PAIRS
 
@@ -22,11 +20,6 @@ VAGUE = [
     "요즘 동네가 좀 불편해요",
     "문의드릴게 있는데 전화번호 알려주세요",
 ]
-
-
-@pytest.fixture(scope="module")
-def seed_model() -> TriageModel:
-    return default_model()
 
 
 def test_the_seed_model_uses_the_temperature_fitted_on_other_writing(seed_model: TriageModel) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from sotong.triage.pipeline import TriageModel, default_model
+from sotong.triage.pipeline import TriageModel
 
 # (expected category, careful writing, SNS or e-mail writing); none of these texts is in the seed corpus.
 PAIRS: list[tuple[str, str, str]] = [
@@ -78,11 +78,6 @@ PAIRS: list[tuple[str, str, str]] = [
         "기초연금 신청자격이랑 서류 뭐 필요해요?? 알려주세요 ㅠ",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def seed_model() -> TriageModel:
-    return default_model()
 
 
 def _top(model: TriageModel, text: str) -> str:
