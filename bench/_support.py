@@ -1,5 +1,6 @@
 """What the benchmarks share: a fresh database, a free port, the shared secret, a percentile, a lean client, and
-the uvicorn server they measure (its command line, environment and CPU time).
+the uvicorn server they measure (its command line, environment and CPU time); for the triage benchmarks, where
+the development data lives and the relevance model `sotong triage train` would build from it.
 
 (`run_all.py` skips files starting with "_": this is not a benchmark of its own.)
 """
@@ -8,15 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
+if TYPE_CHECKING:
+    from sotong.triage.pipeline import TriageModel
+
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
+# The development data beside the repository (../shared/data), read by the triage benchmarks by default.
+DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Shared by the benchmark process, its server and its worker: channel credentials are sealed with a key derived
 # from it, so all of them must agree.
 SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
@@ -128,3 +136,24 @@ class KeepAlive:
             with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
         self._reader = self._writer = None
+
+
+def history_relevance_model(path: Path, seed: int = 42) -> tuple[TriageModel, list[str], list[bool]]:
+    """A relevance model trained like `sotong triage train`: four fifths of the labelled rows at `path` (stratified,
+    `seed`) plus the seed corpus; returned with the other fifth's texts and flags to score it on."""
+    from sklearn.model_selection import train_test_split
+
+    from sotong.triage.pipeline import seed_training_set, train
+
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    flags = [str(r["relevant"]).lower() in ("true", "1") for r in rows]
+    train_rows, test_rows = train_test_split(
+        list(zip(rows, flags, strict=True)), test_size=0.2, stratify=flags, random_state=seed
+    )
+    seed_texts, _, seed_flags = seed_training_set()
+    model = train(
+        texts=[str(r["text"]) for r, _ in train_rows] + seed_texts,
+        relevant=[f for _, f in train_rows] + seed_flags,
+        source="bench",
+    )
+    return model, [str(r["text"]) for r, _ in test_rows], [f for _, f in test_rows]

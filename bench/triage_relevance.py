@@ -19,14 +19,13 @@ Target (issue 3): precision >= 0.97 at recall >= 0.95, hard negatives included.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from sklearn.metrics import precision_score, recall_score
-from sklearn.model_selection import train_test_split
 
-from sotong.triage.pipeline import TriageModel, default_model, seed_training_set, train
+from _support import history_relevance_model
+from sotong.triage.pipeline import TriageModel, default_model
 
 HELD_OUT = Path(__file__).with_name("data") / "relevance_heldout.tsv"
 
@@ -64,19 +63,9 @@ def main() -> int:
     _score("seed model, held-out hard set", default_model(), texts, truth, show=args.show)
     if args.data is None:
         return 0
-    rows = [json.loads(line) for line in args.data.open(encoding="utf-8") if line.strip()]
-    flags = [str(r["relevant"]).lower() in ("true", "1") for r in rows]
-    train_rows, test_rows = train_test_split(
-        list(zip(rows, flags, strict=True)), test_size=0.2, stratify=flags, random_state=42
-    )
-    seed_texts, _, seed_flags = seed_training_set()
-    model = train(
-        texts=[r["text"] for r, _ in train_rows] + seed_texts,
-        relevant=[f for _, f in train_rows] + seed_flags,
-        source="bench",
-    )
+    model, test_texts, test_flags = history_relevance_model(args.data)
     _score("history + seed, held-out hard set", model, texts, truth, show=args.show)
-    _score("history + seed, development fifth", model, [r["text"] for r, _ in test_rows], [f for _, f in test_rows])
+    _score("history + seed, development fifth", model, test_texts, test_flags)
     return 0
 
 

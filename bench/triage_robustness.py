@@ -29,9 +29,9 @@ from pathlib import Path
 from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.model_selection import train_test_split
 
-from sotong.triage.pipeline import TriageModel, seed_training_set, train
+from _support import DEV_DATA, history_relevance_model
+from sotong.triage.pipeline import TriageModel, train
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEED = 42
 
 _HANGUL_BASE, _JUNGSEONG, _JONGSEONG = 0xAC00, 21, 28
@@ -143,8 +143,8 @@ def _show_examples(texts: Sequence[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DATA / "complaints-dev.jsonl", help="JSONL with text, label")
-    parser.add_argument("--relevance", type=Path, default=DATA / "relevance-dev.jsonl", help="JSONL, relevant")
+    parser.add_argument("--data", type=Path, default=DEV_DATA / "complaints-dev.jsonl", help="JSONL with text, label")
+    parser.add_argument("--relevance", type=Path, default=DEV_DATA / "relevance-dev.jsonl", help="JSONL, relevant")
     parser.add_argument("--label", default="category")
     args, _ = parser.parse_known_args()  # `make bench` passes every benchmark the same extra arguments
     if not args.data.exists():
@@ -162,18 +162,8 @@ def main() -> int:
     _category_table(model, test_texts, [str(r[args.label]) for r in test_rows])
 
     if args.relevance.exists():
-        rows = _rows(args.relevance)
-        flags = [str(r["relevant"]).lower() in ("true", "1") for r in rows]
-        train_part, test_part = train_test_split(
-            list(zip(rows, flags, strict=True)), test_size=0.2, stratify=flags, random_state=SEED
-        )
-        seed_texts, _, seed_flags = seed_training_set()
-        relevance_model = train(
-            texts=[str(r["text"]) for r, _ in train_part] + seed_texts,
-            relevant=[f for _, f in train_part] + seed_flags,
-            source="bench",
-        )
-        _relevance_table(relevance_model, [str(r["text"]) for r, _ in test_part], [f for _, f in test_part])
+        relevance_model, texts, flags = history_relevance_model(args.relevance, SEED)
+        _relevance_table(relevance_model, texts, flags)
     return 0
 
 

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from _support import DEV_DATA
 from sotong.triage.classify import _fit_temperature, _softmax, prepare
 from sotong.triage.pipeline import SEED_CATEGORY_TEMPERATURE, seed_training_set, train
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "complaints-dev.jsonl"
+DEFAULT_DATA = DEV_DATA / "complaints-dev.jsonl"
 THRESHOLD = 0.8  # the default `auto_route_threshold` of an organisation
 # Development department → seed category (src/sotong/triage/seed/categories.tsv).
 MAPPING = {
