@@ -35,12 +35,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from sotong import schema
-from sotong.actors import CLI
+from sotong.actors import CLI, Role
 from sotong.cases.escalation import due_query, sweep
 from sotong.cases.models import Case
 from sotong.db import make_engine, session_factory
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Role
 from sotong.orgs.passwords import hash_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.worker import claim, claim_query, run_once

@@ -36,11 +36,11 @@ from bench.cases_1m import DEFAULT_SERVER, create_staff, insert_cases
 from bench.cases_1m import Figures as _Figures
 
 from sotong import schema
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.cases.models import CaseStatus
 from sotong.console.inbox_service import DeadlineState, InboxFilters, inbox_page, page_query
 from sotong.db import make_engine, session_factory
-from sotong.orgs.models import Role, User
+from sotong.orgs.models import User
 
 BENCH_DB = "sotong_bench_inbox"
 PASSWORD = "bench-password-not-secret"

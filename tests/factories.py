@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sotong.actors import CLI, Actor
+from sotong.actors import CLI, Actor, Role
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.channels.base import InboundMessage
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, Role, User
+from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 
 PASSWORD = "correct-horse-battery"
 _ids = itertools.count(1)

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from sotong.actors import Role
 from sotong.cases import actions
 from sotong.cli import app
 from sotong.db import make_engine, session_factory
-from sotong.orgs.models import Organisation, Role, User
+from sotong.orgs.models import Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.settings import reset_settings_cache
 from tests.factories import World, inbound

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from typer.core import TyperGroup
 
 from sotong import __version__, schema
-from sotong.actors import CLI
+from sotong.actors import CLI, Role
 from sotong.cli_support import department_by_name, org_by_slug, parse_enum, session_scope, settings_or_error
 from sotong.db import get_engine, make_engine, session_factory
 from sotong.errors import InvalidInput, NotFound, SotongError
-from sotong.orgs.models import Organisation, Role
+from sotong.orgs.models import Organisation
 from sotong.settings import reset_settings_cache
 
 if TYPE_CHECKING:

@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
-from sotong.channels.credentials import open_config
 from sotong.channels.health import record_attempt
 from sotong.db import utcnow
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 from tests.browser.conftest import LiveServer
 from tests.factories import World
 

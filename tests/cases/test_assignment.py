@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.actors import CLI
+from sotong.actors import CLI, Role
 from sotong.audit.models import AuditEvent
 from sotong.cases import actions, assignment
 from sotong.cases.assignment import AssignmentPolicy
@@ -19,7 +19,7 @@ from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.db import atomic, make_engine, session_factory
 from sotong.errors import NotFound, PermissionDenied
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Role, User
+from sotong.orgs.models import User
 from sotong.outbox.models import OutboxItem
 from tests.factories import PASSWORD, World, build_world, case_in_status, new_case
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from sotong.actors import can_see_case
 from sotong.cases import actions
 from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
 from sotong.errors import NotFound, PermissionDenied
 from sotong.orgs.models import PeriodUnit
-from sotong.orgs.permissions import can_see_case
 from tests.factories import World, case_in_status, new_case
 
 

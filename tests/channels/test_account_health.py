@@ -15,11 +15,11 @@ from sotong.actors import CLI
 from sotong.audit.models import AuditEvent
 from sotong.channels import polling
 from sotong.channels.base import ChannelError
-from sotong.channels.credentials import open_config
 from sotong.channels.health import AccountHealth, is_failing
 from sotong.channels.intake import TakeInResult
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 from tests.factories import World
 from tests.web.conftest import csrf_from, login
 

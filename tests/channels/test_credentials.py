@@ -10,12 +10,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from sotong import secrets as credentials
 from sotong.actors import CLI
-from sotong.channels import credentials
-from sotong.channels.credentials import CredentialsError, masked, open_config, rotate
+from sotong.channels.accounts import rotate_credentials
 from sotong.cli import app
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import CredentialsError, masked, open_config
 from sotong.settings import Settings, reset_settings_cache
 from tests.factories import World
 
@@ -71,7 +72,7 @@ def test_a_plaintext_config_written_before_encryption_is_read_then_sealed(
     assert stored is not None
     assert open_config(stored.config)["page_access_token"] == SECRET  # still works
     session.rollback()
-    assert rotate(session) >= 1
+    assert rotate_credentials(session) >= 1
     assert SECRET not in _raw_config(engine, account.id)
     session.expire_all()
     assert open_config(session.get(ChannelAccount, account.id).config)["page_access_token"] == SECRET  # type: ignore[union-attr]
@@ -88,7 +89,7 @@ def test_key_rotation_reencrypts_and_the_old_key_can_go(
     monkeypatch.setenv("SOTONG_CREDENTIALS_KEY", f"{new},{old}")
     reset_settings_cache()
     session.rollback()
-    assert rotate(session) == 1  # only the account that has a secret changes
+    assert rotate_credentials(session) == 1  # only the account that has a secret changes
     after = _raw_config(engine, account.id)
     assert before != after
     monkeypatch.setenv("SOTONG_CREDENTIALS_KEY", new)

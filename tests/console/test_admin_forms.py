@@ -11,9 +11,10 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.actors import Role
 from sotong.audit.models import AuditEvent
 from sotong.db import utcnow
-from sotong.orgs.models import Category, ClosureDay, Department, Organisation, Role, SlaPolicy, User
+from sotong.orgs.models import Category, ClosureDay, Department, Organisation, SlaPolicy, User
 from sotong.orgs.passwords import verify_password
 from sotong.triage.models import RoutingRule, RuleKind
 from tests.factories import PASSWORD, World

@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import CLI
+from sotong.actors import CLI, Role
 from sotong.audit.models import AuditEvent
 from sotong.errors import NotFound, PermissionDenied
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Department, PeriodUnit, Role
+from sotong.orgs.models import Department, PeriodUnit
 from sotong.triage import actions as triage_actions
 from sotong.triage.models import RuleKind
 from tests.factories import World

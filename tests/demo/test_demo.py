@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from sotong import schema
+from sotong.actors import Role
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Answer, Case, CaseStatus, Message
 from sotong.cases.status import OPEN_STATUSES
@@ -21,7 +22,7 @@ from sotong.cli import app
 from sotong.db import make_engine, session_factory
 from sotong.demo import data
 from sotong.demo.loader import load_demo
-from sotong.orgs.models import ChannelAccount, ClosureDay, Department, Organisation, Role, SlaPolicy, User
+from sotong.orgs.models import ChannelAccount, ClosureDay, Department, Organisation, SlaPolicy, User
 from sotong.orgs.passwords import verify_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import reset_settings_cache

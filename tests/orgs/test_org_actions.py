@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import CLI
+from sotong.actors import CLI, Role
 from sotong.audit.models import AuditEvent
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from sotong.orgs import actions
-from sotong.orgs.models import Channel, ChannelAccount, Role, User
+from sotong.orgs.models import Channel, ChannelAccount, User
 from sotong.orgs.passwords import verify_password
 from tests.factories import PASSWORD, World
 

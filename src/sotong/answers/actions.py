@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role, same_org
 from sotong.answers import render
 from sotong.answers.models import AnswerTemplate
 from sotong.audit.service import record
@@ -20,8 +20,7 @@ from sotong.cases.attachments import store_file, validate_image
 from sotong.cases.models import Answer, Attachment, Case
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Category, Role
-from sotong.orgs.permissions import require_role, same_org
+from sotong.orgs.models import Category
 from sotong.settings import get_settings
 
 MAX_TITLE = 120

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_department_or_org_wide, require_role
 from sotong.answers import actions, render
 from sotong.answers.models import AnswerTemplate
 from sotong.answers.preview import preview
@@ -31,8 +31,7 @@ from sotong.cases import service
 from sotong.cases.models import Case
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound, PermissionDenied, SotongError
-from sotong.orgs.models import Category, Organisation, Role, User
-from sotong.orgs.permissions import require_department_or_org_wide, require_role
+from sotong.orgs.models import Category, Organisation, User
 from sotong.settings import Settings
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
 from sotong.web.i18n import translate

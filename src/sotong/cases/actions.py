@@ -18,7 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sotong.actors import CITIZEN, WORKER, Actor
+from sotong.actors import (
+    CITIZEN,
+    WORKER,
+    Actor,
+    Role,
+    require_case_visible,
+    require_department_or_org_wide,
+    require_role,
+)
 from sotong.audit.service import record
 from sotong.cases import assignment, sla
 from sotong.cases.attachments import store_file, validate_image
@@ -44,8 +52,7 @@ from sotong.errors import (
     PermissionDenied,
 )
 from sotong.notifications import service as notifications
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, Role, User
-from sotong.orgs.permissions import require_case_visible, require_department_or_org_wide, require_role
+from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, User
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
 from sotong.portal.links import PRIVATE_TRANSPORTS, tracking_url

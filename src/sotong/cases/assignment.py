@@ -17,14 +17,13 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role
 from sotong.audit.service import record
 from sotong.cases.models import Case
 from sotong.cases.status import OPEN_STATUSES
-from sotong.db import Base, UTCDateTime, atomic, utcnow
+from sotong.db import Base, UTCDateTime, atomic, str_enum, utcnow
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
-from sotong.orgs.models import Department, Role, User, str_enum
-from sotong.orgs.permissions import require_role
+from sotong.orgs.models import Department, User
 
 # How often a conditional UPDATE that lost a race is retried (only reachable on SQLite, or without the row lock).
 _ATTEMPTS = 5

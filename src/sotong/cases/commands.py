@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.answers.actions import send_answer
 from sotong.cases import actions, service
 from sotong.cases.models import Case
@@ -31,7 +31,6 @@ from sotong.cases.schemas import (
 )
 from sotong.cases.status import EXTEND_SOURCES, TRANSITIONS
 from sotong.orgs.actions import organisation_by_slug
-from sotong.orgs.models import Role
 
 
 @dataclass(frozen=True)

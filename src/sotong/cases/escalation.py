@@ -20,14 +20,14 @@ from sqlalchemy import BigInteger, Row, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from sotong.actors import WORKER
+from sotong.actors import WORKER, Role
 from sotong.audit.service import event_values, record_many
 from sotong.cases import sla
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
 from sotong.notifications.service import Fanout
-from sotong.orgs.models import Organisation, Role, User
+from sotong.orgs.models import Organisation, User
 from sotong.outbox.service import enqueue_many
 from sotong.settings import get_settings
 

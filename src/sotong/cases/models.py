@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sotong.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
-from sotong.orgs.models import Channel, PeriodUnit, str_enum
+from sotong.db import Base, BigId, JsonDoc, UTCDateTime, str_enum, utcnow
+from sotong.orgs.models import Channel, PeriodUnit
 
 
 class ComplaintType(StrEnum):

@@ -13,14 +13,13 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from sotong.actors import Actor
+from sotong.actors import ORG_WIDE_ROLES, Actor, Role, require_case_visible
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import utcnow
 from sotong.errors import NotFound
 from sotong.notifications.models import Notification
-from sotong.orgs.models import Category, Channel, Department, Organisation, Role, User
-from sotong.orgs.permissions import ORG_WIDE_ROLES, require_case_visible
+from sotong.orgs.models import Category, Channel, Department, Organisation, User
 from sotong.outbox import service as outbox_service
 from sotong.outbox.models import OutboxItem
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role
 from sotong.audit.service import record
-from sotong.channels.credentials import is_secret, secret_names
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import ChannelAccount, Department, Role
-from sotong.orgs.permissions import require_role
+from sotong.orgs.models import ChannelAccount, Department
+from sotong.secrets import CredentialsError, is_secret, reseal_value, secret_names
+from sotong.settings import Settings
 
 # What the pollers keep in the config for themselves: shown to nobody as a setting, never overwritten by one.
 INTERNAL_KEYS = frozenset(
@@ -112,3 +113,28 @@ def update_channel_account(
             },
         )
     return account
+
+
+def rotate_credentials(session: Session, settings: Settings | None = None) -> int:
+    """Re-encrypt every secret of every account with the newest key (plaintext ones too); how many accounts.
+
+    Run after putting a new key first in SOTONG_CREDENTIALS_KEY; the old key may be dropped afterwards.
+    """
+    changed = 0
+    with atomic(session):
+        for account in session.scalars(select(ChannelAccount).order_by(ChannelAccount.id).with_for_update()):
+            config = dict(account.config or {})
+            new = dict(config)
+            for name, value in config.items():
+                if not is_secret(name) or not isinstance(value, str) or not value:
+                    continue
+                try:
+                    new[name] = reseal_value(value, settings)
+                except CredentialsError:
+                    raise CredentialsError(
+                        f"channel account {account.id}: {name} cannot be decrypted with the configured keys"
+                    ) from None
+            if new != config:
+                account.config = new
+                changed += 1
+    return changed

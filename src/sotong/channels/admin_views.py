@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
 from sotong.channels.accounts import INTERNAL_KEYS, SECRET_FIELDS, update_channel_account
-from sotong.channels.credentials import is_secret, secret_names
 from sotong.channels.health import health_of, is_failing
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
@@ -24,6 +23,7 @@ from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount, Department
+from sotong.secrets import is_secret, secret_names
 from sotong.web.deps import DbSession
 from sotong.web.i18n import translate
 

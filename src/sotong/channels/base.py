@@ -127,8 +127,8 @@ class Connector(Transport):
 
     def account_config(self, delivery: Delivery, *, session: Session) -> dict[str, Any]:
         """The sending account's config (a copy), read without keeping a transaction open during the send."""
-        from sotong.channels.credentials import open_config
         from sotong.orgs.models import ChannelAccount  # orgs.models is heavy; connectors import base early
+        from sotong.secrets import open_config
 
         account_id = delivery.payload.get("channel_account_id")
         account = session.get(ChannelAccount, account_id) if isinstance(account_id, int) else None

@@ -91,9 +91,9 @@ def add(
 @channels_app.command("list")
 def list_accounts(org: str | None = typer.Option(None, help="Only this organisation (slug).")) -> None:
     """Every official account with its health (last poll, last error, rate limit); secrets are never shown."""
-    from sotong.channels.credentials import secret_names
     from sotong.channels.health import health_of, is_failing
     from sotong.orgs.models import ChannelAccount, Organisation
+    from sotong.secrets import secret_names
 
     def when(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value or "—")
@@ -131,11 +131,11 @@ def list_accounts(org: str | None = typer.Option(None, help="Only this organisat
 @channels_app.command("rotate-credentials")
 def rotate_credentials() -> None:
     """Re-encrypt every account secret and messenger-webhook secret with the first key of SOTONG_CREDENTIALS_KEY."""
-    from sotong.channels.credentials import rotate
+    from sotong.channels.accounts import rotate_credentials as rotate_accounts
     from sotong.notifications.service import rotate_webhook_secrets
 
     with session_scope() as session:
-        changed = rotate(session)
+        changed = rotate_accounts(session)
         hooks = rotate_webhook_secrets(session)
     console.print(f"[green]✓[/green] secrets of {changed} channel accounts encrypted with the newest key")
     console.print(f"[green]✓[/green] {hooks} organisation webhook secrets encrypted with the newest key")

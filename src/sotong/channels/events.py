@@ -45,8 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sotong.db import Base, BigId, UTCDateTime, atomic, utcnow
-from sotong.orgs.models import Channel, ChannelAccount, str_enum
+from sotong.db import Base, BigId, UTCDateTime, atomic, str_enum, utcnow
+from sotong.orgs.models import Channel, ChannelAccount
 
 log = logging.getLogger(__name__)
 
@@ -245,10 +245,10 @@ def _claimed(session: Session, ids: list[int]) -> list[_Claimed]:
 
 def _take_in(session: Session, account_id: int, events: list[_Claimed]) -> None:
     """Take the events of one account in with one `take_in`: its messages stored a page per transaction."""
-    from sotong.channels.credentials import open_config
     from sotong.channels.health import record_attempt
     from sotong.channels.intake import take_in
     from sotong.channels.registry import get_connector
+    from sotong.secrets import open_config
 
     account = session.get(ChannelAccount, account_id)
     connector = get_connector(events[0].channel)

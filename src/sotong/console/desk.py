@@ -13,15 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role
 from sotong.cases import actions as case_actions
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, ComplaintType, RejectReason
 from sotong.cases.status import TRANSITIONS
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound, SotongError
-from sotong.orgs.models import Category, Role
-from sotong.orgs.permissions import require_role
+from sotong.orgs.models import Category
 from sotong.triage import review as triage_review
 
 MAX_BULK = 200

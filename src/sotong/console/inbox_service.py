@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.console.counts import Count, bounded_count
 from sotong.errors import PermissionDenied
-from sotong.orgs.models import Channel, ChannelAccount, Role
+from sotong.orgs.models import Channel, ChannelAccount
 from sotong.triage.models import TriageResult
 from sotong.triage.pii import mask
 

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import ORG_WIDE_ROLES, Actor, Role
 from sotong.cases import assignment, service
 from sotong.cases.assignment import AssignmentPolicy
 from sotong.cases.models import Case
@@ -29,8 +29,7 @@ from sotong.console.reference import DepartmentRef
 from sotong.db import utcnow
 from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.notes.actions import notes_of
-from sotong.orgs.models import Role, User
-from sotong.orgs.permissions import ORG_WIDE_ROLES
+from sotong.orgs.models import User
 from sotong.portal.charts import MapView, map_view, mercator
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
 from sotong.web.i18n import translate

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.answers import views as answer_views
 from sotong.audit.service import case_timeline
 from sotong.cases import service
@@ -29,7 +29,7 @@ from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
 from sotong.errors import NotFound, SotongError
-from sotong.orgs.models import Channel, PeriodUnit, Role
+from sotong.orgs.models import Channel, PeriodUnit
 from sotong.web.auth import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
 from sotong.web.i18n import translate

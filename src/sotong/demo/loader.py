@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sotong.actors import CITIZEN, CLI, Actor
+from sotong.actors import CITIZEN, CLI, Actor, Role
 from sotong.answers import actions as answer_actions
 from sotong.cases import actions
 from sotong.cases.assignment import AssignmentPolicy
@@ -34,15 +34,7 @@ from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
 from sotong.demo.data import OrgSpec, Place, Topic
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import (
-    Category,
-    Channel,
-    ChannelAccount,
-    Department,
-    Organisation,
-    Role,
-    User,
-)
+from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import hash_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import WRITE_ROLES, Actor, can_see_case, require_case_visible
 from sotong.audit.service import record
 from sotong.cases.models import Case
 from sotong.db import atomic
@@ -15,7 +15,6 @@ from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from sotong.notes.models import Note
 from sotong.notifications.service import notify
 from sotong.orgs.models import User
-from sotong.orgs.permissions import WRITE_ROLES, can_see_case, require_case_visible
 
 MAX_NOTE_LENGTH = 5_000
 EXCERPT = 80

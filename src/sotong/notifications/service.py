@@ -17,15 +17,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role
 from sotong.audit.service import record
-from sotong.channels.credentials import open_value, seal_value
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
 from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
-from sotong.orgs.models import Role, User
-from sotong.orgs.permissions import require_role
+from sotong.orgs.models import User
 from sotong.outbox.service import enqueue_many, item_values
+from sotong.secrets import open_value, seal_value
 from sotong.settings import get_settings
 
 # What a notification is about; the console shows a label per kind, the webhook sends it as "event".

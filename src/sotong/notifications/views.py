@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from sotong.actors import Role
 from sotong.cases import service as case_service
 from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.notifications import service
-from sotong.orgs.models import Role
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
 from sotong.web.i18n import translate
 from sotong.web.session import flash

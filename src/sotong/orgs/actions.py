@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.cases.models import ComplaintType
 from sotong.cases.sla import STATUTORY_PERIODS, period_in_working_hours
@@ -23,12 +23,10 @@ from sotong.orgs.models import (
     Department,
     Organisation,
     PeriodUnit,
-    Role,
     SlaPolicy,
     User,
 )
 from sotong.orgs.passwords import MIN_PASSWORD_LENGTH, hash_password
-from sotong.orgs.permissions import require_role, same_org
 
 
 def _get(session: Session, model: type[Any], row_id: int, what: str) -> Any:

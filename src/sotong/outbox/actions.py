@@ -5,12 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.db import atomic, utcnow
 from sotong.errors import IllegalTransition, NotFound
-from sotong.orgs.models import Role
-from sotong.orgs.permissions import require_role, same_org
 from sotong.outbox.models import OutboxItem, OutboxStatus
 
 

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sotong.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
-from sotong.orgs.models import str_enum
+from sotong.db import Base, BigId, JsonDoc, UTCDateTime, str_enum, utcnow
 
 
 class OutboxStatus(StrEnum):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_case_visible, require_role
 from sotong.audit.service import record
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.service import publicly_listed
 from sotong.db import atomic
 from sotong.errors import IllegalTransition, NotFound
-from sotong.orgs.models import Role
-from sotong.orgs.permissions import require_case_visible, require_role
 from sotong.portal.models import ShowcaseEntry
 
 CURATORS = (Role.admin, Role.operator, Role.dept_manager)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from sotong.actors import SYSTEM, Actor
+from sotong.actors import SYSTEM, Actor, Role, require_role, same_org
 from sotong.audit.models import AuditEvent
 from sotong.audit.service import record
 from sotong.cases import actions as case_actions
@@ -24,8 +24,7 @@ from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, Reject
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound, SotongError
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, Role
-from sotong.orgs.permissions import require_role, same_org
+from sotong.orgs.models import Category, ChannelAccount, Department, Organisation
 from sotong.triage import model_store
 from sotong.triage.duplicates import FOLLOW_UP, SAME_TOPIC, DuplicateIndex, OpenCase, Policy
 from sotong.triage.models import RoutingRule, RuleKind, TriageLabel, TriageResult

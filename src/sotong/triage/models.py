@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sotong.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
-from sotong.orgs.models import str_enum
+from sotong.db import Base, BigId, JsonDoc, UTCDateTime, str_enum, utcnow
 
 
 class RuleKind(StrEnum):

@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role, require_case_visible, require_role
 from sotong.audit.service import record
 from sotong.cases import actions as case_actions
 from sotong.cases.models import Case, ComplaintType, RejectReason
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Category, Department, Role
-from sotong.orgs.permissions import require_case_visible, require_role
+from sotong.orgs.models import Category, Department
 from sotong.triage.models import TriageLabel, TriageResult
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Message
-from sotong.channels.credentials import open_config
 from sotong.channels.email.idle import idle_once, watch
 from sotong.orgs.models import ChannelAccount
+from sotong.secrets import open_config
 from tests.channels.mail.conftest import citizen_mail
 from tests.mailservers import Imap
 

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError
-from sotong.channels.credentials import open_config
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.email.poll import _imap, poll
 from sotong.orgs.models import ChannelAccount
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 

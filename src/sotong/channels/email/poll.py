@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.models import Message
 from sotong.channels.base import ChannelError, InboundMessage, required
-from sotong.channels.credentials import open_config
 from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.intake import TakeInResult, take_in
@@ -26,6 +25,7 @@ from sotong.db import atomic
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 

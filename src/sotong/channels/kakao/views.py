@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import MalformedPayload, SignatureError
-from sotong.channels.credentials import open_config
 from sotong.channels.health import record_attempt
 from sotong.channels.hooks import raw_body
 from sotong.channels.kakao import skill
 from sotong.channels.kakao.connector import KakaoConnector, inbound_message, is_help, lookup_number, parse_skill
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 from sotong.web.deps import DbSession
 
 log = logging.getLogger(__name__)

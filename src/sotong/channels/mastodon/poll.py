@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sotong.channels.credentials import open_config
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.mastodon.connector import MastodonConnector, client, translate
 from sotong.db import atomic
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from mastodon import StreamListener
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.channels.credentials import open_config
 from sotong.channels.health import record_attempt
 from sotong.channels.intake import take_in
 from sotong.channels.mastodon.connector import MastodonConnector, client
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import MalformedPayload, SignatureError
-from sotong.channels.credentials import open_config
 from sotong.channels.health import record_attempt
 from sotong.channels.hooks import raw_body
 from sotong.channels.intake import take_in
 from sotong.channels.naver.connector import NaverConnector
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 from sotong.web.deps import DbSession
 
 log = logging.getLogger(__name__)

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, required
-from sotong.channels.credentials import open_config
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.x.connector import XApi, XConnector, wait_until
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,8 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.errors import InvalidInput, PermissionDenied
-from sotong.orgs.models import Role
 from sotong.web.auth import CSRF_FIELD
 from sotong.web.deps import CurrentUser
 from sotong.web.i18n import translate

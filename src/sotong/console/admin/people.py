@@ -9,12 +9,12 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import Actor, Role
 from sotong.console.admin.common import done, own_row, page, router
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions
-from sotong.orgs.models import Department, Role, User
+from sotong.orgs.models import Department, User
 from sotong.orgs.passwords import MIN_PASSWORD_LENGTH
 from sotong.web.deps import DbSession
 

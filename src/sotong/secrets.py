@@ -1,18 +1,20 @@
-"""Channel account secrets (tokens, app secrets, passwords) encrypted at rest in ``ChannelAccount.config``.
+"""Secrets encrypted at rest: channel account credentials in ``ChannelAccount.config``, webhook secrets.
 
 A secret is stored as the string ``enc:v1:<Fernet token>`` in place of its value; every other key (base URLs,
 page ids, poll cursors) stays readable so SQL can still look at cursors and staff can see what is set up.
 
 - Which keys are secret is decided by their name (`is_secret`): connectors name them ``*_token``,
   ``*_secret``, ``*_password``, ``*_key`` (plus ``password``, ``token``, ``secret``, ``authorization``).
-- Every write of a ChannelAccount goes through `seal` (a mapper event, so the CLI, the admin page, the demo
-  and the tests alike never leave a plaintext secret in a row); values already sealed are left alone.
+- Every write of a ChannelAccount goes through `seal` (a mapper event beside the model, orgs/models.py, so the
+  CLI, the admin page, the demo and the tests alike never leave a plaintext secret in a row); values already
+  sealed are left alone.
 - Only connectors call `open_config`, right before they talk to the platform. Pages, the API and the CLI
   show `masked` configs: a secret appears as "••••" (set) and never as its value, not even encrypted.
 - Keys: ``SOTONG_CREDENTIALS_KEY`` is a comma-separated list of Fernet keys, newest first. The first
   encrypts; all decrypt. To rotate: put a new key in front, run ``sotong channels rotate-credentials``
-  (re-encrypts every secret with the new key), then drop the old key. Unset, one key is derived from
-  ``SOTONG_SECRET_KEY`` (changing that secret then needs the old one kept in SOTONG_CREDENTIALS_KEY).
+  (re-encrypts every secret with the new key: channels/accounts.py `rotate_credentials`), then drop the old
+  key. Unset, one key is derived from ``SOTONG_SECRET_KEY`` (changing that secret then needs the old one kept
+  in SOTONG_CREDENTIALS_KEY).
 - Configs written before encryption existed are read as they are (a plaintext value is its own value) and
   sealed on their next write, or all at once by ``rotate-credentials``.
 """
@@ -26,11 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import event, select
-from sqlalchemy.orm import Mapper, Session
-from sqlalchemy.orm.attributes import flag_modified
 
-from sotong.orgs.models import ChannelAccount
 from sotong.settings import Settings, get_settings
 
 PREFIX = "enc:v1:"
@@ -112,42 +110,11 @@ def secret_names(config: Mapping[str, Any] | None) -> list[str]:
     return sorted(name for name, value in (config or {}).items() if is_secret(name) and value)
 
 
-@event.listens_for(ChannelAccount, "before_insert")
-@event.listens_for(ChannelAccount, "before_update")
-def _seal_before_write(_mapper: Mapper[Any], _connection: Any, account: ChannelAccount) -> None:
-    """Whoever writes an account (an action, the demo, a test), no plaintext secret reaches the row."""
-    sealed = seal(account.config)
-    if sealed != (account.config or {}):
-        account.config = sealed
-        flag_modified(account, "config")
-
-
-def rotate(session: Session, settings: Settings | None = None) -> int:
-    """Re-encrypt every secret of every account with the newest key (plaintext ones too); how many accounts.
-
-    Run after putting a new key first in SOTONG_CREDENTIALS_KEY; the old key may be dropped afterwards.
-    """
-    from sotong.db import atomic
-
-    fernet = cipher(settings)
-    changed = 0
-    with atomic(session):
-        for account in session.scalars(select(ChannelAccount).order_by(ChannelAccount.id).with_for_update()):
-            config = dict(account.config or {})
-            new = dict(config)
-            for name, value in config.items():
-                if not is_secret(name) or not isinstance(value, str) or not value:
-                    continue
-                if is_sealed(value):
-                    try:
-                        new[name] = PREFIX + fernet.rotate(value[len(PREFIX) :].encode()).decode()
-                    except InvalidToken:
-                        raise CredentialsError(
-                            f"channel account {account.id}: {name} cannot be decrypted with the configured keys"
-                        ) from None
-                else:
-                    new[name] = seal_value(value, settings)
-            if new != config:
-                account.config = new
-                changed += 1
-    return changed
+def reseal_value(value: str, settings: Settings | None = None) -> str:
+    """One secret re-encrypted with the newest key (a plaintext one sealed); CredentialsError if none opens it."""
+    if not is_sealed(value):
+        return seal_value(value, settings)
+    try:
+        return PREFIX + cipher(settings).rotate(value[len(PREFIX) :].encode()).decode()
+    except InvalidToken:
+        raise CredentialsError("a sealed secret cannot be decrypted with the configured keys") from None
