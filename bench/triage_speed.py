@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from sotong.text.korean import morphemes
 from sotong.triage.duplicates import DuplicateIndex, OpenCase
 from sotong.triage.models import RoutingRule, RuleKind
 from sotong.triage.pipeline import default_model, seed_training_set, train
 from sotong.triage.service import Incoming, decide_batch
-from sotong.triage.text import morphemes
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 _PLACES = ["석촌동", "방이동", "가락동", "문정동", "잠실", "오금동", "마천동", "풍납동", "거여동", "장지동"]

@@ -20,10 +20,11 @@ from typer.core import TyperGroup
 
 from sotong import __version__, schema
 from sotong.actors import CLI, Role
-from sotong.cli_support import department_by_name, org_by_slug, parse_enum, session_scope, settings_or_error
+from sotong.cli_support import parse_enum, session_scope, settings_or_error
 from sotong.db import get_engine, make_engine, session_factory
 from sotong.errors import InvalidInput, NotFound, SotongError
 from sotong.orgs.models import Organisation
+from sotong.orgs.service import department_by_name, organisation_by_slug
 from sotong.settings import reset_settings_cache
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ def org_create(
     from sotong.orgs import actions
 
     with session_scope() as session:
-        parent_id = org_by_slug(session, parent).id if parent else None
+        parent_id = organisation_by_slug(session, parent).id if parent else None
         org = actions.create_organisation(
             session, actor=CLI, slug=slug, name=name, short_name=short_name, parent_id=parent_id
         )
@@ -322,7 +323,7 @@ def dept_create(
     from sotong.orgs import actions
 
     with session_scope() as session:
-        organisation = org_by_slug(session, org)
+        organisation = organisation_by_slug(session, org)
         department = actions.create_department(
             session, actor=CLI, org_id=organisation.id, name=name, code=code, email=email
         )
@@ -350,7 +351,7 @@ def user_create(
 
     parsed_role = parse_enum(Role, role, "role")
     with session_scope() as session:
-        organisation = org_by_slug(session, org)
+        organisation = organisation_by_slug(session, org)
         department_id = department_by_name(session, organisation, department).id if department else None
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -447,7 +448,7 @@ def sla_create(
     from sotong.orgs.models import Category, Channel, PeriodUnit
 
     with session_scope() as session:
-        organisation = org_by_slug(session, org)
+        organisation = organisation_by_slug(session, org)
         category_id = None
         if category is not None:
             category_id = session.scalar(
@@ -489,7 +490,7 @@ def sla_closure(
     except ValueError:
         raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)") from None
     with session_scope() as session:
-        organisation = org_by_slug(session, org)
+        organisation = organisation_by_slug(session, org)
         actions.add_closure_day(session, actor=CLI, org_id=organisation.id, day=closed, reason=reason)
         _ok(f"{organisation.name} closed on {closed.isoformat()}: {reason}")
 

@@ -1,5 +1,5 @@
 """What every `sotong` command group shares: settings with a clear error, a session on a migrated database,
-and look-ups by the names people type (organisation slug, department name, enum values)."""
+enum values parsed from what people type (organisations and departments by name: orgs/service.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong import schema
 from sotong.db import make_engine, session_factory
-from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Department, Organisation
+from sotong.errors import InvalidInput
 from sotong.settings import Settings, get_settings
 
 E = TypeVar("E", bound=Enum)
@@ -39,25 +37,6 @@ def session_scope(*, require_schema: bool = True) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
-
-
-def org_by_slug(session: Session, slug: str) -> Organisation:
-    """The organisation with this slug, or NotFound listing the known ones."""
-    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if org is None:
-        known = ", ".join(session.scalars(select(Organisation.slug).order_by(Organisation.slug))) or "none yet"
-        raise NotFound(f"unknown organisation {slug!r} (known: {known})")
-    return org
-
-
-def department_by_name(session: Session, org: Organisation, name: str) -> Department:
-    """The organisation's department with this name, or NotFound listing the known ones."""
-    department = session.scalar(select(Department).where(Department.org_id == org.id, Department.name == name))
-    if department is None:
-        names = session.scalars(select(Department.name).where(Department.org_id == org.id).order_by(Department.name))
-        known = ", ".join(names) or "none yet"
-        raise NotFound(f"unknown department {name!r} in {org.name} (known: {known})")
-    return department
 
 
 def parse_enum(enum: type[E], raw: str, what: str) -> E:

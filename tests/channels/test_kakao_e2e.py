@@ -15,7 +15,7 @@ from sotong.cases.models import Attachment
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
-from sotong.triage.text import morphemes
+from sotong.text.korean import morphemes
 from tests.channels.conftest import answer_case, outbox
 from tests.channels.kakao_support import cases, kakao_account, skill, texts, wait_for_case
 from tests.factories import World

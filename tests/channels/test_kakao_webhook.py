@@ -18,7 +18,7 @@ from sotong.channels.health import AccountHealth
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
-from sotong.triage.text import morphemes
+from sotong.text.korean import morphemes
 from tests.channels.conftest import answer_case, outbox
 from tests.channels.kakao_support import cases, kakao_account, skill, texts
 from tests.factories import World

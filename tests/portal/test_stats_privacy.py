@@ -18,7 +18,7 @@ from sotong.cases.models import CaseStatus, ComplaintType
 from sotong.channels.base import InboundMessage
 from tests.factories import World, inbound
 from tests.portal.stats_data import NOW
-from tests.triage.pii_salted import Salted, salted_set
+from tests.text.pii_salted import Salted, salted_set
 
 TIME_FIELDS = {"received_at", "first_responded_at", "answered_at", "closed_at", "due_at"}
 EXACT = (37.5123456, 127.1012345)

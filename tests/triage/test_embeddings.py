@@ -6,9 +6,9 @@ import itertools
 
 import numpy as np
 
+from sotong.text.korean import morphemes
 from sotong.triage.classify import Features, LinearModel, prepare
 from sotong.triage.embeddings import DIM, MessageVectors, MorphemeVectors, morpheme_vectors
-from sotong.triage.text import morphemes
 
 from .helpers import CHATTER, CLEANING, ROAD, tiny_model
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sotong.web import i18n
+from sotong import i18n
 
 
 def test_korean_and_english_define_the_same_keys() -> None:

@@ -27,7 +27,7 @@ from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, plan_mes
 from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, shorten, weighted_length
 from sotong.outbox.transports import Delivery
 from sotong.settings import get_settings
-from sotong.triage.pii import mask
+from sotong.text.pii import mask
 
 
 @dataclass(frozen=True)

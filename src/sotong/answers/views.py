@@ -31,10 +31,10 @@ from sotong.cases import service
 from sotong.cases.models import Case
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound, PermissionDenied, SotongError
+from sotong.i18n import translate
 from sotong.orgs.models import Category, Organisation, User
 from sotong.settings import Settings
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
-from sotong.web.i18n import translate
 from sotong.web.session import flash
 from sotong.web.templating import render as render_page
 from sotong.web.templating import request_language

@@ -58,7 +58,7 @@ from sotong.outbox.service import enqueue
 from sotong.portal.links import PRIVATE_TRANSPORTS, tracking_url
 from sotong.search import index as _search_index  # noqa: F401  (its flush listener keeps search documents in step)
 from sotong.settings import get_settings
-from sotong.triage.pii import mask
+from sotong.text.pii import mask
 
 TITLE_LENGTH = 60
 MAX_TEXT_LENGTH = 20_000

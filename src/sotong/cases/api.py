@@ -31,7 +31,7 @@ from sotong.cases.schemas import (
     RatingIn,
     RatingOut,
 )
-from sotong.cases.status import STATUS_LABELS_KO
+from sotong.cases.status import status_label
 from sotong.db import utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel
@@ -59,7 +59,7 @@ def to_summary(case: Case, now: dt.datetime) -> CaseSummary:
     return CaseSummary(
         number=case.number,
         status=case.status,
-        status_label=STATUS_LABELS_KO[case.status],
+        status_label=status_label(case.status, "ko"),
         complaint_type=case.complaint_type,
         category_id=case.category_id,
         department_id=case.department_id,

@@ -30,7 +30,7 @@ from sotong.cases.schemas import (
     TriageIn,
 )
 from sotong.cases.status import EXTEND_SOURCES, TRANSITIONS
-from sotong.orgs.actions import organisation_by_slug
+from sotong.orgs.service import organisation_by_slug
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sotong.cases.models import CaseStatus as S
 from sotong.errors import IllegalTransition
+from sotong.i18n import translate
 
 # Statuses in which a deadline runs and escalations may fire.
 OPEN_STATUSES = frozenset({S.received, S.triaged, S.assigned, S.in_progress, S.on_hold, S.transferred, S.reopened})
@@ -52,20 +53,6 @@ TRANSITIONS: dict[str, Transition] = {
 EXTEND_SOURCES = OPEN_STATUSES - {S.received}
 RATE_SOURCES = frozenset({S.answered, S.closed})
 
-STATUS_LABELS_KO: dict[S, str] = {
-    S.received: "접수",
-    S.triaged: "분류",
-    S.assigned: "배정",
-    S.in_progress: "처리중",
-    S.on_hold: "보류",
-    S.transferred: "이송(부서)",
-    S.transferred_out: "이송(기관)",
-    S.answered: "답변완료",
-    S.closed: "종결",
-    S.rejected: "숨김",
-    S.reopened: "재문의",
-}
-
 
 def check_transition(action: str, current: S) -> Transition:
     """The transition for `action`, or IllegalTransition naming what is allowed."""
@@ -78,3 +65,12 @@ def check_transition(action: str, current: S) -> Transition:
             status=current.value,
         )
     return transition
+
+
+def status_label(status: S | str, lang: str) -> str:
+    """How staff read a status, in their language (the catalogue's ``status.*``; the statute's words in Korean).
+
+    Citizens read other words on purpose (plainer, and fewer stages): `cases.wording.CITIZEN_STATUS` and the
+    portal's public stages.
+    """
+    return translate(lang, f"status.{S(status).value}")

@@ -21,11 +21,11 @@ from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
+from sotong.i18n import translate
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount, Department
 from sotong.secrets import is_secret, secret_names
 from sotong.web.deps import DbSession
-from sotong.web.i18n import translate
 
 router = APIRouter(prefix="/staff/admin/channels", include_in_schema=False)
 

@@ -12,9 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from sotong.cli_support import department_by_name, org_by_slug, parse_enum, session_scope
+from sotong.cli_support import parse_enum, session_scope
 from sotong.db import make_engine, session_factory
 from sotong.errors import InvalidInput
+from sotong.orgs.service import department_by_name, organisation_by_slug
 from sotong.settings import get_settings
 
 channels_app = typer.Typer(help="Channel accounts: register, list with health, poll now.", no_args_is_help=True)
@@ -73,7 +74,7 @@ def add(
     if not isinstance(settings_json, dict):
         raise InvalidInput("--config must be a JSON object")
     with session_scope() as session:
-        organisation = org_by_slug(session, org)
+        organisation = organisation_by_slug(session, org)
         department_id = department_by_name(session, organisation, department).id if department else None
         account = actions.create_channel_account(
             session,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
-from sotong.cases.status import TRANSITIONS
+from sotong.cases.status import TRANSITIONS, status_label
 from sotong.console import desk, reference
 from sotong.console.inbox_service import (
     DeadlineState,
@@ -42,12 +42,12 @@ from sotong.console.inbox_service import (
 )
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, SotongError
+from sotong.i18n import translate, translator
 from sotong.orgs.models import Channel, User
 from sotong.settings import Settings
 from sotong.triage import review as triage_review
 from sotong.web.auth import CSRF_FIELD
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
-from sotong.web.i18n import status_label, translate, translator
 from sotong.web.session import csrf_token, flash
 from sotong.web.templating import render, request_language, templates
 

@@ -22,8 +22,8 @@ from sotong.cases.status import OPEN_STATUSES
 from sotong.console.counts import Count, bounded_count
 from sotong.errors import PermissionDenied
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.text.pii import mask
 from sotong.triage.models import TriageResult
-from sotong.triage.pii import mask
 
 INBOX_ROLES = frozenset({Role.admin, Role.operator})
 PAGE_SIZE = 50

@@ -29,10 +29,10 @@ from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
 from sotong.errors import NotFound, SotongError
+from sotong.i18n import translate
 from sotong.orgs.models import Channel, PeriodUnit
 from sotong.web.auth import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
-from sotong.web.i18n import translate
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 

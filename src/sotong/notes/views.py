@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from sotong.cases import service
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
+from sotong.i18n import translate
 from sotong.notes.actions import add_note
 from sotong.web.deps import DbSession, StaffActor
-from sotong.web.i18n import translate
 from sotong.web.session import flash
 from sotong.web.templating import request_language
 

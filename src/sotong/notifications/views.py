@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from sotong.actors import Role
 from sotong.cases import service as case_service
 from sotong.errors import NotFound, PermissionDenied, SotongError
+from sotong.i18n import translate
 from sotong.notifications import service
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
-from sotong.web.i18n import translate
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -798,11 +797,3 @@ def _department_of(session: Session, org_id: int, department_id: int) -> Departm
     if department is None or department.org_id != org_id:
         raise NotFound(f"unknown department {department_id} in this organisation")
     return department
-
-
-def organisation_by_slug(session: Session, slug: str) -> Organisation:
-    """The organisation with this slug, or NotFound."""
-    org = session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if org is None:
-        raise NotFound(f"unknown organisation {slug!r}")
-    return org

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sotong.cases.models import Answer, Case
 from sotong.orgs.models import Category, Organisation
 from sotong.portal.stats import public_filter
-from sotong.triage.pii import mask
+from sotong.text.pii import mask
 
 KINDS = ("new", "answered")
 FORMATS = ("rss", "atom")

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound
+from sotong.i18n import translate
 from sotong.orgs.models import Organisation
 from sotong.portal import charts, export, feeds, pagecache, stats
 from sotong.settings import Settings
 from sotong.web.app import SECURITY_HEADERS
 from sotong.web.deps import AppSettings, DbSession
-from sotong.web.i18n import translate
 from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)

@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sotong.i18n import LANGUAGES, choose_language
 from sotong.settings import Settings
-from sotong.web.i18n import LANGUAGES, choose_language
 from sotong.web.session import FLASH_KEY, LANG_KEY, USER_KEY
 
 # Headers a cached response is replayed with; the rest (Date, Server, session cookie) come fresh.

@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 from sotong.cases import actions
 from sotong.cases.models import Case
 from sotong.cases.service import get_case_by_number
+from sotong.cases.status import status_label
 from sotong.errors import NotFound, SotongError
+from sotong.i18n import translate
 from sotong.portal import actions as portal_actions
 from sotong.portal import links, pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
 from sotong.web.auth import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
-from sotong.web.i18n import status_label, translate
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
 

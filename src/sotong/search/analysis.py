@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sotong.triage.text import morphemes, normalise
+from sotong.text.korean import morphemes, normalise
 
 # Numbers say a lot in complaints ("46번 버스", "3호선"); the morpheme analyser folds them all into one class.
 _NUMBER = re.compile(r"\d{2,}")

@@ -21,8 +21,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from sotong.cases.models import ComplaintType
+from sotong.text.korean import morphemes, normalise
 from sotong.triage.embeddings import MessageVectors
-from sotong.triage.text import WordNgrams, morpheme_features, morphemes, normalise
+from sotong.triage.text import WordNgrams, morpheme_features
 
 
 def _identity(tokens: list[str]) -> list[str]:

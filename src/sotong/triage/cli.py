@@ -150,7 +150,7 @@ def train_command(
 @pii_app.command("mask")
 def mask_command() -> None:
     """Read text on stdin and write it masked to stdout, line by line."""
-    from sotong.triage.pii import mask
+    from sotong.text.pii import mask
 
     for line in sys.stdin:
         end = "\n" if line.endswith("\n") else ""

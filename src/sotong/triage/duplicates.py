@@ -17,7 +17,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from sotong.triage.text import WordNgrams, normalise
+from sotong.text.korean import normalise
+from sotong.triage.text import WordNgrams
 
 FOLLOW_UP, SAME_TOPIC = "follow_up", "same_topic"
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from sotong.triage.text import morphemes
+from sotong.text.korean import morphemes
 
 DIM = 256  # the CoNg model's embedding size: its anchors' similarity matrix has rank 256
 # Frequent morphemes of the dictionary (ids are in frequency order); 400 > DIM keeps G well conditioned.

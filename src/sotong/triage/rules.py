@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.errors import InvalidInput
+from sotong.text.korean import compact, normalise
 from sotong.triage.models import RoutingRule, RuleKind
-from sotong.triage.text import compact, normalise
 
 
 @dataclass(frozen=True)

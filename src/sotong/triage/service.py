@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sotong.triage import pii
+from sotong.text import pii
 from sotong.triage.classify import prepare
 from sotong.triage.duplicates import DuplicateIndex, DuplicateMatch
 from sotong.triage.models import RoutingRule

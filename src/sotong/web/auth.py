@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from sotong.errors import LoginThrottled, PermissionDenied
+from sotong.i18n import translate
 from sotong.orgs import auth as auth_actions
 from sotong.orgs.auth import LoginFailed
 from sotong.web.deps import AppSettings, DbSession, StaffActor, optional_user
-from sotong.web.i18n import translate
 from sotong.web.session import CSRF_KEY, csrf_token, end_user_session, start_user_session, user_id_of
 from sotong.web.templating import render, request_language
 

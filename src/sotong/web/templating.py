@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from sotong import __version__
+from sotong.cases.status import status_label
+from sotong.i18n import LANGUAGES, choose_language, translator
 from sotong.settings import Settings
-from sotong.web.i18n import LANGUAGES, choose_language, status_label, translator
 from sotong.web.session import LANG_KEY, csrf_token, pop_flashes
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -21,7 +21,7 @@ from sotong.cases.models import Case, CaseStatus, Message
 from sotong.errors import NotFound, SotongError
 from sotong.orgs.models import Category, Channel, Organisation
 from sotong.settings import get_settings
-from sotong.triage import pii
+from sotong.text import pii
 
 # The standard's defaults for GET /requests: the last 90 days, at most 1000 requests.
 DEFAULT_WINDOW = dt.timedelta(days=90)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sotong.errors import InvalidInput, SotongError
+from sotong.i18n import translate
 
 
 class FormError(InvalidInput):
     """Something the citizen can fix (a photo, a field): the form is shown again with their values."""
 
     def __init__(self, key: str, *, status: int = 422, **values: Any) -> None:
-        from sotong.web.i18n import translate  # the catalogue: Korean text also for the API and the log
-
-        super().__init__(translate("ko", key, **values))
+        super().__init__(translate("ko", key, **values))  # Korean text also for the API and the log
         self.key = key
         self.values = values
         self.http_status = status
@@ -37,7 +36,5 @@ class RateLimited(FormError):
 def localised(exc: SotongError, lang: str) -> str:
     """The error's text in `lang` for our own refusals, the domain's message otherwise."""
     if isinstance(exc, FormError):
-        from sotong.web.i18n import translate
-
         return translate(lang, exc.key, **exc.values)
     return exc.message

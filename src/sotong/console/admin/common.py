@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.console.admin.forms import Form
 from sotong.errors import NotFound
-from sotong.web.i18n import translate
+from sotong.i18n import translate
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sotong.triage.pii import business_number_valid, luhn_valid
+from sotong.text.pii import business_number_valid, luhn_valid
 
 SEED = 20261122
 

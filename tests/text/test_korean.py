@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sotong.triage.text import Morphemes, compact, morphemes, normalise, strip_email
+from sotong.text.korean import Morphemes, compact, morphemes, normalise, strip_email
 
 
 def test_laughing_crying_emoji_links_and_mentions_go() -> None:

@@ -1,4 +1,7 @@
-"""The UI catalogue (Korean first, English available) and choosing a request's language."""
+"""The UI catalogue (Korean first, English available) and choosing a request's language.
+
+Every string a person reads goes through here: `i18n/<lang>.json` and `i18n/<lang>/*.json` beside this file.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sotong.cases.models import CaseStatus
-from sotong.cases.status import STATUS_LABELS_KO
-
 LANGUAGES = ("ko", "en")
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "i18n"
+CATALOGUE_DIR = Path(__file__).resolve().parent
 
 Translator = Callable[..., str]
 
@@ -51,14 +51,6 @@ def translator(lang: str) -> Translator:
         return translate(lang, key, **values)
 
     return t
-
-
-def status_label(status: CaseStatus | str, lang: str) -> str:
-    """The label of a case status: the statute's Korean words, or the catalogue's English."""
-    status = CaseStatus(status)
-    if lang == "ko":
-        return STATUS_LABELS_KO[status]
-    return translate(lang, f"status.{status.value}")
 
 
 def parse_accept_language(header: str | None) -> str | None:

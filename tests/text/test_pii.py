@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from sotong.triage.pii import business_number_valid, find, luhn_valid, mask, rrn_checksum_valid
-from tests.triage.pii_salted import ORDINARY, ordinary_words, salted_set
+from sotong.text.pii import business_number_valid, find, luhn_valid, mask, rrn_checksum_valid
+from tests.text.pii_salted import ORDINARY, ordinary_words, salted_set
 
 
 def test_no_raw_personal_data_survives_the_salted_set() -> None:
