@@ -41,8 +41,8 @@ from sotong.cases.models import Case
 from sotong.db import make_engine, session_factory
 from sotong.orgs import actions as org_actions
 from sotong.orgs.passwords import hash_password
+from sotong.outbox.delivery import claim, claim_query, run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import claim, claim_query, run_once
 from sotong.settings import get_settings
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"

@@ -70,7 +70,7 @@ class StatementCounter:
 def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, str]]:
     from sotong.channels.mastodon.poll import poll as mastodon_poll
     from sotong.channels.x.poll import poll as x_poll
-    from sotong.outbox.worker import warm_models
+    from sotong.worker import warm_models
 
     engine = make_engine(url)
     factory = session_factory(engine)

@@ -15,7 +15,7 @@ os.environ.setdefault("SOTONG_SECRET_KEY", "test-secret-key-that-is-long-enough-
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from sotong import schema
+from sotong import schema, wiring
 from sotong.db import make_engine, session_factory
 from sotong.models import Base
 from sotong.settings import Settings, reset_settings_cache
@@ -23,6 +23,9 @@ from tests import pg
 from tests.factories import World, build_world
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# What every Sotong process does at start-up: the channels' transports, the outbox hooks, the search listener.
+wiring.install()
 
 
 @pytest.fixture(autouse=True)

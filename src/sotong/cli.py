@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from typer.core import TyperGroup
 
-from sotong import __version__, schema
+from sotong import __version__, schema, wiring
 from sotong.actors import CLI, Role
 from sotong.cli_support import parse_enum, session_scope, settings_or_error
 from sotong.db import get_engine, make_engine, session_factory
@@ -88,6 +88,7 @@ def _main() -> None:
     """소통 Sotong command line."""
     # Each invocation is a start-up: read the environment afresh (tests run many commands in one process).
     reset_settings_cache()
+    wiring.install()
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -138,14 +139,14 @@ def serve(
     # would never move. One in-process worker is safe there; production runs `sotong worker` beside it.
     stop = threading.Event()
     if with_worker if with_worker is not None else settings.is_sqlite:
-        from sotong.outbox import worker as outbox_worker
+        from sotong import worker as worker_loop  # loads every channel and the triage models: only when needed
 
         factory = session_factory(get_engine(settings.database_url))
         threading.Thread(
-            target=outbox_worker.run_forever,
+            target=worker_loop.run_forever,
             kwargs={
                 "session_factory": factory,
-                "worker_id": f"serve:{outbox_worker.default_worker_id()}",
+                "worker_id": f"serve:{worker_loop.default_worker_id()}",
                 "stop": stop,
             },
             name="sotong-worker",
@@ -173,19 +174,19 @@ def worker(
     ),
 ) -> None:
     """Deliver the outbox, raise deadline escalations and triage new cases; run as many as you like side by side."""
-    from sotong.outbox import worker as outbox_worker
+    from sotong import worker as worker_loop  # loads every channel and the triage models: only when needed
 
     settings = settings_or_error()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check is not news
-    name = worker_id or outbox_worker.default_worker_id()
+    name = worker_id or worker_loop.default_worker_id()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     try:
         if not schema.is_current(engine):
             raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
         if once:
-            done = outbox_worker.run_pass(factory, worker_id=name)
+            done = worker_loop.run_pass(factory, worker_id=name)
             _ok(
                 f"worker {name}: {done.delivered} deliveries processed, {done.escalated} escalations raised, "
                 f"{done.triaged} cases triaged, {done.polled} channel accounts polled"
@@ -193,7 +194,7 @@ def worker(
             return
         console.print(f"worker [bold]{escape(name)}[/bold] started (Ctrl-C or SIGTERM stops it after the current item)")
         # run_forever installs its own SIGTERM/SIGINT handlers: the first finishes the item in hand.
-        outbox_worker.run_forever(factory, worker_id=name)
+        worker_loop.run_forever(factory, worker_id=name)
     finally:
         engine.dispose()
 

@@ -4,8 +4,8 @@ from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
 from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
-from sotong.channels.events import InboundEvent
 from sotong.channels.health import AccountHealth
+from sotong.channels.intake.events import InboundEvent
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.channels.webform.models import WebformSubmission

@@ -15,8 +15,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
+from sotong.cases import links
 from sotong.cases.models import CaseStatus
-from sotong.portal import links
 from tests.factories import World, case_in_status
 from tests.live_server import LiveServer
 from tests.portal.helpers import answered, received, web_account

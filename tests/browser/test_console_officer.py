@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sotong.cases import actions
 from sotong.cases.models import Case, ComplaintType
 from sotong.db import session_factory
-from sotong.outbox.worker import run_once
+from sotong.outbox.delivery import run_once
 from tests.factories import World, inbound, new_case
 from tests.live_server import LiveServer
 

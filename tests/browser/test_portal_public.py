@@ -9,8 +9,8 @@ from pathlib import Path
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy.orm import Session
 
+from sotong.cases import links
 from sotong.cases.models import CaseStatus
-from sotong.portal import links
 from tests.factories import World
 from tests.live_server import LiveServer
 from tests.portal.helpers import answered, received, web_account

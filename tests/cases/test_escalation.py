@@ -21,8 +21,8 @@ from sotong.cases.models import Case, CaseStatus
 from sotong.db import atomic, make_engine, session_factory
 from sotong.notifications.models import Notification
 from sotong.orgs.models import PeriodUnit
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
-from sotong.outbox.worker import run_once
 from sotong.settings import get_settings
 from tests.factories import World, build_world, case_in_status, new_case
 

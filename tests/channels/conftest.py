@@ -17,8 +17,8 @@ from sotong.cases.models import ComplaintType
 from sotong.db import session_factory
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
-from sotong.outbox.worker import run_once
 from sotong.settings import Settings
 from sotong.web.app import create_app
 from tests.factories import World

@@ -11,13 +11,13 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, Message
-from sotong.channels import events
-from sotong.channels.events import EventStatus, InboundEvent, process_events, queue_event
+from sotong.channels.intake import events
+from sotong.channels.intake.events import EventStatus, InboundEvent, process_events, queue_event
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxItem
-from sotong.outbox.worker import run_pass
 from sotong.settings import get_settings, reset_settings_cache
 from sotong.web.app import create_app
+from sotong.worker import run_pass
 from tests.fakes.graph import FakeGraph
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from sotong.channels.base import InboundMessage
-from sotong.channels.media import with_media
+from sotong.channels.intake.media import with_media
 from tests.fakes.server import Request, Response, jpeg, serve
 
 

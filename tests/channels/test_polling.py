@@ -14,7 +14,7 @@ from sotong.cases.models import Case
 from sotong.channels.polling import claim, poll_due
 from sotong.cli import app
 from sotong.orgs.models import ChannelAccount
-from sotong.outbox.worker import run_pass
+from sotong.worker import run_pass
 from tests.factories import World
 from tests.fakes.mastodon import FakeMastodon
 

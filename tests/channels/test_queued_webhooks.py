@@ -13,9 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from sotong.channels import events, hooks
-from sotong.channels.events import InboundEvent
+from sotong.channels import hooks
 from sotong.channels.health import AccountHealth
+from sotong.channels.intake import events
+from sotong.channels.intake.events import InboundEvent
 from sotong.orgs.models import ChannelAccount
 from sotong.settings import get_settings, reset_settings_cache
 from sotong.web.app import SECURITY_HEADERS, create_app
@@ -119,7 +120,7 @@ def test_a_batch_that_fails_to_commit_fails_every_request_in_it_and_stores_nothi
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(events, "insert_events", insert_then_fail)
-    caplog.set_level(logging.ERROR, logger="sotong.channels.events")
+    caplog.set_level(logging.ERROR, logger="sotong.channels.intake.events")
     path = f"/hooks/facebook/{facebook_account.id}"
     burst = [signed(graph, f"민원 {n}") for n in range(5)]
     responses = post_together(app, path, burst)

@@ -12,8 +12,8 @@ from sotong.db import session_factory
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from sotong.notes.actions import add_note, mentioned_usernames, notes_of
 from sotong.notifications.models import Notification
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
-from sotong.outbox.worker import run_once
 from tests.factories import World, case_in_status
 
 

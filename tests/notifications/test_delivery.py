@@ -21,8 +21,8 @@ from sotong.notifications import service
 from sotong.notifications.models import OrgWebhook
 from sotong.notifications.transports import DELIVERY_HEADER, SIGNATURE_HEADER
 from sotong.orgs.models import User
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_once
 from sotong.settings import Settings, reset_settings_cache
 from tests.factories import World, case_in_status, inbound
 from tests.fakes.server import Request, Response, serve

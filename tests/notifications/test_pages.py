@@ -13,7 +13,7 @@ from sotong.cases.models import CaseStatus
 from sotong.db import session_factory
 from sotong.notifications import service, views
 from sotong.notifications.models import Notification, OrgWebhook
-from sotong.outbox.worker import run_once
+from sotong.outbox.delivery import run_once
 from tests.factories import World, case_in_status
 from tests.web.conftest import login
 

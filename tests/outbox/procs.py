@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from sotong.db import make_engine, session_factory
 from sotong.outbox import transports
+from sotong.outbox.delivery import run_once
 from sotong.outbox.transports import Delivery, Transport
-from sotong.outbox.worker import run_forever, run_once
+from sotong.worker import run_forever
 
 PLATFORM_TABLE = "test_platform_log"
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from sotong.db import utcnow
 from sotong.notifications.models import Notification
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_once
 from tests.factories import World
 from tests.outbox.helpers import Recording, queue
 
@@ -91,7 +91,8 @@ def test_a_batch_is_delivered_oldest_first(
 def test_one_worker_pass_keeps_delivering_a_burst_beyond_one_batch(
     session: Session, world: World, factory: Factory, recording: Recording
 ) -> None:
-    from sotong.outbox.worker import DEFAULT_BATCH, run_pass
+    from sotong.outbox.delivery import DEFAULT_BATCH
+    from sotong.worker import run_pass
 
     for _ in range(DEFAULT_BATCH * 2 + 5):
         queue(session, org_id=world.songpa.id)

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sotong import worker
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Case
-from sotong.outbox import worker
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_forever, run_once
+from sotong.worker import run_forever
 from tests.factories import World, new_case
 from tests.outbox.helpers import Recording, queue
 

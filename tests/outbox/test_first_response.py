@@ -11,7 +11,7 @@ from sotong.audit.service import case_timeline
 from sotong.cases.models import Case
 from sotong.db import utcnow
 from sotong.outbox import transports
-from sotong.outbox.worker import run_once
+from sotong.outbox.delivery import run_once
 from tests.factories import World, new_case
 from tests.outbox.helpers import Recording, queue
 

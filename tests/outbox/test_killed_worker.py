@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from sotong.db import make_engine, session_factory
 from sotong.outbox import transports
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_once
 from sotong.settings import get_settings
 from tests.factories import World, build_world
 from tests.outbox import procs

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from sotong.db import utcnow
 from sotong.notifications.models import Notification
 from sotong.outbox import transports
+from sotong.outbox.delivery import claim, deliver, run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.transports import Delivery, Transport
-from sotong.outbox.worker import claim, deliver, run_once
 from sotong.settings import get_settings, reset_settings_cache
 from tests.factories import World
 from tests.outbox.helpers import Recording, queue

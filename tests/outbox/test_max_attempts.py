@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from sotong.audit.models import AuditEvent
 from sotong.db import utcnow
 from sotong.outbox import transports
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_once
 from sotong.settings import reset_settings_cache
 from tests.factories import World
 from tests.outbox.helpers import Failing, queue, temporary

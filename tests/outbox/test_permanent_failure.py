@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from sotong.audit.service import case_timeline
 from sotong.outbox import transports
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import failed_deliveries
 from sotong.outbox.transports import TransportError
-from sotong.outbox.worker import run_once
 from tests.factories import World, new_case
 from tests.outbox.helpers import Failing
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from sotong.db import utcnow
 from sotong.outbox import transports
+from sotong.outbox.delivery import backoff_seconds, run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import backoff_seconds, run_once
 from sotong.settings import get_settings
 from tests.factories import World
 from tests.outbox.helpers import Failing, queue, temporary

@@ -11,9 +11,9 @@ from sotong.audit.service import case_timeline
 from sotong.errors import IllegalTransition, NotFound, PermissionDenied
 from sotong.outbox import transports
 from sotong.outbox.actions import retry_failed
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import failed_deliveries
-from sotong.outbox.worker import run_once
 from tests.factories import World, new_case
 from tests.outbox.helpers import Recording
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_forever
 from sotong.settings import reset_settings_cache
+from sotong.worker import run_forever
 from tests.factories import World
 from tests.outbox.helpers import Recording, queue
 

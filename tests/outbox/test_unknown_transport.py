@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.audit.service import case_timeline
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxStatus
 from sotong.outbox.service import failed_deliveries
 from sotong.outbox.transports import TRANSPORTS
-from sotong.outbox.worker import run_once
 from tests.factories import World, new_case
 
 Factory = Callable[[], Session]
@@ -20,8 +20,6 @@ Factory = Callable[[], Session]
 def test_no_connector_is_a_permanent_failure(
     session: Session, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sotong.channels.registry  # noqa: F401 - registers the connectors first, so removing X below sticks
-
     monkeypatch.delitem(TRANSPORTS, "x")
     case = new_case(session, world)  # the receipt goes out on X, which has no connector in this deployment
 

@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.cases import actions
+from sotong.cases import actions, links
 from sotong.cases.models import CaseStatus, ComplaintType, Message
-from sotong.portal import links
 from tests.factories import World
 from tests.portal.helpers import answered, received, web_account
 from tests.web.conftest import csrf_from

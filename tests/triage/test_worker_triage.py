@@ -17,11 +17,11 @@ from sotong.db import make_engine, session_factory
 from sotong.errors import IllegalTransition
 from sotong.outbox import transports
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.worker import run_forever
 from sotong.settings import reset_settings_cache
 from sotong.triage import actions, model_store
 from sotong.triage.models import TriageResult
 from sotong.triage.pipeline import TriageModel
+from sotong.worker import run_forever
 from tests.factories import World, build_world, new_case
 from tests.outbox.helpers import Recording, queue
 from tests.triage.helpers import tiny_model

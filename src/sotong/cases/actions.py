@@ -30,6 +30,7 @@ from sotong.actors import (
 from sotong.audit.service import record
 from sotong.cases import assignment, sla
 from sotong.cases.attachments import store_file, validate_image
+from sotong.cases.links import tracking_url
 from sotong.cases.models import (
     Answer,
     Attachment,
@@ -55,8 +56,7 @@ from sotong.notifications import service as notifications
 from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, User
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
-from sotong.portal.links import PRIVATE_TRANSPORTS, tracking_url
-from sotong.search import index as _search_index  # noqa: F401  (its flush listener keeps search documents in step)
+from sotong.outbox.transports import is_private
 from sotong.settings import get_settings
 from sotong.text.pii import mask
 
@@ -270,7 +270,7 @@ def _queue_to_citizen(
             "channel_account_id": account_id,
             "in_reply_to_external_id": first.external_id if first else None,
             "tracking_url": tracking_url(
-                case_number=case.number, citizen_token=case.citizen_token, private=transport in PRIVATE_TRANSPORTS
+                case_number=case.number, citizen_token=case.citizen_token, private=is_private(transport)
             ),
             "contact": case.contact,
             **payload,

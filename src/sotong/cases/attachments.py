@@ -1,14 +1,23 @@
-"""Storing attachments on disk, content-addressed by SHA-256, after checking size and real type."""
+"""Storing attachments on disk, content-addressed by SHA-256, after checking size and real type; reading an
+answer's photos back for the connectors that post them with the answer."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.cases.models import Attachment
 from sotong.errors import AttachmentRejected
+from sotong.outbox.transports import Delivery
 from sotong.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 # Magic numbers of the image types citizens send; the declared type is never trusted.
 _SIGNATURES: list[tuple[bytes, int, str]] = [
@@ -67,3 +76,37 @@ def store_file(data: bytes, content_type: str) -> StoredFile:
         tmp.write_bytes(data)
         tmp.replace(target)
     return StoredFile(path=str(relative), sha256=digest, size=len(data), content_type=content_type)
+
+
+@dataclass(frozen=True)
+class OutboundPhoto:
+    """A photo of the result the officer attached to an answer, as a connector uploads it."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+
+def answer_photos(session: Session, delivery: Delivery, *, limit: int) -> list[OutboundPhoto]:
+    """The photos of the answer a delivery carries (none for receipts and notices), oldest first, at most `limit`.
+
+    Yeongdeungpo's "result with photo": the citizen sees the repaired pavement where they complained, not only
+    on the portal. A photo missing from the media directory is skipped with a warning, never the answer.
+    """
+    answer_id = delivery.payload.get("answer_id")
+    if delivery.kind != "answer" or not answer_id:
+        return []
+    rows = session.scalars(
+        select(Attachment).where(Attachment.answer_id == int(answer_id)).order_by(Attachment.id).limit(limit)
+    )
+    root = get_settings().media_dir
+    photos = []
+    for row in rows:
+        try:
+            data = (root / row.path).read_bytes()
+        except OSError as exc:
+            log.warning("answer %s: photo %s unreadable (%s), sent without it", answer_id, row.path, exc)
+            continue
+        extension = row.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+        photos.append(OutboundPhoto(data=data, content_type=row.content_type, filename=f"result-{row.id}.{extension}"))
+    return photos

@@ -26,9 +26,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sotong.channels.base import Connector, MalformedPayload, SignatureError
-from sotong.channels.events import EventBatcher, StoreFailed, queue_event
 from sotong.channels.health import record_attempt
 from sotong.channels.intake import take_in
+from sotong.channels.intake.events import EventBatcher, StoreFailed, queue_event
 from sotong.channels.registry import CONNECTORS, get_connector
 from sotong.orgs.models import ChannelAccount
 from sotong.secrets import open_config

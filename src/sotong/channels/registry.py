@@ -1,4 +1,4 @@
-"""Every connector by channel name, each also registered as the outbox transport of that name."""
+"""Every channel by name: one line each. `sotong.wiring` registers them with the outbox at start-up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sotong.channels.open311.transport import Open311Transport
 from sotong.channels.sms.connector import SmsConnector
 from sotong.channels.webform.reply import REPLY_TRANSPORTS
 from sotong.channels.x.connector import XConnector
-from sotong.outbox.transports import register
+from sotong.outbox.transports import Transport
 
 # One line per channel.
 CONNECTORS: dict[str, Connector] = {
@@ -25,13 +25,9 @@ CONNECTORS: dict[str, Connector] = {
     SmsConnector.name: SmsConnector(),
 }
 
-for _connector in CONNECTORS.values():
-    register(_connector)
-# Open311 has no connector (its clients poll GET /requests) but its cases still get receipts and answers.
-register(Open311Transport())
-# Web form, 120 call centre and counter citizens: answered by SMS when they left a mobile number.
-for _reply in REPLY_TRANSPORTS:
-    register(_reply)
+# Open311 has no connector (its clients poll GET /requests) but its cases still get receipts and answers; web
+# form, 120 call centre and counter citizens are answered by SMS when they left a mobile number.
+TRANSPORTS: tuple[Transport, ...] = (*CONNECTORS.values(), Open311Transport(), *REPLY_TRANSPORTS)
 
 
 def get_connector(name: str) -> Connector | None:

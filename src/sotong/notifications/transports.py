@@ -1,5 +1,6 @@
-"""Delivering staff notifications outside the console: e-mail (SMTP from the settings) and the organisation's
-messenger webhook (signed JSON POST). Both are outbox transports, so the worker retries and never sends twice.
+"""Delivering staff notifications: in the console (a row written in the worker's own transaction), by e-mail
+(SMTP from the settings) and to the organisation's messenger webhook (signed JSON POST). All three are outbox
+transports, so the worker retries and never sends twice.
 """
 
 from __future__ import annotations
@@ -13,15 +14,41 @@ from email.utils import make_msgid
 import httpx
 from sqlalchemy.orm import Session
 
-from sotong.channels.email.connector import EmailConnector
-from sotong.notifications.models import OrgWebhook
+from sotong import smtp
+from sotong.notifications.models import Notification, OrgWebhook
 from sotong.notifications.service import EMAIL_TRANSPORT, WEBHOOK_TRANSPORT, signature, webhook_secret
-from sotong.outbox.transports import Delivery, Transport, TransportError, register
+from sotong.orgs.models import User
+from sotong.outbox.transports import Delivery, Transport, TransportError
 from sotong.settings import get_settings
 
 TIMEOUT = 10.0
+SMTP_TIMEOUT = 20.0
 SIGNATURE_HEADER = "X-Sotong-Signature"
 DELIVERY_HEADER = "X-Sotong-Delivery"
+
+
+class InAppTransport(Transport):
+    """A notification in the staff console for ``payload["user_id"]``."""
+
+    name = "inapp"
+    private = True
+
+    def send(self, delivery: Delivery, *, session: Session) -> str | None:
+        """Add the notification row to the worker's transaction (see `Transport.send`)."""
+        user_id = delivery.payload.get("user_id")
+        user = session.get(User, user_id) if isinstance(user_id, int) else None
+        if user is None:
+            raise TransportError(f"in-app notification for unknown user {user_id!r}", permanent=True)
+        notification = Notification(
+            org_id=delivery.org_id if delivery.org_id is not None else user.org_id,
+            user_id=user.id,
+            case_id=delivery.case_id,
+            kind=str(delivery.payload.get("kind") or delivery.kind)[:32],
+            text=str(delivery.payload.get("text") or delivery.payload.get("case_number") or delivery.kind),
+        )
+        session.add(notification)
+        session.flush()
+        return str(notification.id)
 
 
 class EmailNotificationTransport(Transport):
@@ -51,17 +78,16 @@ class EmailNotificationTransport(Transport):
         if not settings.smtp_host or not delivery.recipient:
             raise TransportError("notification e-mail: no SMTP server is configured", permanent=True)
         mail = self.compose(delivery)
-        config = {
-            "smtp_host": settings.smtp_host,
-            "smtp_port": settings.smtp_port,
-            "smtp_security": settings.smtp_security,
-            "smtp_user": settings.smtp_user,
-            "smtp_password": settings.smtp_password,
-        }
         try:
-            # The e-mail channel's SMTP session (TLS modes, log-in) serves staff mail too: one place to fix.
-            with EmailConnector()._smtp(config) as smtp:
-                smtp.send_message(mail)
+            with smtp.connect(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                security=settings.smtp_security,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                timeout=SMTP_TIMEOUT,
+            ) as server:
+                server.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise TransportError(f"notification e-mail: address refused: {exc.recipients}", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
@@ -126,5 +152,5 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-register(EmailNotificationTransport())
-register(WebhookNotificationTransport())
+# What `sotong.wiring` registers with the outbox.
+TRANSPORTS: tuple[Transport, ...] = (InAppTransport(), EmailNotificationTransport(), WebhookNotificationTransport())

@@ -1,7 +1,8 @@
 """How an outbox item leaves Sotong: a tiny transport interface and the registry of transports by name.
 
-A channel connector (``channels/<name>/``) implements `Transport.send` and adds one line to `TRANSPORTS`.
-The worker (``outbox.worker``) owns retries, leases and bookkeeping; a transport only delivers, and says
+Channel connectors (``channels/<name>/``) and the staff notification transports (``notifications/``) are
+transports; each process registers them once at start-up (sotong/wiring.py), so the outbox imports none of them.
+Delivery (``outbox/delivery.py``) owns retries, leases and bookkeeping; a transport only delivers, and says
 through `TransportError` whether a failure is worth retrying.
 """
 
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
-
-from sotong.notifications.models import Notification
-from sotong.orgs.models import User
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +63,9 @@ class Transport(ABC):
     """Delivers outbox items of one transport name."""
 
     name: ClassVar[str]
+    # What it sends reaches its recipient alone (a text, a mail, a chat), not a public thread: a tracking link
+    # sent there may carry the citizen's token (cases/links.py).
+    private: ClassVar[bool] = False
 
     @abstractmethod
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
@@ -74,39 +75,6 @@ class Transport(ABC):
         writes through it, and its rows commit in the same transaction that marks the item sent, so they
         exist exactly once. Transports that call a platform leave it alone (no transaction is open then).
         """
-
-
-class InAppTransport(Transport):
-    """A notification in the staff console for ``payload["user_id"]``."""
-
-    name = "inapp"
-
-    def send(self, delivery: Delivery, *, session: Session) -> str | None:
-        """Add the notification row to the worker's transaction (see `Transport.send`)."""
-        user_id = delivery.payload.get("user_id")
-        user = session.get(User, user_id) if isinstance(user_id, int) else None
-        if user is None:
-            raise TransportError(f"in-app notification for unknown user {user_id!r}", permanent=True)
-        notification = Notification(
-            org_id=delivery.org_id if delivery.org_id is not None else user.org_id,
-            user_id=user.id,
-            case_id=delivery.case_id,
-            kind=str(delivery.payload.get("kind") or delivery.kind)[:32],
-            text=str(delivery.payload.get("text") or delivery.payload.get("case_number") or delivery.kind),
-        )
-        session.add(notification)
-        session.flush()
-        return str(notification.id)
-
-
-class WebTransport(Transport):
-    """Web-form citizens read receipts and answers on the tracking page: there is nothing to send."""
-
-    name = "web"
-
-    def send(self, delivery: Delivery, *, session: Session) -> str | None:
-        """Nothing leaves the building; the tracking page already shows it."""
-        return None
 
 
 class LogTransport(Transport):
@@ -127,28 +95,29 @@ class LogTransport(Transport):
         return f"log-{delivery.item_id}"
 
 
-# One line per transport. Channel connectors (x, mastodon, kakao, email, sms...) add theirs here.
-TRANSPORTS: dict[str, Transport] = {
-    InAppTransport.name: InAppTransport(),
-    WebTransport.name: WebTransport(),
-    LogTransport.name: LogTransport(),
-}
+# Filled at start-up (sotong/wiring.py); "log" is a development stand-in, kept for trying a set-up by hand.
+TRANSPORTS: dict[str, Transport] = {LogTransport.name: LogTransport()}
 
 
 def register(transport: Transport) -> Transport:
-    """Add or replace the transport for `transport.name` (plugins and tests)."""
+    """Add or replace the transport for `transport.name` (start-up wiring, plugins and tests)."""
     TRANSPORTS[transport.name] = transport
     return transport
 
 
 def get_transport(name: str) -> Transport:
     """The transport registered under `name`; an unknown one is a permanent failure of the item."""
-    # The channel connectors register themselves on import; a bare `sotong worker` process would otherwise
-    # never see them (the web app imports them through its webhook router).
-    import sotong.channels.registry  # noqa: F401
-    from sotong.notifications import transports as _staff_notifications  # noqa: F401  (e-mail, messenger webhook)
-
     transport = TRANSPORTS.get(name)
     if transport is None:
         raise TransportError(f"no connector for channel {name!r} is configured", permanent=True)
     return transport
+
+
+def is_private(name: str) -> bool:
+    """Whether what `name` sends reaches its recipient alone.
+
+    A transport nobody registered counts as public: its link then carries no token, which is the safe side (the
+    item itself fails at delivery with "no connector", shown to staff).
+    """
+    transport = TRANSPORTS.get(name)
+    return transport is not None and transport.private

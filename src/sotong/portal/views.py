@@ -22,14 +22,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from sotong.cases import actions
+from sotong.cases import actions, links
 from sotong.cases.models import Case
 from sotong.cases.service import get_case_by_number
 from sotong.cases.status import status_label
 from sotong.errors import NotFound, SotongError
 from sotong.i18n import translate
 from sotong.portal import actions as portal_actions
-from sotong.portal import links, pagecache, service
+from sotong.portal import pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
 from sotong.web.auth import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor

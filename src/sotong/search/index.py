@@ -84,11 +84,20 @@ def reindex(connection: Connection, case_ids: Iterable[int]) -> int:
     return len(docs)
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     ids = cases_to_reindex(session)
     if ids:
         reindex(session.connection(), ids)
+
+
+def install() -> None:
+    """Keep search documents in step with every flush of every session from now on (sotong/wiring.py; idempotent).
+
+    Registered at start-up rather than on import: cases write the rows, search follows them, and cases import
+    nothing of search.
+    """
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
 
 
 def reindex_all(session: Session, *, batch_size: int = 1000) -> int:

@@ -24,7 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sotong import __version__, schema
+from sotong import __version__, schema, wiring
 from sotong.db import get_engine, session_factory
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware
 from sotong.settings import Settings, get_settings
@@ -77,6 +77,7 @@ class SecurityHeadersMiddleware:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The Sotong web application; tests pass their own settings and engine."""
+    wiring.install()
     settings = settings or get_settings()
     engine = engine or get_engine(settings.database_url)
 

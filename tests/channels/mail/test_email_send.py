@@ -14,9 +14,9 @@ from sotong.cases.models import Case
 from sotong.channels.email.connector import EmailConnector
 from sotong.channels.email.poll import poll
 from sotong.orgs.models import ChannelAccount
+from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxStatus
 from sotong.outbox.transports import Delivery, TransportError
-from sotong.outbox.worker import run_once
 from tests.channels.conftest import outbox
 from tests.channels.mail.conftest import citizen_mail
 from tests.mailservers import Imap, Smtp, free_port

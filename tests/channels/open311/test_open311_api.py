@@ -271,8 +271,8 @@ def test_receipts_of_open311_requests_are_delivered_not_failed(
     client: TestClient, session: Session, world: World, api_key: str
 ) -> None:
     from sotong.db import session_factory
+    from sotong.outbox.delivery import run_once
     from sotong.outbox.models import OutboxItem, OutboxStatus
-    from sotong.outbox.worker import run_once
 
     post(client, good_request(api_key))
     assert session.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.transport == "open311")) == 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import smtplib
-import ssl
 from collections.abc import Mapping
 from email import policy
 from email.headerregistry import Address
@@ -25,6 +24,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong import smtp
 from sotong.cases.attachments import sniff_image_type
 from sotong.channels.base import ChannelError, Connector, InboundAttachment, InboundMessage, MalformedPayload, required
 from sotong.channels.email.mime import (
@@ -43,7 +43,6 @@ from sotong.settings import get_settings
 TIMEOUT = 20.0
 MAX_TEXT = 20_000  # intake's limit (cases.actions.MAX_TEXT_LENGTH): a long mail is cut rather than refused
 OWN_ID_PREFIX = "<sotong."  # the Message-IDs we give our own receipts and answers
-SECURITIES = ("tls", "starttls", "none")
 
 
 def own_address(config: Mapping[str, Any]) -> str:
@@ -65,8 +64,8 @@ def own_message_id(idempotency_key: str, address: str) -> str:
 
 def _security(config: Mapping[str, Any], key: str, default: str) -> str:
     value = str(config.get(key) or default).lower()
-    if value not in SECURITIES:
-        raise ChannelError(f"email: {key} must be one of {', '.join(SECURITIES)}, not {value!r}", permanent=True)
+    if value not in smtp.SECURITIES:
+        raise ChannelError(f"email: {key} must be one of {', '.join(smtp.SECURITIES)}, not {value!r}", permanent=True)
     return value
 
 
@@ -82,6 +81,7 @@ class EmailConnector(Connector):
     """Mail in (polled over IMAP, see `email.poll`), answers out over SMTP threaded to the citizen's mail."""
 
     name: ClassVar[str] = "email"
+    private: ClassVar[bool] = True  # a reply reaches the citizen alone
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Raw RFC 5322 messages (bytes) → messages; our own mail, auto-replies and bounces are left out."""
@@ -194,8 +194,8 @@ class EmailConnector(Connector):
         except (ValueError, TypeError) as exc:  # an address or header the mail format cannot carry
             raise ChannelError(f"email: cannot write the mail to {to!r}: {exc}", permanent=True) from exc
         try:
-            with self._smtp(config) as smtp:
-                refused = smtp.send_message(mail)
+            with self._smtp(config) as server:
+                refused = server.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             detail = "; ".join(f"{code} {reason.decode(errors='replace')}" for code, reason in exc.recipients.values())
@@ -250,24 +250,13 @@ class EmailConnector(Connector):
 
     def _smtp(self, config: Mapping[str, Any]) -> smtplib.SMTP:
         """A connected, authenticated SMTP session for the account."""
-        host = required(config, "smtp_host", "email")
         security = _security(config, "smtp_security", "starttls")
-        port = _port(config, "smtp_port", 465 if security == "tls" else 587)
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if security == "tls":
-            smtp = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=context)
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
-        try:
-            smtp.ehlo()
-            if security == "starttls":
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            user = config.get("smtp_user")
-            if user:
-                smtp.login(str(user), str(config.get("smtp_password") or ""))
-        except BaseException:
-            smtp.close()
-            raise
-        return smtp
+        user = config.get("smtp_user")
+        return smtp.connect(
+            host=required(config, "smtp_host", "email"),
+            port=_port(config, "smtp_port", smtp.default_port(security)),
+            security=security,
+            user=str(user) if user else None,
+            password=str(config.get("smtp_password") or ""),
+            timeout=TIMEOUT,
+        )

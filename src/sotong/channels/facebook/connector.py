@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 from sqlalchemy.orm import Session
 
+from sotong.cases.attachments import answer_photos
 from sotong.channels.base import (
     ChannelError,
     Connector,
@@ -28,7 +29,6 @@ from sotong.channels.base import (
     json_body,
     required,
 )
-from sotong.channels.media import answer_photos
 from sotong.channels.render import fit, reply_text
 from sotong.outbox.transports import Delivery
 

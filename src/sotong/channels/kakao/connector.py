@@ -185,6 +185,7 @@ class KakaoConnector(Connector):
     """Skill requests in (served by views.py); receipts by skill response or callback, answers by the Event API."""
 
     name: ClassVar[str] = "kakao"
+    private: ClassVar[bool] = True  # a reply reaches the citizen alone
     # The generic /hooks route cannot give Kakao the skill response it waits for: views.py serves this channel.
     accepts_webhooks: ClassVar[bool] = False
 

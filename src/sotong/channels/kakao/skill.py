@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sotong.cases.actions import IntakeResult, receive_message
+from sotong.cases.links import tracking_url
 from sotong.cases.models import Case, CaseStatus
 from sotong.channels.base import ChannelError, InboundMessage
 from sotong.channels.kakao.connector import (
@@ -41,7 +42,6 @@ from sotong.errors import AttachmentRejected, InvalidInput
 from sotong.orgs.models import Department
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.transports import Delivery
-from sotong.portal.links import tracking_url
 
 log = logging.getLogger(__name__)
 

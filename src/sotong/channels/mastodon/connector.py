@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from mastodon import Mastodon, MastodonAPIError, MastodonNetworkError, MastodonNotFoundError, MastodonRatelimitError
 from sqlalchemy.orm import Session
 
+from sotong.cases.attachments import answer_photos
 from sotong.channels.base import ChannelError, Connector, InboundMessage, MalformedPayload, required
-from sotong.channels.media import answer_photos
 from sotong.channels.render import fit, reply_text
 from sotong.outbox.transports import Delivery
 

@@ -73,6 +73,7 @@ class NaverConnector(Connector):
     """TalkTalk events in (views.py checks the caller's address); receipts and answers pushed by the send API."""
 
     name: ClassVar[str] = "naver"
+    private: ClassVar[bool] = True  # a reply reaches the citizen alone
     # Served by views.py, which sees the caller's address; the generic /hooks route would answer 404.
     accepts_webhooks: ClassVar[bool] = False
 

@@ -10,6 +10,7 @@ from sotong.outbox.transports import Delivery, Transport
 
 class Open311Transport(Transport):
     name = "open311"
+    private = True  # read back by the citizen's own app
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Nothing to push: the request's status and status_notes already show it."""

@@ -30,6 +30,7 @@ class SmsConnector(Connector):
     """Text messages out through the account's gateway; replies in through the generic webhook (two-way only)."""
 
     name: ClassVar[str] = "sms"
+    private: ClassVar[bool] = True  # a reply reaches the citizen alone
     accepts_webhooks: ClassVar[bool] = True
 
     def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:

@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.cases.links import tracking_url
 from sotong.cases.models import Case
 from sotong.channels.base import ChannelError
 from sotong.channels.sms.gateways import normalise_number
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.service import enqueue
-from sotong.portal.links import tracking_url
 
 
 def sms_account(session: Session, org_id: int) -> ChannelAccount | None:

@@ -29,6 +29,7 @@ class ReplyBySms(Transport):
     """Hand the delivery to the organisation's SMS account (or e-mail account), addressed to what the citizen left."""
 
     name: ClassVar[str]
+    private: ClassVar[bool] = True  # a text, a mail or the citizen's own tracking page
     text_receipts: ClassVar[bool] = True
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:

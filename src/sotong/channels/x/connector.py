@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import httpx
 from sqlalchemy.orm import Session
 
+from sotong.cases.attachments import OutboundPhoto, answer_photos
 from sotong.channels.base import (
     ChannelError,
     Connector,
@@ -34,7 +35,6 @@ from sotong.channels.base import (
     json_body,
     required,
 )
-from sotong.channels.media import OutboundPhoto, answer_photos
 from sotong.channels.render import reply_text
 from sotong.channels.x.text import shorten
 from sotong.outbox.transports import Delivery

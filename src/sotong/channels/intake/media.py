@@ -1,5 +1,4 @@
-"""Photos citizens attach on a platform (X, Mastodon, TalkTalk): downloaded when their message is taken in; and the
-photos of an answer's result, read back for the connectors that post them with the answer (Mastodon).
+"""Photos citizens attach on a platform (X, Mastodon, TalkTalk): downloaded when their message is taken in.
 
 A platform link may expire or be deleted later, and the department needs the photo of the pothole, so it is
 fetched once, at intake, and kept as the message's attachment (type sniffed, size-limited like every upload).
@@ -13,12 +12,8 @@ import dataclasses
 import logging
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from sotong.cases.models import Attachment
 from sotong.channels.base import InboundAttachment, InboundMessage
-from sotong.outbox.transports import Delivery
 from sotong.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -65,37 +60,3 @@ def with_media(message: InboundMessage, client: httpx.Client | None = None) -> I
         if owned:
             client.close()
     return dataclasses.replace(message, attachments=(*message.attachments, *fetched), media_urls=())
-
-
-@dataclasses.dataclass(frozen=True)
-class OutboundPhoto:
-    """A photo of the result the officer attached to an answer, as a connector uploads it."""
-
-    data: bytes
-    content_type: str
-    filename: str
-
-
-def answer_photos(session: Session, delivery: Delivery, *, limit: int) -> list[OutboundPhoto]:
-    """The photos of the answer a delivery carries (none for receipts and notices), oldest first, at most `limit`.
-
-    Yeongdeungpo's "result with photo": the citizen sees the repaired pavement where they complained, not only
-    on the portal. A photo missing from the media directory is skipped with a warning, never the answer.
-    """
-    answer_id = delivery.payload.get("answer_id")
-    if delivery.kind != "answer" or not answer_id:
-        return []
-    rows = session.scalars(
-        select(Attachment).where(Attachment.answer_id == int(answer_id)).order_by(Attachment.id).limit(limit)
-    )
-    root = get_settings().media_dir
-    photos = []
-    for row in rows:
-        try:
-            data = (root / row.path).read_bytes()
-        except OSError as exc:
-            log.warning("answer %s: photo %s unreadable (%s), sent without it", answer_id, row.path, exc)
-            continue
-        extension = row.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
-        photos.append(OutboundPhoto(data=data, content_type=row.content_type, filename=f"result-{row.id}.{extension}"))
-    return photos

@@ -13,10 +13,6 @@ import hmac
 
 from sotong.settings import get_settings
 
-# Receipts and answers on these transports reach only the citizen; on X, Mastodon or a Facebook comment the
-# reply is public, so the link there carries no token (the citizen keeps the one from a private receipt).
-PRIVATE_TRANSPORTS = frozenset({"email", "sms", "web", "kakao", "naver", "open311", "inapp"})
-
 
 def link_token(*, case_number: str, citizen_token: str, secret_key: str | None = None) -> str:
     """The token of a tracking link (22 URL-safe characters)."""
@@ -26,7 +22,11 @@ def link_token(*, case_number: str, citizen_token: str, secret_key: str | None =
 
 
 def tracking_url(*, case_number: str, citizen_token: str | None, private: bool, base_url: str | None = None) -> str:
-    """The case page link for a receipt or an answer; with the citizen's token only on a private transport."""
+    """The case page link for a receipt or an answer; with the citizen's token only on a private transport.
+
+    A reply on X, Mastodon or a Facebook comment is public, so the link there carries no token (the citizen
+    keeps the one from a private receipt); each transport says which it is (`Transport.private`).
+    """
     url = f"{base_url or get_settings().base_url}/cases/{case_number}"
     if private and citizen_token:
         url += f"?t={link_token(case_number=case_number, citizen_token=citizen_token)}"

@@ -1,4 +1,7 @@
-"""The outbox worker: claim due items, deliver each through its transport, retry with backoff, surface failures.
+"""Delivering the outbox: claim due items, deliver each through its transport, retry with backoff, surface failures.
+
+The worker process (sotong/worker.py) runs `run_once` in its loop and delivery threads; this module owns the
+protocol.
 
 What "never sent twice" means here, precisely:
 
@@ -24,17 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import random
-import signal
-import socket
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from types import FrameType
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
@@ -42,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import WORKER
 from sotong.audit.service import record
-from sotong.cases import escalation
 from sotong.db import atomic, utcnow
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.transports import Delivery, TransportError, get_transport
@@ -51,26 +45,24 @@ from sotong.settings import get_settings
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 20
-DELIVERY_SLICE_SECONDS = 5.0
-# How soon the delivery thread looks again when the outbox had nothing more: a receipt queued meanwhile waits
-# at most this long (one indexed SELECT per look while idle).
-DELIVERY_IDLE_SECONDS = 0.25
-DELIVERY_THREADS = 4  # on PostgreSQL, each claiming its own small batch (FOR UPDATE SKIP LOCKED)
-DELIVERY_THREAD_BATCH = 5
-# Delivering these tells the citizen we heard them: the case's first response is recorded then.
-FIRST_RESPONSE_KINDS = frozenset({"receipt", "answer"})
 MAX_ERROR_LENGTH = 2000
 
 SessionFactory = Callable[[], Session]
+# Called inside the transaction that records an item sent, with the moment it was; returns False when it cannot
+# act now without waiting (a row another transaction holds) and is to be called again on a later look. Domains
+# register theirs (cases records the first response: cases/hooks.py), so the outbox imports none of them.
+SentHook = Callable[[Session, Delivery, dt.datetime], bool]
+_sent_hooks: list[SentHook] = []
+
+
+def on_sent(hook: SentHook) -> None:
+    """Call `hook` for every item recorded sent from now on (registering the same hook twice keeps one)."""
+    if hook not in _sent_hooks:
+        _sent_hooks.append(hook)
 
 
 class _LeaseLost(Exception):
     """Another worker reclaimed the item after our lease ran out; what it records stands."""
-
-
-def default_worker_id() -> str:
-    """A worker id unique on this machine: host name and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
@@ -193,42 +185,35 @@ def _record_sent(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise _LeaseLost  # rolls back what the transport wrote through the session too
-        if delivery.kind in FIRST_RESPONSE_KINDS and delivery.case_id is not None:
-            from sotong.cases.actions import mark_first_response  # cases.actions imports the outbox
-
-            # Not waiting for the case row: triage holds its batch of cases for the whole model pass, and every
-            # delivery behind this one would wait with it. A case held now gets its first response recorded
-            # by a later look (`_record_late_first_responses`), with the time the platform took the receipt.
-            if not mark_first_response(session, case_id=delivery.case_id, at=now, wait=False):
+        for hook in _sent_hooks:
+            if not hook(session, delivery, now):
                 with _late_lock:
-                    _late_first_responses.append((delivery.case_id, now))
+                    _late.append((hook, delivery, now))
 
 
-# First responses delivered while their case was held by another transaction: (case id, when), recorded on a
-# later look. Kept in memory: a worker killed before then leaves that case's first_responded_at empty (a gap in
-# the statistics, not a lost or repeated message).
-_late_first_responses: list[tuple[int, dt.datetime]] = []
+# Hooks that could not act when their item was recorded sent (a row held by another transaction), tried again on
+# a later look with the time of the delivery. Kept in memory: a worker killed before then leaves that work
+# undone (for the first response: a gap in the statistics, not a lost or repeated message).
+_late: list[tuple[SentHook, Delivery, dt.datetime]] = []
 _late_lock = threading.Lock()
 
 
-def _record_late_first_responses(session: Session) -> None:
-    from sotong.cases.actions import mark_first_response  # cases.actions imports the outbox
-
+def _run_late_hooks(session: Session) -> None:
     with _late_lock:
-        waiting = list(_late_first_responses)
-        _late_first_responses.clear()
-    still: list[tuple[int, dt.datetime]] = []
-    for case_id, at in waiting:
+        waiting = list(_late)
+        _late.clear()
+    still: list[tuple[SentHook, Delivery, dt.datetime]] = []
+    for hook, delivery, at in waiting:
         try:
-            done = mark_first_response(session, case_id=case_id, at=at, wait=False)
+            done = hook(session, delivery, at)
         except Exception:
-            log.exception("outbox: recording the first response of case %s failed", case_id)
+            log.exception("outbox %s: a delivery hook failed", delivery.item_id)
             done = False
         if not done:
-            still.append((case_id, at))
+            still.append((hook, delivery, at))
     if still:
         with _late_lock:
-            _late_first_responses.extend(still)
+            _late.extend(still)
 
 
 def _record_error(
@@ -346,8 +331,8 @@ def run_once(
     lease = dt.timedelta(seconds=get_settings().outbox_lease_seconds)
     processed = 0
     with session_factory() as session:
-        if _late_first_responses:
-            _record_late_first_responses(session)
+        if _late:
+            _run_late_hooks(session)
         claimed_at = clock()
         deliveries = claim(session, worker_id=worker_id, now=claimed_at, batch=batch)
         held = {d.item_id for d in deliveries}
@@ -365,195 +350,6 @@ def run_once(
             deliver(session, delivery, worker_id=worker_id, now=now)
             processed += 1
     return processed
-
-
-def run_forever(
-    session_factory: SessionFactory,
-    *,
-    worker_id: str,
-    stop: threading.Event | None = None,
-    batch: int = DEFAULT_BATCH,
-) -> None:
-    """Deliver the outbox, sweep escalations and triage new cases until `stop` is set or SIGTERM/SIGINT arrives.
-
-    A signal lets the current item finish and hands the rest of the batch back; a second one exits at once.
-    """
-    stop = stop or threading.Event()
-    poll = get_settings().worker_poll_seconds
-    log.info("worker %s started", worker_id)
-    threading.Thread(target=warm_models, name="sotong-warm-models", daemon=True).start()
-    # On PostgreSQL deliveries run in a thread of their own, so a receipt never waits behind triage, a
-    # deadline sweep or a slow platform poll. SQLite (one embedded worker) keeps one loop: a second writing
-    # connection there only trades waiting for "database is locked".
-    with session_factory() as probe:
-        separate_delivery = probe.get_bind().dialect.name == "postgresql"
-    deliverers: list[threading.Thread] = []
-    if separate_delivery:
-        # Several small claims side by side: a delivery is mostly waiting (the platform's answer, the commit's
-        # disk flush), so one thread delivering 20 in a row made the 20th wait for the other 19.
-        deliverers = [
-            threading.Thread(
-                target=_deliver_forever,
-                args=(session_factory,),
-                kwargs={"worker_id": worker_id, "batch": min(batch, DELIVERY_THREAD_BATCH), "stop": stop},
-                name=f"sotong-delivery-{n}",
-            )
-            for n in range(DELIVERY_THREADS)
-        ]
-        for thread in deliverers:
-            thread.start()
-        # Triage and the model warm-up are CPU-bound in this process: a shorter switch interval stops each of the
-        # delivery threads' many small waits (every SQL statement) from costing 5 ms to get the GIL back.
-        sys.setswitchinterval(0.001)
-    try:
-        with _stop_on_signals(stop):
-            while not stop.is_set():
-                busy = 0
-                try:
-                    busy = run_pass(
-                        session_factory, worker_id=worker_id, batch=batch, stop=stop, deliver=not separate_delivery
-                    ).total
-                except Exception:
-                    # The database restarting must not end the worker: log, wait, try again.
-                    log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
-                    busy = 0
-                if not busy:
-                    stop.wait(poll)
-    finally:
-        stop.set()
-        for thread in deliverers:
-            thread.join()
-    log.info("worker %s stopped", worker_id)
-
-
-def _deliver_forever(session_factory: SessionFactory, *, worker_id: str, batch: int, stop: threading.Event) -> None:
-    """Deliver due items as they come until `stop`: look again at once after a full batch, else shortly."""
-    while not stop.is_set():
-        try:
-            sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
-        except Exception:
-            log.exception("worker %s: delivery failed; retrying in %.1f s", worker_id, DELIVERY_IDLE_SECONDS)
-            sent = 0
-        if sent < batch:
-            stop.wait(DELIVERY_IDLE_SECONDS)
-
-
-def warm_models() -> None:
-    """Load the Korean morpheme analyser and the seed triage model now, not on the first message of the day.
-
-    Both take seconds to load (kiwipiepy's models, training the seed model) and are needed by the first intake
-    (its search document) and the first triage; a worker or poller calls this when it starts.
-    """
-    from sotong.search import analysis  # imported here: kiwipiepy and scikit-learn are heavy imports
-    from sotong.triage.pipeline import default_model
-
-    started = time.perf_counter()
-    try:
-        analysis.warm()
-        default_model()
-    except Exception:
-        log.exception("worker: warming the language models failed; they load on first use instead")
-        return
-    log.info("worker: language models loaded in %.1f s", time.perf_counter() - started)
-
-
-@dataclass(frozen=True)
-class PassResult:
-    delivered: int
-    escalated: int
-    triaged: int
-    polled: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.delivered + self.escalated + self.triaged + self.polled
-
-
-def run_pass(
-    session_factory: SessionFactory,
-    *,
-    worker_id: str,
-    batch: int = DEFAULT_BATCH,
-    stop: threading.Event | None = None,
-    deliver: bool = True,
-) -> PassResult:
-    """One pass of everything a worker does: take in queued webhooks, deliver a batch, sweep deadlines, triage
-    new cases, poll channels. Queued webhooks come first so their receipts leave in the same pass.
-
-    `deliver=False` leaves the outbox to a delivery thread of its own (`run_forever` on PostgreSQL).
-    """
-    if stop is None or not stop.is_set():
-        _take_in_events(session_factory)
-    # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
-    # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
-    delivered = 0
-    until = time.monotonic() + DELIVERY_SLICE_SECONDS
-    while deliver:
-        sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
-        delivered += sent
-        if sent < batch or time.monotonic() >= until or (stop is not None and stop.is_set()):
-            break
-    escalated = triaged = 0
-    if stop is None or not stop.is_set():
-        with session_factory() as session:
-            escalated = escalation.sweep(session)
-    if stop is None or not stop.is_set():
-        triaged = _triage(session_factory)
-    polled = _poll_channels(session_factory) if stop is None or not stop.is_set() else 0
-    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
-
-
-def _take_in_events(session_factory: SessionFactory) -> int:
-    """Turn queued webhook bodies into messages and cases (channels/events.py); failures stay queued."""
-    from sotong.channels.events import process_events  # the channels import the case actions and the outbox
-
-    try:
-        return process_events(session_factory)
-    except Exception:
-        log.exception("worker: taking in queued webhooks failed; deliveries carry on")
-        return 0
-
-
-def _triage(session_factory: SessionFactory) -> int:
-    """Triage new cases; a broken model must not stop deliveries, so its failure is only logged."""
-    from sotong.triage.actions import triage_pending  # triage imports the case actions, which import the outbox
-
-    try:
-        return triage_pending(session_factory)
-    except Exception:
-        log.exception("worker: triage failed; deliveries carry on")
-        return 0
-
-
-def _poll_channels(session_factory: SessionFactory) -> int:
-    """Poll the channel accounts that are due; a platform or bug there must not stop deliveries."""
-    from sotong.channels.polling import poll_due  # the channels import the case actions, which import the outbox
-
-    try:
-        return poll_due(session_factory)
-    except Exception:
-        log.exception("worker: channel polling failed; deliveries carry on")
-        return 0
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be installed from the main thread; the caller owns `stop`
-        return
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise SystemExit(128 + signum)
-        log.info("worker: %s received, finishing the current item", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _clock(now: dt.datetime | None) -> Callable[[], dt.datetime]:

@@ -1,0 +1,235 @@
+"""The worker process (`sotong worker`): one loop that runs each domain's scheduled passes, and delivers.
+
+Who does what, in the order of one pass:
+
+1. queued webhooks become messages and cases   `channels.intake.events.process_events`
+2. the outbox is delivered                      `outbox.delivery.run_once` (own threads on PostgreSQL)
+3. deadlines escalate                           `cases.escalation.sweep`
+4. new cases are triaged                        `triage.actions.triage_pending`
+5. polled channels are polled                   `channels.polling.poll_due`
+
+Each pass is owned by its domain and is safe to run in any number of workers side by side (rows are claimed
+with ``FOR UPDATE SKIP LOCKED``, leases and idempotency keys); this module only composes them, keeps one
+failing pass from stopping the others, and stops cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+from sqlalchemy.orm import Session
+
+from sotong.cases import escalation
+from sotong.channels import polling
+from sotong.channels.intake import events
+from sotong.outbox.delivery import DEFAULT_BATCH, run_once
+from sotong.search import analysis
+from sotong.settings import get_settings
+from sotong.triage import actions as triage_actions
+from sotong.triage import pipeline
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], Session]
+
+DELIVERY_SLICE_SECONDS = 5.0
+# How soon the delivery thread looks again when the outbox had nothing more: a receipt queued meanwhile waits
+# at most this long (one indexed SELECT per look while idle).
+DELIVERY_IDLE_SECONDS = 0.25
+DELIVERY_THREADS = 4  # on PostgreSQL, each claiming its own small batch (FOR UPDATE SKIP LOCKED)
+DELIVERY_THREAD_BATCH = 5
+
+
+def default_worker_id() -> str:
+    """A worker id unique on this machine: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class PassResult:
+    delivered: int
+    escalated: int
+    triaged: int
+    polled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.escalated + self.triaged + self.polled
+
+
+def run_pass(
+    session_factory: SessionFactory,
+    *,
+    worker_id: str,
+    batch: int = DEFAULT_BATCH,
+    stop: threading.Event | None = None,
+    deliver: bool = True,
+) -> PassResult:
+    """One pass of everything a worker does, in the order of the module's list. Queued webhooks come first so
+    their receipts leave in the same pass.
+
+    `deliver=False` leaves the outbox to delivery threads of their own (`run_forever` on PostgreSQL).
+    """
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    if not stopped():
+        _guarded("taking in queued webhooks", _take_in_events, session_factory)
+    # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
+    # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
+    delivered = 0
+    until = time.monotonic() + DELIVERY_SLICE_SECONDS
+    while deliver:
+        sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+        delivered += sent
+        if sent < batch or time.monotonic() >= until or stopped():
+            break
+    escalated = 0 if stopped() else _guarded("the escalation sweep", _escalate, session_factory)
+    triaged = 0 if stopped() else _guarded("triage", _triage, session_factory)
+    polled = 0 if stopped() else _guarded("channel polling", _poll_channels, session_factory)
+    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
+
+
+# The passes, looked up by name at each pass (tests replace one to hold it up or make it fail).
+def _take_in_events(session_factory: SessionFactory) -> int:
+    return events.process_events(session_factory)
+
+
+def _escalate(session_factory: SessionFactory) -> int:
+    with session_factory() as session:
+        return escalation.sweep(session)
+
+
+def _triage(session_factory: SessionFactory) -> int:
+    return triage_actions.triage_pending(session_factory)
+
+
+def _poll_channels(session_factory: SessionFactory) -> int:
+    return polling.poll_due(session_factory)
+
+
+def _guarded(what: str, run: Callable[[SessionFactory], int], session_factory: SessionFactory) -> int:
+    """Run one pass; its failure (a platform, a broken model, a bug) is logged and must not stop deliveries."""
+    try:
+        return run(session_factory)
+    except Exception:
+        log.exception("worker: %s failed; deliveries carry on", what)
+        return 0
+
+
+def run_forever(
+    session_factory: SessionFactory,
+    *,
+    worker_id: str,
+    stop: threading.Event | None = None,
+    batch: int = DEFAULT_BATCH,
+) -> None:
+    """Run passes until `stop` is set or SIGTERM/SIGINT arrives.
+
+    A signal lets the current item finish and hands the rest of the batch back; a second one exits at once.
+    """
+    stop = stop or threading.Event()
+    poll = get_settings().worker_poll_seconds
+    log.info("worker %s started", worker_id)
+    threading.Thread(target=warm_models, name="sotong-warm-models", daemon=True).start()
+    # On PostgreSQL deliveries run in threads of their own, so a receipt never waits behind triage, a
+    # deadline sweep or a slow platform poll. SQLite (one embedded worker) keeps one loop: a second writing
+    # connection there only trades waiting for "database is locked".
+    with session_factory() as probe:
+        separate_delivery = probe.get_bind().dialect.name == "postgresql"
+    deliverers: list[threading.Thread] = []
+    if separate_delivery:
+        # Several small claims side by side: a delivery is mostly waiting (the platform's answer, the commit's
+        # disk flush), so one thread delivering 20 in a row made the 20th wait for the other 19.
+        deliverers = [
+            threading.Thread(
+                target=_deliver_forever,
+                args=(session_factory,),
+                kwargs={"worker_id": worker_id, "batch": min(batch, DELIVERY_THREAD_BATCH), "stop": stop},
+                name=f"sotong-delivery-{n}",
+            )
+            for n in range(DELIVERY_THREADS)
+        ]
+        for thread in deliverers:
+            thread.start()
+        # Triage and the model warm-up are CPU-bound in this process: a shorter switch interval stops each of the
+        # delivery threads' many small waits (every SQL statement) from costing 5 ms to get the GIL back.
+        sys.setswitchinterval(0.001)
+    try:
+        with _stop_on_signals(stop):
+            while not stop.is_set():
+                busy = 0
+                try:
+                    busy = run_pass(
+                        session_factory, worker_id=worker_id, batch=batch, stop=stop, deliver=not separate_delivery
+                    ).total
+                except Exception:
+                    # The database restarting must not end the worker: log, wait, try again.
+                    log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
+                    busy = 0
+                if not busy:
+                    stop.wait(poll)
+    finally:
+        stop.set()
+        for thread in deliverers:
+            thread.join()
+    log.info("worker %s stopped", worker_id)
+
+
+def _deliver_forever(session_factory: SessionFactory, *, worker_id: str, batch: int, stop: threading.Event) -> None:
+    """Deliver due items as they come until `stop`: look again at once after a full batch, else shortly."""
+    while not stop.is_set():
+        try:
+            sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
+        except Exception:
+            log.exception("worker %s: delivery failed; retrying in %.1f s", worker_id, DELIVERY_IDLE_SECONDS)
+            sent = 0
+        if sent < batch:
+            stop.wait(DELIVERY_IDLE_SECONDS)
+
+
+def warm_models() -> None:
+    """Load the Korean morpheme analyser and the seed triage model now, not on the first message of the day.
+
+    Both take seconds to load (kiwipiepy's models, training the seed model) and are needed by the first intake
+    (its search document) and the first triage; a worker or poller calls this when it starts.
+    """
+    started = time.perf_counter()
+    try:
+        analysis.warm()
+        pipeline.default_model()
+    except Exception:
+        log.exception("worker: warming the language models failed; they load on first use instead")
+        return
+    log.info("worker: language models loaded in %.1f s", time.perf_counter() - started)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread; the caller owns `stop`
+        return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        log.info("worker: %s received, finishing the current item", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
