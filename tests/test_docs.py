@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sotong.cases.sla import BusinessCalendar, add_period, extended_due
+from sotong.cases.deadlines.sla import BusinessCalendar, add_period, extended_due
+from sotong.cases.models import PeriodUnit
 from sotong.cases.status import TRANSITIONS
 from sotong.errors import DeadlineError
-from sotong.orgs.models import PeriodUnit
 from sotong.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from sotong import __version__, schema, wiring
 from sotong.actors import CLI, Role
+from sotong.cases.deadlines import actions as deadline_actions
 from sotong.cli_support import parse_enum, session_scope, settings_or_error
 from sotong.db import get_engine, make_engine, session_factory
 from sotong.errors import InvalidInput, NotFound, SotongError
@@ -444,9 +445,8 @@ def sla_create(
     answer_target: int | None = typer.Option(None, help="Answer target in working minutes (Daejeon: 30)."),
 ) -> None:
     """Add a deadline policy; one that cannot be satisfied is refused with the reason."""
-    from sotong.cases.models import ComplaintType
-    from sotong.orgs import actions
-    from sotong.orgs.models import Category, Channel, PeriodUnit
+    from sotong.cases.models import ComplaintType, PeriodUnit
+    from sotong.orgs.models import Category, Channel
 
     with session_scope() as session:
         organisation = organisation_by_slug(session, org)
@@ -457,7 +457,7 @@ def sla_create(
             )
             if category_id is None:
                 raise NotFound(f"unknown category {category!r} in {organisation.name}")
-        policy = actions.create_sla_policy(
+        policy = deadline_actions.create_sla_policy(
             session,
             actor=CLI,
             org_id=organisation.id,
@@ -484,15 +484,13 @@ def sla_closure(
     """Close the organisation for a day beyond the national holidays (deadlines skip it)."""
     import datetime as dt
 
-    from sotong.orgs import actions
-
     try:
         closed = dt.date.fromisoformat(day)
     except ValueError:
         raise InvalidInput(f"{day!r} is not a date (YYYY-MM-DD)") from None
     with session_scope() as session:
         organisation = organisation_by_slug(session, org)
-        actions.add_closure_day(session, actor=CLI, org_id=organisation.id, day=closed, reason=reason)
+        deadline_actions.add_closure_day(session, actor=CLI, org_id=organisation.id, day=closed, reason=reason)
         _ok(f"{organisation.name} closed on {closed.isoformat()}: {reason}")
 
 

@@ -3,6 +3,7 @@
 from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
 from sotong.cases.assignment import DepartmentAssignment
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message
 from sotong.channels.health import AccountHealth
 from sotong.channels.intake.events import InboundEvent
@@ -12,16 +13,7 @@ from sotong.channels.webform.models import WebformSubmission
 from sotong.db import Base
 from sotong.notes.models import Note
 from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
-from sotong.orgs.models import (
-    Category,
-    ChannelAccount,
-    ClosureDay,
-    Department,
-    LoginAttempt,
-    Organisation,
-    SlaPolicy,
-    User,
-)
+from sotong.orgs.models import Category, ChannelAccount, Department, LoginAttempt, Organisation, User
 from sotong.outbox.models import OutboxItem
 from sotong.portal.models import ShowcaseEntry
 from sotong.portal.stats import PUBLIC_STATS_INDEX

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
+from sotong.cases.deadlines.models import ClosureDay
 from sotong.db import utcnow
-from sotong.orgs.models import Category, ClosureDay, Department, User
+from sotong.orgs.models import Category, Department, User
 from sotong.triage.models import RoutingRule
 from tests.browser.conftest import LiveServer
 from tests.factories import World

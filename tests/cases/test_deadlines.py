@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
-from sotong.cases import actions, sla
-from sotong.cases.models import ComplaintType
-from sotong.cases.sla import BusinessCalendar, add_period, korean_public_holidays
+from sotong.cases import actions
+from sotong.cases.deadlines import actions as deadline_actions
+from sotong.cases.deadlines import sla
+from sotong.cases.deadlines.sla import BusinessCalendar, add_period, korean_public_holidays
+from sotong.cases.models import ComplaintType, PeriodUnit
 from sotong.errors import DeadlineError, InvalidInput
-from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Channel, PeriodUnit
+from sotong.orgs.models import Channel
 from tests.factories import World, inbound
 
 KST = ZoneInfo("Asia/Seoul")
@@ -135,7 +136,7 @@ def test_statutory_periods_per_type(session: Session, world: World) -> None:
 
 def test_policies_match_by_channel_category_and_priority(session: Session, world: World) -> None:
     org = world.songpa.id
-    org_actions.create_sla_policy(
+    deadline_actions.create_sla_policy(
         session,
         actor=CLI,
         org_id=org,
@@ -145,7 +146,7 @@ def test_policies_match_by_channel_category_and_priority(session: Session, world
         answer_target_minutes=30,
         first_response_minutes=10,
     )
-    org_actions.create_sla_policy(
+    deadline_actions.create_sla_policy(
         session,
         actor=CLI,
         org_id=org,
@@ -175,10 +176,10 @@ def test_policies_match_by_channel_category_and_priority(session: Session, world
 
 
 def test_organisation_closure_day_and_hours_apply(session: Session, world: World) -> None:
-    org_actions.add_closure_day(
+    deadline_actions.add_closure_day(
         session, actor=CLI, org_id=world.songpa.id, day=dt.date(2026, 11, 17), reason="구민의 날"
     )
-    org_actions.update_business_hours(
+    deadline_actions.update_business_hours(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -192,7 +193,9 @@ def test_organisation_closure_day_and_hours_apply(session: Session, world: World
     ).case
     assert case.due_at == kst(2026, 11, 18, 10, 0)
     with pytest.raises(InvalidInput):
-        org_actions.add_closure_day(session, actor=CLI, org_id=world.songpa.id, day=dt.date(2026, 11, 17), reason="x")
+        deadline_actions.add_closure_day(
+            session, actor=CLI, org_id=world.songpa.id, day=dt.date(2026, 11, 17), reason="x"
+        )
 
 
 @pytest.mark.parametrize(
@@ -209,4 +212,4 @@ def test_policies_that_cannot_be_satisfied_are_refused(
     session: Session, world: World, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
-        org_actions.create_sla_policy(session, actor=CLI, org_id=world.songpa.id, name="bad", **kwargs)  # type: ignore[arg-type]
+        deadline_actions.create_sla_policy(session, actor=CLI, org_id=world.songpa.id, name="bad", **kwargs)  # type: ignore[arg-type]

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from sotong.audit.models import AuditEvent
 from sotong.cases import actions
 from sotong.cases.escalation import sweep
-from sotong.cases.models import Case, CaseStatus
+from sotong.cases.models import Case, CaseStatus, PeriodUnit
 from sotong.db import atomic, make_engine, session_factory
 from sotong.notifications.models import Notification
-from sotong.orgs.models import PeriodUnit
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
 from sotong.settings import get_settings

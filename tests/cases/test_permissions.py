@@ -7,9 +7,8 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import can_see_case
 from sotong.cases import actions
-from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
+from sotong.cases.models import CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.errors import NotFound, PermissionDenied
-from sotong.orgs.models import PeriodUnit
 from tests.factories import World, case_in_status, new_case
 
 

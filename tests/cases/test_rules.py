@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import case_timeline
 from sotong.cases import actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
+from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, PeriodUnit, RejectReason
 from sotong.errors import DeadlineError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from sotong.orgs.models import PeriodUnit
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from tests.factories import World, case_in_status, inbound, new_case
 

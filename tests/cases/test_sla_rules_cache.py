@@ -11,9 +11,10 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
-from sotong.cases import actions, sla
-from sotong.orgs import actions as org_actions
-from sotong.orgs.models import PeriodUnit
+from sotong.cases import actions
+from sotong.cases.deadlines import actions as deadline_actions
+from sotong.cases.deadlines import sla
+from sotong.cases.models import PeriodUnit
 from tests.factories import World, inbound
 
 KST = ZoneInfo("Asia/Seoul")
@@ -56,7 +57,7 @@ def test_policies_and_closure_days_are_read_once_for_many_cases(
 def test_a_policy_added_in_this_process_applies_to_the_next_case(session: Session, world: World) -> None:
     before = _receive(session, world)
     assert before.sla_policy_id is None
-    policy = org_actions.create_sla_policy(
+    policy = deadline_actions.create_sla_policy(
         session, actor=CLI, org_id=world.songpa.id, name="X 30분 답변", answer_target_minutes=30
     )
     after = _receive(session, world)
@@ -64,11 +65,11 @@ def test_a_policy_added_in_this_process_applies_to_the_next_case(session: Sessio
 
 
 def test_a_policy_changed_in_the_admin_pages_applies_to_the_next_case(session: Session, world: World) -> None:
-    policy = org_actions.create_sla_policy(
+    policy = deadline_actions.create_sla_policy(
         session, actor=CLI, org_id=world.songpa.id, name="도로 5일", resolution_value=5, resolution_unit=PeriodUnit.days
     )
     assert _receive(session, world).period_value == 5
-    org_actions.update_sla_policy(
+    deadline_actions.update_sla_policy(
         session,
         actor=CLI,
         policy_id=policy.id,
@@ -77,21 +78,23 @@ def test_a_policy_changed_in_the_admin_pages_applies_to_the_next_case(session: S
         resolution_unit=PeriodUnit.days,
     )
     assert _receive(session, world).period_value == 2
-    org_actions.update_sla_policy(session, actor=CLI, policy_id=policy.id, name="꺼짐", enabled=False)
+    deadline_actions.update_sla_policy(session, actor=CLI, policy_id=policy.id, name="꺼짐", enabled=False)
     assert _receive(session, world).sla_policy_id is None
 
 
 def test_a_closure_day_added_applies_to_the_next_case(session: Session, world: World) -> None:
     # Statutory 3 working hours from Monday 10:00 ends Monday 14:00; with Monday closed, Tuesday 12:00.
     assert _receive(session, world).due_at == MONDAY_10 + dt.timedelta(hours=4)
-    org_actions.add_closure_day(session, actor=CLI, org_id=world.songpa.id, day=MONDAY_10.date(), reason="구민의 날")
+    deadline_actions.add_closure_day(
+        session, actor=CLI, org_id=world.songpa.id, day=MONDAY_10.date(), reason="구민의 날"
+    )
     assert _receive(session, world).due_at == dt.datetime(2026, 11, 17, 12, 0, tzinfo=KST)
 
 
 def test_a_change_made_by_another_process_applies_within_the_ttl(
     session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy = org_actions.create_sla_policy(
+    policy = deadline_actions.create_sla_policy(
         session, actor=CLI, org_id=world.songpa.id, name="도로 5일", resolution_value=5, resolution_unit=PeriodUnit.days
     )
     clock = 1000.0

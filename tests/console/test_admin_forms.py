@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Role
 from sotong.audit.models import AuditEvent
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.db import utcnow
-from sotong.orgs.models import Category, ClosureDay, Department, Organisation, SlaPolicy, User
+from sotong.orgs.models import Category, Department, Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.triage.models import RoutingRule, RuleKind
 from tests.factories import PASSWORD, World

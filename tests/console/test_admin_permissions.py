@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI, Role
 from sotong.audit.models import AuditEvent
+from sotong.cases.deadlines import actions as deadline_actions
+from sotong.cases.models import PeriodUnit
 from sotong.errors import NotFound, PermissionDenied
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Department, PeriodUnit
+from sotong.orgs.models import Department
 from sotong.triage import actions as triage_actions
 from sotong.triage.models import RuleKind
 from tests.factories import World
@@ -70,10 +72,12 @@ def ids_in(session: Session, world: World, org: str) -> dict[str, int]:
     rule = triage_actions.create_rule(
         session, actor=CLI, org_id=org_row.id, name="r", kind=RuleKind.keyword, pattern="x", department_id=dept.id
     )
-    sla = org_actions.create_sla_policy(
+    sla = deadline_actions.create_sla_policy(
         session, actor=CLI, org_id=org_row.id, name="p", resolution_value=3, resolution_unit=PeriodUnit.days
     )
-    closure = org_actions.add_closure_day(session, actor=CLI, org_id=org_row.id, day=dt.date(2099, 1, 1), reason="x")
+    closure = deadline_actions.add_closure_day(
+        session, actor=CLI, org_id=org_row.id, day=dt.date(2099, 1, 1), reason="x"
+    )
     return {
         "dept": dept.id,
         "user": user.id,

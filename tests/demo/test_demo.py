@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 from sotong import schema
 from sotong.actors import Role
 from sotong.audit.models import AuditEvent
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.cases.models import Answer, Case, CaseStatus, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.cli import app
 from sotong.db import make_engine, session_factory
 from sotong.demo import data
 from sotong.demo.loader import load_demo
-from sotong.orgs.models import ChannelAccount, ClosureDay, Department, Organisation, SlaPolicy, User
+from sotong.orgs.models import ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import reset_settings_cache

@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sotong.cases.models import Case
-from sotong.orgs.models import PeriodUnit
+from sotong.cases.models import Case, PeriodUnit
 
 # name → what it becomes (shown on the admin page; the catalogue has the translations).
 PLACEHOLDERS: tuple[str, ...] = ("case_number", "citizen", "department", "officer", "deadline", "today", "tracking_url")

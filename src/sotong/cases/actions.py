@@ -28,8 +28,9 @@ from sotong.actors import (
     require_role,
 )
 from sotong.audit.service import record
-from sotong.cases import assignment, sla
+from sotong.cases import assignment
 from sotong.cases.attachments import store_file, validate_image
+from sotong.cases.deadlines import sla
 from sotong.cases.links import tracking_url
 from sotong.cases.models import (
     Answer,
@@ -39,6 +40,7 @@ from sotong.cases.models import (
     CaseStatus,
     ComplaintType,
     Message,
+    PeriodUnit,
     RejectReason,
 )
 from sotong.cases.status import EXTEND_SOURCES, OPEN_STATUSES, RATE_SOURCES, check_transition
@@ -53,7 +55,7 @@ from sotong.errors import (
     PermissionDenied,
 )
 from sotong.notifications import service as notifications
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, PeriodUnit, User
+from sotong.orgs.models import Category, ChannelAccount, Department, Organisation, User
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
 from sotong.outbox.transports import is_private

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import WORKER, Role
 from sotong.audit.service import event_values, record_many
-from sotong.cases import sla
+from sotong.cases.deadlines import sla
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow

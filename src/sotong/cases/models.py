@@ -21,7 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sotong.db import Base, BigId, JsonDoc, UTCDateTime, str_enum, utcnow
-from sotong.orgs.models import Channel, PeriodUnit
+from sotong.orgs.models import Channel
+
+
+class PeriodUnit(StrEnum):
+    hours = "hours"  # working hours
+    days = "days"  # working days, first day included
 
 
 class ComplaintType(StrEnum):

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
-from sotong.orgs.models import Channel, PeriodUnit
+from sotong.cases.models import CaseStatus, ComplaintType, PeriodUnit, RejectReason
+from sotong.orgs.models import Channel
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]

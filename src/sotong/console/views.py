@@ -21,7 +21,7 @@ from sotong.answers import views as answer_views
 from sotong.audit.service import case_timeline
 from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
-from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
+from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
 from sotong.console import counts as counting
 from sotong.console import reference
@@ -30,7 +30,7 @@ from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
 from sotong.errors import NotFound, SotongError
 from sotong.i18n import translate
-from sotong.orgs.models import Channel, PeriodUnit
+from sotong.orgs.models import Channel
 from sotong.web.auth import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
 from sotong.web.session import flash

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sotong.cases.models import ComplaintType as T
-from sotong.orgs.models import Channel, PeriodUnit
+from sotong.cases.models import PeriodUnit
+from sotong.orgs.models import Channel
 
 DEMO_PASSWORD = "demo1234!"
 

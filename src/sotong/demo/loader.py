@@ -26,8 +26,9 @@ from sotong.answers import actions as answer_actions
 from sotong.cases import actions
 from sotong.cases.assignment import AssignmentPolicy
 from sotong.cases.assignment import set_policy as set_assignment_policy
+from sotong.cases.deadlines import actions as deadline_actions
+from sotong.cases.deadlines.sla import BusinessCalendar, calendar_for
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
-from sotong.cases.sla import BusinessCalendar, calendar_for
 from sotong.cases.status import OPEN_STATUSES
 from sotong.channels.base import InboundMessage
 from sotong.db import atomic, clock_at, utcnow
@@ -119,7 +120,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
         _create_accounts(session, world, spec, org)
         for policy in spec.policies:
             category = world.categories[(spec.slug, policy.category)] if policy.category else None
-            org_actions.create_sla_policy(
+            deadline_actions.create_sla_policy(
                 session,
                 actor=CLI,
                 org_id=org.id,
@@ -134,7 +135,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
             )
         _create_answer_templates(session, world, spec, org)
         if spec.closure_reason:
-            org_actions.add_closure_day(
+            deadline_actions.add_closure_day(
                 session, actor=CLI, org_id=org.id, day=_closure_day(anchor), reason=spec.closure_reason
             )
         for persona in data.personas(spec):

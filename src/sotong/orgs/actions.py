@@ -10,29 +10,11 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
-from sotong.cases.models import ComplaintType
-from sotong.cases.sla import STATUTORY_PERIODS, period_in_working_hours
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import (
-    Category,
-    Channel,
-    ChannelAccount,
-    ClosureDay,
-    Department,
-    Organisation,
-    PeriodUnit,
-    SlaPolicy,
-    User,
-)
+from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User, check_business_hours
 from sotong.orgs.passwords import MIN_PASSWORD_LENGTH, hash_password
-
-
-def _get(session: Session, model: type[Any], row_id: int, what: str) -> Any:
-    row = session.get(model, row_id)
-    if row is None:
-        raise NotFound(f"unknown {what} {row_id}")
-    return row
+from sotong.orgs.service import department_in, get_row
 
 
 def create_organisation(
@@ -52,7 +34,7 @@ def create_organisation(
     """Create an organisation (a city or a district) with its business hours."""
     if actor.is_staff:
         raise InvalidInput("organisations are created by the deployment's operator (CLI), not by staff")
-    _check_hours(work_start, work_end, lunch_start, lunch_end)
+    check_business_hours(work_start, work_end, lunch_start, lunch_end)
     if not slug or not slug.replace("-", "").isalnum() or not slug.isascii():
         raise InvalidInput("slug must be ASCII letters, digits and dashes")
     org = Organisation(
@@ -69,7 +51,7 @@ def create_organisation(
     try:
         with atomic(session):
             if parent_id is not None:
-                _get(session, Organisation, parent_id, "parent organisation")
+                get_row(session, Organisation, parent_id, "parent organisation")
             session.add(org)
             session.flush()
             # Every organisation takes complaints from the public web form through this account.
@@ -80,59 +62,6 @@ def create_organisation(
     except IntegrityError as exc:
         raise InvalidInput(f"an organisation with slug {slug!r} or short name {short_name!r} exists") from exc
     return org
-
-
-def update_business_hours(
-    session: Session,
-    *,
-    actor: Actor,
-    org_id: int,
-    work_start: dt.time,
-    work_end: dt.time,
-    lunch_start: dt.time | None,
-    lunch_end: dt.time | None,
-) -> Organisation:
-    """Change an organisation's business hours (deadlines computed from now on use them)."""
-    _check_hours(work_start, work_end, lunch_start, lunch_end)
-    with atomic(session):
-        org: Organisation = _get(session, Organisation, org_id, "organisation")
-        same_org(actor, org.id)
-        require_role(actor, Role.admin, what="change business hours")
-        before = {
-            "work_start": org.work_start,
-            "work_end": org.work_end,
-            "lunch_start": org.lunch_start,
-            "lunch_end": org.lunch_end,
-        }
-        org.work_start, org.work_end, org.lunch_start, org.lunch_end = (
-            work_start,
-            work_end,
-            lunch_start,
-            lunch_end,
-        )
-        record(
-            session,
-            actor=actor,
-            action="org.hours_changed",
-            org_id=org.id,
-            before=before,
-            after={
-                "work_start": work_start,
-                "work_end": work_end,
-                "lunch_start": lunch_start,
-                "lunch_end": lunch_end,
-            },
-        )
-    return org
-
-
-def _check_hours(start: dt.time, end: dt.time, lunch_start: dt.time | None, lunch_end: dt.time | None) -> None:
-    if start >= end:
-        raise InvalidInput("business hours must end after they start")
-    if (lunch_start is None) != (lunch_end is None):
-        raise InvalidInput("lunch needs both a start and an end, or neither")
-    if lunch_start is not None and lunch_end is not None and not (start <= lunch_start < lunch_end <= end):
-        raise InvalidInput("lunch must lie inside business hours")
 
 
 def create_department(
@@ -148,7 +77,7 @@ def create_department(
     department = Department(org_id=org_id, name=name, code=code, email=email)
     try:
         with atomic(session):
-            _get(session, Organisation, org_id, "organisation")
+            get_row(session, Organisation, org_id, "organisation")
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="create departments")
             session.add(department)
@@ -208,11 +137,11 @@ def create_user(
     )
     try:
         with atomic(session):
-            _get(session, Organisation, org_id, "organisation")
+            get_row(session, Organisation, org_id, "organisation")
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="create users")
             if department_id is not None:
-                department: Department = _get(session, Department, department_id, "department")
+                department: Department = get_row(session, Department, department_id, "department")
                 if department.org_id != org_id:
                     raise NotFound(f"unknown department {department_id} in this organisation")
             session.add(user)
@@ -234,7 +163,7 @@ def set_password(session: Session, *, actor: Actor, user_id: int, password: str)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     with atomic(session):
-        user: User = _get(session, User, user_id, "user")
+        user: User = get_row(session, User, user_id, "user")
         same_org(actor, user.org_id)
         if actor.user_id != user.id:
             require_role(actor, Role.admin, what="change another user's password")
@@ -273,11 +202,11 @@ def create_channel_account(
     )
     try:
         with atomic(session):
-            _get(session, Organisation, org_id, "organisation")
+            get_row(session, Organisation, org_id, "organisation")
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="manage channel accounts")
             if department_id is not None:
-                _department_of(session, org_id, department_id)
+                department_in(session, org_id, department_id)
             if reply_via_account_id is not None:
                 # A personal account (the mayor's) is answered from the organisation's own centre account.
                 via = session.get(ChannelAccount, reply_via_account_id)
@@ -316,11 +245,11 @@ def create_category(
     category = Category(org_id=org_id, code=code, name=name, department_id=department_id, description=description)
     try:
         with atomic(session):
-            _get(session, Organisation, org_id, "organisation")
+            get_row(session, Organisation, org_id, "organisation")
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="manage categories")
             if department_id is not None:
-                _department_of(session, org_id, department_id)
+                department_in(session, org_id, department_id)
             session.add(category)
             session.flush()
             record(
@@ -335,140 +264,9 @@ def create_category(
     return category
 
 
-def create_sla_policy(
-    session: Session,
-    *,
-    actor: Actor,
-    org_id: int,
-    name: str,
-    priority: int = 100,
-    channel: Channel | None = None,
-    category_id: int | None = None,
-    department_id: int | None = None,
-    complaint_type: ComplaintType | None = None,
-    resolution_value: int | None = None,
-    resolution_unit: PeriodUnit | None = None,
-    first_response_minutes: int | None = None,
-    answer_target_minutes: int | None = None,
-) -> SlaPolicy:
-    """Add a deadline policy; refused when its targets cannot be satisfied."""
-    _check_sla_targets(resolution_value, resolution_unit, first_response_minutes, answer_target_minutes, complaint_type)
-    policy = SlaPolicy(
-        org_id=org_id,
-        name=name,
-        priority=priority,
-        channel=channel,
-        category_id=category_id,
-        department_id=department_id,
-        complaint_type=complaint_type.value if complaint_type else None,
-        resolution_value=resolution_value,
-        resolution_unit=resolution_unit,
-        first_response_minutes=first_response_minutes,
-        answer_target_minutes=answer_target_minutes,
-    )
-    with atomic(session):
-        _get(session, Organisation, org_id, "organisation")
-        same_org(actor, org_id)
-        require_role(actor, Role.admin, what="manage SLA policies")
-        if department_id is not None:
-            _department_of(session, org_id, department_id)
-        if category_id is not None:
-            category: Category = _get(session, Category, category_id, "category")
-            if category.org_id != org_id:
-                raise NotFound(f"unknown category {category_id} in this organisation")
-        session.add(policy)
-        session.flush()
-        record(
-            session,
-            actor=actor,
-            action="sla_policy.created",
-            org_id=org_id,
-            after={
-                "id": policy.id,
-                "name": name,
-                "resolution_value": resolution_value,
-                "resolution_unit": resolution_unit,
-            },
-        )
-    return policy
-
-
-def add_closure_day(session: Session, *, actor: Actor, org_id: int, day: dt.date, reason: str) -> ClosureDay:
-    """Close the organisation for a day beyond the national calendar (deadlines skip it)."""
-    closure = ClosureDay(org_id=org_id, day=day, reason=reason)
-    try:
-        with atomic(session):
-            _get(session, Organisation, org_id, "organisation")
-            same_org(actor, org_id)
-            require_role(actor, Role.admin, what="manage the business calendar")
-            session.add(closure)
-            session.flush()
-            record(
-                session,
-                actor=actor,
-                action="closure_day.added",
-                org_id=org_id,
-                after={"day": day, "reason": reason},
-            )
-    except IntegrityError as exc:
-        raise InvalidInput(f"{day.isoformat()} is already a closure day", field="day", code="closure_exists") from exc
-    return closure
-
-
 # --------------------------------------------------------------------------------------------- administration
 # The staff console's administration pages change an organisation's set-up through these. Refusals carry a
 # `field` (the form field at fault) and a `code` (a stable key the console translates), besides the message.
-
-
-def _check_sla_targets(
-    resolution_value: int | None,
-    resolution_unit: PeriodUnit | None,
-    first_response_minutes: int | None,
-    answer_target_minutes: int | None,
-    complaint_type: ComplaintType | None = None,
-) -> None:
-    if (resolution_value is None) != (resolution_unit is None):
-        raise InvalidInput(
-            "a resolution period needs both a value and a unit", field="resolution_value", code="sla_period_pair"
-        )
-    for label, field, value in (
-        ("resolution period", "resolution_value", resolution_value),
-        ("first response", "first_response_minutes", first_response_minutes),
-        ("answer target", "answer_target_minutes", answer_target_minutes),
-    ):
-        if value is not None and value <= 0:
-            raise InvalidInput(f"{label} must be positive", field=field, code="sla_not_positive")
-    if resolution_value is not None and resolution_unit is PeriodUnit.days and resolution_value > 365:
-        raise InvalidInput(
-            "a resolution period longer than a year cannot be a complaint deadline",
-            field="resolution_value",
-            code="sla_too_long",
-        )
-    if resolution_value is not None and resolution_unit is PeriodUnit.hours and resolution_value > 40:
-        raise InvalidInput(
-            "periods over 5 days (40 working hours) are counted in days: use days",
-            field="resolution_value",
-            code="sla_hours_too_long",
-        )
-    # A target that falls after the resolution deadline can never be met before the case is overdue anyway.
-    period: tuple[int, PeriodUnit] | None = None
-    if resolution_value is not None and resolution_unit is not None:
-        period = (resolution_value, resolution_unit)
-    elif complaint_type is not None:
-        period = STATUTORY_PERIODS[complaint_type]
-    if period is None:
-        return
-    limit = period_in_working_hours(*period) * 60
-    for label, field, value in (
-        ("first response", "first_response_minutes", first_response_minutes),
-        ("answer target", "answer_target_minutes", answer_target_minutes),
-    ):
-        if value is not None and value > limit:
-            raise InvalidInput(
-                f"the {label} target ({value} min) is later than the resolution period ({limit} working min)",
-                field=field,
-                code="sla_unsatisfiable",
-            )
 
 
 def update_department(
@@ -486,7 +284,7 @@ def update_department(
         raise InvalidInput("a department needs a name", field="name", code="required")
     try:
         with atomic(session):
-            department: Department = _get(session, Department, department_id, "department")
+            department: Department = get_row(session, Department, department_id, "department")
             same_org(actor, department.org_id)
             require_role(actor, Role.admin, what="edit departments")
             before = {"name": department.name, "code": department.code, "email": department.email}
@@ -509,7 +307,7 @@ def update_department(
 
 
 def _user_in_org(session: Session, actor: Actor, user_id: int) -> User:
-    user: User = _get(session, User, user_id, "user")
+    user: User = get_row(session, User, user_id, "user")
     same_org(actor, user.org_id)
     return user
 
@@ -532,7 +330,7 @@ def update_user(
         user = _user_in_org(session, actor, user_id)
         require_role(actor, Role.admin, what="edit users")
         if department_id is not None:
-            _department_of(session, user.org_id, department_id)
+            department_in(session, user.org_id, department_id)
         elif user.role in (Role.dept_manager, Role.officer):
             raise InvalidInput(
                 f"a {user.role.value} needs a department", field="department_id", code="role_needs_department"
@@ -565,7 +363,7 @@ def change_role(session: Session, *, actor: Actor, user_id: int, role: Role, dep
                 f"a {role.value} needs a department", field="department_id", code="role_needs_department"
             )
         if department_id is not None:
-            _department_of(session, user.org_id, department_id)
+            department_in(session, user.org_id, department_id)
         before = _user_dict(user)
         user.role, user.department_id = role, department_id
         record(
@@ -638,44 +436,6 @@ def _user_dict(user: User) -> dict[str, Any]:
     }
 
 
-def set_business_hours(
-    session: Session,
-    *,
-    actor: Actor,
-    org_id: int,
-    work_start: dt.time,
-    work_end: dt.time,
-    lunch_start: dt.time | None,
-    lunch_end: dt.time | None,
-) -> Organisation:
-    """The administration pages' name for `update_business_hours` (one action, one audit event)."""
-    return update_business_hours(
-        session,
-        actor=actor,
-        org_id=org_id,
-        work_start=work_start,
-        work_end=work_end,
-        lunch_start=lunch_start,
-        lunch_end=lunch_end,
-    )
-
-
-def remove_closure_day(session: Session, *, actor: Actor, closure_id: int) -> None:
-    """Open the organisation again on a day that was closed (deadlines computed from now on count it)."""
-    with atomic(session):
-        closure: ClosureDay = _get(session, ClosureDay, closure_id, "closure day")
-        same_org(actor, closure.org_id)
-        require_role(actor, Role.admin, what="manage the business calendar")
-        record(
-            session,
-            actor=actor,
-            action="closure_day.removed",
-            org_id=closure.org_id,
-            before={"day": closure.day, "reason": closure.reason},
-        )
-        session.delete(closure)
-
-
 def update_category(
     session: Session,
     *,
@@ -694,11 +454,11 @@ def update_category(
         raise InvalidInput("a category needs a name", field="name", code="required")
     try:
         with atomic(session):
-            category: Category = _get(session, Category, category_id, "category")
+            category: Category = get_row(session, Category, category_id, "category")
             same_org(actor, category.org_id)
             require_role(actor, Role.admin, what="manage categories")
             if department_id is not None:
-                _department_of(session, category.org_id, department_id)
+                department_in(session, category.org_id, department_id)
             before = _category_dict(category)
             category.code, category.name = code, name
             category.department_id, category.description = department_id, description
@@ -724,76 +484,3 @@ def _category_dict(category: Category) -> dict[str, Any]:
         "department_id": category.department_id,
         "description": category.description,
     }
-
-
-def update_sla_policy(
-    session: Session,
-    *,
-    actor: Actor,
-    policy_id: int,
-    name: str,
-    priority: int = 100,
-    enabled: bool = True,
-    channel: Channel | None = None,
-    category_id: int | None = None,
-    department_id: int | None = None,
-    complaint_type: ComplaintType | None = None,
-    resolution_value: int | None = None,
-    resolution_unit: PeriodUnit | None = None,
-    first_response_minutes: int | None = None,
-    answer_target_minutes: int | None = None,
-) -> SlaPolicy:
-    """Change a deadline policy (cases received from now on use it); refused when it cannot be satisfied."""
-    if not name.strip():
-        raise InvalidInput("a policy needs a name", field="name", code="required")
-    _check_sla_targets(resolution_value, resolution_unit, first_response_minutes, answer_target_minutes, complaint_type)
-    with atomic(session):
-        policy: SlaPolicy = _get(session, SlaPolicy, policy_id, "SLA policy")
-        same_org(actor, policy.org_id)
-        require_role(actor, Role.admin, what="manage SLA policies")
-        if department_id is not None:
-            _department_of(session, policy.org_id, department_id)
-        if category_id is not None:
-            category: Category | None = session.get(Category, category_id)
-            if category is None or category.org_id != policy.org_id:
-                raise NotFound(f"unknown category {category_id} in this organisation")
-        before = sla_policy_dict(policy)
-        policy.name, policy.priority, policy.enabled = name.strip(), priority, enabled
-        policy.channel, policy.category_id, policy.department_id = channel, category_id, department_id
-        policy.complaint_type = complaint_type.value if complaint_type else None
-        policy.resolution_value, policy.resolution_unit = resolution_value, resolution_unit
-        policy.first_response_minutes, policy.answer_target_minutes = first_response_minutes, answer_target_minutes
-        record(
-            session,
-            actor=actor,
-            action="sla_policy.updated",
-            org_id=policy.org_id,
-            before=before,
-            after=sla_policy_dict(policy),
-            details={"policy_id": policy.id},
-        )
-    return policy
-
-
-def sla_policy_dict(policy: SlaPolicy) -> dict[str, Any]:
-    """The fields of a policy as an audit event stores them."""
-    return {
-        "name": policy.name,
-        "priority": policy.priority,
-        "enabled": policy.enabled,
-        "channel": policy.channel,
-        "category_id": policy.category_id,
-        "department_id": policy.department_id,
-        "complaint_type": policy.complaint_type,
-        "resolution_value": policy.resolution_value,
-        "resolution_unit": policy.resolution_unit,
-        "first_response_minutes": policy.first_response_minutes,
-        "answer_target_minutes": policy.answer_target_minutes,
-    }
-
-
-def _department_of(session: Session, org_id: int, department_id: int) -> Department:
-    department: Department | None = session.get(Department, department_id)
-    if department is None or department.org_id != org_id:
-        raise NotFound(f"unknown department {department_id} in this organisation")
-    return department

@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
-    Date,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     Time,
@@ -23,6 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from sotong.actors import Role
 from sotong.db import Base, BigId, JsonDoc, UTCDateTime, str_enum, utcnow
+from sotong.errors import InvalidInput
 from sotong.secrets import seal
 
 
@@ -57,6 +56,16 @@ class Organisation(Base):
     # Triage routes automatically above this confidence (triage issue); kept here as org policy.
     auto_route_threshold: Mapped[float] = mapped_column(default=0.8)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def check_business_hours(start: dt.time, end: dt.time, lunch_start: dt.time | None, lunch_end: dt.time | None) -> None:
+    """Business hours that end after they start, and a lunch break inside them (or none); InvalidInput else."""
+    if start >= end:
+        raise InvalidInput("business hours must end after they start")
+    if (lunch_start is None) != (lunch_end is None):
+        raise InvalidInput("lunch needs both a start and an end, or neither")
+    if lunch_start is not None and lunch_end is not None and not (start <= lunch_start < lunch_end <= end):
+        raise InvalidInput("lunch must lie inside business hours")
 
 
 class Department(Base):
@@ -135,49 +144,6 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(120))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     description: Mapped[str | None] = mapped_column(Text)
-
-
-class PeriodUnit(StrEnum):
-    hours = "hours"  # working hours
-    days = "days"  # working days, first day included
-
-
-class SlaPolicy(Base):
-    """A deadline rule: the first enabled policy (by priority) whose every set condition matches wins.
-
-    Targets left empty fall back to the statutory default of the complaint type.
-    """
-
-    __tablename__ = "sla_policies"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    priority: Mapped[int] = mapped_column(Integer, default=100)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Conditions (NULL = any).
-    channel: Mapped[Channel | None] = mapped_column(str_enum(Channel, 16))
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    complaint_type: Mapped[str | None] = mapped_column(String(16))
-    # Targets.
-    resolution_value: Mapped[int | None] = mapped_column(Integer)
-    resolution_unit: Mapped[PeriodUnit | None] = mapped_column(str_enum(PeriodUnit, 8))
-    first_response_minutes: Mapped[int | None] = mapped_column(Integer)  # receipt, in working minutes
-    answer_target_minutes: Mapped[int | None] = mapped_column(Integer)  # Daejeon: answer within N minutes
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ClosureDay(Base):
-    """A day the organisation is closed beyond the national calendar (e.g. its foundation day)."""
-
-    __tablename__ = "closure_days"
-    __table_args__ = (UniqueConstraint("org_id", "day"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(200))
 
 
 @event.listens_for(ChannelAccount, "before_insert")

@@ -10,9 +10,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.console.admin.common import page, router
 from sotong.console.admin.forms import AdminActor
-from sotong.orgs.models import Category, ClosureDay, Department, Organisation, SlaPolicy, User
+from sotong.orgs.models import Category, Department, Organisation, User
 from sotong.triage.models import RoutingRule
 from sotong.web.deps import DbSession
 

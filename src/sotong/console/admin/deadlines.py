@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.cases.models import ComplaintType
+from sotong.cases.deadlines import actions as deadline_actions
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
+from sotong.cases.models import ComplaintType, PeriodUnit
 from sotong.console.admin.common import done, own_row, page, router
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs import actions
-from sotong.orgs.models import Category, Channel, ClosureDay, Department, Organisation, PeriodUnit, SlaPolicy
+from sotong.orgs.models import Category, Channel, Department, Organisation
 from sotong.web.deps import DbSession
 
 # --------------------------------------------------------------------------------------------- SLA policies
@@ -83,7 +84,7 @@ def sla_create(request: Request, db: DbSession, actor: AdminActor, values: FormD
     fields = _sla_fields(form, _sla_choices(db, actor))
     if form.ok:
         try:
-            actions.create_sla_policy(db, actor=actor, org_id=actor.org_id or 0, **fields)
+            deadline_actions.create_sla_policy(db, actor=actor, org_id=actor.org_id or 0, **fields)
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
@@ -124,7 +125,9 @@ def sla_update(policy_id: int, request: Request, db: DbSession, actor: AdminActo
     fields = _sla_fields(form, choices)
     if form.ok:
         try:
-            actions.update_sla_policy(db, actor=actor, policy_id=policy.id, enabled=form.checkbox("enabled"), **fields)
+            deadline_actions.update_sla_policy(
+                db, actor=actor, policy_id=policy.id, enabled=form.checkbox("enabled"), **fields
+            )
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
@@ -202,7 +205,7 @@ def calendar_hours(request: Request, db: DbSession, actor: AdminActor, values: F
             form.error("lunch_start", "lunch_inside")
     if form.ok and start is not None and end is not None:
         try:
-            actions.set_business_hours(
+            deadline_actions.update_business_hours(
                 db,
                 actor=actor,
                 org_id=actor.org_id or 0,
@@ -230,7 +233,7 @@ def closure_add(request: Request, db: DbSession, actor: AdminActor, values: Form
         form.error("day", "closure_past")
     if form.ok and day is not None and reason is not None:
         try:
-            actions.add_closure_day(db, actor=actor, org_id=org.id, day=day, reason=reason)
+            deadline_actions.add_closure_day(db, actor=actor, org_id=org.id, day=day, reason=reason)
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
@@ -243,5 +246,5 @@ def closure_remove(closure_id: int, request: Request, db: DbSession, actor: Admi
     """Open again on a closed day."""
     closure = own_row(db, ClosureDay, closure_id, actor)
     day = closure.day.isoformat()
-    actions.remove_closure_day(db, actor=actor, closure_id=closure.id)
+    deadline_actions.remove_closure_day(db, actor=actor, closure_id=closure.id)
     return done(request, "/staff/admin/calendar", "admin.saved.closure_removed", day=day)

@@ -21,9 +21,10 @@ import holidays
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from sotong.cases.models import ComplaintType
+from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
+from sotong.cases.models import ComplaintType, PeriodUnit
 from sotong.errors import DeadlineError
-from sotong.orgs.models import Channel, ClosureDay, Organisation, PeriodUnit, SlaPolicy
+from sotong.orgs.models import Channel, Organisation
 
 WORKING_HOURS_PER_DAY = 8  # the statute's conversion, whatever the organisation's opening hours are
 HOURS_COUNTING_MAX_DAYS = 5
