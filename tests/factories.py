@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI, Actor, Role
 from sotong.cases import actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType
-from sotong.channels.base import InboundMessage
+from sotong.cases.inbound import InboundMessage
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 
@@ -129,7 +129,7 @@ def case_in_status(session: Session, world: World, status: CaseStatus) -> Case:
     if status is CaseStatus.received:
         return case
     if status is CaseStatus.rejected:
-        return actions.reject(session, actor=op, case_id=case.id, reason=actions.RejectReason.spam)
+        return actions.reject(session, actor=op, case_id=case.id, reason=RejectReason.spam)
     if status is CaseStatus.transferred_out:
         actions.transfer_to_organisation(
             session, actor=op, case_id=case.id, target_org_id=world.seoul.id, reason="시 관리 도로"

@@ -1,7 +1,7 @@
 """Import every table so SQLAlchemy's metadata (and Alembic) see the whole schema."""
 
-from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.assignment import DepartmentAssignment
 from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.cases.models import Answer, Attachment, Case, CaseNumberSequence, Message

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.answers import actions
-from sotong.answers.models import AnswerTemplate
+from sotong.cases.answers import actions
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Case, CaseStatus
 from tests.factories import World, case_in_status
 

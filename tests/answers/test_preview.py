@@ -8,14 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI, Actor
-from sotong.answers import actions
-from sotong.answers.preview import preview
 from sotong.cases import actions as case_actions
 from sotong.cases.models import Case, ComplaintType
+from sotong.channels.preview import channel_text, preview
 from sotong.channels.x.poll import poll
 from sotong.channels.x.text import weighted_length
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.outbox.models import OutboxItem
+from sotong.outbox.transports import Delivery
 from tests.channels.conftest import deliver, factory, x, x_account  # noqa: F401 - fixtures of the fake X
 from tests.factories import World, inbound
 from tests.fakes.x import FakeX
@@ -88,7 +89,7 @@ def test_the_preview_is_what_x_really_posts(
     expected = preview(session, case, body=LONG).channel
     assert expected.shortened
 
-    actions.send_answer(session, actor=Actor.for_user(world.operator), case_id=case.id, body=LONG)
+    case_actions.answer(session, actor=Actor.for_user(world.operator), case_id=case.id, body=LONG)
     deliver()
 
     posted = x.replies()[-1]
@@ -105,7 +106,28 @@ def test_sms_counts_bytes_and_goes_long_with_the_link(session: Session, world: W
     case = case_actions.receive_message(
         session, account_id=account.id, inbound=inbound("가로등이 꺼졌어요", author="010-1234-5678")
     ).case
-    channel = preview(session, case, body="가" * 1200).channel  # 2,400 bytes in EUC-KR: more than an LMS carries
+    result = preview(session, case, body="가" * 1200)  # 2,400 bytes in EUC-KR: more than an LMS carries
+    channel = result.channel
     assert channel.transport == "sms" and channel.unit == "bytes" and channel.limit == 2000
-    assert channel.shortened and channel.length <= 2000 and channel.text.endswith(f"/cases/{case.number}")
+    assert channel.shortened and channel.length <= 2000 and channel.text.endswith(result.tracking_url)
     assert channel.length > len(channel.text)  # Hangul counts two bytes
+    # A text reaches the citizen alone: its link carries their token, in the preview as in the real send.
+    assert "?t=" in result.tracking_url
+
+
+def test_the_preview_is_built_like_the_answer_it_previews(session: Session, world: World) -> None:
+    account = org_actions.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle="#0120"
+    )
+    case = case_actions.receive_message(
+        session, account_id=account.id, inbound=inbound("가로등이 꺼졌어요", author="010-1234-5678")
+    ).case
+    case_actions.triage(
+        session, actor=world.actor(world.operator), case_id=case.id, complaint_type=ComplaintType.grievance
+    )
+    body = "가로등을 교체했습니다. " * 12
+    expected = preview(session, case, body=body).channel
+    reply = case_actions.answer(session, actor=world.actor(world.operator), case_id=case.id, body=body)
+    item = session.scalars(select(OutboxItem).where(OutboxItem.idempotency_key == f"answer:{case.id}:{reply.id}")).one()
+    queued = channel_text(Delivery.of(item))
+    assert (queued.text, queued.length) == (expected.text, expected.length)

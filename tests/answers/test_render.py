@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.answers import actions, render
-from sotong.answers.models import AnswerTemplate
+from sotong.cases.answers import actions, render
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Case
 from sotong.errors import InvalidInput
 from tests.answers.conftest import REPAIRED

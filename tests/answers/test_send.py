@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.answers import actions, render
-from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
+from sotong.cases import actions as case_actions
+from sotong.cases.answers import render
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus
 from sotong.errors import AttachmentRejected, NotFound, PermissionDenied
 from sotong.outbox.models import OutboxItem
@@ -47,8 +48,8 @@ def test_an_unfilled_slot_refuses_the_send(
 ) -> None:
     rendered = _rendered(template, case)
     body = rendered.replace("[[조치 내용]]", "보도블럭 12장 교체")
-    with pytest.raises(actions.RequiredElementsMissing) as refused:
-        actions.send_answer(
+    with pytest.raises(case_actions.RequiredElementsMissing) as refused:
+        case_actions.answer(
             session,
             actor=Actor.for_user(world.officer),
             case_id=case.id,
@@ -68,8 +69,8 @@ def test_a_slot_deleted_but_left_blank_refuses_the_send(
 ) -> None:
     rendered = _rendered(template, case)
     body = _filled(rendered).replace("11월 22일 14시", "")
-    with pytest.raises(actions.RequiredElementsMissing) as refused:
-        actions.send_answer(
+    with pytest.raises(case_actions.RequiredElementsMissing) as refused:
+        case_actions.answer(
             session,
             actor=Actor.for_user(world.officer),
             case_id=case.id,
@@ -81,20 +82,20 @@ def test_a_slot_deleted_but_left_blank_refuses_the_send(
 
 
 def test_a_free_answer_with_a_slot_left_is_refused_too(session: Session, world: World, case: Case) -> None:
-    with pytest.raises(actions.RequiredElementsMissing, match="조치 결과"):
-        actions.send_answer(session, actor=Actor.for_user(world.officer), case_id=case.id, body="조치: [[조치 결과]]")
+    with pytest.raises(case_actions.RequiredElementsMissing, match="조치 결과"):
+        case_actions.answer(session, actor=Actor.for_user(world.officer), case_id=case.id, body="조치: [[조치 결과]]")
 
 
 def test_answer_with_photos_of_the_result(session: Session, world: World, template: AnswerTemplate, case: Case) -> None:
     rendered = _rendered(template, case)
-    reply = actions.send_answer(
+    reply = case_actions.answer(
         session,
         actor=Actor.for_user(world.officer),
         case_id=case.id,
         body=_filled(rendered),
         template=template,
         rendered_template=rendered,
-        photos=[actions.Photo(JPEG, "after.jpg"), actions.Photo(PNG, "wide.png")],
+        photos=[case_actions.Photo(JPEG, "after.jpg"), case_actions.Photo(PNG, "wide.png")],
     )
     session.expire_all()
     answer = session.get(Answer, reply.id)
@@ -120,20 +121,20 @@ def test_answer_with_photos_of_the_result(session: Session, world: World, templa
 
 def test_a_file_that_is_no_image_refuses_the_whole_answer(session: Session, world: World, case: Case) -> None:
     with pytest.raises(AttachmentRejected):
-        actions.send_answer(
+        case_actions.answer(
             session,
             actor=Actor.for_user(world.officer),
             case_id=case.id,
             body="보수를 완료했습니다.",
-            photos=[actions.Photo(b"%PDF-1.7 not a photo", "report.pdf")],
+            photos=[case_actions.Photo(b"%PDF-1.7 not a photo", "report.pdf")],
         )
     assert session.scalars(select(Answer)).all() == [] and session.scalars(select(Attachment)).all() == []
 
 
 def test_officer_of_another_department_cannot_answer(session: Session, world: World, case: Case) -> None:
     with pytest.raises(NotFound):
-        actions.send_answer(session, actor=Actor.for_user(world.cleaning_officer), case_id=case.id, body="답변")
+        case_actions.answer(session, actor=Actor.for_user(world.cleaning_officer), case_id=case.id, body="답변")
     with pytest.raises(PermissionDenied):
-        actions.send_answer(session, actor=Actor.for_user(world.viewer), case_id=case.id, body="답변")
+        case_actions.answer(session, actor=Actor.for_user(world.viewer), case_id=case.id, body="답변")
     session.expire_all()
     assert session.get(Case, case.id).status is CaseStatus.in_progress  # type: ignore[union-attr]

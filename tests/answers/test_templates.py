@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.answers import actions
-from sotong.answers.models import AnswerTemplate
 from sotong.audit.models import AuditEvent
+from sotong.cases.answers import actions
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import World
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.models import AnswerTemplate
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Answer, Case, CaseStatus
 from tests.factories import World
 from tests.web.conftest import app, client, login  # noqa: F401 - the web app fixtures
@@ -91,7 +91,7 @@ def test_case_page_offers_the_category_template_first_and_fills_it_without_js(
     case: Case,
 ) -> None:
     from sotong.actors import Actor
-    from sotong.answers import actions
+    from sotong.cases.answers import actions
 
     actions.create_template(
         session, actor=Actor.for_user(world.admin), org_id=world.songpa.id, title="가 일반 안내", body="안내드립니다."

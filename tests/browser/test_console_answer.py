@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.answers import actions
+from sotong.cases.answers import actions
 from sotong.cases.models import Answer, Case, CaseStatus
 from sotong.outbox.models import OutboxItem
 from tests.browser.conftest import LiveServer

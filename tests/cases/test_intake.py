@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
+from sotong.cases.inbound import InboundAttachment
 from sotong.cases.models import Attachment, Case, CaseStatus, Message
-from sotong.channels.base import InboundAttachment
 from sotong.errors import AttachmentRejected, DuplicateSubmission, InvalidInput, NotFound
 from sotong.outbox.models import OutboxItem
 from sotong.settings import get_settings

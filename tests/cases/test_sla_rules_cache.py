@@ -14,7 +14,7 @@ from sotong.actors import CLI
 from sotong.cases import actions
 from sotong.cases.deadlines import actions as deadline_actions
 from sotong.cases.deadlines import sla
-from sotong.cases.models import PeriodUnit
+from sotong.cases.models import Case, PeriodUnit
 from tests.factories import World, inbound
 
 KST = ZoneInfo("Asia/Seoul")
@@ -28,7 +28,7 @@ def _empty_copy() -> Iterator[None]:
     sla.forget_rules()
 
 
-def _receive(session: Session, world: World) -> actions.Case:
+def _receive(session: Session, world: World) -> Case:
     return actions.receive_message(session, account_id=world.x_account.id, inbound=inbound(received_at=MONDAY_10)).case
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 import sotong.channels.registry  # noqa: F401 - registers the channel transports, as the app and worker do
 from sotong.actors import CLI
-from sotong.answers.actions import Photo, send_answer
 from sotong.cases import actions
+from sotong.cases.actions import Photo
+from sotong.cases.actions import answer as send_answer
 from sotong.cases.models import ComplaintType
 from sotong.db import session_factory
 from sotong.orgs import actions as org_actions

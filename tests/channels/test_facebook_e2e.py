@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.actions import Photo
 from sotong.audit.models import AuditEvent
+from sotong.cases.actions import Photo
 from sotong.cases.models import Case
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.actions import Photo
+from sotong.cases.actions import Photo
 from sotong.cases.models import Case, CaseStatus, Message
 from sotong.channels.mastodon.connector import html_to_text
 from sotong.channels.mastodon.poll import poll

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sotong.channels.base import InboundMessage
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.intake.media import with_media
 from tests.fakes.server import Request, Response, jpeg, serve
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.actions import receive_message
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, Message
-from sotong.channels.base import InboundMessage
 from sotong.channels.sms.gateways import TEST_GATEWAY
 from sotong.channels.sms.notify import queue_sms
 from sotong.db import atomic

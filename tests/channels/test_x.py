@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.actions import Photo
 from sotong.audit.models import AuditEvent
+from sotong.cases.actions import Photo
 from sotong.cases.models import Attachment, Case, Message
 from sotong.channels.polling import poll_due
 from sotong.channels.x.connector import XConnector, crc_response

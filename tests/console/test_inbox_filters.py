@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.console.inbox_service import DeadlineState, InboxFilters, inbox_page
 from sotong.db import atomic, utcnow
 from sotong.orgs.models import Channel
@@ -58,7 +58,7 @@ def test_deadline_states(desk: World, session: Session) -> None:
     assert case.id in _ids(session, desk, InboxFilters(deadline=DeadlineState.due_soon), due - dt.timedelta(hours=1))
     assert case.id not in _ids(session, desk, InboxFilters(deadline=DeadlineState.overdue), due - dt.timedelta(hours=1))
     assert case.id in _ids(session, desk, InboxFilters(deadline=DeadlineState.overdue), due + dt.timedelta(minutes=1))
-    actions.reject(session, actor=desk.actor(desk.operator), case_id=case.id, reason=actions.RejectReason.spam)
+    actions.reject(session, actor=desk.actor(desk.operator), case_id=case.id, reason=RejectReason.spam)
     # A hidden case has no running deadline.
     assert case.id not in _ids(session, desk, InboxFilters(deadline=DeadlineState.overdue), due + dt.timedelta(days=1))
 

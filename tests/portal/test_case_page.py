@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions, links
-from sotong.cases.models import CaseStatus, ComplaintType, Message
+from sotong.cases.models import CaseStatus, ComplaintType, Message, RejectReason
 from tests.factories import World
 from tests.portal.helpers import answered, received, web_account
 from tests.web.conftest import csrf_from
@@ -46,7 +46,7 @@ def test_hidden_cases_answer_like_missing_ones(client: TestClient, session: Sess
     spam = received(session, world, "광고")
     actions.triage(session, actor=op, case_id=private.id, complaint_type=ComplaintType.other, is_public=False)
     actions.triage(session, actor=op, case_id=whistle.id, complaint_type=ComplaintType.other, is_whistleblower=True)
-    actions.reject(session, actor=op, case_id=spam.id, reason=actions.RejectReason.spam)
+    actions.reject(session, actor=op, case_id=spam.id, reason=RejectReason.spam)
     missing = client.get("/cases/2026-송파-999999")
     assert missing.status_code == 404
     for case in (private, whistle, spam):

@@ -8,10 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.actions import Photo, send_answer
 from sotong.cases import actions
+from sotong.cases.actions import Photo
+from sotong.cases.actions import answer as send_answer
+from sotong.cases.inbound import InboundAttachment
 from sotong.cases.models import Attachment, ComplaintType
-from sotong.channels.base import InboundAttachment
 from tests.factories import World, inbound
 from tests.web.conftest import PNG
 

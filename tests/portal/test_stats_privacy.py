@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
-from sotong.cases.models import CaseStatus, ComplaintType
-from sotong.channels.base import InboundMessage
+from sotong.cases.inbound import InboundMessage
+from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
 from tests.factories import World, inbound
 from tests.portal.stats_data import NOW
 from tests.text.pii_salted import Salted, salted_set
@@ -69,7 +69,7 @@ def salted_cases(session: Session, world: World) -> tuple[list[Salted], list[str
                 session, actor=op, case_id=case.id, complaint_type=ComplaintType.other, is_whistleblower=True
             )
         else:
-            actions.reject(session, actor=op, case_id=case.id, reason=actions.RejectReason.spam)
+            actions.reject(session, actor=op, case_id=case.id, reason=RejectReason.spam)
             assert case.status is CaseStatus.rejected
         hidden_numbers.append(case.number)
     return rows, hidden_numbers

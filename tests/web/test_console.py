@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
 from sotong.cases import actions
-from sotong.cases.models import Attachment, Case, CaseStatus
-from sotong.channels.base import InboundAttachment
+from sotong.cases.inbound import InboundAttachment
+from sotong.cases.models import Attachment, Case, CaseStatus, ComplaintType
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from tests.factories import World, case_in_status, new_case
 from tests.web.conftest import PNG, login
@@ -152,7 +152,7 @@ def test_attachments_are_served_to_staff_who_can_see_the_case(
         session,
         actor=world.actor(world.operator),
         case_id=case.id,
-        complaint_type=actions.ComplaintType.other,
+        complaint_type=ComplaintType.other,
         department_id=world.roads.id,
     )
     login(client, world.officer)

@@ -2,11 +2,11 @@
 on-duty officers by the department's policy: none (the manager assigns), round-robin, or least-loaded.
 
 Every place that routes a case to a department (triage, by a person or automatically, and transfer between
-departments) calls `auto_assign` once, inside its own transaction. The round-robin pointer lives in one row
-per department (`department_assignment`); it is read with ``FOR UPDATE`` on PostgreSQL and moved with a
-conditional UPDATE from the value that was read, so two cases routed at the same moment by two web or worker
-processes can never both take the same "next" officer: the second waits for the first to commit and then
-sees its choice (and, for least-loaded, its new case in the counts).
+departments) calls `auto_assign` (cases/actions/lifecycle.py) once, inside its own transaction. The
+round-robin pointer lives in one row per department (`department_assignment`); it is read with ``FOR UPDATE``
+on PostgreSQL and moved with a conditional UPDATE from the value that was read, so two cases routed at the
+same moment by two web or worker processes can never both take the same "next" officer: the second waits for
+the first to commit and then sees its choice (and, for least-loaded, its new case in the counts).
 """
 
 from __future__ import annotations
@@ -128,28 +128,6 @@ def pick_officer(session: Session, *, department_id: int) -> int | None:
         if moved.rowcount == 1:  # type: ignore[attr-defined]
             return chosen
     return None
-
-
-def auto_assign(session: Session, *, case: Case) -> int | None:
-    """Assign a case that just reached its department, if the department assigns automatically.
-
-    Called by the routing actions inside their transaction; the assignment is an ordinary `assign` by the
-    system (audited, the officer notified). Returns the officer's id, or None when nothing was assigned.
-    """
-    if case.department_id is None or case.officer_id is not None:
-        return None
-    policy = policy_of(session, case.department_id)
-    if policy is AssignmentPolicy.none:
-        return None
-    officer_id = pick_officer(session, department_id=case.department_id)
-    if officer_id is None:
-        return None
-    # Imported here: the actions module calls this one.
-    from sotong.cases import actions
-
-    actor = Actor(kind="system", label=f"auto-assign ({policy.value})")
-    actions.assign(session, actor=actor, case_id=case.id, officer_id=officer_id)
-    return officer_id
 
 
 def set_policy(session: Session, *, actor: Actor, department_id: int, policy: AssignmentPolicy) -> None:

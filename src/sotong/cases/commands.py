@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role
-from sotong.answers.actions import send_answer
 from sotong.cases import actions, service
 from sotong.cases.models import Case
 from sotong.cases.schemas import (
@@ -99,7 +98,7 @@ def _transfer_organisation(session: Session, actor: Actor, case: Case, body: Tra
 def _answer(session: Session, actor: Actor, case: Case, body: AnswerIn) -> Outcome:
     # Through the standard-answer check, like the answer form: a template's [[slot]] left standing is refused
     # here too, so an answer pasted into the API or the plain form cannot reach a citizen half-written.
-    reply = send_answer(session, actor=actor, case_id=case.id, body=body.body, public_body=body.public_body or None)
+    reply = actions.answer(session, actor=actor, case_id=case.id, body=body.body, public_body=body.public_body or None)
     return Outcome(answer_id=reply.id)
 
 

@@ -271,5 +271,5 @@ class Answer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="answers")
-    # Photos of the result sent with the answer (answers.actions.send_answer); the portal may show them.
+    # Photos of the result sent with the answer (cases/actions/answer.py); the portal may show them.
     attachments: Mapped[list[Attachment]] = relationship(foreign_keys="Attachment.answer_id", order_by="Attachment.id")

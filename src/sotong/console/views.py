@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role
-from sotong.answers import views as answer_views
 from sotong.audit.service import case_timeline
 from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
+from sotong.console import answers as answer_views
 from sotong.console import counts as counting
 from sotong.console import reference
 from sotong.console.counts import Count, bounded_count, bounded_counts

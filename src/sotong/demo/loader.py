@@ -22,15 +22,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sotong.actors import CITIZEN, CLI, Actor, Role
-from sotong.answers import actions as answer_actions
 from sotong.cases import actions
+from sotong.cases.answers import actions as answer_actions
 from sotong.cases.assignment import AssignmentPolicy
 from sotong.cases.assignment import set_policy as set_assignment_policy
 from sotong.cases.deadlines import actions as deadline_actions
 from sotong.cases.deadlines.sla import BusinessCalendar, calendar_for
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.status import OPEN_STATUSES
-from sotong.channels.base import InboundMessage
 from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
 from sotong.demo.data import OrgSpec, Place, Topic

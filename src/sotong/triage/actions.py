@@ -259,7 +259,7 @@ def _act(
         return  # already handled by a person: triage only records its opinion
     duplicate = decision.duplicate
     if duplicate is not None and duplicate.kind == FOLLOW_UP and message is not None and n_messages == 1:
-        _merge_follow_up(session, case, message, duplicate.case_id, result)
+        _merge_follow_up(session, case, duplicate.case_id, result)
         return
     rule = decision.rule
     complaint_type = ComplaintType(result.complaint_type)
@@ -307,23 +307,9 @@ def _route(session: Session, case: Case, result: TriageResult, complaint_type: C
     result.auto_routed = True
 
 
-def _merge_follow_up(session: Session, case: Case, message: Message, parent_id: int, result: TriageResult) -> None:
+def _merge_follow_up(session: Session, case: Case, parent_id: int, result: TriageResult) -> None:
     """The citizen wrote again about an open case: the message joins that case, this one is closed as duplicate."""
-    parent = session.get(Case, parent_id)
-    assert parent is not None
-    message.case_id = parent.id
-    record(
-        session,
-        actor=SYSTEM,
-        action="case.follow_up",
-        org_id=parent.org_id,
-        case_id=parent.id,
-        details={"message_id": message.id, "merged_from": case.number, "by": "triage"},
-        is_public=True,
-    )
-    case_actions.reject(
-        session, actor=SYSTEM, case_id=case.id, reason=RejectReason.duplicate, note=f"추가 글: {parent.number}"
-    )
+    parent = case_actions.merge_follow_up(session, actor=SYSTEM, case_id=case.id, into_case_id=parent_id, by="triage")
     result.decided_by = f"follow-up of {parent.number}"
     result.explanation = f"같은 시민의 추가 글 → {parent.number}; {result.explanation}"
 

@@ -111,7 +111,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     errors.install(app)
 
-    from sotong.answers import views as answers_views
     from sotong.cases import api as cases_api
     from sotong.channels import admin_views as channels_admin
     from sotong.channels import hooks
@@ -120,6 +119,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from sotong.channels.open311 import views as open311_views
     from sotong.channels.webform import views as webform_views
     from sotong.console import admin as console_admin
+    from sotong.console import answers as answers_views
     from sotong.console import inbox as console_inbox
     from sotong.console import queue as console_queue
     from sotong.console import views as console_views

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
-from sotong.channels.base import InboundAttachment
+from sotong.cases.inbound import InboundAttachment
 from sotong.errors import AttachmentRejected, InvalidInput
 from sotong.settings import Settings
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 
 from sotong.cases.actions import MAX_TEXT_LENGTH
-from sotong.channels.base import InboundMessage
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.email.connector import MAX_TEXT, EmailConnector, own_message_id
 from sotong.channels.email.mime import trim_reply
 from tests.channels.mail.conftest import JPEG, OWN, citizen_mail

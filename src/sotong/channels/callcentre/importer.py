@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases import actions
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import ComplaintType
-from sotong.channels.base import InboundMessage
 from sotong.db import atomic
 from sotong.errors import InvalidInput, SotongError
 from sotong.orgs import actions as org_actions

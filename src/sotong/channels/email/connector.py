@@ -25,8 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong import smtp
+from sotong.cases.actions import MAX_TEXT_LENGTH
 from sotong.cases.attachments import sniff_image_type
-from sotong.channels.base import ChannelError, Connector, InboundAttachment, InboundMessage, MalformedPayload, required
+from sotong.cases.inbound import InboundAttachment, InboundMessage
+from sotong.channels.base import ChannelError, Connector, MalformedPayload, required
 from sotong.channels.email.mime import (
     body_text,
     header,
@@ -41,7 +43,7 @@ from sotong.outbox.transports import Delivery
 from sotong.settings import get_settings
 
 TIMEOUT = 20.0
-MAX_TEXT = 20_000  # intake's limit (cases.actions.MAX_TEXT_LENGTH): a long mail is cut rather than refused
+MAX_TEXT = MAX_TEXT_LENGTH  # intake's limit: a long mail is cut rather than refused
 OWN_ID_PREFIX = "<sotong."  # the Message-IDs we give our own receipts and answers
 
 

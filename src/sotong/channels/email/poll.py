@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
-from sotong.channels.base import ChannelError, InboundMessage, required
+from sotong.channels.base import ChannelError, required
 from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.intake import TakeInResult, take_in

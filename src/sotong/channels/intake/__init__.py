@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.actions import check_inbound, receive_message, receive_new_messages
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
-from sotong.channels.base import InboundMessage
 from sotong.channels.intake.media import with_media
 from sotong.errors import AttachmentRejected, InvalidInput
 

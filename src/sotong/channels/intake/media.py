@@ -13,7 +13,7 @@ import logging
 
 import httpx
 
-from sotong.channels.base import InboundAttachment, InboundMessage
+from sotong.cases.inbound import InboundAttachment, InboundMessage
 from sotong.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
     Connector,
-    InboundMessage,
     MalformedPayload,
     SignatureError,
     constant_time_equal,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import httpx
 
-from sotong.channels.base import InboundAttachment
+from sotong.cases.inbound import InboundAttachment
 from sotong.settings import get_settings
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)

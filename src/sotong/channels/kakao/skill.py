@@ -22,9 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sotong.cases.actions import IntakeResult, receive_message
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.links import tracking_url
 from sotong.cases.models import Case, CaseStatus
-from sotong.channels.base import ChannelError, InboundMessage
+from sotong.channels.base import ChannelError
 from sotong.channels.kakao.connector import (
     DEFAULT_ANSWER_WITHIN,
     DEFAULT_IMAGE_PREFIXES,

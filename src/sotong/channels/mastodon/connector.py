@@ -18,7 +18,8 @@ from mastodon import Mastodon, MastodonAPIError, MastodonNetworkError, MastodonN
 from sqlalchemy.orm import Session
 
 from sotong.cases.attachments import answer_photos
-from sotong.channels.base import ChannelError, Connector, InboundMessage, MalformedPayload, required
+from sotong.cases.inbound import InboundMessage
+from sotong.channels.base import ChannelError, Connector, MalformedPayload, required
 from sotong.channels.render import fit, reply_text
 from sotong.outbox.transports import Delivery
 

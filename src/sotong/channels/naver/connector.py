@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session
 
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
     Connector,
-    InboundMessage,
     MalformedPayload,
     SignatureError,
     constant_time_equal,

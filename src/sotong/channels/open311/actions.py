@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import record
 from sotong.cases.actions import receive_message
+from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case
-from sotong.channels.base import InboundMessage
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.channels.open311.service import Open311Error, service_category, token_key
 from sotong.db import atomic, utcnow

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
-from sotong.channels.base import ChannelError, Connector, InboundMessage
+from sotong.cases.inbound import InboundMessage
+from sotong.channels.base import ChannelError, Connector
 from sotong.channels.render import reply_text
 from sotong.channels.sms.gateways import gateway_for, normalise_number
 from sotong.channels.sms.text import plan_message

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 import httpx
 
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
-    InboundMessage,
     MalformedPayload,
     SignatureError,
     constant_time_equal,

@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from sotong.cases.attachments import sniff_image_type
-from sotong.channels.base import InboundAttachment
+from sotong.cases.inbound import InboundAttachment
 from sotong.channels.webform.errors import FormError
 
 try:  # iPhones send HEIC; without the plugin such photos are refused with a clear reason instead.

@@ -8,7 +8,7 @@ the citizen just read it on the screen. A phone or counter receipt is, so the ca
 writing.
 
 These transports replace the plain ``web`` one and add ``phone`` and ``visit``; the outbox names them after
-the channel a case came in on (cases.actions._reply_transport).
+the channel a case came in on (cases/delivery.py `reply_route`).
 """
 
 from __future__ import annotations

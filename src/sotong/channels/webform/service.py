@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
+from sotong.cases.inbound import InboundAttachment
 from sotong.cases.models import Case, Message
-from sotong.channels.base import InboundAttachment
 from sotong.channels.webform.errors import FormError, RateLimited, SpamRefused
 from sotong.channels.webform.models import WebformSubmission
 from sotong.db import atomic, utcnow

@@ -24,11 +24,11 @@ import httpx
 from sqlalchemy.orm import Session
 
 from sotong.cases.attachments import OutboundPhoto, answer_photos
+from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
     Connector,
     Handshake,
-    InboundMessage,
     MalformedPayload,
     SignatureError,
     constant_time_equal,

@@ -1,53 +1,28 @@
-"""State changes of standard answers: templates created, changed, retired; a case answered from one, with photos.
+"""State changes of standard answers (표준답안): templates created, changed, retired.
 
-Each function owns its transaction (joining a caller's) and writes its audit event, like cases.actions.
+Each function owns its transaction (joining a caller's) and writes its audit event, like the case actions.
+A case is answered from a template by the one answer action (cases/actions/answer.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role, require_role, same_org
-from sotong.answers import render
-from sotong.answers.models import AnswerTemplate
 from sotong.audit.service import record
-from sotong.cases import actions as case_actions
-from sotong.cases.attachments import store_file, validate_image
-from sotong.cases.models import Answer, Attachment, Case
+from sotong.cases.answers import render
+from sotong.cases.answers.models import AnswerTemplate
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
 from sotong.orgs.models import Category
-from sotong.settings import get_settings
 
 MAX_TITLE = 120
 MAX_BODY = 20_000
 MAX_ELEMENTS = 20
 MANAGERS = (Role.admin, Role.dept_manager)
-
-
-class RequiredElementsMissing(InvalidInput):
-    """An answer with required elements (slots) left unfilled; `missing` names them for the form."""
-
-    code = "required_elements_missing"
-
-    def __init__(self, missing: Sequence[str]) -> None:
-        super().__init__(f"fill in the required elements first: {', '.join(missing)}", missing=list(missing))
-        self.missing = list(missing)
-
-
-@dataclass(frozen=True)
-class Photo:
-    """An image the officer attached to the answer (the result of the work)."""
-
-    data: bytes
-    filename: str | None = None
-
-
-# --------------------------------------------------------------------------------------------- templates
 
 
 def _clean(
@@ -211,90 +186,3 @@ def deactivate_template(session: Session, *, actor: Actor, template_id: int) -> 
         template.is_active = False
         _audit(session, actor, template, "deactivated", before)
     return template
-
-
-# --------------------------------------------------------------------------------------------- answering
-
-
-def missing_elements(template: AnswerTemplate | None, rendered_template: str | None, body: str) -> list[str]:
-    """The required elements an answer leaves unfilled: slots still standing, or labelled lines left blank."""
-    missing = render.unfilled_slots(body)
-    if template is not None and rendered_template is not None:
-        missing += [
-            e for e in render.emptied_slots(rendered_template, body, template.required_elements) if e not in missing
-        ]
-    return missing
-
-
-def send_answer(
-    session: Session,
-    *,
-    actor: Actor,
-    case_id: int,
-    body: str,
-    public_body: str | None = None,
-    template: AnswerTemplate | None = None,
-    rendered_template: str | None = None,
-    photos: Sequence[Photo] = (),
-) -> Answer:
-    """Answer the citizen after checking the required elements; photos of the result become the answer's.
-
-    `template` and `rendered_template` (the template filled for this case, as the form received it) let the
-    check find required lines left blank; without them only standing ``[[…]]`` slots are refused. The answer
-    itself goes through `cases.actions.answer` (status, masking, audit, outbox) in this same transaction.
-    """
-    missing = missing_elements(template, rendered_template, body)
-    if missing:
-        raise RequiredElementsMissing(missing)
-    if public_body and render.unfilled_slots(public_body):
-        raise RequiredElementsMissing(render.unfilled_slots(public_body))
-    settings = get_settings()
-    if len(photos) > settings.max_attachments:
-        raise InvalidInput(f"at most {settings.max_attachments} photos per answer")
-    types = [validate_image(p.data, p.filename) for p in photos]  # refuse before anything is written
-    with atomic(session):
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFound(f"no case {case_id}")
-        if template is not None and template.org_id != case.org_id:
-            raise NotFound("no such template in this organisation")
-        # Who may answer is decided by cases.actions.answer (another department's case: "not found").
-        reply = case_actions.answer(
-            session,
-            actor=actor,
-            case_id=case_id,
-            body=body,
-            public_body=render.public_source(case, public_body or body.strip()),
-        )
-        stored = []
-        for photo, content_type in zip(photos, types, strict=True):
-            file = store_file(photo.data, content_type)
-            session.add(
-                Attachment(
-                    org_id=reply.org_id,
-                    answer_id=reply.id,
-                    path=file.path,
-                    sha256=file.sha256,
-                    size=file.size,
-                    content_type=file.content_type,
-                    filename=(photo.filename or "")[:255] or None,
-                )
-            )
-            stored.append(file.sha256)
-        if template is not None or stored:
-            record(
-                session,
-                actor=actor,
-                action="answers.sent_with",
-                org_id=reply.org_id,
-                case_id=reply.case_id,
-                details={
-                    "answer_id": reply.id,
-                    "template_id": template.id if template is not None else None,
-                    "template": template.title if template is not None else None,
-                    "photos": stored,
-                },
-            )
-        session.flush()
-    session.expire(reply, ["attachments"])
-    return reply

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.answers.render import public_source
-from sotong.cases.actions import _reply_transport  # the one rule for "which account answers this case"
-from sotong.cases.models import Case, Message
+from sotong.cases.answers.render import public_source
+from sotong.cases.delivery import to_citizen
+from sotong.cases.models import Case
 from sotong.channels.facebook.connector import COMMENT_LIMIT, MESSENGER_LIMIT, is_messenger_id
 from sotong.channels.kakao.connector import TEXT_LIMIT as KAKAO_LIMIT
 from sotong.channels.mastodon.connector import STATUS_LIMIT, URL_WEIGHT
@@ -26,7 +25,6 @@ from sotong.channels.sms.connector import subject_of
 from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, plan_message
 from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, shorten, weighted_length
 from sotong.outbox.transports import Delivery
-from sotong.settings import get_settings
 from sotong.text.pii import mask
 
 
@@ -143,28 +141,9 @@ def channel_text(delivery: Delivery) -> ChannelText:
 
 
 def answer_delivery(session: Session, case: Case, body: str) -> Delivery:
-    """The outbox delivery `cases.actions.answer` would queue for this body (not stored: a preview)."""
-    transport, account_id = _reply_transport(session, case.channel_account_id)
-    first = session.scalar(select(Message.external_id).where(Message.case_id == case.id).order_by(Message.id).limit(1))
-    return Delivery(
-        item_id=0,
-        org_id=case.org_id,
-        case_id=case.id,
-        kind="answer",
-        transport=transport,
-        recipient=case.author_handle,
-        payload={
-            "case_number": case.number,
-            "channel_account_id": account_id,
-            "in_reply_to_external_id": first,
-            "tracking_url": f"{get_settings().base_url}/cases/{case.number}",
-            "contact": case.contact,
-            "answer_id": None,
-            "body": body.strip(),
-        },
-        idempotency_key="preview",
-        attempt=1,
-    )
+    """The delivery the answer action would queue for this body (cases/delivery.py; not stored: a preview)."""
+    to_send = to_citizen(session, case, kind="answer", key="preview", payload={"answer_id": None, "body": body.strip()})
+    return to_send.as_delivery(org_id=case.org_id, case_id=case.id)
 
 
 @dataclass(frozen=True)

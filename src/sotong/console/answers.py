@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from sotong.actors import Actor, Role, require_department_or_org_wide, require_role
-from sotong.answers import actions, render
-from sotong.answers.models import AnswerTemplate
-from sotong.answers.preview import preview
+from sotong.cases import actions as case_actions
 from sotong.cases import service
+from sotong.cases.answers import actions, render
+from sotong.cases.answers.models import AnswerTemplate
+from sotong.channels.preview import preview
 from sotong.cases.models import Case
 from sotong.db import utcnow
 from sotong.errors import InvalidInput, NotFound, PermissionDenied, SotongError
@@ -212,7 +213,7 @@ def _preview(
     template = _template_of(db, actor, data.get("template_id"))
     rendered = render.fill(template.body, _values(db, case, user, settings)) if template is not None else None
     result = preview(db, case, body=body, public_body=_text(data, "public_body").strip() or None)
-    missing = actions.missing_elements(template, rendered, body)
+    missing = case_actions.missing_elements(template, rendered, body)
     return JSONResponse(
         {
             "channel": result.channel.as_dict(),
@@ -253,8 +254,8 @@ def _send(
     try:
         template = _template_of(db, actor, data.get("template_id"))
         rendered = render.fill(template.body, _values(db, case, user, settings)) if template is not None else None
-        photos = [actions.Photo(a.data, a.filename) for a in read_uploads(uploads, settings)]
-        actions.send_answer(
+        photos = [case_actions.Photo(a.data, a.filename) for a in read_uploads(uploads, settings)]
+        case_actions.answer(
             db,
             actor=actor,
             case_id=case.id,
@@ -264,7 +265,7 @@ def _send(
             rendered_template=rendered,
             photos=photos,
         )
-    except actions.RequiredElementsMissing as exc:
+    except case_actions.RequiredElementsMissing as exc:
         return _form_again(
             request, db, actor, user, number, data, translate(lang, "answers.missing", names=", ".join(exc.missing))
         )

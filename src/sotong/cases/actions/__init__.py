@@ -1,0 +1,66 @@
+"""Every state change of a case, one action function each: what can happen to a case, in one list.
+
+Each action owns its transaction (joining a caller's), writes its audit event and queues its outbound work in
+that same transaction. Pages, the API, the CLI, the worker and the demo call these; nothing else writes case
+rows. The modules: intake.py (messages in), lifecycle.py (triage to closing), answer.py (the answer),
+effects.py (what they share).
+"""
+
+from sotong.cases.actions.answer import Photo, RequiredElementsMissing, answer, missing_elements
+from sotong.cases.actions.effects import MAX_TEXT_LENGTH
+from sotong.cases.actions.intake import (
+    IntakeResult,
+    check_inbound,
+    follow_up_from_portal,
+    receive_message,
+    receive_new_messages,
+    submit_web_form,
+)
+from sotong.cases.actions.lifecycle import (
+    assign,
+    close,
+    extend,
+    hold,
+    mark_first_response,
+    merge,
+    merge_follow_up,
+    rate,
+    reject,
+    reopen,
+    restore,
+    resume,
+    start_work,
+    transfer_to_department,
+    transfer_to_organisation,
+    triage,
+)
+
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "IntakeResult",
+    "Photo",
+    "RequiredElementsMissing",
+    "answer",
+    "assign",
+    "check_inbound",
+    "close",
+    "extend",
+    "follow_up_from_portal",
+    "hold",
+    "mark_first_response",
+    "merge",
+    "merge_follow_up",
+    "missing_elements",
+    "rate",
+    "receive_message",
+    "receive_new_messages",
+    "reject",
+    "reopen",
+    "restore",
+    "resume",
+    "start_work",
+    "submit_web_form",
+    "transfer_to_department",
+    "transfer_to_organisation",
+    "triage",
+]

@@ -1,0 +1,362 @@
+"""Intake: a citizen's message stored exactly once, opening its case or following one up, with its receipt.
+
+Channels hand their messages here (channels/intake/), the web form and the portal's follow-up form too. The
+same platform message twice (a retry, an overlapping poll) is stored once; a page of messages goes in together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sotong.actors import (
+    CITIZEN,
+    Actor,
+)
+from sotong.audit.service import record
+from sotong.cases.actions.effects import (
+    attach_follow_up,
+    next_numbers,
+    queue_to_citizen,
+    set_deadlines,
+    snapshot,
+    store_attachments,
+    validate_text,
+)
+from sotong.cases.attachments import validate_image
+from sotong.cases.inbound import InboundMessage
+from sotong.cases.models import (
+    Case,
+    CaseStatus,
+    ComplaintType,
+    Message,
+)
+from sotong.db import atomic, utcnow
+from sotong.errors import (
+    DuplicateSubmission,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
+from sotong.orgs.models import ChannelAccount, Organisation
+from sotong.orgs.service import organisation
+from sotong.settings import get_settings
+from sotong.text.pii import mask
+
+TITLE_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    message: Message
+    case: Case
+    created: bool  # False: this platform message was already stored (a retry or an overlapping poll)
+    new_case: bool  # False: the message was attached to an existing case as a follow-up
+
+
+def _stored_text(inbound: InboundMessage) -> str:
+    """The message's text as it will be stored (a photo may come without words)."""
+    return validate_text(inbound.text) if not inbound.attachments else inbound.text.strip()
+
+
+def check_inbound(inbound: InboundMessage) -> str:
+    """The message's text as it will be stored; InvalidInput or AttachmentRejected if intake cannot store it."""
+    text = _stored_text(inbound)
+    if inbound.received_at.tzinfo is None:
+        raise InvalidInput("received_at must be timezone-aware")
+    if len(inbound.attachments) > get_settings().max_attachments:
+        raise InvalidInput(f"at most {get_settings().max_attachments} attachments per message")
+    for attachment in inbound.attachments:  # refuse before writing anything
+        validate_image(attachment.data, attachment.filename)
+    return text
+
+
+def receive_message(
+    session: Session, *, account_id: int, inbound: InboundMessage, actor: Actor = CITIZEN
+) -> IntakeResult:
+    """Store an inbound message exactly once and open a case for it, or attach it to its case as a follow-up.
+
+    A platform message already stored (same channel, account and external id) returns the stored one with
+    `created=False`: retries and overlapping polls are harmless.
+    """
+    check_inbound(inbound)
+    existing = _existing_message(session, account_id, inbound.external_id)
+    if existing is not None:
+        return existing
+    try:
+        return receive_new_messages(session, account_id=account_id, inbounds=[inbound], actor=actor)[0]
+    except IntegrityError:
+        # Another request stored the same platform message between our check and our insert.
+        existing = _existing_message(session, account_id, inbound.external_id)
+        if existing is None:
+            raise
+        return existing
+
+
+def receive_new_messages(
+    session: Session, *, account_id: int, inbounds: Sequence[InboundMessage], actor: Actor = CITIZEN
+) -> list[IntakeResult]:
+    """Store messages of one account not stored before (a poll page), in one transaction: all or none.
+
+    Each opens a case or follows up the case of the message it answers (one earlier in the same batch
+    included). The caller has passed each through `check_inbound` and left out those already stored; one
+    stored meanwhile by another worker raises IntegrityError (nothing is kept), and the caller takes the
+    messages in one by one instead. Per batch, not per message: one sequence update per year for the case
+    numbers, one INSERT each for cases, messages, audit events and receipts, one search reindex.
+    """
+    if not inbounds:
+        return []
+    with atomic(session):
+        account = session.get(ChannelAccount, account_id)
+        if account is None:
+            raise NotFound(f"unknown channel account {account_id}")
+        if not account.enabled:
+            raise InvalidInput(f"channel account {account.handle!r} is disabled")
+        org = organisation(session, account.org_id)
+        now = utcnow()
+        stored_parents = _follow_up_targets(session, account, inbounds)
+        # Which message opens a case and which follows one up, in arrival order: a reply may answer a message
+        # earlier in this very batch, whose case is opened just above it.
+        by_external_id: dict[str, Case] = {}
+        plan: list[tuple[InboundMessage, str, Case | None]] = []
+        for inbound in inbounds:
+            # The text alone: the photos were checked by the caller (check_inbound), and decoding them is the dear part.
+            text = _stored_text(inbound)
+            reply_to = inbound.in_reply_to_external_id
+            parent = (by_external_id.get(reply_to) or stored_parents.get(reply_to)) if reply_to else None
+            plan.append((inbound, text, parent))
+            if parent is not None:
+                by_external_id[inbound.external_id] = parent
+            else:
+                by_external_id[inbound.external_id] = _new_case(account, inbound, text, now)
+        opened = [by_external_id[inbound.external_id] for inbound, _text, parent in plan if parent is None]
+        for case, number in zip(opened, next_numbers(session, org, [c.received_at for c in opened]), strict=True):
+            case.number = number
+            set_deadlines(session, case, start=case.received_at)
+        messages: list[Message] = []
+        for inbound, text, _parent in plan:
+            message = _new_message(account, inbound, text)
+            case = by_external_id[inbound.external_id]
+            if case.id is None:
+                message.case = case  # opened in this batch: the flush inserts it first and fills in its id
+            else:
+                message.case_id = case.id
+            messages.append(message)
+        session.add_all(opened)
+        session.add_all(messages)
+        session.flush()  # cases then messages, one INSERT each; the unique constraint speaks here for a duplicate
+        results: list[IntakeResult] = []
+        for (inbound, _text, parent), message in zip(plan, messages, strict=True):
+            store_attachments(session, inbound, message)
+            if parent is not None:
+                attach_follow_up(session, actor, parent, message)
+                results.append(IntakeResult(message=message, case=parent, created=True, new_case=False))
+                continue
+            case = by_external_id[inbound.external_id]
+            _opened(session, actor, account, case, message)
+            results.append(IntakeResult(message=message, case=case, created=True, new_case=True))
+        return results
+
+
+def _existing_message(session: Session, account_id: int, external_id: str) -> IntakeResult | None:
+    account = session.get(ChannelAccount, account_id)
+    if account is None:
+        raise NotFound(f"unknown channel account {account_id}")
+    message = session.scalar(
+        select(Message).where(
+            Message.channel == account.channel,
+            Message.channel_account_id == account_id,
+            Message.external_id == external_id,
+        )
+    )
+    if message is None or message.case_id is None:
+        return None
+    case = session.get(Case, message.case_id)
+    assert case is not None
+    return IntakeResult(message=message, case=case, created=False, new_case=False)
+
+
+def _follow_up_targets(
+    session: Session, account: ChannelAccount, inbounds: Sequence[InboundMessage]
+) -> dict[str, Case]:
+    """The case each stored message that these messages reply to belongs to, by its external id (one SELECT)."""
+    replied_to = {inbound.in_reply_to_external_id for inbound in inbounds if inbound.in_reply_to_external_id}
+    if not replied_to:
+        return {}
+    rows = session.execute(
+        select(Message.external_id, Message.case_id).where(
+            Message.channel_account_id == account.id,
+            Message.external_id.in_(replied_to),
+            Message.case_id.is_not(None),
+        )
+    )
+    targets: dict[str, Case] = {}
+    for external_id, case_id in rows:
+        case = session.get(Case, case_id)
+        # A reply to a case since transferred to another organisation belongs to the case there now.
+        seen: set[int] = set()
+        while case is not None and case.transferred_to_case_id is not None and case.id not in seen:
+            seen.add(case.id)
+            case = session.get(Case, case.transferred_to_case_id)
+        if case is not None:
+            targets[external_id] = case
+    return targets
+
+
+def _new_message(account: ChannelAccount, inbound: InboundMessage, text: str) -> Message:
+    return Message(
+        org_id=account.org_id,
+        channel=account.channel,
+        channel_account_id=account.id,
+        external_id=inbound.external_id,
+        in_reply_to_external_id=inbound.in_reply_to_external_id,
+        author_handle=inbound.author_handle,
+        author_name=inbound.author_name,
+        text=text,
+        raw=inbound.raw,
+        latitude=inbound.latitude,
+        longitude=inbound.longitude,
+        address=inbound.address,
+        received_at=inbound.received_at,
+    )
+
+
+def _new_case(account: ChannelAccount, inbound: InboundMessage, text: str, now: dt.datetime) -> Case:
+    """The case a new message opens, before its number and deadlines."""
+    received = min(inbound.received_at, now)
+    return Case(
+        org_id=account.org_id,
+        status=CaseStatus.received,
+        complaint_type=ComplaintType.other,
+        department_id=account.department_id,
+        channel=account.channel,
+        channel_account_id=account.id,
+        author_handle=inbound.author_handle,
+        contact=dict(inbound.contact),
+        title=_title(text),
+        body=text,
+        public_text=mask(text),
+        latitude=inbound.latitude,
+        longitude=inbound.longitude,
+        address=inbound.address,
+        received_at=received,
+        citizen_token=secrets.token_urlsafe(24),
+        due_at=received,  # replaced by set_deadlines
+    )
+
+
+def _opened(session: Session, actor: Actor, account: ChannelAccount, case: Case, message: Message) -> None:
+    """What opening a case writes beside it: the public event, and the receipt threaded to its first message."""
+    record(
+        session,
+        actor=actor,
+        action="case.received",
+        org_id=case.org_id,
+        case_id=case.id,
+        after=snapshot(case),
+        details={"channel": account.channel, "account": account.handle, "message_id": message.id},
+        is_public=True,
+    )
+    queue_to_citizen(session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()}, first=message)
+
+
+def _title(text: str) -> str:
+    first_line = mask(text).strip().splitlines()[0] if text.strip() else ""
+    return first_line[:TITLE_LENGTH] + ("…" if len(first_line) > TITLE_LENGTH else "")
+
+
+def submit_web_form(
+    session: Session,
+    *,
+    org_slug: str,
+    text: str,
+    submission_id: str,
+    received_at: dt.datetime | None = None,
+    category_hint: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    attachments: tuple[Any, ...] = (),
+) -> Case:
+    """A complaint from the public web form; the same submission twice is refused with its case number."""
+    validate_text(text)
+    if not submission_id or len(submission_id) > 120:
+        raise InvalidInput("submission_id must be 1-120 characters")
+    if (latitude is not None and not -90 <= latitude <= 90) or (longitude is not None and not -180 <= longitude <= 180):
+        raise InvalidInput("latitude/longitude out of range")
+    org = session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    if org is None:
+        raise NotFound(f"unknown organisation {org_slug!r}")
+    account = session.scalar(
+        select(ChannelAccount).where(ChannelAccount.org_id == org.id, ChannelAccount.channel == "web")
+    )
+    if account is None:
+        raise NotFound(f"{org.name} takes no web form complaints")
+    contact = {k: v for k, v in (("phone", phone), ("email", email)) if v}
+    inbound = InboundMessage(
+        external_id=f"web:{submission_id}",
+        text=text,
+        received_at=received_at or utcnow(),
+        author_handle=email or phone,
+        raw={"category_hint": category_hint, "submission_id": submission_id},
+        attachments=tuple(attachments),
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
+        contact=contact,
+    )
+    result = receive_message(session, account_id=account.id, inbound=inbound)
+    if not result.created:
+        raise DuplicateSubmission(
+            f"this form was already received as case {result.case.number}", case_number=result.case.number
+        )
+    return result.case
+
+
+def follow_up_from_portal(session: Session, *, case_number: str, token: str, text: str, submission_id: str) -> Case:
+    """A follow-up question the citizen writes on the case page (the receipt's token proves who they are).
+
+    It is stored as a web message of the case, like a reply on any channel: an answered or closed case reopens
+    with a new statutory period, and the officer is told. The same form sent twice is stored once.
+    """
+    text = validate_text(text)
+    if not submission_id or len(submission_id) > 120:
+        raise InvalidInput("submission_id must be 1-120 characters")
+    with atomic(session):
+        case = session.scalar(select(Case).where(Case.number == case_number))
+        if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
+            raise NotFound("no such case, or the token does not match")
+        if case.status in (CaseStatus.rejected, CaseStatus.transferred_out):
+            raise IllegalTransition(f"a case that is {case.status.value} takes no follow-up here")
+        account = session.scalar(
+            select(ChannelAccount).where(ChannelAccount.org_id == case.org_id, ChannelAccount.channel == "web")
+        )
+        if account is None:
+            raise NotFound("this organisation takes no web follow-ups")
+        external_id = f"web-follow-up:{submission_id}"
+        if session.scalar(
+            select(Message.id).where(Message.channel_account_id == account.id, Message.external_id == external_id)
+        ):
+            raise DuplicateSubmission("this follow-up was already received", case_number=case.number)
+        message = Message(
+            org_id=case.org_id,
+            case_id=case.id,
+            channel=account.channel,
+            channel_account_id=account.id,
+            external_id=external_id,
+            text=text,
+            received_at=utcnow(),
+        )
+        session.add(message)
+        session.flush()
+        attach_follow_up(session, CITIZEN, case, message)
+    return case
