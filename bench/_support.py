@@ -62,7 +62,7 @@ def server_env(url: str, port: int, **extra: str) -> dict[str, str]:
 def uvicorn_command(port: int, workers: int) -> list[str]:
     """uvicorn serving the app factory on 127.0.0.1:`port` with `workers` processes, as production runs it."""
     return [
-        sys.executable, "-m", "uvicorn", "sotong.web.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "sotong.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "warning", "--no-access-log",
         "--loop", "uvloop", "--http", "httptools",  # what `auto` picks when installed (uvicorn[standard]); said aloud

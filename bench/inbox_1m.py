@@ -136,8 +136,8 @@ def bench_http(url: str, operator: User, figures: _Figures, runs: int) -> None:
     os.environ["SOTONG_DATABASE_URL"] = url
     from fastapi.testclient import TestClient
 
+    from sotong.app import create_app
     from sotong.settings import get_settings, reset_settings_cache
-    from sotong.web.app import create_app
 
     reset_settings_cache()
     app = create_app(settings=get_settings(), engine=make_engine(url))

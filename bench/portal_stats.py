@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.executable,
             "-m",
             "uvicorn",
-            "sotong.web.app:create_app",
+            "sotong.app:create_app",
             "--factory",
             "--port",
             str(port),

@@ -200,7 +200,7 @@ def main() -> int:
     if queued:
         # The worker's share, as `sotong worker` does it: the first call takes the 200 warm-up events in and pays
         # for loading the language models (a worker does that once at start); the rest is timed.
-        from sotong.channels.intake.events import process_events
+        from sotong.channels.webhooks import process_events
 
         process_events(session_factory(engine), batch=200)
         started = time.perf_counter()

@@ -9,8 +9,8 @@ import time
 import uvicorn
 from sqlalchemy import Engine
 
+from sotong.app import create_app
 from sotong.settings import Settings
-from sotong.web.app import create_app
 
 
 def _free_port() -> int:

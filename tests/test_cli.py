@@ -215,7 +215,7 @@ def test_serve_runs_the_app_factory_with_uvicorn(cli_db: str, monkeypatch: pytes
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
     _ok("serve", "--host", "0.0.0.0", "--port", "8123")
     (args, kwargs) = calls[0]
-    assert args == ("sotong.web.app:create_app",)
+    assert args == ("sotong.app:create_app",)
     assert kwargs["factory"] is True
     assert (kwargs["host"], kwargs["port"], kwargs["reload"]) == ("0.0.0.0", 8123, False)
 

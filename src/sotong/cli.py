@@ -156,7 +156,7 @@ def serve(
         console.print("with an embedded worker (outbox delivery and deadline escalations)")
     try:
         uvicorn.run(
-            "sotong.web.app:create_app",
+            "sotong.app:create_app",
             factory=True,
             host=bind_host,
             port=bind_port,

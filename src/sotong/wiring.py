@@ -19,7 +19,7 @@ from sotong.search import index as search_index
 
 def install() -> None:
     """Register everything above; calling it again changes nothing."""
-    for transport in (*registry.TRANSPORTS, *notification_transports.TRANSPORTS):
+    for transport in (*registry.CONNECTORS.values(), *notification_transports.TRANSPORTS):
         register(transport)
     case_hooks.install()
     search_index.install()

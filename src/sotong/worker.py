@@ -2,7 +2,7 @@
 
 Who does what, in the order of one pass:
 
-1. queued webhooks become messages and cases   `channels.intake.events.process_events`
+1. queued webhooks become messages and cases   `channels.webhooks.process_events`
 2. the outbox is delivered                      `outbox.delivery.run_once` (own threads on PostgreSQL)
 3. deadlines escalate                           `cases.escalation.sweep`
 4. new cases are triaged                        `triage.actions.triage_pending`
@@ -30,8 +30,7 @@ from types import FrameType
 from sqlalchemy.orm import Session
 
 from sotong.cases import escalation
-from sotong.channels import polling
-from sotong.channels.intake import events
+from sotong.channels import polling, webhooks
 from sotong.outbox.delivery import DEFAULT_BATCH, run_once
 from sotong.search import analysis
 from sotong.settings import get_settings
@@ -103,7 +102,7 @@ def run_pass(
 
 # The passes, looked up by name at each pass (tests replace one to hold it up or make it fail).
 def _take_in_events(session_factory: SessionFactory) -> int:
-    return events.process_events(session_factory)
+    return webhooks.process_events(session_factory)
 
 
 def _escalate(session_factory: SessionFactory) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import sotong.channels.registry  # noqa: F401 - registers the channel transports, as the app and worker do
 from sotong.actors import CLI
+from sotong.app import create_app
 from sotong.cases import actions
 from sotong.cases.actions import Photo
 from sotong.cases.actions import answer as send_answer
@@ -21,7 +22,6 @@ from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
 from sotong.settings import Settings
-from sotong.web.app import create_app
 from tests.factories import World
 from tests.fakes import graph as fake_graph
 from tests.fakes import mastodon as fake_mastodon

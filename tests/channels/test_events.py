@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session
 
+from sotong.app import create_app
 from sotong.cases.models import Case, Message
 from sotong.channels.intake import events
-from sotong.channels.intake.events import EventStatus, InboundEvent, process_events, queue_event
+from sotong.channels.intake.events import EventStatus, InboundEvent, queue_event
+from sotong.channels.webhooks import process_events
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxItem
 from sotong.settings import get_settings, reset_settings_cache
-from sotong.web.app import create_app
 from sotong.worker import run_pass
 from tests.fakes.graph import FakeGraph
 
@@ -68,7 +69,7 @@ def test_a_leased_event_is_not_taken_by_another_worker(
     _, body = graph.comment("보도블럭이 깨졌어요")
     queue_event(session, **target(facebook_account), body=body)
     with factory() as other:
-        assert events._claim(other, batch=10, now=events.utcnow()) != []
+        assert events.claim(other, batch=10, now=events.utcnow()) != []
     assert process_events(factory) == 0  # leased by the other worker, lease still running
     assert count(session, Message) == 0
 

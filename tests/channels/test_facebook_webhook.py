@@ -59,7 +59,7 @@ def test_a_bad_signature_is_refused_logged_and_stores_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, body = graph.comment("가짜 민원")
-    caplog.set_level(logging.WARNING, logger="sotong.channels.hooks")
+    caplog.set_level(logging.WARNING, logger="sotong.channels.webhooks")
 
     forged = client.post(_hook(facebook_account), content=body, headers=graph.sign(body, secret="not-the-secret"))
     tampered = client.post(_hook(facebook_account), content=body.replace(b"2001", b"2002"), headers=graph.sign(body))

@@ -68,7 +68,7 @@ def test_a_request_without_the_skill_token_is_refused_and_logged(
     if header is not None:
         headers["X-Sotong-Skill-Token"] = header
 
-    with caplog.at_level(logging.WARNING, logger="sotong.channels.kakao.views"):
+    with caplog.at_level(logging.WARNING, logger="sotong.channels.webhooks"):
         response = client.post(f"/hooks/kakao/{account.id}", content=body, headers=headers)
 
     assert response.status_code == status and reason in response.json()["error"]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.actions import Photo
 from sotong.cases.models import Case, CaseStatus, Message
-from sotong.channels.mastodon.connector import html_to_text
+from sotong.channels.mastodon.parse import html_to_text
 from sotong.channels.mastodon.poll import poll
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus

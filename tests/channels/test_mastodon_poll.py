@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, Message
-from sotong.channels.mastodon.connector import MastodonConnector, html_to_text
+from sotong.channels.mastodon.connector import MastodonConnector
+from sotong.channels.mastodon.parse import html_to_text
 from sotong.channels.mastodon.poll import PAGE_SIZE, poll
 from sotong.db import atomic
 from sotong.orgs.models import ChannelAccount

@@ -12,13 +12,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
+from sotong.app import create_app
 from sotong.cases.models import Case, Message
 from sotong.channels.health import AccountHealth
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.settings import Settings
-from sotong.web.app import create_app
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
 from tests.fakes import naver as fake_naver
@@ -142,7 +142,7 @@ def test_a_caller_outside_naver_is_refused_and_logged(
     account: ChannelAccount,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="sotong.channels.naver.views"):
+    with caplog.at_level(logging.WARNING, logger="sotong.channels.webhooks"):
         response = client.post(f"/hooks/naver/{account.id}", content=talk.text("민원"))  # from "testclient"
 
     assert response.status_code == 403 and "allowed networks" in response.json()["error"]

@@ -13,13 +13,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from sotong.channels import hooks
+from sotong.app import create_app
+from sotong.channels import webhooks as hooks
 from sotong.channels.health import AccountHealth
 from sotong.channels.intake import events
 from sotong.channels.intake.events import InboundEvent
 from sotong.orgs.models import ChannelAccount
 from sotong.settings import get_settings, reset_settings_cache
-from sotong.web.app import SECURITY_HEADERS, create_app
+from sotong.web.security import SECURITY_HEADERS
 from tests.factories import World
 from tests.fakes.graph import FakeGraph
 
@@ -141,7 +142,7 @@ def test_forged_and_malformed_webhooks_are_refused_logged_and_recorded_as_before
     facebook_account: ChannelAccount,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="sotong.channels.hooks")
+    caplog.set_level(logging.WARNING, logger="sotong.channels.webhooks")
     body, _ = signed(graph, "가짜 민원")
     malformed = b'{"object": "page", "entry": {"id": "1"}}'
     requests = [

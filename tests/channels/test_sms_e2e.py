@@ -1,5 +1,5 @@
-"""Text messages: notices and answers to a citizen's phone through SENS (signed, SMS or LMS by length), and a
-two-way gateway whose replies open cases answered by SMS on the same number."""
+"""Text messages: receipts, answers and notices to a citizen's phone through SENS (signed, SMS or LMS by length),
+and a two-way gateway whose replies open cases answered by SMS on the same number."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from sotong.cases.actions import receive_message
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, Message
 from sotong.channels.sms.gateways import TEST_GATEWAY
-from sotong.channels.sms.notify import queue_sms
 from sotong.db import atomic
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
+from sotong.outbox.service import enqueue
 from tests.channels.conftest import answer_case, outbox
 from tests.factories import World
 from tests.fakes import sms as fake_sms
@@ -68,36 +68,53 @@ def two_way_account(session: Session, world: World) -> Iterator[ChannelAccount]:
     TEST_GATEWAY.sent.clear()
 
 
-def _case_with_phone(session: Session, world: World, text: str = "횡단보도 신호가 너무 짧아요") -> Case:
-    """A complaint whose citizen left a phone number for the answer (as the web form lets them)."""
+def _case_with_phone(
+    session: Session, world: World, text: str = "횡단보도 신호가 너무 짧아요", phone: str = PHONE
+) -> Case:
+    """A complaint taken by the 120 call centre from a citizen who left their number for the answer."""
+    desk = session.scalar(
+        select(ChannelAccount).where(ChannelAccount.org_id == world.songpa.id, ChannelAccount.channel == Channel.phone)
+    ) or org_actions.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.phone, handle="120"
+    )
     inbound = InboundMessage(
-        external_id=f"form-{text}",
+        external_id=f"call-{text}-{phone}",
         text=text,
         received_at=dt.datetime.now(dt.UTC),
-        contact={"phone": PHONE},
+        contact={"phone": phone},
     )
-    return receive_message(session, account_id=world.x_account.id, inbound=inbound).case
+    return receive_message(session, account_id=desk.id, inbound=inbound).case
 
 
-def test_queue_sms_sends_the_receipt_and_the_answer_by_sens(
+def _queue_notice(session: Session, case: Case, account: ChannelAccount, text: str) -> None:
+    """A short notice to the citizen's phone, queued on the SMS transport itself."""
+    with atomic(session):
+        enqueue(
+            session,
+            org_id=case.org_id,
+            case_id=case.id,
+            kind="notice",
+            transport="sms",
+            recipient=PHONE,
+            idempotency_key=f"notice:{case.id}:{text}",
+            payload={"case_number": case.number, "channel_account_id": account.id, "text": text, "tracking_url": ""},
+        )
+
+
+def test_the_receipt_and_the_answer_go_by_sens(
     session: Session, world: World, sens: FakeSens, sens_account: ChannelAccount, deliver: Callable[[], int]
 ) -> None:
     case = _case_with_phone(session, world)
-    with atomic(session):
-        item = queue_sms(session, case=case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()})
-        again = queue_sms(session, case=case, kind="receipt", key="1")
-    assert item is not None and again is item  # the same notice queued twice is one message
+    assert [item.kind for item in outbox(session, case.id)] == ["receipt"]  # one receipt, on the call centre's
 
     deliver()
 
     [receipt] = sens.sent
     assert receipt["to"] == "01023456789" and receipt["from"] == "024101234"
     assert case.number in receipt["content"] and receipt["type"] == "LMS"  # the tracking link makes it long
-    assert outbox(session, case.id)[-1].external_ref == receipt["requestId"]
+    assert outbox(session, case.id)[-1].external_ref == f"sms:{receipt['requestId']}"
 
     answer_case(session, world, case.id, "신호 주기를 조정하겠습니다. " * 200)
-    with atomic(session):
-        queue_sms(session, case=case, kind="answer", key="1", payload={"body": case.answers[-1].body})
     deliver()
 
     answer = sens.sent[-1]
@@ -110,32 +127,34 @@ def test_a_short_notice_goes_as_sms(
     session: Session, world: World, sens: FakeSens, sens_account: ChannelAccount, deliver: Callable[[], int]
 ) -> None:
     case = _case_with_phone(session, world)
-    with atomic(session):
-        queue_sms(session, case=case, kind="notice", key="n1", payload={"text": "현장 확인 예정", "tracking_url": ""})
+    deliver()  # the receipt
+    _queue_notice(session, case, sens_account, "현장 확인 예정")
 
     deliver()
 
-    [notice] = sens.sent
+    notice = sens.sent[-1]
     assert notice["type"] == "SMS" and notice["subject"] is None and "현장 확인 예정" in notice["content"]
 
 
-def test_no_sms_without_a_mobile_number_or_an_sms_account(session: Session, world: World, sens: FakeSens) -> None:
+def test_no_sms_without_a_mobile_number_or_an_sms_account(
+    session: Session, world: World, sens: FakeSens, deliver: Callable[[], int]
+) -> None:
     case = _case_with_phone(session, world)
-    with atomic(session):
-        assert queue_sms(session, case=case, kind="receipt", key="1") is None  # Songpa has no SMS account yet
+    deliver()  # Songpa has no SMS account yet: the receipt is the tracking page alone
+    assert outbox(session, case.id)[-1].status is OutboxStatus.sent and sens.sent == []
     _sms_account(session, world, "02-410-1234", {"gateway": "test"})
-    with atomic(session):
-        assert queue_sms(session, case=case, kind="receipt", key="1", phone="02-410-5555") is None  # a landline
+    TEST_GATEWAY.sent.clear()
+    landline = _case_with_phone(session, world, "가로수 가지치기 부탁드립니다", phone="02-410-5555")
+    deliver()  # a landline: no text can reach it
+    assert outbox(session, landline.id)[-1].status is OutboxStatus.sent and TEST_GATEWAY.sent == []
 
 
 def test_a_bad_secret_fails_for_good_and_throttling_waits(
     session: Session, world: World, sens: FakeSens, sens_account: ChannelAccount, deliver: Callable[[], int]
 ) -> None:
-    case = _case_with_phone(session, world)
     sens_account.config = {**sens_account.config, "secret_key": "not-the-secret"}
     session.commit()
-    with atomic(session):
-        queue_sms(session, case=case, kind="receipt", key="1")
+    case = _case_with_phone(session, world)
     deliver()
     item = outbox(session, case.id)[-1]
     assert item.status is OutboxStatus.failed and "Authentication Failed" in (item.last_error or "")
@@ -143,10 +162,9 @@ def test_a_bad_secret_fails_for_good_and_throttling_waits(
     sens_account.config = {**sens_account.config, "secret_key": sens.secret_key}
     session.commit()
     sens.throttled = True
-    with atomic(session):
-        queue_sms(session, case=case, kind="receipt", key="2")
+    again = _case_with_phone(session, world, "보도블럭이 깨졌어요")
     deliver()
-    item = outbox(session, case.id)[-1]
+    item = outbox(session, again.id)[-1]
     assert item.status is OutboxStatus.pending and "420" in (item.last_error or "")
     assert sens.sent == []
 

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from sotong.app import create_app
 from sotong.cases.models import Case
 from sotong.channels.webform.models import WebformSubmission
 from sotong.settings import Settings
-from sotong.web.app import create_app
 from tests.channels.webform_support import form_data
 from tests.factories import World
 
@@ -151,7 +151,7 @@ def test_without_csrf_nothing_is_taken(client: TestClient, world: World, session
 def test_a_limited_address_costs_no_photo_decoding(
     client: TestClient, world: World, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sotong.channels.webform import views
+    from sotong.portal import report as views
 
     settings.webform_max_per_window = 1
     assert client.post("/report", data=form_data(client, settings)).status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.models import Case
-from sotong.portal.charts import map_view, mercator
+from sotong.web.maps import map_view, mercator
 from tests.factories import World, inbound
 from tests.web.conftest import login
 

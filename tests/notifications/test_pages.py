@@ -10,8 +10,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import CaseStatus
+from sotong.console import notifications as views
 from sotong.db import session_factory
-from sotong.notifications import service, views
+from sotong.notifications import service
 from sotong.notifications.models import Notification, OrgWebhook
 from sotong.outbox.delivery import run_once
 from tests.factories import World, case_in_status

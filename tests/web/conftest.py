@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from sotong.app import create_app
 from sotong.orgs.models import User
 from sotong.settings import Settings, get_settings, reset_settings_cache
-from sotong.web.app import create_app
 from tests.factories import PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from sotong.app import create_app
 from sotong.search import analysis
 from sotong.settings import Environment, Settings
-from sotong.web.app import create_app
 
 
 @pytest.fixture

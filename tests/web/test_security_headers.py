@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 from fastapi.testclient import TestClient
 
-from sotong.web.app import SECURITY_HEADERS
+from sotong.web.security import SECURITY_HEADERS
 from tests.factories import World
 from tests.web.conftest import login
 

@@ -24,17 +24,6 @@ INTERNAL_KEYS = frozenset(
     {"since_id", "own_account_id", "last_uid", "uidvalidity", "last_poll_at", "poll_after", "last_error"}
 )
 
-# The secrets each connector reads (docs/channels.md); the admin page offers a write-only field for each.
-SECRET_FIELDS: dict[str, tuple[str, ...]] = {
-    "x": ("bearer_token", "access_token", "consumer_secret"),
-    "facebook": ("page_access_token", "app_secret", "verify_token"),
-    "mastodon": ("access_token",),
-    "email": ("imap_password", "smtp_password"),
-    "kakao": ("skill_token", "rest_api_key"),
-    "naver": ("authorization",),
-    "sms": ("access_key", "secret_key", "inbound_token"),
-}
-
 
 def _snapshot(account: ChannelAccount) -> dict[str, Any]:
     config = account.config or {}

@@ -1,19 +1,26 @@
-"""The small interface every channel shares: the inbound message intake takes, the connector, its errors."""
+"""The interface every channel shares: the connector, what webhooks and replies look like, its errors."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
+import random
 from abc import abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 import httpx
 from sqlalchemy.orm import Session
 
+from sotong.cases.attachments import OutboundPhoto
 from sotong.cases.inbound import InboundMessage
+from sotong.cases.wording import reply_text
+from sotong.orgs.models import ChannelAccount
 from sotong.outbox.transports import Delivery, Transport, TransportError
+from sotong.secrets import open_config
+from sotong.text.fitting import fit
 
 
 class ChannelError(TransportError):
@@ -71,38 +78,205 @@ class Handshake:
     media_type: str = "text/plain"
 
 
-class Connector(Transport):
-    """One platform: verify and parse what it pushes or polls in, send receipts and answers out.
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A webhook as it arrived, all a connector may check it by: headers, the raw body (signatures are over these
+    bytes), the query string and the caller's address (TalkTalk signs nothing: Naver's networks, a URL token)."""
 
-    `config` is `ChannelAccount.config` with its secrets decrypted (channels/credentials.py `open_config`):
-    only connectors ever see them in clear. Connectors know platforms, not cases: nothing here touches case tables.
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+    client_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """What a webhook is answered: a JSON document, or an empty body when `body` is None."""
+
+    body: Any = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Responded:
+    """A synchronous answer to a webhook (Kakao's skill response) and what it took in, for the account's health."""
+
+    reply: WebhookReply
+    stored: int = 0
+    error: str | None = None
+
+
+class IntakeCounts(Protocol):
+    """How intake took a batch of messages in (channels/intake `TakeInResult`)."""
+
+    @property
+    def stored(self) -> int: ...
+    @property
+    def duplicates(self) -> int: ...
+    @property
+    def refused(self) -> int: ...
+
+
+class Polled(Protocol):
+    """What a channel's poll returns: at least how intake took the messages in (and, if the platform said
+    so, `poll_after`: when the next poll may ask)."""
+
+    @property
+    def taken(self) -> IntakeCounts: ...
+
+
+@dataclass(frozen=True)
+class ChannelText:
+    """One reply as it leaves on a channel, measured the way that platform measures it."""
+
+    transport: str
+    text: str
+    length: int
+    limit: int | None  # None: the channel takes the whole text (e-mail, the web tracking page)
+    unit: str  # "weighted" (X: Hangul 2, a link 23), "chars", "bytes" (SMS/LMS in EUC-KR), or "none"
+    shortened: bool  # cut, ending with "…" and the link to the full answer on the public case page
+    checked: bool = True  # False: the channel does not measure its replies, the text is not fitted
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "transport": self.transport,
+            "text": self.text,
+            "length": self.length,
+            "limit": self.limit,
+            "unit": self.unit,
+            "shortened": self.shortened,
+            "checked": self.checked,
+        }
+
+
+@dataclass(frozen=True)
+class OutboundPost:
+    """One post the organisation publishes on an account (not a reply to anyone): text, a link, photos."""
+
+    text: str
+    idempotency_key: str  # the same on every attempt, like a delivery's
+    link: str | None = None
+    photos: tuple[OutboundPhoto, ...] = ()
+    alt_texts: tuple[str, ...] = ()  # one per photo
+
+
+@dataclass(frozen=True)
+class Reactions:
+    """How a post of ours is doing on the platform, as far as its API tells."""
+
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0
+
+
+@dataclass(frozen=True)
+class SampleAuthor:
+    """What a citizen looks like on a channel (handle, display name, contact): for the demo and tests."""
+
+    handle: str | None
+    name: str | None
+    contact: dict[str, str]
+
+
+class Connector(Transport):
+    """One channel: everything the rest of Sotong needs to know about a platform, declared in its folder.
+
+    In: `verify` and `parse` what the platform pushes (webhooks, answered in one generic route: api/hooks.py),
+    `poll` what it must be asked for, `respond` when it waits for an answer to its webhook (Kakao). Out: `send`
+    receipts and answers (the outbox), `preview` them as they will read, `post` and `reactions` for publishing.
+    Facts: `secret_fields` (shown write-only to admins), `private` (a reply reaches the citizen alone), how the
+    public portal groups it (`public_group`).
+
+    `config` is `ChannelAccount.config` with its secrets decrypted (`secrets.open_config`): only connectors ever
+    see them in clear. Connectors know platforms, not cases: the words citizens read come from cases/wording.py.
     """
 
     name: ClassVar[str]
-    # False for platforms that are polled (Mastodon): /hooks/<name>/ then answers 404.
+    # How the public portal groups the channel: "sns", "phone", "web", "email" or "visit".
+    public_group: ClassVar[str]
+    # The credentials the connector reads (encrypted at rest; the admin page offers a write-only field for each).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    # Pushes messages to /hooks/<name>/<account id>; False answers 404 there.
     accepts_webhooks: ClassVar[bool] = False
+    # Waits for `respond` to answer its webhook itself, so it is never queued (Kakao's skill server).
+    responds: ClassVar[bool] = False
+    # In queued mode (SOTONG_WEBHOOK_QUEUE) its webhooks are stored as they come and taken in by the worker.
+    queues: ClassVar[bool] = True
+    # Is asked for new messages (`poll`) by the worker's polling pass, every SOTONG_CHANNEL_POLL_SECONDS.
+    polls: ClassVar[bool] = False
+    # Publishes posts of the organisation's own (`post`), and reads their reactions back (`reactions`).
+    posts: ClassVar[bool] = False
+
+    # ---- in
 
     def handshake(self, config: Mapping[str, Any], query: Mapping[str, str]) -> Handshake:
         """Answer the platform's GET subscription check; raises SignatureError when it does not match."""
         raise SignatureError(f"{self.name} has no webhook handshake", missing=True)
 
-    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
-        """Check the webhook's signature or token over the raw body in constant time; raise SignatureError."""
+    def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
+        """Check that a webhook comes from the platform (a signature over the raw body in constant time, a token,
+        the caller's network); raise SignatureError."""
         raise SignatureError(f"{self.name} does not accept webhooks", missing=True)
 
-    @abstractmethod
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Turn a platform payload into inbound messages, leaving out our own posts and non-messages."""
+        raise MalformedPayload(f"{self.name}: messages do not arrive as a payload to parse")
+
+    def webhook_reply(self, counts: Mapping[str, int]) -> WebhookReply:
+        """What an accepted webhook is answered, given what was stored or queued (the counts, as JSON)."""
+        return WebhookReply(dict(counts))
+
+    def respond(
+        self,
+        config: Mapping[str, Any],
+        request: WebhookRequest,
+        *,
+        sessions: Callable[[], Session],
+        account_id: int,
+    ) -> Responded:
+        """Answer a verified webhook synchronously, taking its message in (only when `responds`)."""
+        raise NotImplementedError(f"{self.name} answers its webhooks with the stored counts")
+
+    def poll(self, session: Session, *, account_id: int) -> Polled:
+        """Ask the platform for messages newer than the account's cursor and take them in (only when `polls`)."""
+        raise ChannelError(f"{self.name}: this channel is not polled", permanent=True)
+
+    # ---- out
 
     @abstractmethod
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Deliver one outbox item on the platform, threaded to the citizen's message; returns the post's id."""
 
+    def preview(self, delivery: Delivery) -> ChannelText:
+        """The reply `send` would post for `delivery`, measured as the platform measures it.
+
+        Channels that do not fit their replies to a limit show the whole text, marked unchecked.
+        """
+        text = reply_text(delivery)
+        return ChannelText(self.name, text, len(text), None, "none", False, checked=False)
+
+    def post(self, config: Mapping[str, Any], post: OutboundPost) -> str:
+        """Publish a post of the organisation's own on the account; returns the platform's id (only when `posts`)."""
+        raise ChannelError(f"{self.name}: publishing posts on this channel is not supported", permanent=True)
+
+    def reactions(self, config: Mapping[str, Any], external_id: str) -> Reactions:
+        """Likes, shares and replies of a post of ours (only when `posts`)."""
+        raise ChannelError(f"{self.name}: reading reactions on this channel is not supported", permanent=True)
+
+    # ---- samples
+
+    def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
+        """A plausible citizen of this channel (the demo's complaints): by default a caller who left a number."""
+        return SampleAuthor(handle=None, name=name, contact={"phone": phone})
+
+    def sample_message_id(self, rng: random.Random, *, received: dt.datetime, serial: int) -> str:
+        """A plausible platform id of a message received at `received` (the demo's complaints)."""
+        return f"{self.name}-{received:%Y%m%d}-{serial:05d}"
+
+    # ---- helpers
+
     def account_config(self, delivery: Delivery, *, session: Session) -> dict[str, Any]:
         """The sending account's config (a copy), read without keeping a transaction open during the send."""
-        from sotong.orgs.models import ChannelAccount  # orgs.models is heavy; connectors import base early
-        from sotong.secrets import open_config
-
         account_id = delivery.payload.get("channel_account_id")
         account = session.get(ChannelAccount, account_id) if isinstance(account_id, int) else None
         config = open_config(account.config) if account is not None else None
@@ -111,6 +285,18 @@ class Connector(Transport):
         if config is None:
             raise ChannelError(f"{self.name}: unknown sending account {account_id!r}", permanent=True)
         return config
+
+
+def fitted(channel: str, delivery: Delivery, limit: int) -> ChannelText:
+    """A reply cut to `limit` characters with the link to the whole of it (Facebook, Kakao, TalkTalk)."""
+    full = reply_text(delivery)
+    text = fit(full, limit, tracking_link(delivery))
+    return ChannelText(channel, text, len(text), limit, "chars", text != full)
+
+
+def tracking_link(delivery: Delivery) -> str:
+    """The case page link a receipt or answer carries ("" when it has none)."""
+    return str(delivery.payload.get("tracking_url") or "")
 
 
 def json_body(body: bytes | str) -> Any:

@@ -14,15 +14,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from sotong.channels.base import ChannelError
+from sotong.channels import registry
+from sotong.channels.base import ChannelError, IntakeCounts, Polled
 from sotong.channels.health import record_attempt
-from sotong.channels.intake import TakeInResult
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
@@ -33,25 +33,16 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 
 
-class Polled(Protocol):
-    """What a channel's poll returns: at least how intake took the messages in."""
-
-    taken: TakeInResult
-
-
 Poller = Callable[..., Polled]
 
 
 def _pollers() -> dict[Channel, Poller]:
-    # Imported here: the channel modules pull in Mastodon.py and the case actions, not needed to import this one.
-    from sotong.channels.email.poll import poll as poll_email
-    from sotong.channels.mastodon.poll import poll as poll_mastodon
-    from sotong.channels.x.poll import poll as poll_x
-
-    return {Channel.mastodon: poll_mastodon, Channel.x: poll_x, Channel.email: poll_email}
+    """Each polled channel's poll, as its connector declares it (channels/registry.py)."""
+    return {Channel(name): registry.CONNECTORS[name].poll for name in registry.polled()}
 
 
-POLLED_CHANNELS = (Channel.mastodon, Channel.x, Channel.email)
+def _polled_channels() -> list[Channel]:
+    return [Channel(name) for name in registry.polled()]
 
 
 @dataclass(frozen=True)
@@ -59,7 +50,7 @@ class AccountPoll:
     """One account's poll: the intake result, or the error kept in its health."""
 
     account_id: int
-    taken: TakeInResult | None = None
+    taken: IntakeCounts | None = None
     error: str | None = None
     skipped: str | None = None  # not polled: rate limited, or another worker has it
 
@@ -152,7 +143,7 @@ def poll_account(session: Session, *, account_id: int, now: dt.datetime | None =
     """Poll one account now, whatever its interval (``sotong channels poll --account``); rate limits still hold."""
     now = now or utcnow()
     account = session.get(ChannelAccount, account_id)
-    if account is None or account.channel not in POLLED_CHANNELS:
+    if account is None or account.channel not in _polled_channels():
         raise NotFound(f"no polled channel account {account_id}")
     channel, config = account.channel, dict(account.config or {})
     session.rollback()
@@ -172,7 +163,7 @@ def poll_due(session_factory: SessionFactory, *, now: dt.datetime | None = None)
     with session_factory() as session:
         rows = session.execute(
             select(ChannelAccount.id, ChannelAccount.channel, ChannelAccount.config)
-            .where(ChannelAccount.channel.in_(POLLED_CHANNELS), ChannelAccount.enabled)
+            .where(ChannelAccount.channel.in_(_polled_channels()), ChannelAccount.enabled)
             .order_by(ChannelAccount.id)
         ).all()
         session.rollback()

@@ -46,7 +46,7 @@ from sotong.i18n import translate, translator
 from sotong.orgs.models import Channel, User
 from sotong.settings import Settings
 from sotong.triage import review as triage_review
-from sotong.web.auth import CSRF_FIELD
+from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
 from sotong.web.session import csrf_token, flash
 from sotong.web.templating import render, request_language, templates

@@ -31,8 +31,8 @@ from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.i18n import translate
 from sotong.notes.actions import notes_of
 from sotong.orgs.models import User
-from sotong.portal.charts import MapView, map_view, mercator
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.maps import MapView, map_view, mercator
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 

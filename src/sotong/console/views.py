@@ -22,16 +22,15 @@ from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
-from sotong.console import answers as answer_views
+from sotong.console import answer_form, reference
 from sotong.console import counts as counting
-from sotong.console import reference
 from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
 from sotong.db import utcnow
 from sotong.errors import NotFound, SotongError
 from sotong.i18n import translate
 from sotong.orgs.models import Channel
-from sotong.web.auth import CSRF_FIELD
+from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
@@ -185,7 +184,7 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "complaint_types": list(ComplaintType),
             "reject_reasons": list(RejectReason),
             "period_units": list(PeriodUnit),
-            **answer_views.answer_form_context(db, actor=actor, user=user, case=case, request=request),
+            **answer_form.answer_form_context(db, actor=actor, user=user, case=case, request=request),
             # Notes, the citizen's other cases and the location (console/queue.py).
             **case_page_extras(db, actor=actor, case=case),
         },
@@ -195,9 +194,6 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
 @router.post("/cases/{number}/{action}")
 async def case_action(number: str, action: str, request: Request, db: DbSession, actor: StaffActor) -> Response:
     """Run one action from a console form, then back to the case with a flash message (CSRF checked app-wide)."""
-    if action == "answer":
-        # One way to answer from the console: required elements checked, photos kept (answers.views.send).
-        return await answer_views.send(number, request, db, actor, request.state.user, request.app.state.settings)
     command = COMMANDS.get(action)
     if command is None:
         raise NotFound(f"no action {action!r}")

@@ -18,7 +18,7 @@ from sotong import smtp
 from sotong.notifications.models import Notification, OrgWebhook
 from sotong.notifications.service import EMAIL_TRANSPORT, WEBHOOK_TRANSPORT, signature, webhook_secret
 from sotong.orgs.models import User
-from sotong.outbox.transports import Delivery, Transport, TransportError
+from sotong.outbox.transports import Delivery, Transport, TransportError, retry_after
 from sotong.settings import get_settings
 
 TIMEOUT = 10.0
@@ -138,18 +138,11 @@ class WebhookNotificationTransport(Transport):
             raise TransportError(f"notification webhook: {type(exc).__name__}: {exc}") from exc
         if response.is_success:
             return response.headers.get("X-Request-Id") or str(response.status_code)
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+        wait = retry_after(response.headers.get("Retry-After"))
         permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
         raise TransportError(
-            f"notification webhook: HTTP {response.status_code}", permanent=permanent, retry_after=retry_after
+            f"notification webhook: HTTP {response.status_code}", permanent=permanent, retry_after=wait
         )
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 # What `sotong.wiring` registers with the outbox.

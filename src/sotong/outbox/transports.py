@@ -8,9 +8,11 @@ through `TransportError` whether a failure is worth retrying.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
@@ -57,6 +59,25 @@ class TransportError(Exception):
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+def retry_after(value: str | None, default: float | None = None) -> float | None:
+    """A Retry-After header (RFC 9110: seconds, or an HTTP date) as seconds from now; `default` when absent or
+    unreadable. What a platform asks for becomes `TransportError.retry_after`."""
+    value = (value or "").strip()
+    if not value:
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
 
 
 class Transport(ABC):

@@ -29,8 +29,9 @@ from sotong.i18n import translate
 from sotong.orgs.models import Organisation
 from sotong.portal import charts, export, feeds, pagecache, stats
 from sotong.settings import Settings
-from sotong.web.app import SECURITY_HEADERS
+from sotong.web import maps
 from sotong.web.deps import AppSettings, DbSession
+from sotong.web.security import SECURITY_HEADERS
 from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -161,7 +162,7 @@ def stats_page(
                 "channel_chart": charts.bar_chart(channel_rows),
                 "on_time_chart": charts.bar_chart(result.on_time, fmt=_percent, peak=1.0),
                 "category_chart": charts.bar_chart(result.top_categories),
-                "map": charts.map_view(found),
+                "map": maps.map_view(found),
                 "tile_url": settings.map_tile_url,
                 "hours": _hours(lang),
                 "percent": _percent,

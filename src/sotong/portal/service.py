@@ -22,6 +22,7 @@ from sotong.audit.service import case_timeline
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus
 from sotong.cases.service import publicly_listed
 from sotong.cases.status import OPEN_STATUSES
+from sotong.channels import registry
 from sotong.db import utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Category, Channel, Department, Organisation
@@ -48,12 +49,9 @@ class ChannelGroup(StrEnum):
     visit = "visit"
 
 
+# Each channel says which group it belongs to (its connector's `public_group`).
 CHANNEL_GROUPS: dict[ChannelGroup, tuple[Channel, ...]] = {
-    ChannelGroup.sns: (Channel.x, Channel.facebook, Channel.mastodon, Channel.kakao, Channel.naver),
-    ChannelGroup.phone: (Channel.phone, Channel.sms),
-    ChannelGroup.web: (Channel.web, Channel.open311),
-    ChannelGroup.email: (Channel.email,),
-    ChannelGroup.visit: (Channel.visit,),
+    ChannelGroup(group): tuple(Channel(name) for name in names) for group, names in registry.public_groups().items()
 }
 GROUP_OF_CHANNEL = {channel: group for group, channels in CHANNEL_GROUPS.items() for channel in channels}
 

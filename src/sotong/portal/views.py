@@ -31,7 +31,7 @@ from sotong.i18n import translate
 from sotong.portal import actions as portal_actions
 from sotong.portal import pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
-from sotong.web.auth import verify_csrf
+from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates

@@ -12,7 +12,8 @@ import pytest
 
 from sotong.cases.actions import MAX_TEXT_LENGTH
 from sotong.cases.inbound import InboundMessage
-from sotong.channels.email.connector import MAX_TEXT, EmailConnector, own_message_id
+from sotong.channels.email.account import MAX_TEXT, own_message_id
+from sotong.channels.email.connector import EmailConnector
 from sotong.channels.email.mime import trim_reply
 from tests.channels.mail.conftest import JPEG, OWN, citizen_mail
 

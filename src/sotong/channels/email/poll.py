@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
 from sotong.channels.base import ChannelError, required
-from sotong.channels.email.connector import TIMEOUT, EmailConnector, _port, _security, is_own_id, own_address
+from sotong.channels.email.account import TIMEOUT, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
+from sotong.channels.email.parse import parse_mail
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.db import atomic
 from sotong.errors import NotFound
@@ -159,7 +160,7 @@ def _thread(session: Session, account_id: int, inbound: InboundMessage) -> Inbou
     if not parent or not is_own_id(parent):
         return inbound
     case_id = session.scalar(
-        select(OutboxItem.case_id).where(OutboxItem.transport == EmailConnector.name, OutboxItem.external_ref == parent)
+        select(OutboxItem.case_id).where(OutboxItem.transport == "email", OutboxItem.external_ref == parent)
     )
     first = (
         session.scalar(select(Message.external_id).where(Message.case_id == case_id).order_by(Message.id).limit(1))
@@ -184,12 +185,11 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     )
     if stored_validity is not None and int(stored_validity) != fetched.uidvalidity:
         last_uid = 0
-    connector = EmailConnector()
     own = own_address(config)
     messages: list[InboundMessage] = []
     for mail in fetched.mails:
         try:
-            inbound = connector.parse_one(mail.raw, own=own, arrived=mail.arrived)
+            inbound = parse_mail(mail.raw, own=own, arrived=mail.arrived)
         except Exception:  # one mail the parser chokes on must not stall the mailbox behind it
             log.exception("email %s: UID %s could not be parsed; skipped", account_id, mail.uid)
             continue

@@ -1,6 +1,6 @@
 """Facebook Page: webhook (verify handshake, X-Hub-Signature-256), feed comments and posts, Messenger messages.
 
-Account config (plain in this first slice; encryption at rest comes later): ``page_id``, ``page_access_token``,
+Account config (secrets sealed at rest, secrets.py): ``page_id``, ``page_access_token``,
 ``app_secret`` (signs the webhooks), ``verify_token`` (our half of the subscription handshake) and
 ``graph_url`` (``https://graph.facebook.com/v21.0`` unless set; tests point it at a local fake).
 """
@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -21,16 +22,19 @@ from sotong.cases.attachments import answer_photos
 from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
+    ChannelText,
     Connector,
     Handshake,
     MalformedPayload,
+    SampleAuthor,
     SignatureError,
+    WebhookRequest,
     constant_time_equal,
+    fitted,
     json_body,
     required,
 )
-from sotong.channels.render import fit, reply_text
-from sotong.outbox.transports import Delivery
+from sotong.outbox.transports import Delivery, retry_after
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -77,6 +81,8 @@ class FacebookConnector(Connector):
     """Page feed and Messenger in by webhook; replies as comments on the comment, or Messenger messages."""
 
     name: ClassVar[str] = "facebook"
+    public_group: ClassVar[str] = "sns"
+    secret_fields: ClassVar[tuple[str, ...]] = ("page_access_token", "app_secret", "verify_token")
     accepts_webhooks: ClassVar[bool] = True
 
     def handshake(self, config: Mapping[str, Any], query: Mapping[str, str]) -> Handshake:
@@ -89,15 +95,15 @@ class FacebookConnector(Connector):
             raise SignatureError("facebook: hub.verify_token does not match")
         return Handshake(body=query["hub.challenge"])
 
-    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """X-Hub-Signature-256 over the raw body with the app secret, compared in constant time."""
-        given = headers.get(SIGNATURE_HEADER)
+        given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             raise SignatureError("facebook: no X-Hub-Signature-256 header", missing=True)
         secret = str(config.get("app_secret") or "")
         if not secret:
             raise SignatureError("facebook: the account has no app_secret configured")
-        if not constant_time_equal(given.strip(), signature(secret, body)):
+        if not constant_time_equal(given.strip(), signature(secret, request.body)):
             raise SignatureError("facebook: X-Hub-Signature-256 does not match the body")
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
@@ -171,6 +177,14 @@ class FacebookConnector(Connector):
             raw={"field": "messaging", "sender": sender, "mid": mid},
         )
 
+    def preview(self, delivery: Delivery) -> ChannelText:
+        """A comment reply (8,000 characters) or a Messenger message (2,000), cut with the link beyond that."""
+        return fitted(self.name, delivery, _limit(delivery))
+
+    def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
+        """A page-scoped user id, with the name Facebook shows."""
+        return SampleAuthor(handle=f"fb:{rng.randrange(10**14, 10**15)}", name=name, contact={})
+
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Reply to the citizen's comment (or post) as the Page, or message them on Messenger."""
         config = self.account_config(delivery, session=session)
@@ -179,8 +193,7 @@ class FacebookConnector(Connector):
         target = str(delivery.payload.get("in_reply_to_external_id") or "")
         if not target:
             raise ChannelError("facebook: nothing to reply to (no original message id)", permanent=True)
-        url = str(delivery.payload.get("tracking_url") or "")
-        text = reply_text(delivery)
+        text = self.preview(delivery).text
         if is_messenger_id(target):
             if not delivery.recipient:
                 raise ChannelError("facebook: Messenger reply without the citizen's id", permanent=True)
@@ -188,10 +201,10 @@ class FacebookConnector(Connector):
             body: dict[str, Any] = {
                 "recipient": {"id": delivery.recipient},
                 "messaging_type": "RESPONSE",
-                "message": {"text": fit(text, MESSENGER_LIMIT, url)},
+                "message": {"text": text},
             }
             return self._post(f"{base}/{page_id}/messages", token, json_body=body, key="message_id")
-        message = fit(text, COMMENT_LIMIT, url)
+        message = text
         if delivery.attempt > 1:
             # Graph takes no idempotency key: a retry first looks for the reply an earlier attempt may have posted.
             earlier = self._earlier_reply(
@@ -277,11 +290,17 @@ def _graph_error(response: httpx.Response) -> ChannelError:
     return ChannelError(reason, permanent=True)
 
 
+def _limit(delivery: Delivery) -> int:
+    """How long a reply may be: a Messenger message or a comment."""
+    target = str(delivery.payload.get("in_reply_to_external_id") or "")
+    return MESSENGER_LIMIT if is_messenger_id(target) else COMMENT_LIMIT
+
+
 def _throttle_seconds(response: httpx.Response) -> float:
     """How long Graph asks us to wait: Retry-After, or estimated_time_to_regain_access (minutes) in the usage header."""
-    retry_after = response.headers.get("retry-after")
-    if retry_after and retry_after.isdigit():
-        return float(retry_after)
+    asked = retry_after(response.headers.get("retry-after"))
+    if asked is not None:
+        return asked
     usage = response.headers.get("x-business-use-case-usage")
     if usage:
         try:

@@ -1,4 +1,5 @@
-"""Queued webhook intake: accept a verified webhook with a share of one INSERT, turn it into messages in the worker.
+"""Queued webhook intake: accept a verified webhook with a share of one INSERT; the worker turns it into messages
+(channels/webhooks.py `process_events`), claiming events here.
 
 With `SOTONG_WEBHOOK_QUEUE=true` a webhook request checks the signature and parses the body (so a forged or
 malformed one is still refused at once, with its reason, storing nothing), then stores the raw body here and
@@ -23,7 +24,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -46,7 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sotong.db import Base, BigId, UTCDateTime, atomic, str_enum, utcnow
-from sotong.orgs.models import Channel, ChannelAccount
+from sotong.orgs.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ class EventBatcher:
             return insert_events(connection, rows)
 
 
-def _claim(session: Session, *, batch: int, now: dt.datetime) -> list[int]:
+def claim(session: Session, *, batch: int, now: dt.datetime) -> list[int]:
     """Lease up to `batch` waiting events (new, retrying, or abandoned by a crashed worker)."""
     due = (
         select(InboundEvent.id)
@@ -225,43 +226,25 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class Claimed:
     id: int
     account_id: int
     channel: str
     body: bytes
 
 
-def _claimed(session: Session, ids: list[int]) -> list[_Claimed]:
+def claimed(session: Session, ids: list[int]) -> list[Claimed]:
     rows = session.execute(
         select(InboundEvent.id, InboundEvent.channel_account_id, InboundEvent.channel, InboundEvent.body)
         .where(InboundEvent.id.in_(ids))
         .order_by(InboundEvent.id)
     )
-    events = [_Claimed(row.id, row.channel_account_id, Channel(row.channel).value, bytes(row.body)) for row in rows]
+    events = [Claimed(row.id, row.channel_account_id, Channel(row.channel).value, bytes(row.body)) for row in rows]
     session.rollback()  # end the read: intake runs its own transactions
     return events
 
 
-def _take_in(session: Session, account_id: int, events: list[_Claimed]) -> None:
-    """Take the events of one account in with one `take_in`: its messages stored a page per transaction."""
-    from sotong.channels.health import record_attempt
-    from sotong.channels.intake import take_in
-    from sotong.channels.registry import get_connector
-    from sotong.secrets import open_config
-
-    account = session.get(ChannelAccount, account_id)
-    connector = get_connector(events[0].channel)
-    if account is None or connector is None or any(event.channel != events[0].channel for event in events):
-        raise RuntimeError(f"no connector or account for events {[event.id for event in events]}")
-    config = open_config(account.config)
-    session.rollback()
-    messages = [message for event in events for message in connector.parse(config, event.body)]  # arrival order
-    result = take_in(session, account_id=account_id, messages=messages)
-    record_attempt(session, account_id=account_id, source="webhook", stored=result.stored)
-
-
-def _finish(session: Session, ids: list[int]) -> None:
+def finish(session: Session, ids: list[int]) -> None:
     with atomic(session):
         session.execute(
             update(InboundEvent)
@@ -271,7 +254,7 @@ def _finish(session: Session, ids: list[int]) -> None:
         )
 
 
-def _retry_later(session: Session, event_id: int, exc: Exception) -> bool:
+def retry_later(session: Session, event_id: int, exc: Exception) -> bool:
     """Put the event back with backoff, or fail it for good after MAX_ATTEMPTS; True when it is failed now."""
     session.rollback()
     log.warning("inbound event %s could not be taken in: %s", event_id, exc)
@@ -284,47 +267,3 @@ def _retry_later(session: Session, event_id: int, exc: Exception) -> bool:
         event.available_at = utcnow() + _backoff(event.attempts)
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         return final
-
-
-def process_events(
-    session_factory: Callable[[], Session], *, batch: int = BATCH, now: dt.datetime | None = None
-) -> int:
-    """Take in up to `batch` queued events; returns how many were finished (done or failed for good).
-
-    The events of one account go through intake together (after a flood that is hundreds of messages in a few
-    transactions rather than a dozen statements each). If that fails, each event is taken in on its own, so one
-    event that cannot be taken in is retried and failed by itself and never holds back the others.
-    """
-    now = now or utcnow()
-    with session_factory() as session:
-        ids = _claim(session, batch=batch, now=now)
-        if not ids:
-            return 0
-        claimed = _claimed(session, ids)
-    by_account: dict[int, list[_Claimed]] = {}
-    for event in claimed:
-        by_account.setdefault(event.account_id, []).append(event)
-    finished = 0
-    for account_id, events in by_account.items():
-        with session_factory() as session:
-            try:
-                _take_in(session, account_id, events)
-            except Exception as exc:  # which event it was is found out one by one below
-                session.rollback()
-                if len(events) == 1:
-                    finished += int(_retry_later(session, events[0].id, exc))
-                    continue
-                log.info("account %s: %s queued events failed together (%s); one by one", account_id, len(events), exc)
-            else:
-                _finish(session, [event.id for event in events])
-                finished += len(events)
-                continue
-            for event in events:
-                try:
-                    _take_in(session, account_id, [event])
-                except Exception as exc:  # anything: the event stays for a retry, the worker carries on
-                    finished += int(_retry_later(session, event.id, exc))
-                    continue
-                _finish(session, [event.id])
-                finished += 1
-    return finished

@@ -1,6 +1,6 @@
 """KakaoTalk channel chatbot (Kakao i Open Builder): skill requests in, receipts and answers out.
 
-Account config (plain in this first slice; encryption at rest comes later):
+Account config (secrets sealed at rest, secrets.py):
 ``skill_token`` (the value Open Builder sends in the skill's custom header, ``X-Sotong-Skill-Token`` unless
 ``skill_header`` names another), ``bot_id`` and ``rest_api_key`` (Event API, ``Authorization: KakaoAK``),
 ``event_name`` (the bot's event block that shows ``event.data.text``; ``sotong_message`` unless set),
@@ -9,190 +9,70 @@ point; ``https://secure.kakaocdn.net/`` unless set), ``answer_within_seconds`` (
 take before the answer goes to the callback URL; 3.0 unless set), and the Open Builder parameter names of
 the complaint block: ``param_what`` ("what"), ``param_where`` ("where"), ``param_photo`` ("photo").
 
-The skill server itself is ``channels/kakao/views.py``: Kakao expects a skill response as the webhook's
-answer, which the generic ``/hooks`` route does not give.
+Kakao expects a skill response as the webhook's answer: the generic ``/hooks`` route hands the verified request
+to `KakaoConnector.respond` (the conversation: skill.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.inbound import InboundMessage
+from sotong.cases.wording import reply_text
 from sotong.channels.base import (
-    ChannelError,
+    ChannelText,
     Connector,
-    MalformedPayload,
+    Responded,
+    SampleAuthor,
     SignatureError,
+    WebhookRequest,
     constant_time_equal,
-    json_body,
+    fitted,
     network_error,
     request_was_not_sent,
-    required,
 )
+from sotong.channels.kakao import skill
 from sotong.channels.kakao.models import KakaoSkillTurn
-from sotong.channels.render import fit, reply_text
+from sotong.channels.kakao.protocol import (
+    CALLBACK_LIFETIME,
+    DEFAULT_SKILL_HEADER,
+    TEXT_LIMIT,
+    TIMEOUT,
+    _json,
+    inbound_message,
+    is_help,
+    lookup_number,
+    parse_skill,
+    push,
+    receipt_response,
+)
 from sotong.db import utcnow
 from sotong.outbox.transports import Delivery
-
-DEFAULT_API_URL = "https://bot-api.kakao.com"
-DEFAULT_SKILL_HEADER = "x-sotong-skill-token"
-DEFAULT_EVENT_NAME = "sotong_message"
-DEFAULT_IMAGE_PREFIXES = ("https://secure.kakaocdn.net/",)
-DEFAULT_ANSWER_WITHIN = 3.0
-# simpleText holds at most 1,000 characters; a response at most 3 outputs and 10 quick replies.
-TEXT_LIMIT = 1000
-MAX_OUTPUTS = 3
-MAX_QUICK_REPLIES = 10
-# Kakao accepts one POST to a callback URL within one minute of the request; keep a margin for the trip.
-CALLBACK_LIFETIME = dt.timedelta(seconds=50)
-DEFAULT_THROTTLE_SECONDS = 60.0
-TIMEOUT = httpx.Timeout(10.0)
-SEOUL = ZoneInfo("Asia/Seoul")
-CASE_NUMBER = re.compile(r"\b(\d{4}-[^\s\d-]{1,10}-\d{6})\b")
-LOOKUP_WORDS = ("조회", "진행", "상태", "확인")
-HELP_WORDS = frozenset({"도움말", "처음으로", "시작", "메뉴", "안녕", "안녕하세요", "민원 접수", "민원접수"})
-
-
-@dataclass(frozen=True)
-class SkillRequest:
-    """What one skill request says, platform-neutral enough for the conversation (skill.py) to act on."""
-
-    user_key: str
-    utterance: str
-    params: dict[str, str]
-    callback_url: str | None
-    block: str | None
-    photo_urls: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedPayload(f"kakao: {what} is not an object")
-    return value
-
-
-def secure_urls(value: str) -> tuple[str, ...]:
-    """The image URLs of a secure-image plugin parameter: a JSON string whose secureUrls is "List(url, ...)"."""
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise MalformedPayload(f"kakao: the photo parameter is not the secure-image plugin's JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("secureUrls"), str):
-        raise MalformedPayload("kakao: the photo parameter has no secureUrls")
-    listed = data["secureUrls"].strip()
-    if listed.startswith("List(") and listed.endswith(")"):
-        listed = listed[5:-1]
-    return tuple(url.strip() for url in listed.split(",") if url.strip())
-
-
-def parse_skill(config: Mapping[str, Any], payload: Any) -> SkillRequest:
-    """The skill request body → SkillRequest, or MalformedPayload saying what is missing."""
-    data = _object(json_body(payload) if isinstance(payload, bytes | str) else payload, "the body")
-    request = _object(data.get("userRequest"), "userRequest")
-    user = _object(request.get("user"), "userRequest.user")
-    user_key = user.get("id")
-    if not isinstance(user_key, str) or not user_key:
-        raise MalformedPayload("kakao: userRequest.user.id is missing")
-    utterance = request.get("utterance")
-    if not isinstance(utterance, str):
-        raise MalformedPayload("kakao: userRequest.utterance is missing")
-    action = _object(data.get("action"), "action")
-    params = {str(k): str(v) for k, v in _object(action.get("params") or {}, "action.params").items()}
-    photo_param = str(config.get("param_photo") or "photo")
-    photos = secure_urls(params[photo_param]) if params.get(photo_param) else ()
-    callback = request.get("callbackUrl")
-    block = _object(request.get("block") or {}, "userRequest.block").get("name")
-    return SkillRequest(
-        user_key=user_key,
-        utterance=utterance.strip(),
-        params=params,
-        callback_url=callback if isinstance(callback, str) and callback else None,
-        block=str(block) if block else None,
-        photo_urls=photos,
-        raw={"block": block, "user": user_key, "user_type": user.get("type"), "params": params},
-    )
-
-
-def lookup_number(request: SkillRequest) -> str | None:
-    """The case number a status question asks about ("2026-송파-000123 조회"), or None if it is not one."""
-    if request.params.get("case_number"):
-        match = CASE_NUMBER.search(request.params["case_number"])
-        return match.group(1) if match else request.params["case_number"].strip()
-    match = CASE_NUMBER.search(request.utterance)
-    if match is None:
-        return None
-    rest = request.utterance.replace(match.group(1), "").strip()
-    # A bare number, or a number with a lookup word, is a question; a long text quoting a number is a complaint.
-    return match.group(1) if not rest or any(word in rest for word in LOOKUP_WORDS) else None
-
-
-def is_help(request: SkillRequest, config: Mapping[str, Any]) -> bool:
-    """A greeting or menu word with no complaint parameters: answered with the menu, not taken in."""
-    what = request.params.get(str(config.get("param_what") or "what"))
-    return not what and not request.photo_urls and request.utterance in HELP_WORDS
-
-
-def external_id(request: SkillRequest) -> str:
-    """A stable id for one skill request: Kakao sends none, and a resent request must not open a second case.
-
-    The callback URL is unique per request when present; without one, the same words from the same user on the
-    same (Seoul) day are one message.
-    """
-    day = utcnow().astimezone(SEOUL).date().isoformat()
-    basis = json.dumps(
-        [request.user_key, request.utterance, request.params, request.callback_url or day],
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-    return "kakao:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
-
-
-def skill_response(
-    texts: list[str], *, quick_replies: list[tuple[str, str]] | None = None, data: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A skill response (version 2.0) of simpleText outputs and message quick replies, within Kakao's limits."""
-    outputs = [{"simpleText": {"text": fit(text, TEXT_LIMIT, "")}} for text in texts[:MAX_OUTPUTS]]
-    template: dict[str, Any] = {"outputs": outputs}
-    if quick_replies:
-        template["quickReplies"] = [
-            {"label": label[:14], "action": "message", "messageText": message}
-            for label, message in quick_replies[:MAX_QUICK_REPLIES]
-        ]
-    response: dict[str, Any] = {"version": "2.0", "template": template}
-    if data:
-        response["data"] = data
-    return response
-
-
-def receipt_response(number: str, text: str) -> dict[str, Any]:
-    """The receipt as a skill response, with a quick reply that asks for the case's status."""
-    return skill_response([text], quick_replies=[("처리 상황 조회", f"{number} 조회")])
+from sotong.text.fitting import fit
 
 
 class KakaoConnector(Connector):
-    """Skill requests in (served by views.py); receipts by skill response or callback, answers by the Event API."""
+    """Skill requests in, answered with a skill response (skill.py); receipts by skill response or callback,
+    answers by the Event API."""
 
     name: ClassVar[str] = "kakao"
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
-    # The generic /hooks route cannot give Kakao the skill response it waits for: views.py serves this channel.
-    accepts_webhooks: ClassVar[bool] = False
+    public_group: ClassVar[str] = "sns"
+    secret_fields: ClassVar[tuple[str, ...]] = ("skill_token", "rest_api_key")
+    accepts_webhooks: ClassVar[bool] = True
+    # Kakao waits (5 s) for a skill response as the webhook's answer: never queued.
+    responds: ClassVar[bool] = True
 
-    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """The shared token Open Builder sends in the skill's custom header, compared in constant time."""
         header = str(config.get("skill_header") or DEFAULT_SKILL_HEADER).lower()
-        given = headers.get(header)
+        given = request.headers.get(header)
         if not given:
             raise SignatureError(f"kakao: no {header} header", missing=True)
         expected = str(config.get("skill_token") or "")
@@ -210,6 +90,25 @@ class KakaoConnector(Connector):
         if lookup_number(request) is not None or is_help(request, config):
             return []
         return [inbound_message(config, request)]
+
+    def respond(
+        self,
+        config: Mapping[str, Any],
+        request: WebhookRequest,
+        *,
+        sessions: Callable[[], Session],
+        account_id: int,
+    ) -> Responded:
+        """The skill response: a case's status, the menu, or the receipt of the complaint taken in."""
+        return skill.respond(sessions, account_id=account_id, config=config, request=request)
+
+    def preview(self, delivery: Delivery) -> ChannelText:
+        """One text of at most 1,000 characters through the Event API."""
+        return fitted(self.name, delivery, TEXT_LIMIT)
+
+    def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
+        """A botUserKey, with the name the citizen gave the chatbot."""
+        return SampleAuthor(handle=f"kakao:{rng.getrandbits(40):010x}", name=name, contact={})
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """A receipt to the skill's callback URL when it is still fresh; everything else through the Event API."""
@@ -232,7 +131,7 @@ class KakaoConnector(Connector):
             if sent is not None:
                 return sent
         number = str(delivery.payload.get("case_number") or "")
-        return self.push(config, delivery.recipient, fit(text, TEXT_LIMIT, url), case_number=number)
+        return push(config, delivery.recipient, fit(text, TEXT_LIMIT, url), case_number=number)
 
     def _callback(self, callback_url: str, body: dict[str, Any]) -> str | None:
         """POST the skill response to Kakao's callback URL; None when Kakao no longer takes it."""
@@ -248,70 +147,3 @@ class KakaoConnector(Connector):
         if data.get("status") not in (None, "SUCCESS"):
             return None
         return f"callback:{data.get('taskId') or ''}"
-
-    def push(self, config: Mapping[str, Any], recipient: str | None, text: str, *, case_number: str = "") -> str:
-        """Event API: the bot's event block speaks to one user first; returns Kakao's taskId."""
-        if not recipient:
-            raise ChannelError("kakao: no botUserKey to send to", permanent=True)
-        base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
-        bot_id = required(config, "bot_id", self.name)
-        key = required(config, "rest_api_key", self.name)
-        body = {
-            "event": {
-                "name": str(config.get("event_name") or DEFAULT_EVENT_NAME),
-                "data": {"text": text, "case_number": case_number},
-            },
-            "user": [{"type": "botUserKey", "id": recipient}],
-        }
-        try:
-            response = httpx.post(
-                f"{base}/v2/bots/{bot_id}/talk",
-                json=body,
-                headers={"Authorization": f"KakaoAK {key}"},
-                timeout=TIMEOUT,
-                follow_redirects=False,
-            )
-        except httpx.HTTPError as exc:
-            raise network_error(self.name, exc) from exc
-        data = _json(response)
-        detail = data.get("message") or data.get("msg") or response.text[:200]
-        reason = f"kakao: HTTP {response.status_code} {data.get('status') or data.get('code') or ''}: {detail}"
-        if response.status_code == 429:
-            return _raise(ChannelError(reason, retry_after=_retry_after(response)))
-        if response.status_code >= 500 or data.get("status") == "ERROR":
-            return _raise(ChannelError(reason))
-        if not response.is_success or data.get("status") != "SUCCESS":
-            # Bad key, unknown bot or event, a user who blocked the channel: retrying changes nothing.
-            return _raise(ChannelError(reason, permanent=True))
-        return str(data.get("taskId") or "")
-
-
-def inbound_message(config: Mapping[str, Any], request: SkillRequest) -> InboundMessage:
-    """The complaint in a skill request: what (or the utterance), where, and the photos still to fetch."""
-    what = request.params.get(str(config.get("param_what") or "what")) or request.utterance
-    where = request.params.get(str(config.get("param_where") or "where")) or None
-    return InboundMessage(
-        external_id=external_id(request),
-        text=what,
-        received_at=utcnow(),
-        author_handle=request.user_key,
-        address=where,
-        raw={**request.raw, "photo_urls": list(request.photo_urls), "callback": request.callback_url is not None},
-    )
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _raise(error: ChannelError) -> str:
-    raise error
-
-
-def _retry_after(response: httpx.Response) -> float:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else DEFAULT_THROTTLE_SECONDS

@@ -24,25 +24,30 @@ from sqlalchemy.orm import Session
 from sotong.cases.actions import IntakeResult, receive_message
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.links import tracking_url
-from sotong.cases.models import Case, CaseStatus
-from sotong.channels.base import ChannelError
-from sotong.channels.kakao.connector import (
+from sotong.cases.models import Case
+from sotong.cases.wording import CITIZEN_STATUS, SEOUL, reply_text
+from sotong.channels.base import ChannelError, Responded, WebhookReply, WebhookRequest
+from sotong.channels.kakao.images import ImageFetchError, fetch_images
+from sotong.channels.kakao.models import KakaoSkillTurn
+from sotong.channels.kakao.protocol import (
     DEFAULT_ANSWER_WITHIN,
     DEFAULT_IMAGE_PREFIXES,
     TEXT_LIMIT,
-    KakaoConnector,
     SkillRequest,
+    inbound_message,
+    is_help,
+    lookup_number,
+    parse_skill,
+    push,
     receipt_response,
     skill_response,
 )
-from sotong.channels.kakao.images import ImageFetchError, fetch_images
-from sotong.channels.kakao.models import KakaoSkillTurn
-from sotong.channels.render import SEOUL, fit, reply_text
 from sotong.db import atomic
 from sotong.errors import AttachmentRejected, InvalidInput
 from sotong.orgs.models import Department
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.transports import Delivery
+from sotong.text.fitting import fit
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +58,6 @@ HELP_TEXT = (
     "송파구 민원 창구입니다. 불편한 점을 적어 보내 주시면 접수번호와 함께 답을 드립니다. "
     "접수번호로 처리 상황을 조회할 수 있습니다 (예: 2026-송파-000123 조회)."
 )
-STATUS_KO = {
-    CaseStatus.received: "접수",
-    CaseStatus.triaged: "분류 완료",
-    CaseStatus.assigned: "담당자 배정",
-    CaseStatus.in_progress: "처리 중",
-    CaseStatus.on_hold: "보류",
-    CaseStatus.transferred: "이송",
-    CaseStatus.transferred_out: "타 기관 이송",
-    CaseStatus.answered: "답변 완료",
-    CaseStatus.closed: "종결",
-    CaseStatus.rejected: "처리 불가",
-    CaseStatus.reopened: "재문의 접수",
-}
-
 SessionMaker = Callable[[], Session]
 
 
@@ -99,7 +90,7 @@ def status_answer(session: Session, *, account_id: int, user_key: str, number: s
         session.rollback()
         return skill_response([f"접수번호 {number}의 민원을 찾을 수 없습니다. 접수번호를 확인해 주세요."])
     url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
-    lines = [f"[{case.number}] {case.title}", f"상태: {STATUS_KO.get(case.status, case.status.value)}"]
+    lines = [f"[{case.number}] {case.title}", f"상태: {CITIZEN_STATUS.get(case.status, case.status.value)}"]
     if case.department_id is not None:
         department = session.get(Department, case.department_id)
         if department is not None:
@@ -232,6 +223,26 @@ def _push_refusal(config: Mapping[str, Any], user_key: str, answer: dict[str, An
     """The citizen was told to wait and nothing was stored: say so through the Event API (best effort)."""
     text = answer["template"]["outputs"][0]["simpleText"]["text"]
     try:
-        KakaoConnector().push(config, user_key, text)
+        push(config, user_key, text)
     except ChannelError as exc:
         log.warning("kakao: refusal not pushed to %s: %s", user_key, exc.message)
+
+
+def respond(
+    sessions: SessionMaker, *, account_id: int, config: Mapping[str, Any], request: WebhookRequest
+) -> Responded:
+    """One verified skill request of the account's bot: a status question, a greeting, or a complaint taken in
+    (its receipt in the answer when intake is fast enough). MalformedPayload when the body is not a skill request."""
+    parsed = parse_skill(config, request.body)
+    number = lookup_number(parsed)
+    if number is not None:
+        with sessions() as session:
+            answer = status_answer(session, account_id=account_id, user_key=parsed.user_key, number=number)
+        return Responded(WebhookReply(answer))
+    if is_help(parsed, config):
+        return Responded(WebhookReply(help_answer()))
+    answer, error = answer_within_budget(
+        sessions, account_id=account_id, config=config, request=parsed, inbound=inbound_message(config, parsed)
+    )
+    # A complaint still being taken in (the callback path) counts as arrived: the thread stores it or logs why not.
+    return Responded(WebhookReply(answer), stored=0 if error else 1, error=error)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from sotong.channels.intake import TakeInResult, take_in
-from sotong.channels.mastodon.connector import MastodonConnector, client, translate
+from sotong.channels.mastodon.api import client, translate
+from sotong.channels.mastodon.parse import parse_notifications
 from sotong.db import atomic
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
@@ -53,7 +54,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
         raise translate(api, exc) from exc
     config["own_account_id"] = own_id
     notifications.sort(key=lambda n: int(n["id"]))
-    messages = MastodonConnector().parse(config, notifications)
+    messages = parse_notifications(config, notifications)
     taken = take_in(session, account_id=account_id, messages=messages)
     newest = str(notifications[-1]["id"]) if notifications else since
     # The cursor moves only after every message is stored: a crash in between re-reads them, harmlessly.

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from sotong.channels.health import record_attempt
 from sotong.channels.intake import take_in
-from sotong.channels.mastodon.connector import MastodonConnector, client
+from sotong.channels.mastodon.api import client
+from sotong.channels.mastodon.parse import parse_notifications
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 
@@ -45,7 +46,7 @@ class MentionListener(StreamListener):
 
     def on_notification(self, notification: Any) -> None:
         try:
-            messages = MastodonConnector().parse(self.config, [notification])
+            messages = parse_notifications(self.config, [notification])
             if not messages:
                 return
             with self.factory() as session:

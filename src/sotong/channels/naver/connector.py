@@ -1,14 +1,13 @@
 """Naver TalkTalk (네이버 톡톡) chatbot API: ``send`` events in by webhook, answers out through the send API.
 
-Account config (plain in this first slice; secrets sealed by channels/credentials.py):
+Account config (secrets sealed at rest, secrets.py):
 ``authorization`` (the partner centre's send-API key, sent as the ``Authorization`` header as it is),
 ``api_url`` (``https://gw.talk.naver.com`` unless set), ``allowed_ips`` (where webhooks may come from;
 Naver's documented 117.52.141.192/27 unless set: TalkTalk signs nothing, it publishes its addresses instead),
 and optionally ``webhook_token`` (then the webhook URL registered at the partner centre must end in
 ``?token=<it>``: a second check for deployments behind a proxy that hides the caller's address).
 
-The webhook is served by ``channels/naver/views.py``: the caller's address is not something the generic
-``/hooks`` route hands a connector.
+The generic ``/hooks`` route hands `verify` the caller's address and the query string: TalkTalk signs nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -26,17 +26,21 @@ from sqlalchemy.orm import Session
 from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
+    ChannelText,
     Connector,
     MalformedPayload,
+    SampleAuthor,
     SignatureError,
+    WebhookReply,
+    WebhookRequest,
     constant_time_equal,
+    fitted,
     json_body,
     network_error,
     required,
 )
-from sotong.channels.render import fit, reply_text
 from sotong.db import utcnow
-from sotong.outbox.transports import Delivery
+from sotong.outbox.transports import Delivery, retry_after
 
 DEFAULT_API_URL = "https://gw.talk.naver.com"
 DEFAULT_ALLOWED_IPS = ("117.52.141.192/27",)
@@ -70,21 +74,25 @@ def _event_id(user: str, body: bytes | str) -> str:
 
 
 class NaverConnector(Connector):
-    """TalkTalk events in (views.py checks the caller's address); receipts and answers pushed by the send API."""
+    """TalkTalk events in (the caller's address checked); receipts and answers pushed by the send API."""
 
     name: ClassVar[str] = "naver"
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
-    # Served by views.py, which sees the caller's address; the generic /hooks route would answer 404.
-    accepts_webhooks: ClassVar[bool] = False
+    public_group: ClassVar[str] = "sns"
+    secret_fields: ClassVar[tuple[str, ...]] = ("authorization",)
+    accepts_webhooks: ClassVar[bool] = True
+    # TalkTalk's events carry no time of their own: taken in at once, so the statutory clock starts on arrival.
+    queues: ClassVar[bool] = False
 
-    def verify_caller(self, config: Mapping[str, Any], *, client_ip: str | None, query: Mapping[str, str]) -> None:
+    def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """TalkTalk signs nothing: the caller must come from Naver's published addresses (and bring our token)."""
+        client_ip = request.client_ip
         networks = config.get("allowed_ips") or DEFAULT_ALLOWED_IPS
         if not isinstance(networks, list | tuple) or not allowed(client_ip, [str(n) for n in networks]):
             raise SignatureError(f"naver: caller {client_ip} is not in the allowed networks")
         expected = str(config.get("webhook_token") or "")
         if expected:
-            given = query.get("token")
+            given = request.query.get("token")
             if not given:
                 raise SignatureError("naver: no token in the webhook URL", missing=True)
             if not constant_time_equal(given, expected):
@@ -112,8 +120,8 @@ class NaverConnector(Connector):
                 return []  # a button press carries a code for the bot, not words for a case
             kind = "text"
         elif isinstance(image_content, dict) and isinstance(image_content.get("imageUrl"), str):
-            # Downloaded at intake into the message's attachments like every platform's photo (channels/media.py):
-            # the department needs the picture even if the link stops working; the link stays in the raw event.
+            # Downloaded at intake into the message's attachments like every platform's photo (channels/intake/
+            # media.py): the department needs the picture even if the link stops working; the raw event keeps it.
             text, kind, photos = "(사진)", "image", (image_content["imageUrl"],)
         else:
             raise MalformedPayload("naver: a send event without textContent or imageContent")
@@ -137,6 +145,18 @@ class NaverConnector(Connector):
             )
         ]
 
+    def webhook_reply(self, counts: Mapping[str, int]) -> WebhookReply:
+        """200 with no body: TalkTalk reads nothing of it (receipts follow by the send API)."""
+        return WebhookReply(None)
+
+    def preview(self, delivery: Delivery) -> ChannelText:
+        """One text of at most 10,000 characters."""
+        return fitted(self.name, delivery, TEXT_LIMIT)
+
+    def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
+        """A TalkTalk user key, with the name the citizen gave."""
+        return SampleAuthor(handle=f"naver:{rng.getrandbits(40):010x}", name=name, contact={})
+
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Push the receipt or answer to the citizen's TalkTalk chat through the send API."""
         config = self.account_config(delivery, session=session)
@@ -144,11 +164,10 @@ class NaverConnector(Connector):
             raise ChannelError("naver: no TalkTalk user to send to", permanent=True)
         base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
         token = required(config, "authorization", self.name)
-        url = str(delivery.payload.get("tracking_url") or "")
         body: dict[str, Any] = {
             "event": "send",
             "user": delivery.recipient,
-            "textContent": {"text": fit(reply_text(delivery), TEXT_LIMIT, url)},
+            "textContent": {"text": self.preview(delivery).text},
         }
         if delivery.kind != "receipt":
             # The answer may come days later: ask TalkTalk to notify the citizen's phone.
@@ -178,8 +197,9 @@ def _result(response: httpx.Response, delivery: Delivery) -> str:
     detail = data.get("resultMessage") or response.text[:200]
     reason = f"naver: HTTP {response.status_code} resultCode {code or '-'}: {detail}"
     if response.status_code == 429:
-        retry = response.headers.get("retry-after", "")
-        raise ChannelError(reason, retry_after=float(retry) if retry.isdigit() else DEFAULT_THROTTLE_SECONDS)
+        raise ChannelError(
+            reason, retry_after=retry_after(response.headers.get("retry-after"), DEFAULT_THROTTLE_SECONDS)
+        )
     if response.status_code >= 500:
         raise ChannelError(reason)
     if response.is_success and data.get("success") is True and code == "00":

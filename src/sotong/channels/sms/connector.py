@@ -1,22 +1,23 @@
 """The SMS channel: answers and notices to a phone number through the organisation's gateway, replies in.
 
 Account config: ``gateway`` ("sens" unless set, or "test") and that gateway's keys (see gateways.py).
-Cases that came in by SMS are answered by SMS; web-form citizens who left a phone number get theirs
-through `sotong.channels.sms.notify.queue_sms`.
+Cases that came in by SMS are answered by SMS; web-form, call-centre and counter citizens who left a mobile
+number get theirs through the SMS account too (channels/replies.py).
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
 from sotong.cases.inbound import InboundMessage
-from sotong.channels.base import ChannelError, Connector
-from sotong.channels.render import reply_text
+from sotong.cases.wording import reply_text
+from sotong.channels.base import ChannelError, ChannelText, Connector, SampleAuthor, WebhookRequest, tracking_link
 from sotong.channels.sms.gateways import gateway_for, normalise_number
-from sotong.channels.sms.text import plan_message
+from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, plan_message
 from sotong.outbox.transports import Delivery
 
 
@@ -32,15 +33,30 @@ class SmsConnector(Connector):
 
     name: ClassVar[str] = "sms"
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
+    public_group: ClassVar[str] = "phone"
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_key", "secret_key", "inbound_token")
     accepts_webhooks: ClassVar[bool] = True
 
-    def verify(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """The gateway's own check of its reply webhook (gateways without replies refuse)."""
-        gateway_for(config).verify_inbound(config, headers=headers, body=body)
+        gateway_for(config).verify_inbound(config, headers=request.headers, body=request.body)
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """A reply webhook's messages, parsed by the account's gateway."""
         return gateway_for(config).parse_inbound(config, payload)
+
+    def preview(self, delivery: Delivery) -> ChannelText:
+        """SMS up to 90 EUC-KR bytes, else LMS up to 2,000, cut with the link beyond."""
+        full = reply_text(delivery)
+        message = plan_message(full, url=tracking_link(delivery), subject=subject_of(delivery))
+        limit = SMS_BYTES if message.type == "SMS" else LMS_BYTES
+        return ChannelText(
+            self.name, message.content, byte_length(message.content), limit, "bytes", message.content != full
+        )
+
+    def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
+        """The sender's mobile number, which is also where the answer goes."""
+        return SampleAuthor(handle=phone, name=None, contact={"phone": phone})
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """One SMS (or LMS when longer than 90 bytes) to the recipient's number."""

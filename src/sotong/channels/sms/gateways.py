@@ -33,6 +33,7 @@ from sotong.channels.base import (
 )
 from sotong.channels.sms.text import SmsMessage
 from sotong.db import utcnow
+from sotong.outbox.transports import retry_after
 
 TIMEOUT = httpx.Timeout(10.0)
 DEFAULT_THROTTLE_SECONDS = 60.0
@@ -145,8 +146,9 @@ def _sens_error(response: httpx.Response, data: dict[str, Any]) -> ChannelError:
         detail = f"{detail} ({error['details']})"
     reason = f"sms: SENS HTTP {response.status_code} {code}: {detail}"
     if response.status_code == 429:
-        retry = response.headers.get("retry-after", "")
-        return ChannelError(reason, retry_after=float(retry) if retry.isdigit() else DEFAULT_THROTTLE_SECONDS)
+        return ChannelError(
+            reason, retry_after=retry_after(response.headers.get("retry-after"), DEFAULT_THROTTLE_SECONDS)
+        )
     if response.status_code >= 500:
         return ChannelError(reason)
     # 400 a refused message, 401 a bad signature or key, 403 no permission, 404 an unknown service.

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, required
 from sotong.channels.intake import TakeInResult, take_in
-from sotong.channels.x.connector import XApi, XConnector, wait_until
+from sotong.channels.x.api import XApi, wait_until
+from sotong.channels.x.parse import parse_payload
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
@@ -89,7 +90,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
             break
         params["pagination_token"] = str(token)
     tweets.sort(key=lambda t: int(t["id"]))
-    messages = XConnector().parse(config, {"data": tweets, "includes": includes})
+    messages = parse_payload(config, {"data": tweets, "includes": includes})
     taken = take_in(session, account_id=account_id, messages=messages)
     if cut_short is not None:
         raise cut_short

@@ -28,7 +28,7 @@ def own_row(db: Session, model: type[T], row_id: int, actor: Actor) -> T:
     return row
 
 
-# Administration sections other packages serve (channel accounts, answer templates): linked when they are routed.
+# Administration sections with routers of their own (admin/channels.py, admin/answers.py): linked when routed.
 OTHER_SECTIONS = ("channels", "answer-templates")
 
 
@@ -43,7 +43,7 @@ def _paths(routes: list[Any]) -> set[str]:
 
 
 def other_sections(request: Request) -> list[str]:
-    """The sections of other packages that this app serves, for the administration menu."""
+    """The sections with routers of their own that this app serves, for the administration menu."""
     paths = _paths(request.app.routes)
     return [s for s in OTHER_SECTIONS if f"/staff/admin/{s}" in paths]
 

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from sotong.actors import Actor, Role
 from sotong.errors import InvalidInput, PermissionDenied
 from sotong.i18n import translate
-from sotong.web.auth import CSRF_FIELD
+from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import CurrentUser
 from sotong.web.templating import request_language
 

@@ -1,50 +1,22 @@
-"""Staff log-in and log-out pages, and CSRF protection for every state-changing request of a session."""
+"""Staff log-in and log-out pages (throttled, audited: orgs/auth.py)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sotong.errors import LoginThrottled, PermissionDenied
+from sotong.errors import LoginThrottled
 from sotong.i18n import translate
 from sotong.orgs import auth as auth_actions
 from sotong.orgs.auth import LoginFailed
+from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor, optional_user
-from sotong.web.session import CSRF_KEY, csrf_token, end_user_session, start_user_session, user_id_of
+from sotong.web.session import csrf_token, end_user_session, start_user_session
 from sotong.web.templating import render, request_language
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-CSRF_HEADER = "x-csrf-token"
-CSRF_FIELD = "csrf_token"
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
 router = APIRouter(include_in_schema=False)
-
-
-class CsrfFailed(PermissionDenied):
-    code = "csrf_failed"
-
-
-async def verify_csrf(request: Request) -> None:
-    """Refuse (403) an unsafe request whose token (header or form field) is not this session's."""
-    if request.method in SAFE_METHODS:
-        return
-    expected = request.session.get(CSRF_KEY)
-    supplied = request.headers.get(CSRF_HEADER)
-    if supplied is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
-        value = (await request.form()).get(CSRF_FIELD)
-        supplied = value if isinstance(value, str) else None
-    if not expected or not supplied or not secrets.compare_digest(supplied.encode(), str(expected).encode()):
-        raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
-
-
-async def csrf_protect(request: Request) -> None:
-    """App-wide: a request that carries a staff session must prove it came from our own pages."""
-    if request.method not in SAFE_METHODS and user_id_of(request) is not None:
-        await verify_csrf(request)
 
 
 def _safe_next(target: str | None) -> str:

@@ -14,10 +14,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from sotong.cases import actions, service
-from sotong.cases.commands import COMMANDS, Command, Outcome
-from sotong.cases.models import Case, CaseStatus, ComplaintType
-from sotong.cases.schemas import (
+from sotong.api.schemas import (
     ActionResult,
     AnswerOut,
     AttachmentOut,
@@ -31,6 +28,9 @@ from sotong.cases.schemas import (
     RatingIn,
     RatingOut,
 )
+from sotong.cases import actions, service
+from sotong.cases.commands import COMMANDS, Command, Outcome
+from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.cases.status import status_label
 from sotong.db import utcnow
 from sotong.errors import NotFound

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
-from sotong.channels.accounts import INTERNAL_KEYS, SECRET_FIELDS, update_channel_account
+from sotong.channels import registry
+from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
 from sotong.channels.health import health_of, is_failing
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
@@ -92,7 +93,7 @@ def parse_settings(form: Form, name: str = "settings") -> dict[str, Any]:
 
 
 def _secret_fields(channel: str, config: dict[str, Any] | None) -> list[str]:
-    return sorted(set(SECRET_FIELDS.get(channel, ())) | set(secret_names(config)))
+    return sorted(set(registry.secret_fields(channel)) | set(secret_names(config)))
 
 
 def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = None) -> Response:

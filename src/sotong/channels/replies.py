@@ -7,7 +7,7 @@ the tracking page (the link on their receipt) carries the answer, as before. A w
 the citizen just read it on the screen. A phone or counter receipt is, so the caller has the case number in
 writing.
 
-These transports replace the plain ``web`` one and add ``phone`` and ``visit``; the outbox names them after
+Each of those channels' connectors (webform/, callcentre/) is a `ReplyConnector`; the outbox names them after
 the channel a case came in on (cases/delivery.py `reply_route`).
 """
 
@@ -17,16 +17,30 @@ import dataclasses
 import logging
 from typing import ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.channels.base import ChannelError
-from sotong.outbox.transports import Delivery, Transport
+from sotong.channels.base import ChannelError, Connector
+from sotong.channels.email.connector import EmailConnector
+from sotong.channels.sms.connector import SmsConnector
+from sotong.channels.sms.gateways import normalise_number
+from sotong.orgs.models import Channel, ChannelAccount
+from sotong.outbox.transports import Delivery
 
 log = logging.getLogger(__name__)
 
 
-class ReplyBySms(Transport):
-    """Hand the delivery to the organisation's SMS account (or e-mail account), addressed to what the citizen left."""
+def sms_account(session: Session, org_id: int) -> ChannelAccount | None:
+    """The organisation's enabled SMS account (the lowest id when there are several), or None."""
+    query = select(ChannelAccount).where(
+        ChannelAccount.org_id == org_id, ChannelAccount.channel == Channel.sms, ChannelAccount.enabled.is_(True)
+    )
+    return session.scalar(query.order_by(ChannelAccount.id).limit(1))
+
+
+class ReplyConnector(Connector):
+    """A channel without a platform of its own: hand each delivery to the organisation's SMS account (or e-mail
+    account), addressed to what the citizen left."""
 
     name: ClassVar[str]
     private: ClassVar[bool] = True  # a text, a mail or the citizen's own tracking page
@@ -34,10 +48,6 @@ class ReplyBySms(Transport):
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Text the citizen, or do nothing (None) when there is no mobile number or no SMS account."""
-        from sotong.channels.sms.connector import SmsConnector
-        from sotong.channels.sms.gateways import normalise_number
-        from sotong.channels.sms.notify import sms_account
-
         if delivery.kind == "receipt" and not self.text_receipts:
             return None
         phone = str((delivery.payload.get("contact") or {}).get("phone") or "")
@@ -58,11 +68,6 @@ class ReplyBySms(Transport):
 
     def _by_email(self, delivery: Delivery, *, session: Session) -> str | None:
         """Mail the citizen from the organisation's e-mail account, or do nothing (None) without one."""
-        from sqlalchemy import select
-
-        from sotong.channels.email.connector import EmailConnector
-        from sotong.orgs.models import Channel, ChannelAccount
-
         address = str((delivery.payload.get("contact") or {}).get("email") or "")
         if "@" not in address or delivery.org_id is None:
             return None
@@ -90,19 +95,3 @@ class ReplyBySms(Transport):
         )
         sent = EmailConnector().send(by_mail, session=session)
         return f"email:{sent}" if sent else None
-
-
-class WebReply(ReplyBySms):
-    name: ClassVar[str] = "web"
-    text_receipts: ClassVar[bool] = False
-
-
-class PhoneReply(ReplyBySms):
-    name: ClassVar[str] = "phone"
-
-
-class VisitReply(ReplyBySms):
-    name: ClassVar[str] = "visit"
-
-
-REPLY_TRANSPORTS: tuple[Transport, ...] = (WebReply(), PhoneReply(), VisitReply())

@@ -20,7 +20,7 @@ from sotong.channels.webform.errors import FormError, localised
 from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
 from sotong.errors import SotongError
-from sotong.web.auth import verify_csrf
+from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession
 from sotong.web.templating import render, request_language
 

@@ -1,10 +1,16 @@
-"""The words of receipts and answers as they go out on a social channel (plain text, Korean)."""
+"""What citizens read about their case, in the words the product uses with them (plain Korean).
+
+Receipts, answers and notices as every channel sends them (`reply_text`), and the stages of a case as a citizen
+is told them (`CITIZEN_STATUS`). Staff read other words for the same statuses, on purpose: the catalogue's
+``status.*`` (cases/status.py `status_label`), finer and in the statute's terms.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sotong.cases.models import CaseStatus
 from sotong.outbox.transports import Delivery
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -43,9 +49,17 @@ def reply_text(delivery: Delivery) -> str:
     return f"민원 {number}: {str(payload.get('text') or '').strip()} {url}".strip()
 
 
-def fit(text: str, limit: int, url: str) -> str:
-    """Shorten `text` to `limit` characters, ending with the link to the full text when something was cut."""
-    if len(text) <= limit:
-        return text
-    tail = f"… {url}" if url else "…"
-    return text[: max(limit - len(tail), 0)].rstrip() + tail
+# How the Kakao chatbot names a case's stage to the citizen who asks about it: plainer than the staff's words.
+CITIZEN_STATUS: dict[CaseStatus, str] = {
+    CaseStatus.received: "접수",
+    CaseStatus.triaged: "분류 완료",
+    CaseStatus.assigned: "담당자 배정",
+    CaseStatus.in_progress: "처리 중",
+    CaseStatus.on_hold: "보류",
+    CaseStatus.transferred: "이송",
+    CaseStatus.transferred_out: "타 기관 이송",
+    CaseStatus.answered: "답변 완료",
+    CaseStatus.closed: "종결",
+    CaseStatus.rejected: "처리 불가",
+    CaseStatus.reopened: "재문의 접수",
+}

@@ -1,0 +1,137 @@
+"""Assembling the web application: `uvicorn sotong.app:create_app --factory` (what `sotong serve` runs).
+
+Fixed paths other parts and tools rely on, by audience:
+  /                 public portal (portal/views.py); /report the complaint form (portal/report.py)
+  /staff/           staff console (console/), log-in at /staff/login (console/login.py)
+  /api/v1/          JSON API (api/cases.py), docs at /api/v1/docs, schema at /api/v1/openapi.json
+  /hooks/<channel>/<account_id>  every platform's webhooks (api/hooks.py; channels/webhooks.py decides)
+  /open311/v2/      Open311 GeoReport v2 (api/open311.py), discovery at /open311/discovery.{json,xml}
+  /healthz          health check
+  /static/          our own CSS and JS (nothing is loaded from a CDN)
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from starlette.middleware.sessions import SessionMiddleware
+
+from sotong import __version__, schema, wiring
+from sotong.api import cases as api_cases
+from sotong.api import docs as api_docs
+from sotong.api import hooks as api_hooks
+from sotong.api import open311 as api_open311
+from sotong.console import admin as console_admin
+from sotong.console import answers as console_answers
+from sotong.console import inbox as console_inbox
+from sotong.console import login as console_login
+from sotong.console import notes as console_notes
+from sotong.console import notifications as console_notifications
+from sotong.console import queue as console_queue
+from sotong.console import views as console_views
+from sotong.console.admin import answers as answers_admin
+from sotong.console.admin import channels as channels_admin
+from sotong.db import get_engine, session_factory
+from sotong.portal import opendata as portal_opendata
+from sotong.portal import report as portal_report
+from sotong.portal import views as portal_views
+from sotong.portal.pagecache import PageCache, PageCacheMiddleware
+from sotong.search import analysis
+from sotong.settings import Settings, get_settings
+from sotong.web import errors
+from sotong.web.csrf import csrf_protect
+from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
+from sotong.web.templating import STATIC_DIR
+
+SESSION_COOKIE = "sotong_session"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The Sotong web application; tests pass their own settings and engine."""
+    wiring.install()
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings.database_url)
+
+    app = FastAPI(
+        title="Sotong API",
+        version=__version__,
+        description="소통 Sotong: citizen complaints (민원) from every channel, answered on time, in public.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # our own page at /api/v1/docs: Swagger UI would load from a CDN
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+
+    # Innermost of the three: pages it replays still get the security headers and the session cookie.
+    app.state.page_cache = PageCache.for_settings(settings)
+    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    # Wraps every handler and the middleware above, so they can all read request.session (only the queued-webhook
+    # layer added below sits outside it: accepted webhooks need no session).
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    errors.install(app)
+
+    app.include_router(api_cases.router, prefix=API_PREFIX)
+    app.include_router(api_docs.router, prefix=API_PREFIX)
+    app.include_router(console_login.router)
+    app.include_router(console_admin.router)
+    # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase and .../answer.
+    app.include_router(portal_views.staff_router)
+    app.include_router(console_answers.router)
+    app.include_router(console_views.router)
+    app.include_router(console_inbox.router)
+    app.include_router(console_queue.router)
+    app.include_router(console_notes.router)
+    app.include_router(console_notifications.router)
+    app.include_router(channels_admin.router)
+    app.include_router(answers_admin.router)
+    app.include_router(portal_views.router)
+    app.include_router(portal_opendata.router)
+    app.include_router(portal_report.router)
+    app.include_router(api_hooks.router)
+    # Outermost layer: accepted queued webhooks skip the session, CSRF and page machinery (api/hooks.py).
+    app.add_middleware(api_hooks.QueuedWebhooks)
+    app.include_router(api_open311.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """Liveness and readiness: database reachable and schema at the newest migration."""
+        report: dict[str, Any] = {"version": __version__, "database": False, "schema_current": False}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            report["database"] = True
+            report["schema_current"] = schema.is_current(engine)
+        except Exception as exc:  # a health check reports failures, it does not raise them
+            report["error"] = type(exc).__name__
+        healthy = report["database"] and report["schema_current"]
+        report["status"] = "ok" if healthy else "degraded"
+        return JSONResponse(report, status_code=200 if healthy else 503)
+
+    if settings.env == "production":
+        # A fresh process would load kiwipiepy on its first intake (seconds; Kakao wants an answer within 5 s):
+        # load it beside the start-up instead. Off the request path, and harmless if a request gets there first.
+        threading.Thread(target=analysis.warm, name="warm-analyser", daemon=True).start()
+        # What is loaded by now (models, routes, scikit-learn) lives as long as the process: kept out of the
+        # collector's full passes, which otherwise stall every request of the worker for 0.3-0.5 s at a time.
+        gc.collect()
+        gc.freeze()
+    return app

@@ -1,0 +1,51 @@
+"""The mailbox an e-mail account stands for: its own address, the Message-IDs we give, its server settings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from sotong import smtp
+from sotong.cases.actions import MAX_TEXT_LENGTH
+from sotong.channels.base import ChannelError, required
+
+TIMEOUT = 20.0
+
+
+MAX_TEXT = MAX_TEXT_LENGTH  # intake's limit: a long mail is cut rather than refused
+
+
+OWN_ID_PREFIX = "<sotong."  # the Message-IDs we give our own receipts and answers
+
+
+def own_address(config: Mapping[str, Any]) -> str:
+    """The mailbox's own address, lower-cased: the From of our answers, never taken in as a complaint."""
+    return required(config, "address", "email").strip().lower()
+
+
+def is_own_id(message_id: str) -> bool:
+    """Whether a Message-ID is one Sotong gave to a mail it sent."""
+    return message_id.startswith(OWN_ID_PREFIX)
+
+
+def own_message_id(idempotency_key: str, address: str) -> str:
+    """The Message-ID of an outbox item: the same on every attempt, so a retried send is recognisable."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    domain = address.rpartition("@")[2] or "sotong.invalid"
+    return f"{OWN_ID_PREFIX}{digest}@{domain}>"
+
+
+def _security(config: Mapping[str, Any], key: str, default: str) -> str:
+    value = str(config.get(key) or default).lower()
+    if value not in smtp.SECURITIES:
+        raise ChannelError(f"email: {key} must be one of {', '.join(smtp.SECURITIES)}, not {value!r}", permanent=True)
+    return value
+
+
+def _port(config: Mapping[str, Any], key: str, default: int) -> int:
+    value = config.get(key) or default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ChannelError(f"email: {key} is not a port: {value!r}", permanent=True) from None
