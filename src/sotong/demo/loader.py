@@ -31,6 +31,8 @@ from sotong.cases.deadlines.sla import BusinessCalendar, calendar_for
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.status import OPEN_STATUSES
+from sotong.channels import registry
+from sotong.channels.base import Connector
 from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
 from sotong.demo.data import OrgSpec, Place, Topic
@@ -399,28 +401,13 @@ class _Planner:
 
     def _author(self, spec: OrgSpec, account: str) -> tuple[str | None, str | None, dict[str, str]]:
         rng = self.rng
-        channel = self._channel(spec, account)
         name = rng.choice(data.SURNAMES) + rng.choice(data.GIVEN)
         word = rng.choice(data.HANDLE_WORDS)
         phone = self._phone()
-        if channel is Channel.x:
-            return f"@{word}_{rng.randrange(10, 9999)}", None, {}
-        if channel is Channel.mastodon:
-            return f"@{word}{rng.randrange(10, 999)}@mastodon.example", None, {}
-        if channel is Channel.facebook:
-            return f"fb:{rng.randrange(10**14, 10**15)}", name, {}
-        if channel in (Channel.kakao, Channel.naver):
-            return f"{channel.value}:{rng.getrandbits(40):010x}", name, {}
-        if channel is Channel.email:
-            address = f"{word}.{rng.randrange(10, 999)}@example.com"
-            return address, name, {"email": address}
-        if channel is Channel.sms:
-            return phone, None, {"phone": phone}
-        if channel is Channel.web:
-            if rng.random() < 0.5:
-                return None, None, {"phone": phone}
-            return None, None, {"email": f"{word}{rng.randrange(10, 999)}@example.net"}
-        return None, name, {"phone": phone}  # 120 call centre, counter visit
+        # What a citizen looks like on the channel (a handle, a name, what they left to be answered on) is the
+        # channel's own fact: its connector says.
+        author = _connector(self._channel(spec, account)).sample_author(rng, name=name, phone=phone, word=word)
+        return author.handle, author.name, author.contact
 
     def _phone(self) -> str:
         return f"010-{self.rng.randrange(2000, 9999)}-{self.rng.randrange(1000, 9999)}"
@@ -439,12 +426,7 @@ class _Planner:
         )
 
     def _external_id(self, channel: Channel, received: dt.datetime) -> str:
-        rng = self.rng
-        if channel in (Channel.x, Channel.mastodon):
-            return str(rng.randrange(10**17, 10**19))
-        if channel is Channel.email:
-            return f"<{rng.getrandbits(64):016x}@mail.example.com>"
-        return f"{channel.value}-{received:%Y%m%d}-{self.serial:05d}"
+        return _connector(channel).sample_message_id(self.rng, received=received, serial=self.serial)
 
     def _scenario(self, topic: Topic, wrong_org: bool, age: dt.timedelta) -> str:
         if topic.kind in ("spam", "advertising", "abuse"):
@@ -886,3 +868,10 @@ def existing_demo_logins(session: Session) -> list[Login]:
 
 
 __all__ = ["DemoResult", "Login", "existing_demo_logins", "has_organisations", "load_demo"]
+
+
+def _connector(channel: Channel) -> Connector:
+    connector = registry.get_connector(channel.value)
+    if connector is None:
+        raise ValueError(f"the demo has an account on {channel.value}, which has no connector")
+    return connector
