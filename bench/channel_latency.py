@@ -42,6 +42,7 @@ from _support import SECRET_KEY, free_port, fresh_database, pct, server_env  # n
 from sotong import schema  # noqa: E402
 from sotong.actors import CLI  # noqa: E402
 from sotong.cases.models import Message  # noqa: E402
+from sotong.channels import accounts as channel_accounts  # noqa: E402
 from sotong.db import make_engine, session_factory  # noqa: E402
 from sotong.orgs import actions as org_actions  # noqa: E402
 from sotong.orgs.models import Channel  # noqa: E402
@@ -82,7 +83,7 @@ def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, s
     warm_models()
     rows.append(("models loaded at worker start (once)", f"{(time.perf_counter() - started) * 1000:,.0f} ms"))
     with fake_x.running() as x, factory() as session:
-        account = org_actions.create_channel_account(
+        account = channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=org_id,
@@ -108,7 +109,7 @@ def poll_figures(url: str, org_id: int, department_id: int) -> list[tuple[str, s
         rows.append(("X: the next poll (nothing new)", f"{(time.perf_counter() - started) * 1000:,.0f} ms"))
         assert result.taken.stored == 100 and again.taken.stored == 0
     with fake_mastodon.running() as mastodon, factory() as session:
-        account = org_actions.create_channel_account(
+        account = channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=org_id,
@@ -191,7 +192,7 @@ def receipt_figures(url: str, org_id: int, department_id: int, seconds: float, r
     rows: list[tuple[str, str]] = []
     with fake_graph.running() as graph:
         with factory() as session:
-            account = org_actions.create_channel_account(
+            account = channel_accounts.create_channel_account(
                 session,
                 actor=CLI,
                 org_id=org_id,

@@ -48,6 +48,7 @@ from _support import (
 from sotong import schema
 from sotong.actors import CLI
 from sotong.cases.models import Case, Message
+from sotong.channels import accounts as channel_accounts
 from sotong.db import make_engine, session_factory
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel
@@ -77,7 +78,7 @@ def prepare(url: str) -> int:
     with session_factory(engine)() as session:
         org = org_actions.create_organisation(session, actor=CLI, slug="songpa", name="송파구", short_name="송파")
         roads = org_actions.create_department(session, actor=CLI, org_id=org.id, name="도로과")
-        account = org_actions.create_channel_account(
+        account = channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=org.id,

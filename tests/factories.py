@@ -15,6 +15,7 @@ from sotong.actors import CLI, Actor, Role
 from sotong.cases import actions
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
+from sotong.channels import accounts as channel_accounts
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 
@@ -84,13 +85,13 @@ def build_world(session: Session) -> World:
         cleaning_officer=user(songpa, "kang.officer", Role.officer, cleaning),
         viewer=user(songpa, "yoon.viewer", Role.viewer),
         seoul_operator=user(seoul, "han.operator", Role.operator),
-        x_account=org_actions.create_channel_account(
+        x_account=channel_accounts.create_channel_account(
             session, actor=CLI, org_id=songpa.id, channel=Channel.x, handle="@songpaOK"
         ),
-        mastodon_account=org_actions.create_channel_account(
+        mastodon_account=channel_accounts.create_channel_account(
             session, actor=CLI, org_id=songpa.id, channel=Channel.mastodon, handle="@songpa@gov.social"
         ),
-        seoul_x_account=org_actions.create_channel_account(
+        seoul_x_account=channel_accounts.create_channel_account(
             session, actor=CLI, org_id=seoul.id, channel=Channel.x, handle="@seoulcity"
         ),
         pothole=org_actions.create_category(

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI, Actor
 from sotong.cases import actions as case_actions
 from sotong.cases.models import Case, ComplaintType
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.preview import channel_text, preview
 from sotong.channels.x.poll import poll
 from sotong.channels.x.text import weighted_length
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.transports import Delivery
@@ -40,7 +40,7 @@ def test_x_counts_hangul_double_and_cuts_with_the_link(session: Session, case: C
 
 
 def test_email_carries_the_whole_answer(session: Session, world: World) -> None:
-    account = org_actions.create_channel_account(
+    account = channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.email, handle="minwon@songpa.example"
     )
     case = case_actions.receive_message(
@@ -100,7 +100,7 @@ def test_the_preview_is_what_x_really_posts(
 
 
 def test_sms_counts_bytes_and_goes_long_with_the_link(session: Session, world: World) -> None:
-    account = org_actions.create_channel_account(
+    account = channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle="#0120"
     )
     case = case_actions.receive_message(
@@ -116,7 +116,7 @@ def test_sms_counts_bytes_and_goes_long_with_the_link(session: Session, world: W
 
 
 def test_the_preview_is_built_like_the_answer_it_previews(session: Session, world: World) -> None:
-    account = org_actions.create_channel_account(
+    account = channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle="#0120"
     )
     case = case_actions.receive_message(

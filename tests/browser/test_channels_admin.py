@@ -10,9 +10,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.health import record_attempt
 from sotong.db import utcnow
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from tests.browser.conftest import LiveServer
@@ -29,7 +29,7 @@ def test_admin_sees_health_and_sets_a_secret_write_only(
     staff_login: Callable[..., None],
     screenshot: Callable[[str], Path],
 ) -> None:
-    mayor = org_actions.create_channel_account(
+    mayor = channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

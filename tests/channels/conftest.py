@@ -16,8 +16,8 @@ from sotong.cases import actions
 from sotong.cases.actions import Photo
 from sotong.cases.actions import answer as send_answer
 from sotong.cases.models import ComplaintType
+from sotong.channels import accounts as channel_accounts
 from sotong.db import session_factory
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
@@ -54,7 +54,7 @@ def mastodon() -> Iterator[fake_mastodon.FakeMastodon]:
 @pytest.fixture
 def mastodon_account(session: Session, world: World, mastodon: fake_mastodon.FakeMastodon) -> ChannelAccount:
     """Songpa's account on the fake instance."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -97,7 +97,7 @@ def graph() -> Iterator[fake_graph.FakeGraph]:
 @pytest.fixture
 def facebook_account(session: Session, world: World, graph: fake_graph.FakeGraph) -> ChannelAccount:
     """Songpa's Page, its webhook pointed at us and its Graph calls at the fake."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -123,7 +123,7 @@ def x() -> Iterator[fake_x.FakeX]:
 @pytest.fixture
 def x_account(session: Session, world: World, x: fake_x.FakeX) -> ChannelAccount:
     """Songpa's @songpaOK, its API calls pointed at the fake X."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

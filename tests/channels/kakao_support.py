@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.models import Case
-from sotong.orgs import actions as org_actions
+from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.factories import World
 from tests.fakes.kakao import FakeKakao
@@ -20,7 +20,7 @@ from tests.fakes.kakao import FakeKakao
 
 def kakao_account(session: Session, world: World, kakao: FakeKakao, **config: Any) -> ChannelAccount:
     """Songpa's bot: skill token, Event API key and image host all the fake's."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.audit.models import AuditEvent
+from sotong.channels import accounts as channel_accounts
 from sotong.channels import polling
 from sotong.channels.base import ChannelError
 from sotong.channels.health import AccountHealth, is_failing
 from sotong.channels.intake import TakeInResult
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from tests.factories import World
@@ -28,7 +28,7 @@ SECRET = "mastodon-token-never-shown-42"
 
 @pytest.fixture
 def account(session: Session, world: World) -> ChannelAccount:
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -87,7 +87,7 @@ def test_a_crashing_poller_is_recorded_too(
 
 
 def test_a_refused_webhook_is_in_the_account_health(client: TestClient, session: Session, world: World) -> None:
-    page = org_actions.create_channel_account(
+    page = channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -206,7 +206,7 @@ def test_a_webhook_that_brings_a_message_is_recorded_as_intake(
     from sotong.channels import health as health_module
 
     monkeypatch.setattr(health_module, "_last_success_write", {})
-    sms = org_actions.create_channel_account(
+    sms = channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

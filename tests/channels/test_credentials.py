@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from sotong import secrets as credentials
 from sotong.actors import CLI
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.accounts import rotate_credentials
 from sotong.cli import app
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import CredentialsError, masked, open_config
 from sotong.settings import Settings, reset_settings_cache
@@ -31,7 +31,7 @@ def _raw_config(engine: Engine, account_id: int) -> str:
 
 
 def _account(session: Session, world: World, **config: str) -> ChannelAccount:
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.polling import poll_account
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.factories import World
 from tests.fakes.mastodon import FakeMastodon
@@ -18,7 +18,7 @@ from tests.fakes.mastodon import FakeMastodon
 def test_every_enabled_account_is_polled_and_its_health_kept(
     session: Session, world: World, mastodon: FakeMastodon, mastodon_account: ChannelAccount
 ) -> None:
-    broken = org_actions.create_channel_account(
+    broken = channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.app import create_app
 from sotong.cases.models import Case, Message
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.health import AccountHealth
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.settings import Settings
@@ -34,7 +34,7 @@ def talk() -> Iterator[FakeTalkTalk]:
 
 @pytest.fixture
 def account(session: Session, world: World, talk: FakeTalkTalk) -> ChannelAccount:
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

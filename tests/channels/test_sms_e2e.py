@@ -16,9 +16,9 @@ from sotong.actors import CLI
 from sotong.cases.actions import receive_message
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, Message
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.sms.gateways import TEST_GATEWAY
 from sotong.db import atomic
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.outbox.service import enqueue
@@ -37,7 +37,7 @@ def sens() -> Iterator[FakeSens]:
 
 
 def _sms_account(session: Session, world: World, handle: str, config: dict[str, object]) -> ChannelAccount:
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle=handle, config=config
     )
 
@@ -74,7 +74,7 @@ def _case_with_phone(
     """A complaint taken by the 120 call centre from a citizen who left their number for the answer."""
     desk = session.scalar(
         select(ChannelAccount).where(ChannelAccount.org_id == world.songpa.id, ChannelAccount.channel == Channel.phone)
-    ) or org_actions.create_channel_account(
+    ) or channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.phone, handle="120"
     )
     inbound = InboundMessage(

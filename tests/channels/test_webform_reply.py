@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.models import Case
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.callcentre.importer import import_file
 from sotong.channels.sms.gateways import TEST_GATEWAY
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import Settings
@@ -27,7 +27,7 @@ from tests.factories import World
 @pytest.fixture
 def sms_account(session: Session, world: World) -> Iterator[ChannelAccount]:
     TEST_GATEWAY.sent.clear()
-    yield org_actions.create_channel_account(
+    yield channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,
@@ -119,7 +119,7 @@ def test_a_web_form_answer_goes_by_email_when_only_an_address_was_left(
     from tests.mailservers import SMTP_PASSWORD, SMTP_USER, running_smtp
 
     with running_smtp() as smtp:
-        org_actions.create_channel_account(
+        channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=world.songpa.id,

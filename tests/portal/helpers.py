@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.cases import actions
 from sotong.cases.models import Case, ComplaintType
-from sotong.orgs import actions as org_actions
+from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.factories import World, inbound
 
 
 def web_account(session: Session, world: World) -> ChannelAccount:
     """Songpa's web-form account (follow-ups from the case page arrive on it)."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session, actor=CLI, org_id=world.songpa.id, channel=Channel.web, handle="web"
     )
 

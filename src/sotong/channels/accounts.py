@@ -1,4 +1,4 @@
-"""Changing an official account's set-up: one audited action (creation is orgs.actions.create_channel_account).
+"""An organisation's official accounts: registered, changed, their credentials re-encrypted; one audited action each.
 
 Secrets are write-only: a new value replaces the old one, an empty field keeps it, and the audit log records
 which secrets changed, never their values (not even encrypted).
@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor, Role, require_role
+from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import ChannelAccount, Department
+from sotong.orgs.models import Channel, ChannelAccount, Department, Organisation
+from sotong.orgs.service import department_in, get_row
 from sotong.secrets import CredentialsError, is_secret, reseal_value, secret_names
 from sotong.settings import Settings
 
@@ -127,3 +129,56 @@ def rotate_credentials(session: Session, settings: Settings | None = None) -> in
                 account.config = new
                 changed += 1
     return changed
+
+
+def create_channel_account(
+    session: Session,
+    *,
+    actor: Actor,
+    org_id: int,
+    channel: Channel,
+    handle: str,
+    display_name: str | None = None,
+    department_id: int | None = None,
+    config: dict[str, Any] | None = None,
+    reply_via_account_id: int | None = None,
+) -> ChannelAccount:
+    """Register an official account of the organisation on a channel (optionally answering via another one)."""
+    account = ChannelAccount(
+        org_id=org_id,
+        channel=channel,
+        handle=handle,
+        display_name=display_name or handle,
+        department_id=department_id,
+        config=config or {},
+        reply_via_account_id=reply_via_account_id,
+    )
+    try:
+        with atomic(session):
+            get_row(session, Organisation, org_id, "organisation")
+            same_org(actor, org_id)
+            require_role(actor, Role.admin, what="manage channel accounts")
+            if department_id is not None:
+                department_in(session, org_id, department_id)
+            if reply_via_account_id is not None:
+                # A personal account (the mayor's) is answered from the organisation's own centre account.
+                via = session.get(ChannelAccount, reply_via_account_id)
+                if via is None or via.org_id != org_id:
+                    raise NotFound(f"unknown channel account {reply_via_account_id} in this organisation")
+            session.add(account)
+            session.flush()
+            record(
+                session,
+                actor=actor,
+                action="channel_account.created",
+                org_id=org_id,
+                after={
+                    "id": account.id,
+                    "channel": channel,
+                    "handle": handle,
+                    "reply_via_account_id": reply_via_account_id,
+                },
+            )
+    except IntegrityError as exc:
+        raise InvalidInput(f"{channel.value} account {handle!r} already exists") from exc
+    return account

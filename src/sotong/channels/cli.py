@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from sotong.channels import accounts as channel_accounts
 from sotong.cli_support import parse_enum, session_scope
 from sotong.db import make_engine, session_factory
 from sotong.errors import InvalidInput
@@ -63,7 +64,6 @@ def add(
 ) -> None:
     """Register an official account of an organisation on a channel."""
     from sotong.actors import CLI
-    from sotong.orgs import actions
     from sotong.orgs.models import Channel
 
     parsed_channel = parse_enum(Channel, channel, "channel")
@@ -76,7 +76,7 @@ def add(
     with session_scope() as session:
         organisation = organisation_by_slug(session, org)
         department_id = department_by_name(session, organisation, department).id if department else None
-        account = actions.create_channel_account(
+        account = channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=organisation.id,

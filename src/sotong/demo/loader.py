@@ -31,6 +31,7 @@ from sotong.cases.deadlines.sla import BusinessCalendar, calendar_for
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.status import OPEN_STATUSES
+from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry
 from sotong.channels.base import Connector
 from sotong.db import atomic, clock_at, utcnow
@@ -172,7 +173,7 @@ def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organi
             ).one()
             continue
         via = world.accounts[(spec.slug, account.reply_via)] if account.reply_via else None
-        world.accounts[(spec.slug, account.key)] = org_actions.create_channel_account(
+        world.accounts[(spec.slug, account.key)] = channel_accounts.create_channel_account(
             session,
             actor=CLI,
             org_id=org.id,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
-from sotong.orgs import actions as org_actions
+from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.factories import World
 from tests.mailservers import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER, Imap, Smtp, running_imap, running_smtp
@@ -41,7 +41,7 @@ def mailbox(imap: Imap) -> str:
 @pytest.fixture
 def email_account(session: Session, world: World, imap: Imap, smtp: Smtp, mailbox: str) -> ChannelAccount:
     """Songpa's complaint mailbox, read from the pymap folder and answering through aiosmtpd."""
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

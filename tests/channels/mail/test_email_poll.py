@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.models import Case
+from sotong.channels import accounts as channel_accounts
 from sotong.channels.base import ChannelError
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.email.poll import fetched_mails, poll
 from sotong.channels.polling import poll_account
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount
 from tests.channels.mail.conftest import citizen_mail
 from tests.factories import World
@@ -25,7 +25,7 @@ from tests.mailservers import Imap, free_port
 def test_a_refused_login_is_kept_in_the_mailboxs_health_and_the_others_polled(
     session: Session, world: World, imap: Imap, mailbox: str, email_account: ChannelAccount
 ) -> None:
-    broken = org_actions.create_channel_account(
+    broken = channel_accounts.create_channel_account(
         session,
         actor=CLI,
         org_id=world.songpa.id,

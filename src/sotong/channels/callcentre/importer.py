@@ -37,9 +37,9 @@ from sotong.actors import CLI
 from sotong.cases import actions
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import ComplaintType
+from sotong.channels import accounts as channel_accounts
 from sotong.db import atomic
 from sotong.errors import InvalidInput, SotongError
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation
 from sotong.settings import get_settings
 
@@ -196,7 +196,7 @@ def intake_account(session: Session, org: Organisation, source: str) -> ChannelA
     )
     if account is not None:
         return account
-    return org_actions.create_channel_account(
+    return channel_accounts.create_channel_account(
         session, actor=CLI, org_id=org.id, channel=channel, handle=handle, display_name=f"{org.name} {display}"
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
+from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
 from sotong.channels.health import health_of, is_failing
@@ -23,7 +24,6 @@ from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.i18n import translate
-from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Channel, ChannelAccount, Department
 from sotong.secrets import is_secret, secret_names
 from sotong.web.deps import DbSession
@@ -138,7 +138,7 @@ def channel_create(request: Request, db: DbSession, actor: AdminActor, values: F
     secrets = _submitted_secrets(form)
     if form.ok and channel is not None and handle is not None:
         try:
-            account = org_actions.create_channel_account(
+            account = channel_accounts.create_channel_account(
                 db,
                 actor=actor,
                 org_id=actor.org_id or 0,

@@ -1,0 +1,36 @@
+"""Every state change of the organisation domain, one action function each: organisations.py (organisations,
+departments, categories) and users.py (staff accounts). Channel accounts are channels/accounts.py's; deadline
+policies, closure days and business hours cases/deadlines/actions.py's.
+"""
+
+from sotong.orgs.actions.organisations import (
+    create_category,
+    create_department,
+    create_organisation,
+    update_category,
+    update_department,
+)
+from sotong.orgs.actions.users import (
+    change_role,
+    create_user,
+    deactivate_user,
+    reset_password,
+    set_password,
+    set_user_active,
+    update_user,
+)
+
+__all__ = [
+    "change_role",
+    "create_category",
+    "create_department",
+    "create_organisation",
+    "create_user",
+    "deactivate_user",
+    "reset_password",
+    "set_password",
+    "set_user_active",
+    "update_category",
+    "update_department",
+    "update_user",
+]
