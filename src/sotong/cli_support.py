@@ -1,5 +1,5 @@
-"""What every `sotong` command group shares: settings with a clear error, a session on a migrated database,
-enum values parsed from what people type (organisations and departments by name: orgs/service.py)."""
+"""What every `sotong` command group shares: the console it prints to, settings with a clear error, a session on a
+migrated database, enum values parsed from what people type (organisations and departments by name: orgs/service.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TypeVar
 
+from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from sotong import schema
@@ -16,6 +18,14 @@ from sotong.errors import InvalidInput
 from sotong.settings import Settings, get_settings
 
 E = TypeVar("E", bound=Enum)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def ok(text: str) -> None:
+    """A green tick and what was done."""
+    console.print(f"[green]✓[/green] {escape(text)}")
 
 
 def settings_or_error() -> Settings:
