@@ -16,7 +16,7 @@ from sotong.cases.models import PeriodUnit
 from sotong.errors import NotFound, PermissionDenied
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Department
-from sotong.triage import actions as triage_actions
+from sotong.triage import rule_actions
 from sotong.triage.models import RuleKind
 from tests.factories import World
 from tests.web.conftest import login
@@ -69,7 +69,7 @@ def ids_in(session: Session, world: World, org: str) -> dict[str, int]:
         if org == "songpa"
         else org_actions.create_category(session, actor=CLI, org_id=org_row.id, code="seoul-road", name="도로")
     )
-    rule = triage_actions.create_rule(
+    rule = rule_actions.create_rule(
         session, actor=CLI, org_id=org_row.id, name="r", kind=RuleKind.keyword, pattern="x", department_id=dept.id
     )
     sla = deadline_actions.create_sla_policy(
@@ -168,7 +168,7 @@ def test_actions_check_role_and_organisation_themselves(session: Session, world:
         )
     with pytest.raises(NotFound):
         # A rule of Songpa cannot route into a Seoul department (only transfer to Seoul as an organisation).
-        triage_actions.create_rule(
+        rule_actions.create_rule(
             session,
             actor=admin,
             org_id=world.songpa.id,

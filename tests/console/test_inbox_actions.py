@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
 from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
-from sotong.triage import actions as triage_actions
+from sotong.triage import review
 from sotong.triage.models import TriageLabel, TriageResult
 from tests.console.inbox_support import desk_case
 from tests.factories import World, new_case
@@ -61,7 +61,7 @@ def test_confirm_routes_as_suggested_and_records_a_label(client: TestClient, des
     assert confirmed.actor_kind == "user" and confirmed.actor_id == desk.operator.id
     assert _events(session, case.id, "case.triaged")  # routed through the case action, audited there too
     # Harvesting later does not add a second label for the same case.
-    assert triage_actions.harvest_labels(session, actor=desk.actor(desk.admin), org_id=desk.songpa.id) == 0
+    assert review.harvest_labels(session, actor=desk.actor(desk.admin), org_id=desk.songpa.id) == 0
 
 
 def test_correction_routes_elsewhere_and_is_labelled(client: TestClient, desk: World, session: Session) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.cases.models import Case, CaseStatus
 from sotong.errors import InvalidInput, PermissionDenied
-from sotong.triage import actions, model_store
+from sotong.triage import actions, model_store, rule_actions
 from sotong.triage.models import RuleKind
 from tests.factories import World, new_case
 from tests.triage.helpers import tiny_model
@@ -21,7 +21,7 @@ def _tiny_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_keyword_rule_beats_a_confident_model(session: Session, world: World) -> None:
     admin = world.actor(world.admin)
-    rule = actions.create_rule(
+    rule = rule_actions.create_rule(
         session, actor=admin, org_id=world.songpa.id, name="축제 소음은 청소과", kind=RuleKind.keyword,
         pattern="축제, 버스킹", department_id=world.cleaning.id,
     )  # fmt: skip
@@ -34,7 +34,7 @@ def test_keyword_rule_beats_a_confident_model(session: Session, world: World) ->
 
 
 def test_channel_account_rule(session: Session, world: World) -> None:
-    actions.create_rule(
+    rule_actions.create_rule(
         session, actor=world.actor(world.admin), org_id=world.songpa.id, name="마스토돈은 도로과",
         kind=RuleKind.channel_account, channel_account_id=world.x_account.id, department_id=world.roads.id,
     )  # fmt: skip
@@ -45,7 +45,7 @@ def test_channel_account_rule(session: Session, world: World) -> None:
 
 
 def test_place_rule_transfers_to_the_competent_organisation(session: Session, world: World) -> None:
-    actions.create_rule(
+    rule_actions.create_rule(
         session, actor=world.actor(world.admin), org_id=world.songpa.id, name="올림픽대로는 시 관리",
         kind=RuleKind.place, pattern="올림픽대로, 강변북로", target_org_id=world.seoul.id,
     )  # fmt: skip
@@ -59,11 +59,11 @@ def test_place_rule_transfers_to_the_competent_organisation(session: Session, wo
 
 def test_disabled_rules_do_not_fire(session: Session, world: World) -> None:
     admin = world.actor(world.admin)
-    rule = actions.create_rule(
+    rule = rule_actions.create_rule(
         session, actor=admin, org_id=world.songpa.id, name="x", kind=RuleKind.keyword, pattern="보도블럭",
         department_id=world.cleaning.id,
     )  # fmt: skip
-    actions.set_rule_enabled(session, actor=admin, rule_id=rule.id, enabled=False)
+    rule_actions.set_rule_enabled(session, actor=admin, rule_id=rule.id, enabled=False)
     world.songpa.auto_route_threshold = 0.5
     session.commit()
     case = new_case(session, world, text="보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
@@ -73,12 +73,12 @@ def test_disabled_rules_do_not_fire(session: Session, world: World) -> None:
 
 def test_only_admins_edit_rules_and_bad_rules_are_refused(session: Session, world: World) -> None:
     with pytest.raises(PermissionDenied):
-        actions.create_rule(
+        rule_actions.create_rule(
             session, actor=world.actor(world.operator), org_id=world.songpa.id, name="x", kind=RuleKind.keyword,
             pattern="a", department_id=world.roads.id,
         )  # fmt: skip
     with pytest.raises(InvalidInput):
-        actions.create_rule(
+        rule_actions.create_rule(
             session, actor=CLI, org_id=world.songpa.id, name="x", kind=RuleKind.regex, pattern="(",
             department_id=world.roads.id,
         )  # fmt: skip

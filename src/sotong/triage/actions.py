@@ -1,4 +1,5 @@
-"""Triage actions: decide a case and act on the decision, manage routing rules, collect operators' labels.
+"""Triage's decision: decide each new case and act on the decision (routing rules: rule_actions.py; operators'
+reviews and labels: review.py).
 
 Above the organisation's `auto_route_threshold` (or when a rule decides) the case is routed through
 `cases.actions.triage` with the system actor, exactly as an operator would; below it the case waits at the desk
@@ -16,19 +17,18 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from sotong.actors import SYSTEM, Actor, Role, require_role, same_org
-from sotong.audit.models import AuditEvent
+from sotong.actors import SYSTEM, Actor, same_org
 from sotong.audit.service import record
 from sotong.cases import actions as case_actions
-from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
+from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
-from sotong.db import atomic, utcnow
-from sotong.errors import InvalidInput, NotFound, SotongError
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation
+from sotong.db import atomic
+from sotong.errors import NotFound, SotongError
+from sotong.orgs.models import Category, Department, Organisation
 from sotong.triage import model_store
 from sotong.triage.duplicates import FOLLOW_UP, SAME_TOPIC, DuplicateIndex, OpenCase, Policy
-from sotong.triage.models import RoutingRule, RuleKind, TriageLabel, TriageResult
-from sotong.triage.rules import rules_for, validate
+from sotong.triage.models import TriageResult
+from sotong.triage.rules import rules_for
 from sotong.triage.service import Decision, Incoming, decide_batch
 
 ROUTABLE = frozenset({CaseStatus.received, CaseStatus.reopened})
@@ -312,215 +312,3 @@ def _merge_follow_up(session: Session, case: Case, parent_id: int, result: Triag
     parent = case_actions.merge_follow_up(session, actor=SYSTEM, case_id=case.id, into_case_id=parent_id, by="triage")
     result.decided_by = f"follow-up of {parent.number}"
     result.explanation = f"같은 시민의 추가 글 → {parent.number}; {result.explanation}"
-
-
-# --------------------------------------------------------------------------------------------- rules
-
-
-def create_rule(
-    session: Session,
-    *,
-    actor: Actor,
-    org_id: int,
-    name: str,
-    kind: RuleKind,
-    pattern: str | None = None,
-    channel_account_id: int | None = None,
-    department_id: int | None = None,
-    category_id: int | None = None,
-    target_org_id: int | None = None,
-    complaint_type: ComplaintType | None = None,
-    priority: int = 100,
-) -> RoutingRule:
-    """Add a routing rule (admins); it must decide something and be able to match."""
-    require_role(actor, Role.admin, what="edit routing rules")
-    same_org(actor, org_id)
-    validate(kind, pattern, channel_account_id)
-    if department_id is None and category_id is None and target_org_id is None:
-        raise InvalidInput(
-            "a rule must name a department, a category or a target organisation",
-            field="department_id",
-            code="rule_needs_target",
-        )
-    with atomic(session):
-        _check_rule_targets(session, org_id, channel_account_id, department_id, category_id, target_org_id)
-        rule = RoutingRule(
-            org_id=org_id,
-            name=name.strip() or kind.value,
-            kind=kind,
-            pattern=pattern,
-            channel_account_id=channel_account_id,
-            department_id=department_id,
-            category_id=category_id,
-            target_org_id=target_org_id,
-            complaint_type=complaint_type.value if complaint_type else None,
-            priority=priority,
-        )
-        session.add(rule)
-        session.flush()
-        record(session, actor=actor, action="triage.rule_created", org_id=org_id, after=_rule_dict(rule))
-    return rule
-
-
-def set_rule_enabled(session: Session, *, actor: Actor, rule_id: int, enabled: bool) -> RoutingRule:
-    """Switch a routing rule on or off (rules are kept, never deleted, so old decisions stay explainable)."""
-    require_role(actor, Role.admin, what="edit routing rules")
-    with atomic(session):
-        rule = session.get(RoutingRule, rule_id)
-        if rule is None:
-            raise NotFound(f"no routing rule {rule_id}")
-        same_org(actor, rule.org_id)
-        before = {"enabled": rule.enabled}
-        rule.enabled = enabled
-        record(
-            session,
-            actor=actor,
-            action="triage.rule_changed",
-            org_id=rule.org_id,
-            before=before,
-            after=_rule_dict(rule),
-        )
-    return rule
-
-
-def update_rule(
-    session: Session,
-    *,
-    actor: Actor,
-    rule_id: int,
-    name: str,
-    kind: RuleKind,
-    pattern: str | None = None,
-    channel_account_id: int | None = None,
-    department_id: int | None = None,
-    category_id: int | None = None,
-    target_org_id: int | None = None,
-    complaint_type: ComplaintType | None = None,
-    priority: int = 100,
-    enabled: bool = True,
-) -> RoutingRule:
-    """Change a routing rule (admins): what it matches, what it decides, its place in the order."""
-    require_role(actor, Role.admin, what="edit routing rules")
-    validate(kind, pattern, channel_account_id)
-    if department_id is None and category_id is None and target_org_id is None:
-        raise InvalidInput(
-            "a rule must name a department, a category or a target organisation",
-            field="department_id",
-            code="rule_needs_target",
-        )
-    with atomic(session):
-        rule = session.get(RoutingRule, rule_id)
-        if rule is None:
-            raise NotFound(f"no routing rule {rule_id}")
-        same_org(actor, rule.org_id)
-        _check_rule_targets(session, rule.org_id, channel_account_id, department_id, category_id, target_org_id)
-        before = _rule_dict(rule)
-        rule.name, rule.kind, rule.pattern, rule.priority, rule.enabled = (
-            name.strip() or kind.value,
-            kind,
-            pattern,
-            priority,
-            enabled,
-        )
-        rule.channel_account_id = channel_account_id if kind is RuleKind.channel_account else None
-        rule.department_id, rule.category_id, rule.target_org_id = department_id, category_id, target_org_id
-        rule.complaint_type = complaint_type.value if complaint_type else None
-        record(
-            session,
-            actor=actor,
-            action="triage.rule_changed",
-            org_id=rule.org_id,
-            before=before,
-            after=_rule_dict(rule),
-        )
-    return rule
-
-
-def _check_rule_targets(
-    session: Session,
-    org_id: int,
-    channel_account_id: int | None,
-    department_id: int | None,
-    category_id: int | None,
-    target_org_id: int | None,
-) -> None:
-    # A rule may send cases to another organisation (이송), but never into another organisation's departments.
-    owners = {
-        "channel account": session.get(ChannelAccount, channel_account_id) if channel_account_id else None,
-        "department": session.get(Department, department_id) if department_id else None,
-        "category": session.get(Category, category_id) if category_id else None,
-    }
-    for what, row_id in (
-        ("channel account", channel_account_id),
-        ("department", department_id),
-        ("category", category_id),
-    ):
-        row = owners[what]
-        if row_id is not None and (row is None or row.org_id != org_id):
-            raise NotFound(f"unknown {what} {row_id} in this organisation")
-    if target_org_id is not None and session.get(Organisation, target_org_id) is None:
-        raise NotFound(f"unknown organisation {target_org_id}")
-
-
-def _rule_dict(rule: RoutingRule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "kind": rule.kind,
-        "pattern": rule.pattern,
-        "enabled": rule.enabled,
-        "priority": rule.priority,
-        "channel_account_id": rule.channel_account_id,
-        "complaint_type": rule.complaint_type,
-        "department_id": rule.department_id,
-        "category_id": rule.category_id,
-        "target_org_id": rule.target_org_id,
-    }
-
-
-# --------------------------------------------------------------------------------------------- labels
-
-
-def harvest_labels(session: Session, *, actor: Actor, org_id: int) -> int:
-    """Turn cases that staff triaged (confirmed or corrected) into training labels; returns how many are new."""
-    with atomic(session):
-        triaged_by_staff = (
-            select(AuditEvent.case_id)
-            .where(AuditEvent.org_id == org_id, AuditEvent.action == "case.triaged", AuditEvent.actor_kind == "user")
-            .distinct()
-        )
-        labelled = select(TriageLabel.case_id).where(TriageLabel.org_id == org_id, TriageLabel.case_id.is_not(None))
-        cases = session.scalars(
-            select(Case).where(Case.id.in_(triaged_by_staff), Case.id.not_in(labelled), Case.department_id.is_not(None))
-        )
-        count = 0
-        for case in cases:
-            category = session.get(Category, case.category_id) if case.category_id else None
-            department = session.get(Department, case.department_id) if case.department_id else None
-            session.add(
-                TriageLabel(
-                    org_id=org_id,
-                    case_id=case.id,
-                    text=case.body,
-                    relevant=True,
-                    category_code=category.code if category else (department.name if department else None),
-                    department_id=case.department_id,
-                    complaint_type=case.complaint_type.value,
-                    source="operator",
-                    created_at=utcnow(),
-                )
-            )
-            count += 1
-        for case in session.scalars(
-            select(Case).where(
-                Case.org_id == org_id,
-                Case.status == CaseStatus.rejected,
-                Case.reject_reason.in_([RejectReason.not_relevant, RejectReason.spam, RejectReason.advertising]),
-                Case.id.not_in(labelled),
-            )
-        ):
-            session.add(TriageLabel(org_id=org_id, case_id=case.id, text=case.body, relevant=False, source="operator"))
-            count += 1
-        if count:
-            record(session, actor=actor, action="triage.labels_harvested", org_id=org_id, details={"count": count})
-    return count

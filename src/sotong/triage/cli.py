@@ -16,6 +16,7 @@ import typer
 
 from sotong.cli_support import session_scope
 from sotong.errors import InvalidInput
+from sotong.triage import review
 
 triage_app = typer.Typer(help="Triage: relevance, type, category and department, duplicates.", no_args_is_help=True)
 pii_app = typer.Typer(help="Personal data masking.", no_args_is_help=True)
@@ -82,7 +83,7 @@ def train_command(
 
     from sotong.actors import CLI
     from sotong.orgs.models import Organisation
-    from sotong.triage import actions, model_store, pipeline
+    from sotong.triage import model_store, pipeline
     from sotong.triage.evaluate import score
     from sotong.triage.models import TriageLabel
 
@@ -104,7 +105,7 @@ def train_command(
         if organisation is None:
             raise InvalidInput(f"unknown organisation {org!r}")
         if with_labels:
-            actions.harvest_labels(session, actor=CLI, org_id=organisation.id)
+            review.harvest_labels(session, actor=CLI, org_id=organisation.id)
             for label_row in session.scalars(select(TriageLabel).where(TriageLabel.org_id == organisation.id)):
                 texts.append(label_row.text)
                 labels.append(label_row.category_code if label_row.relevant else None)

@@ -1,8 +1,8 @@
 """Operators reviewing the automatic triage: confirm it or correct it, in one action that routes the case
 through the case actions and keeps the decision as a training label (source "operator") for the next model.
 
-`actions.harvest_labels` collects labels in bulk from cases staff triaged; a review writes its label at once,
-and harvesting skips a case that already has one.
+`harvest_labels` collects labels in bulk from cases staff triaged or hid; a review writes its label at once, and
+harvesting skips a case that already has one.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role, require_case_visible, require_role
+from sotong.audit.models import AuditEvent
 from sotong.audit.service import record
 from sotong.cases import actions as case_actions
-from sotong.cases.models import Case, ComplaintType, RejectReason
+from sotong.cases.models import Case, CaseStatus, ComplaintType, RejectReason
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
 from sotong.orgs.models import Category, Department
@@ -142,3 +143,48 @@ def confirm(session: Session, *, actor: Actor, case_id: int) -> TriageLabel:
         category_id=result.category_id,
         department_id=result.department_id,
     )
+
+
+def harvest_labels(session: Session, *, actor: Actor, org_id: int) -> int:
+    """Turn cases that staff triaged (confirmed or corrected) into training labels; returns how many are new."""
+    with atomic(session):
+        triaged_by_staff = (
+            select(AuditEvent.case_id)
+            .where(AuditEvent.org_id == org_id, AuditEvent.action == "case.triaged", AuditEvent.actor_kind == "user")
+            .distinct()
+        )
+        labelled = select(TriageLabel.case_id).where(TriageLabel.org_id == org_id, TriageLabel.case_id.is_not(None))
+        cases = session.scalars(
+            select(Case).where(Case.id.in_(triaged_by_staff), Case.id.not_in(labelled), Case.department_id.is_not(None))
+        )
+        count = 0
+        for case in cases:
+            category = session.get(Category, case.category_id) if case.category_id else None
+            department = session.get(Department, case.department_id) if case.department_id else None
+            session.add(
+                TriageLabel(
+                    org_id=org_id,
+                    case_id=case.id,
+                    text=case.body,
+                    relevant=True,
+                    category_code=category.code if category else (department.name if department else None),
+                    department_id=case.department_id,
+                    complaint_type=case.complaint_type.value,
+                    source="operator",
+                    created_at=utcnow(),
+                )
+            )
+            count += 1
+        for case in session.scalars(
+            select(Case).where(
+                Case.org_id == org_id,
+                Case.status == CaseStatus.rejected,
+                Case.reject_reason.in_([RejectReason.not_relevant, RejectReason.spam, RejectReason.advertising]),
+                Case.id.not_in(labelled),
+            )
+        ):
+            session.add(TriageLabel(org_id=org_id, case_id=case.id, text=case.body, relevant=False, source="operator"))
+            count += 1
+        if count:
+            record(session, actor=actor, action="triage.labels_harvested", org_id=org_id, details={"count": count})
+    return count

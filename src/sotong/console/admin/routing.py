@@ -16,7 +16,7 @@ from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, ChannelAccount, Department, Organisation
-from sotong.triage import actions as triage_actions
+from sotong.triage import rule_actions
 from sotong.triage import rules as rule_engine
 from sotong.triage.models import RoutingRule, RuleKind
 from sotong.web.deps import DbSession
@@ -210,7 +210,7 @@ def rule_create(request: Request, db: DbSession, actor: AdminActor, values: Form
     fields = _rule_fields(form, _choices(db, actor))
     if form.ok:
         try:
-            triage_actions.create_rule(db, actor=actor, org_id=actor.org_id or 0, **fields)
+            rule_actions.create_rule(db, actor=actor, org_id=actor.org_id or 0, **fields)
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
@@ -247,7 +247,7 @@ def rule_update(rule_id: int, request: Request, db: DbSession, actor: AdminActor
     fields = _rule_fields(form, choices)
     if form.ok:
         try:
-            triage_actions.update_rule(db, actor=actor, rule_id=rule.id, enabled=form.checkbox("enabled"), **fields)
+            rule_actions.update_rule(db, actor=actor, rule_id=rule.id, enabled=form.checkbox("enabled"), **fields)
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
@@ -261,6 +261,6 @@ def rule_toggle(rule_id: int, request: Request, db: DbSession, actor: AdminActor
     """Switch a rule on or off from the list."""
     rule = own_row(db, RoutingRule, rule_id, actor)
     enabled = values.get("enabled") == "1"
-    triage_actions.set_rule_enabled(db, actor=actor, rule_id=rule.id, enabled=enabled)
+    rule_actions.set_rule_enabled(db, actor=actor, rule_id=rule.id, enabled=enabled)
     key = "admin.saved.rule_on" if enabled else "admin.saved.rule_off"
     return done(request, "/staff/admin/rules", key, name=rule.name)
