@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
 
+from sotong import schema
+from sotong.actors import CLI
 from sotong.channels import accounts as channel_accounts
+from sotong.channels.accounts import rotate_credentials as rotate_accounts
+from sotong.channels.callcentre.importer import import_file
+from sotong.channels.email.idle import watch
+from sotong.channels.health import health_of, is_failing
+from sotong.channels.mastodon.stream import stream_all
+from sotong.channels.polling import poll_account, poll_due
 from sotong.cli_support import parse_enum, session_scope
 from sotong.db import make_engine, session_factory
 from sotong.errors import InvalidInput
+from sotong.notifications.service import rotate_webhook_secrets
+from sotong.orgs.models import Channel, ChannelAccount, Organisation
 from sotong.orgs.service import department_by_name, organisation_by_slug
+from sotong.secrets import secret_names
 from sotong.settings import get_settings
 
 channels_app = typer.Typer(help="Channel accounts: register, list with health, poll now.", no_args_is_help=True)
@@ -28,8 +42,6 @@ def poll(
     account: int | None = typer.Option(None, "--account", help="Poll this account now, whatever its interval."),
 ) -> None:
     """Poll every due account of the polled channels (as the worker does), or one account now."""
-    from sotong import schema
-    from sotong.channels.polling import poll_account, poll_due
 
     engine = make_engine(get_settings().database_url)
     try:
@@ -63,8 +75,6 @@ def add(
     config: str = typer.Option("{}", help="Connector settings as JSON (base URL, tokens...; see docs/channels.md)."),
 ) -> None:
     """Register an official account of an organisation on a channel."""
-    from sotong.actors import CLI
-    from sotong.orgs.models import Channel
 
     parsed_channel = parse_enum(Channel, channel, "channel")
     try:
@@ -92,9 +102,6 @@ def add(
 @channels_app.command("list")
 def list_accounts(org: str | None = typer.Option(None, help="Only this organisation (slug).")) -> None:
     """Every official account with its health (last poll, last error, rate limit); secrets are never shown."""
-    from sotong.channels.health import health_of, is_failing
-    from sotong.orgs.models import ChannelAccount, Organisation
-    from sotong.secrets import secret_names
 
     def when(value: object) -> str:
         return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value or "—")
@@ -132,8 +139,6 @@ def list_accounts(org: str | None = typer.Option(None, help="Only this organisat
 @channels_app.command("rotate-credentials")
 def rotate_credentials() -> None:
     """Re-encrypt every account secret and messenger-webhook secret with the first key of SOTONG_CREDENTIALS_KEY."""
-    from sotong.channels.accounts import rotate_credentials as rotate_accounts
-    from sotong.notifications.service import rotate_webhook_secrets
 
     with session_scope() as session:
         changed = rotate_accounts(session)
@@ -151,9 +156,6 @@ def import_calls(
     source: str = typer.Option(..., help="120 (call centre, channel phone) or counter (visit)."),
 ) -> None:
     """Import complaints taken by telephone or at the counter; bad rows are listed by number, not fatal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from sotong.channels.callcentre.importer import import_file
 
     with session_scope() as session, Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -185,12 +187,6 @@ def stream() -> None:
     Mentions and mail arrive within a second instead of at the next poll. Run it as a service beside
     `sotong worker`; polling stays on as the safety net. Ctrl-C stops it.
     """
-    import signal
-    import threading
-
-    from sotong.channels.email.idle import watch
-    from sotong.channels.mastodon.stream import stream_all
-    from sotong.orgs.models import Channel, ChannelAccount
 
     engine = make_engine(get_settings().database_url)
     factory = session_factory(engine)

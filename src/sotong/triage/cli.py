@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from openpyxl import load_workbook
+from sqlalchemy import select
 
+from sotong.actors import CLI
 from sotong.cli_support import session_scope
 from sotong.errors import InvalidInput
+from sotong.orgs.models import Organisation
+from sotong.text.pii import mask
 from sotong.triage import review
+from sotong.triage.models import TriageLabel
 
 triage_app = typer.Typer(help="Triage: relevance, type, category and department, duplicates.", no_args_is_help=True)
 pii_app = typer.Typer(help="Personal data masking.", no_args_is_help=True)
@@ -30,6 +36,7 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON line (the interface other tools read)."),
 ) -> None:
     """Train a fresh model with the product's pipeline on TRAIN only, predict TEST, print the figures."""
+    # Here, not at the top: scikit-learn takes a second to import, which no other `sotong` command should pay.
     from sotong.triage.evaluate import evaluate, read_jsonl
 
     result = evaluate(read_jsonl(train), read_jsonl(test), label)
@@ -44,15 +51,13 @@ def read_history(path: Path) -> list[dict[str, Any]]:
     """Rows of a CSV, Excel (.xlsx) or JSONL export of past complaints."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        from sotong.triage.evaluate import read_jsonl
+        from sotong.triage.evaluate import read_jsonl  # scikit-learn: see eval_command
 
         return read_jsonl(path)
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return [dict(row) for row in csv.DictReader(handle)]
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
         sheet = load_workbook(path, read_only=True, data_only=True).active
         if sheet is None:
             raise InvalidInput(f"{path} has no sheet")
@@ -79,13 +84,8 @@ def train_command(
 
     The new version replaces the active one only if it is not worse on the same held-out fifth of the rows.
     """
-    from sqlalchemy import select
-
-    from sotong.actors import CLI
-    from sotong.orgs.models import Organisation
-    from sotong.triage import model_store, pipeline
+    from sotong.triage import model_store, pipeline  # scikit-learn: see eval_command
     from sotong.triage.evaluate import score
-    from sotong.triage.models import TriageLabel
 
     texts: list[str] = []
     labels: list[str | None] = []
@@ -151,7 +151,6 @@ def train_command(
 @pii_app.command("mask")
 def mask_command() -> None:
     """Read text on stdin and write it masked to stdout, line by line."""
-    from sotong.text.pii import mask
 
     for line in sys.stdin:
         end = "\n" if line.endswith("\n") else ""

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from sotong import smtp
 from sotong.cases.inbound import InboundMessage
+from sotong.cases.models import Message
 from sotong.cases.wording import reply_text
 from sotong.channels.base import ChannelError, ChannelText, Connector, Polled, SampleAuthor, required
 from sotong.channels.email.account import TIMEOUT, _port, _security, own_address, own_message_id
@@ -98,7 +99,6 @@ class EmailConnector(Connector):
 
     def _original(self, delivery: Delivery, *, session: Session) -> dict[str, Any]:
         """The raw headers of the citizen's mail being answered (subject, references), read from intake's copy."""
-        from sotong.cases.models import Message  # cases import channels.base; read lazily to avoid a cycle
 
         reply_to = delivery.payload.get("in_reply_to_external_id")
         if not isinstance(reply_to, str) or delivery.case_id is None:
