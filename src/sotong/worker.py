@@ -47,6 +47,7 @@ DELIVERY_SLICE_SECONDS = 5.0
 DELIVERY_IDLE_SECONDS = 0.25
 DELIVERY_THREADS = 4  # on PostgreSQL, each claiming its own small batch (FOR UPDATE SKIP LOCKED)
 DELIVERY_THREAD_BATCH = 5
+WARM_UP_WAIT_SECONDS = 60.0
 
 
 def default_worker_id() -> str:
@@ -141,7 +142,8 @@ def run_forever(
     stop = stop or threading.Event()
     poll = get_settings().worker_poll_seconds
     log.info("worker %s started", worker_id)
-    threading.Thread(target=warm_models, name="sotong-warm-models", daemon=True).start()
+    warming = threading.Thread(target=warm_models, name="sotong-warm-models", daemon=True)
+    warming.start()
     # On PostgreSQL deliveries run in threads of their own, so a receipt never waits behind triage, a
     # deadline sweep or a slow platform poll. SQLite (one embedded worker) keeps one loop: a second writing
     # connection there only trades waiting for "database is locked".
@@ -183,6 +185,9 @@ def run_forever(
         stop.set()
         for thread in deliverers:
             thread.join()
+        # A process that exits while kiwipiepy is still building its analyser (a SIGTERM right after start) is
+        # aborted by the C++ runtime: let the warm-up finish first.
+        warming.join(timeout=WARM_UP_WAIT_SECONDS)
     log.info("worker %s stopped", worker_id)
 
 
