@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 from sotong.cases.models import OPEN_STATUS_SQL, Case
 from sotong.cases.status import OPEN_STATUSES
-from sotong.console.queue import is_open
+from sotong.cases.service import is_open
 from sotong.db import make_engine
 
 

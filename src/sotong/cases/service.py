@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sotong.actors import ORG_WIDE_ROLES, Actor, Role, require_case_visible
@@ -26,18 +27,53 @@ from sotong.outbox.models import OutboxItem
 MAX_PAGE_SIZE = 200
 
 
+# How close a deadline is before a case counts as "due soon" (the console's home page, inbox and queue).
+DUE_SOON = dt.timedelta(hours=24)
+
+
+class DeadlineState(StrEnum):
+    """Where an open case stands against its deadline; a closed case is never late."""
+
+    due_soon = "due_soon"  # open, due within DUE_SOON
+    overdue = "overdue"  # open, past its due time
+
+
+def deadline_state(case: Case, now: dt.datetime) -> DeadlineState | None:
+    """The case's `DeadlineState`, or None (closed, or due later than DUE_SOON)."""
+    if case.status not in OPEN_STATUSES:
+        return None
+    if case.due_at < now:
+        return DeadlineState.overdue
+    if case.due_at < now + DUE_SOON:
+        return DeadlineState.due_soon
+    return None
+
+
+def is_open() -> ColumnElement[bool]:
+    """The case is open, with the statuses written into the SQL: bound parameters would hide them from a
+    generic plan, and only literal values let the planner use the partial indexes on open cases
+    (`ix_cases_dept_open_due` and its kin, predicate `cases.models.OPEN_STATUS_SQL`)."""
+    values = sorted(s.value for s in OPEN_STATUSES)
+    return Case.status.in_(bindparam("open_statuses", values, expanding=True, literal_execute=True, unique=True))
+
+
 @dataclass(frozen=True)
 class CaseFilters:
-    """What a staff case list may be narrowed by."""
+    """What a staff list of cases may be narrowed by (the case list, the API, the inbox, a department's queue)."""
 
     status: CaseStatus | None = None
     complaint_type: ComplaintType | None = None
     category_id: int | None = None
     department_id: int | None = None
     officer_id: int | None = None
+    unassigned: bool = False
     channel: Channel | None = None
+    account_id: int | None = None
+    open_only: bool = False
+    overdue: bool | None = None  # False: closed, or due later
+    deadline: DeadlineState | None = None
     q: str | None = None
-    overdue: bool | None = None
+    q_in_handles: bool = False  # the search also looks at the citizen's handle (the SNS desk knows them by it)
     received_from: dt.datetime | None = None
     received_to: dt.datetime | None = None
     page: int = 1
@@ -55,43 +91,39 @@ def visible_cases(actor: Actor) -> Select[Case]:
     return query
 
 
-def _filtered(actor: Actor, filters: CaseFilters, now: dt.datetime) -> Select[Case]:
+def filtered_cases(actor: Actor, filters: CaseFilters, now: dt.datetime) -> Select[Case]:
+    """The visible cases matching the filters, unordered: the one place every staff case filter is written."""
     query = visible_cases(actor)
-    if filters.status is not None:
-        query = query.where(Case.status == filters.status)
-    if filters.complaint_type is not None:
-        query = query.where(Case.complaint_type == filters.complaint_type)
-    if filters.category_id is not None:
-        query = query.where(Case.category_id == filters.category_id)
-    if filters.department_id is not None:
-        query = query.where(Case.department_id == filters.department_id)
-    if filters.officer_id is not None:
-        query = query.where(Case.officer_id == filters.officer_id)
-    if filters.channel is not None:
-        query = query.where(Case.channel == filters.channel)
+    for column, value in (
+        (Case.status, filters.status),
+        (Case.complaint_type, filters.complaint_type),
+        (Case.category_id, filters.category_id),
+        (Case.department_id, filters.department_id),
+        (Case.officer_id, filters.officer_id),
+        (Case.channel, filters.channel),
+        (Case.channel_account_id, filters.account_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.unassigned:
+        query = query.where(Case.officer_id.is_(None))
+    if filters.open_only:
+        query = query.where(is_open())
+    if filters.overdue is True or filters.deadline is DeadlineState.overdue:
+        query = query.where(is_open(), Case.due_at < now)
+    elif filters.overdue is False:
+        query = query.where(or_(~is_open(), Case.due_at >= now))
+    if filters.deadline is DeadlineState.due_soon:
+        query = query.where(is_open(), Case.due_at >= now, Case.due_at < now + DUE_SOON)
     if filters.q and filters.q.strip():
         needle = filters.q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Case.number).contains(needle, autoescape=True),
-                func.lower(Case.title).contains(needle, autoescape=True),
-                func.lower(Case.body).contains(needle, autoescape=True),
-            )
-        )
-    if filters.overdue is True:
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
-    elif filters.overdue is False:
-        query = query.where(or_(Case.status.not_in(OPEN_STATUSES), Case.due_at >= now))
+        columns = [Case.number, Case.title, Case.body, *([Case.author_handle] if filters.q_in_handles else [])]
+        query = query.where(or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns)))
     if filters.received_from is not None:
         query = query.where(Case.received_at >= filters.received_from)
     if filters.received_to is not None:
         query = query.where(Case.received_at < filters.received_to)
     return query
-
-
-def filtered_cases(actor: Actor, filters: CaseFilters, now: dt.datetime) -> Select[Case]:
-    """The visible cases matching the filters, unordered (the console lists them and counts them its own way)."""
-    return _filtered(actor, filters, now)
 
 
 def list_cases(
@@ -101,7 +133,7 @@ def list_cases(
     now = now or utcnow()
     page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
-    query = _filtered(actor, filters, now)
+    query = filtered_cases(actor, filters, now)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = session.scalars(
         query.order_by(Case.received_at.desc(), Case.id.desc()).limit(page_size).offset((page - 1) * page_size)
@@ -127,7 +159,7 @@ def get_case_by_number(session: Session, *, actor: Actor, number: str) -> Case:
 
 def is_overdue(case: Case, now: dt.datetime | None = None) -> bool:
     """Whether the case is open and past its due time."""
-    return case.status in OPEN_STATUSES and case.due_at < (now or utcnow())
+    return deadline_state(case, now or utcnow()) is DeadlineState.overdue
 
 
 def status_counts(session: Session, *, actor: Actor) -> dict[CaseStatus, int]:

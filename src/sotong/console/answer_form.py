@@ -112,10 +112,3 @@ def answer_form_context(db: Session, *, actor: Actor, user: User, case: Case, re
         "answer_required": current.required_elements if current is not None else [],
         **limits,
     }
-
-
-def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

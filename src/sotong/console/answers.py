@@ -32,7 +32,6 @@ from sotong.console.answer_form import (
     MAX_FORM_TEXT,
     answerable_case,
     case_values,
-    int_or_none,
     template_of,
 )
 from sotong.errors import InvalidInput, SotongError
@@ -40,6 +39,7 @@ from sotong.i18n import translate
 from sotong.orgs.models import User
 from sotong.settings import Settings
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.params import int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import request_language
 from sotong.web.uploads import read_uploads

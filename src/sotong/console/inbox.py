@@ -48,6 +48,7 @@ from sotong.settings import Settings
 from sotong.triage import review as triage_review
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.params import enum_or_none, int_or_none
 from sotong.web.session import csrf_token, flash
 from sotong.web.templating import render, request_language, templates
 
@@ -60,30 +61,16 @@ BULK_ACTIONS = ("confirm", "route", "opinion", "hide", "merge")
 FILTER_KEYS = ("channel", "account_id", "status", "category_id", "department_id", "complaint_type", "deadline", "q")
 
 
-def _enum(enum_cls: Any, value: str | None) -> Any:
-    try:
-        return enum_cls(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filters(params: Any) -> InboxFilters:
     """Filters from a query string; a value that does not parse is ignored rather than an error page."""
     return InboxFilters(
-        channel=_enum(Channel, params.get("channel")),
-        account_id=_int(params.get("account_id")),
-        status=_enum(CaseStatus, params.get("status")),
-        category_id=_int(params.get("category_id")),
-        department_id=_int(params.get("department_id")),
-        complaint_type=_enum(ComplaintType, params.get("complaint_type")),
-        deadline=_enum(DeadlineState, params.get("deadline")),
+        channel=enum_or_none(Channel, params.get("channel")),
+        account_id=int_or_none(params.get("account_id")),
+        status=enum_or_none(CaseStatus, params.get("status")),
+        category_id=int_or_none(params.get("category_id")),
+        department_id=int_or_none(params.get("department_id")),
+        complaint_type=enum_or_none(ComplaintType, params.get("complaint_type")),
+        deadline=enum_or_none(DeadlineState, params.get("deadline")),
         q=(params.get("q") or "").strip()[:200] or None,
     )
 
@@ -204,7 +191,7 @@ def inbox(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
     now = utcnow()
     params = request.query_params
     filters = _filters(params)
-    before = _int(params.get("before"))
+    before = int_or_none(params.get("before"))
     cases, next_before = inbox_page(db, actor=actor, filters=filters, now=now, before_id=before)
     lookups = _lookups(db, user.org_id)
     filter_query = _filter_query(params)
@@ -248,14 +235,14 @@ def updates(request: Request, db: DbSession, actor: StaffActor, user: CurrentUse
     now = utcnow()
     params = request.query_params
     filters = _filters(params)
-    since = _int(params.get("since")) or 0
+    since = int_or_none(params.get("since")) or 0
     try:
         after = dt.datetime.fromisoformat(params.get("after") or "")
     except ValueError:
         after = now
     if after.tzinfo is None:
         after = after.replace(tzinfo=dt.UTC)
-    ids = [i for i in (_int(p) for p in (params.get("ids") or "").split(",")) if i is not None]
+    ids = [i for i in (int_or_none(p) for p in (params.get("ids") or "").split(",")) if i is not None]
     lookups = _lookups(db, user.org_id)
     back = "/staff/inbox" + (f"?{_filter_query(params)}" if _filter_query(params) else "")
     known = set(ids)
@@ -373,7 +360,7 @@ def _applier(db: Session, actor: Actor, action: Any, values: dict[str, Any]) -> 
     if action == "confirm":
         return lambda case: triage_review.confirm(db, actor=actor, case_id=case.id)
     if action == "route":
-        department_id = _int(values.get("department_id"))
+        department_id = int_or_none(values.get("department_id"))
         if department_id is None:
             raise InvalidInput("choose the department to route to")
         reason = str(values.get("reason") or "")
@@ -382,11 +369,11 @@ def _applier(db: Session, actor: Actor, action: Any, values: dict[str, Any]) -> 
         text = str(values.get("answer") or desk.THANK_YOU)
         return lambda case: desk.simple_opinion(db, actor=actor, case_id=case.id, body=text)
     if action == "hide":
-        reason = _enum(RejectReason, values.get("hide_reason"))
-        if reason is None:
+        hide_reason = enum_or_none(RejectReason, values.get("hide_reason"))
+        if hide_reason is None:
             raise InvalidInput("choose why the messages are hidden")
         note = str(values.get("note") or "")
-        return lambda case: desk.hide(db, actor=actor, case_id=case.id, reason=reason, note=note)
+        return lambda case: desk.hide(db, actor=actor, case_id=case.id, reason=hide_reason, note=note)
     if action == "merge":
         into = str(values.get("into") or "").strip()
         if not into:

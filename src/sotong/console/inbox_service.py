@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor, Role
 from sotong.cases import service as case_service
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
-from sotong.cases.status import OPEN_STATUSES
+from sotong.cases.service import CaseFilters, DeadlineState, deadline_state
 from sotong.console.counts import Count, bounded_count
 from sotong.errors import PermissionDenied
 from sotong.orgs.models import Channel, ChannelAccount
@@ -28,16 +27,10 @@ from sotong.triage.models import TriageResult
 INBOX_ROLES = frozenset({Role.admin, Role.operator})
 PAGE_SIZE = 50
 PREVIEW_LENGTH = 160
-DUE_SOON = dt.timedelta(hours=24)
 # A case committed a moment after a newer one has a lower id than the newest a browser has seen; looking a
 # few ids back (the browser drops the ones it already shows) keeps such a case from being missed for good.
 LOOKBACK_IDS = 20
 MAX_NEW_ROWS = 100
-
-
-class DeadlineState(StrEnum):
-    due_soon = "due_soon"  # open, due within DUE_SOON
-    overdue = "overdue"  # open, past its due time
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,20 @@ class InboxFilters:
 
     def is_default(self) -> bool:
         return self == InboxFilters()
+
+    def for_cases(self) -> CaseFilters:
+        """The same narrowing, as every staff case list writes it (cases/service.py)."""
+        return CaseFilters(
+            channel=self.channel,
+            account_id=self.account_id,
+            status=self.status,
+            category_id=self.category_id,
+            department_id=self.department_id,
+            complaint_type=self.complaint_type,
+            deadline=self.deadline,
+            q=self.q,
+            q_in_handles=True,
+        )
 
 
 @dataclass
@@ -89,34 +96,7 @@ def require_inbox(actor: Actor) -> None:
 
 
 def _filtered(actor: Actor, filters: InboxFilters, now: dt.datetime) -> Select[Case]:
-    query = case_service.visible_cases(actor)
-    if filters.channel is not None:
-        query = query.where(Case.channel == filters.channel)
-    if filters.account_id is not None:
-        query = query.where(Case.channel_account_id == filters.account_id)
-    if filters.status is not None:
-        query = query.where(Case.status == filters.status)
-    if filters.category_id is not None:
-        query = query.where(Case.category_id == filters.category_id)
-    if filters.department_id is not None:
-        query = query.where(Case.department_id == filters.department_id)
-    if filters.complaint_type is not None:
-        query = query.where(Case.complaint_type == filters.complaint_type)
-    if filters.deadline is DeadlineState.overdue:
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
-    elif filters.deadline is DeadlineState.due_soon:
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.due_at >= now, Case.due_at < now + DUE_SOON)
-    if filters.q and filters.q.strip():
-        needle = filters.q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Case.number).contains(needle, autoescape=True),
-                func.lower(Case.title).contains(needle, autoescape=True),
-                func.lower(Case.body).contains(needle, autoescape=True),
-                func.lower(Case.author_handle).contains(needle, autoescape=True),
-            )
-        )
-    return query
+    return case_service.filtered_cases(actor, filters.for_cases(), now)
 
 
 def _order(filters: InboxFilters) -> tuple[Any, bool]:
@@ -267,7 +247,6 @@ def rows_for(
     rows = []
     for case in cases:
         result = results.get(case.id)
-        is_open = case.status in OPEN_STATUSES
         candidates = []
         for candidate in (result.candidates if result is not None else [])[:3]:
             category_id, department_id = candidate.get("category_id"), candidate.get("department_id")
@@ -283,8 +262,8 @@ def rows_for(
             InboxRow(
                 case=case,
                 triage=result,
-                overdue=is_open and case.due_at < now,
-                due_soon=is_open and now <= case.due_at < now + DUE_SOON,
+                overdue=deadline_state(case, now) is DeadlineState.overdue,
+                due_soon=deadline_state(case, now) is DeadlineState.due_soon,
                 duplicate_number=duplicates.get(result.duplicate_of_case_id)
                 if result is not None and result.duplicate_of_case_id is not None
                 else None,

@@ -5,6 +5,7 @@ notes, the citizen's other cases on that account, the location).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -14,14 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import ORG_WIDE_ROLES, Actor, Role
 from sotong.cases import assignment, service
 from sotong.cases.assignment import AssignmentPolicy
 from sotong.cases.models import Case
-from sotong.cases.status import OPEN_STATUSES
+from sotong.cases.service import CaseFilters, DeadlineState, is_open
 from sotong.console import counts as counting
 from sotong.console import reference
 from sotong.console.counts import Count, bounded_counts
@@ -33,13 +34,13 @@ from sotong.notes.actions import notes_of
 from sotong.orgs.models import User
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
 from sotong.web.maps import MapView, map_view, mercator
+from sotong.web.params import int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 PAGE_SIZE = 50
-DUE_SOON = dt.timedelta(hours=24)  # the same window as the console's home page
 SORTS = {"due": "due", "-due": "-due", "received": "received"}
 HISTORY_LIMIT = 20
 
@@ -50,25 +51,6 @@ class QueueFilters:
     officer: str  # "" (everyone), "unassigned", "me" or a user id
     sort: str  # "due" (soonest first), "-due", "received" (newest first)
     page: int
-
-
-def deadline_state(case: Case, now: dt.datetime) -> str:
-    """ "overdue", "due_soon" or "" for an open case (closed ones are never late)."""
-    if case.status not in OPEN_STATUSES:
-        return ""
-    if case.due_at < now:
-        return "overdue"
-    if case.due_at < now + DUE_SOON:
-        return "due_soon"
-    return ""
-
-
-def is_open() -> ColumnElement[bool]:
-    """The case is open, with the statuses written into the SQL: bound parameters would hide them from a
-    generic plan, and only literal values let the planner use the partial indexes on open cases
-    (`ix_cases_dept_open_due` and its kin, predicate `cases.models.OPEN_STATUS_SQL`)."""
-    values = sorted(s.value for s in OPEN_STATUSES)
-    return Case.status.in_(bindparam("open_statuses", values, expanding=True, literal_execute=True, unique=True))
 
 
 def queue_department(session: Session, *, actor: Actor, requested: int | None) -> DepartmentRef | None:
@@ -96,21 +78,25 @@ def queue_cases(
     The counts stop at COUNT_LIMIT ("1,000+"), the total at least past this page (so the pager knows whether
     there is a next one): a department holds tens of thousands of open cases, counted on every page view.
     """
-    base = service.visible_cases(actor).where(Case.department_id == filters.department_id, is_open())
-    query = base
-    if filters.officer == "unassigned":
-        query = query.where(Case.officer_id.is_(None))
-    elif filters.officer == "me":
-        query = query.where(Case.officer_id == actor.user_id)
-    elif filters.officer.isdigit():
-        query = query.where(Case.officer_id == int(filters.officer))
+    base = CaseFilters(department_id=filters.department_id, open_only=True)
+    officer = filters.officer
+    shown = dataclasses.replace(
+        base,
+        unassigned=officer == "unassigned",
+        officer_id=actor.user_id if officer == "me" else int(officer) if officer.isdigit() else None,
+    )
+
+    def narrowed(**more: Any) -> Select[Case]:
+        return service.filtered_cases(actor, dataclasses.replace(base, **more), now)
+
+    query = service.filtered_cases(actor, shown, now)
     counted = bounded_counts(
         session,
         {
-            "open": base,
-            "overdue": base.where(Case.due_at < now),
-            "due_soon": base.where(Case.due_at >= now, Case.due_at < now + DUE_SOON),
-            "unassigned": base.where(Case.officer_id.is_(None)),
+            "open": narrowed(),
+            "overdue": narrowed(deadline=DeadlineState.overdue),
+            "due_soon": narrowed(deadline=DeadlineState.due_soon),
+            "unassigned": narrowed(unassigned=True),
             "total": query,
         },
         limits={"total": max(counting.COUNT_LIMIT, filters.page * PAGE_SIZE)},
@@ -219,18 +205,11 @@ def _location(case: Case) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------------- pages
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 @router.get("/queue")
 def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser) -> Response:
     """The department queue: open cases by deadline, officers on duty, the assignment policy."""
     params = request.query_params
-    department = queue_department(db, actor=actor, requested=_int(params.get("department_id")))
+    department = queue_department(db, actor=actor, requested=int_or_none(params.get("department_id")))
     now = utcnow()
     context: dict[str, Any] = {
         "department": department,
@@ -246,7 +225,7 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
         department_id=department.id,
         officer=officer,
         sort=SORTS.get(params.get("sort") or "", "due"),
-        page=max(1, _int(params.get("page")) or 1),
+        page=max(1, int_or_none(params.get("page")) or 1),
     )
     items, total, counts = queue_cases(db, actor=actor, filters=filters, now=now)
     staff = department_staff(db, department_id=department.id)
@@ -261,7 +240,7 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
             "counts": counts,
             # A capped total means more beyond it: one page more keeps the "next" link.
             "pages": max(1, math.ceil(total.value / PAGE_SIZE) + int(total.capped)),
-            "state": lambda c: deadline_state(c, now),
+            "state": lambda c: service.deadline_state(c, now) or "",
             "officers": _officer_names(db, items, staff),
             "staff": staff,
             "policy": assignment.policy_of(db, department.id),
@@ -284,7 +263,7 @@ def _officer_names(db: Session, items: list[Case], staff: list[tuple[User, Count
 async def set_policy(request: Request, db: DbSession, actor: StaffActor) -> Response:
     """A manager (or admin) sets the department's automatic assignment policy."""
     form = await request.form()
-    department_id = _int(str(form.get("department_id") or ""))
+    department_id = int_or_none(str(form.get("department_id") or ""))
     value = str(form.get("policy") or "")
     lang = request_language(request)
     back = RedirectResponse(f"/staff/queue?department_id={department_id or ''}", status_code=303)

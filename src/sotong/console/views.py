@@ -5,10 +5,8 @@ Views read through `cases.service` and change state only through `cases.commands
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,27 +30,13 @@ from sotong.i18n import translate
 from sotong.orgs.models import Channel
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.params import enum_or_none, int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 PAGE_SIZE = 25
-DUE_SOON = dt.timedelta(hours=24)
-
-
-def _enum(enum_cls: Any, value: str | None) -> Any:
-    try:
-        return enum_cls(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _filters(request: Request) -> CaseFilters:
@@ -60,14 +44,14 @@ def _filters(request: Request) -> CaseFilters:
     params = request.query_params
     overdue = params.get("overdue")
     return CaseFilters(
-        status=_enum(CaseStatus, params.get("status")),
-        complaint_type=_enum(ComplaintType, params.get("complaint_type")),
-        category_id=_int(params.get("category_id")),
-        department_id=_int(params.get("department_id")),
-        channel=_enum(Channel, params.get("channel")),
+        status=enum_or_none(CaseStatus, params.get("status")),
+        complaint_type=enum_or_none(ComplaintType, params.get("complaint_type")),
+        category_id=int_or_none(params.get("category_id")),
+        department_id=int_or_none(params.get("department_id")),
+        channel=enum_or_none(Channel, params.get("channel")),
         q=(params.get("q") or "").strip()[:200] or None,
         overdue=True if overdue in ("1", "true", "on") else None,
-        page=max(1, _int(params.get("page")) or 1),
+        page=max(1, int_or_none(params.get("page")) or 1),
         page_size=PAGE_SIZE,
     )
 
@@ -94,7 +78,7 @@ def home(request: Request, db: DbSession, user: CurrentUser, actor: StaffActor) 
     """Counts per status, my cases, what is due, my notifications, failed deliveries."""
     now = utcnow()
     mine = service.assigned_to(db, actor=actor)
-    due = service.due_soon(db, actor=actor, within=DUE_SOON, now=now)
+    due = service.due_soon(db, actor=actor, within=service.DUE_SOON, now=now)
     failed = service.failed_deliveries(db, actor=actor)
     notifications = service.unread_notifications(db, actor=actor)
     numbers = service.case_numbers(

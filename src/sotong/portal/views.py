@@ -33,6 +33,7 @@ from sotong.portal import pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
+from sotong.web.params import enum_or_none, int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
 
@@ -52,20 +53,6 @@ def _tracking_link_token(case: Case) -> str:
 templates.env.globals["tracking_link_token"] = _tracking_link_token
 
 
-def _enum(enum_cls: type[E], value: str | None) -> E | None:
-    try:
-        return enum_cls(value) if value else None
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -77,10 +64,10 @@ def _filters(request: Request, orgs_by_slug: dict[str, int]) -> PublicFilters:
     params = request.query_params
     return PublicFilters(
         org_id=orgs_by_slug.get(params.get("org") or ""),
-        channel_group=_enum(ChannelGroup, params.get("channel")),
-        category_id=_int(params.get("category")),
-        department_id=_int(params.get("department")),
-        status=_enum(PublicStatus, params.get("status")),
+        channel_group=enum_or_none(ChannelGroup, params.get("channel")),
+        category_id=int_or_none(params.get("category")),
+        department_id=int_or_none(params.get("department")),
+        status=enum_or_none(PublicStatus, params.get("status")),
         received_from=_date(params.get("from")),
         received_to=_date(params.get("to")),
         q=(params.get("q") or "").strip()[:200] or None,

@@ -20,13 +20,13 @@ from sotong.cases.answers import actions, render
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.console.answer_form import (
     can_manage,
-    int_or_none,
     template_of,
 )
 from sotong.errors import PermissionDenied, SotongError
 from sotong.i18n import translate
 from sotong.orgs.models import Category, User
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.params import int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render as render_page
 from sotong.web.templating import request_language
