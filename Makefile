@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format typecheck pytest browser-deps bench worker migrate demo clean
+.PHONY: run test lint layers format typecheck pytest browser-deps bench worker migrate demo clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -24,9 +24,13 @@ run: $(INSTALLED)
 ## test: lint, type-check and run the whole suite (SQLite and PostgreSQL)
 test: lint typecheck pytest
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) layers
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+## layers: the stations import one way and in no cycle (import-linter, contracts in pyproject.toml)
+layers: $(INSTALLED)
+	$(BIN)/lint-imports --no-cache
 
 format: $(INSTALLED)
 	$(BIN)/ruff format src tests bench

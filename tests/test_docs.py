@@ -76,3 +76,45 @@ def test_the_readme_leads_with_the_two_commands() -> None:
     assert "make run" in top and "make test" in top
     for url in ("/staff/", "/api/v1/docs", "/healthz", "demo1234!"):
         assert url in readme
+
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "sotong"
+STATIONS = sorted(
+    p.name if p.is_dir() else p.stem
+    for p in SRC.iterdir()
+    if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.name != "__init__.py")
+)
+
+
+def test_the_architecture_page_names_every_station() -> None:
+    text = (DOCS / "architecture.md").read_text()
+    table = text.split("## Folders", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in STATIONS if f"`{name}/`" not in table and f"`{name}.py`" not in table]
+    assert missing == [], f"docs/architecture.md's folder table leaves out {missing}"
+
+
+def _named_paths(text: str) -> set[str]:
+    """Package-qualified paths in backticks (`cases/actions/answer.py`, `text/pii.mask`, `channels/x/`)."""
+    found = set()
+    for token in re.findall(r"`(?:src/sotong/)?([a-z_0-9]+/[a-z_0-9/.]*)`", text):
+        if token.split("/", 1)[0] in STATIONS:
+            found.add(token)
+    return found
+
+
+def _exists(token: str) -> bool:
+    path = token.rstrip("/")
+    candidates = [SRC / path, SRC / f"{path}.py"]
+    if "." in path.rsplit("/", 1)[-1]:  # `text/pii.mask`: a module and one of its names
+        module = path.rsplit(".", 1)[0]
+        candidates += [SRC / f"{module}.py", SRC / module]
+    return any(candidate.exists() for candidate in candidates)
+
+
+PAGES = sorted([*DOCS.glob("*.md"), DOCS.parent / "README.md"])
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_the_code_paths_a_page_names_exist(page: Path) -> None:
+    stale = sorted(token for token in _named_paths(page.read_text()) if not _exists(token))
+    assert stale == [], f"{page.name} names code that is not there (moved?): {stale}"

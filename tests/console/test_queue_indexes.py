@@ -10,8 +10,8 @@ from sqlalchemy import Engine, Select, select, text
 from sqlalchemy.dialects import postgresql
 
 from sotong.cases.models import OPEN_STATUS_SQL, Case
-from sotong.cases.status import OPEN_STATUSES
 from sotong.cases.service import is_open
+from sotong.cases.status import OPEN_STATUSES
 from sotong.db import make_engine
 
 
