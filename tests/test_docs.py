@@ -94,15 +94,19 @@ def test_the_architecture_page_names_every_station() -> None:
 
 
 def _named_paths(text: str) -> set[str]:
-    """Package-qualified paths in backticks (`cases/actions/answer.py`, `text/pii.mask`, `channels/x/`)."""
+    """Package-qualified paths in backticks (`cases/actions/answer.py`, `text/pii.mask`, `channels/x/`) and the
+    test files named (`tests/outbox/test_lease.py`)."""
     found = set()
     for token in re.findall(r"`(?:src/sotong/)?([a-z_0-9]+/[a-z_0-9/.]*)`", text):
         if token.split("/", 1)[0] in STATIONS:
             found.add(token)
+    found.update(re.findall(r"\b(tests/[a-z_0-9/]+\.py)\b", text))
     return found
 
 
 def _exists(token: str) -> bool:
+    if token.startswith("tests/"):
+        return (SRC.parent.parent / token).exists()
     path = token.rstrip("/")
     candidates = [SRC / path, SRC / f"{path}.py"]
     if "." in path.rsplit("/", 1)[-1]:  # `text/pii.mask`: a module and one of its names

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-import sotong.channels.registry  # noqa: F401 - registers the channel transports, as the app and worker do
 from sotong.actors import CLI
 from sotong.app import create_app
 from sotong.cases import actions
@@ -22,6 +21,7 @@ from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
 from sotong.settings import Settings
+from tests.cases.conftest import case  # noqa: F401 - a case in progress (the answer previews)
 from tests.factories import World
 from tests.fakes import graph as fake_graph
 from tests.fakes import mastodon as fake_mastodon

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sotong.triage import model_store
+from tests.cases.conftest import case, template  # noqa: F401 - a case in progress, a standard answer
 from tests.factories import World
 from tests.triage.helpers import tiny_model
 from tests.web.conftest import app, client, make_client  # noqa: F401

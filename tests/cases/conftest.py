@@ -1,4 +1,4 @@
-"""Standard answers: a template with required slots, and a case of 도로과 in progress to answer with it."""
+"""Case tests: a case of 도로과 in progress, and a standard answer (with required slots) to answer it with."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from sotong.cases.answers import actions, render
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Case
 from sotong.errors import InvalidInput
-from tests.answers.conftest import REPAIRED
+from tests.cases.conftest import REPAIRED
 from tests.factories import World
 
 
