@@ -15,8 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from sotong.api.open311_formats import FORMATS, error, render
 from sotong.channels.open311 import actions, service
-from sotong.channels.open311.formats import FORMATS, error, render
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.channels.open311.service import Open311Error
 from sotong.errors import AttachmentRejected, InvalidInput, NotFound, SotongError

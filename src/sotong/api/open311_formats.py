@@ -1,4 +1,4 @@
-"""Rendering Open311 documents as JSON or XML (the standard makes XML mandatory and JSON optional)."""
+"""Open311 documents as HTTP responses, JSON or XML (the standard makes XML mandatory and JSON optional)."""
 
 from __future__ import annotations
 
