@@ -1,1 +1,2 @@
-"""In-app notifications for staff (new assignment, due soon, overdue, delivery failures)."""
+"""Notifications for staff (new assignment, due soon, overdue, delivery failures): in the console, by e-mail, to
+the organisation's messenger webhook."""

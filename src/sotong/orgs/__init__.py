@@ -1,1 +1,2 @@
-"""Organisations, departments, staff users and roles, channel accounts, categories, SLA policies, calendars."""
+"""Organisations, departments, staff users and roles, channel accounts, categories: the tables, their actions,
+look-ups and log-in."""

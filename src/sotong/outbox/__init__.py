@@ -1,1 +1,2 @@
-"""Durable outbound work (receipts, answers, notifications) and the worker loop that delivers it."""
+"""Durable outbound work (receipts, answers, notifications): queued in the transaction that causes it, delivered
+once by the worker's delivery protocol (delivery.py) through the transport of its name."""

@@ -1,1 +1,2 @@
-"""Public portal pages (/, /cases/<number>); the complaint form /report lives in channels/webform."""
+"""Public portal pages: the list and the case pages (/, /cases/<number>), the report form (/report), statistics,
+the map, feeds and open data."""

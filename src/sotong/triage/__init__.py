@@ -1,1 +1,2 @@
-"""Triage: relevance, complaint type, category and department, duplicates, personal data."""
+"""Triage: relevance, complaint type, category and department, duplicates and follow-ups, routing rules,
+operators' reviews; the models and the seed corpus."""

@@ -1,1 +1,2 @@
-"""The web application: assembly, authentication, templates and static files shared by portal and console."""
+"""What the web pages share: templates and static files, sessions, request dependencies, error pages, CSRF,
+security headers, query-string parsing, upload limits, the district map."""

@@ -1,1 +1,1 @@
-"""Standard answers (표준답안): templates, filling them for a case, previews per channel, answering with a photo."""
+"""Standard answers (표준답안): templates and filling them for a case (answering is cases/actions/answer.py)."""

@@ -1,1 +1,2 @@
-"""The public web and mobile complaint form (/report): photos, spam defence, rate limit."""
+"""The public web and mobile complaint form as a channel: photos, spam defence, rate limit (the page is
+portal/report.py)."""
