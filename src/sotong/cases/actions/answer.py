@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role, require_department_or_org_wide, require_role
 from sotong.audit.service import record
-from sotong.cases.actions.effects import audit, load_case, queue_to_citizen, snapshot, stop_clock
+from sotong.cases.actions.effects import add_attachment, audit, load_case, queue_to_citizen, snapshot, stop_clock
 from sotong.cases.answers import render
 from sotong.cases.answers.models import AnswerTemplate
-from sotong.cases.attachments import store_file, validate_image
-from sotong.cases.models import Answer, Attachment, CaseStatus
+from sotong.cases.attachments import validate_image
+from sotong.cases.models import Answer, CaseStatus
 from sotong.cases.status import check_transition
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
@@ -107,21 +107,17 @@ def answer(
         stop_clock(case)
         audit(session, actor, case, "answered", before, details={"answer_id": reply.id}, is_public=True)
         queue_to_citizen(session, case, kind="answer", key=str(reply.id), payload={"answer_id": reply.id, "body": body})
-        stored = []
-        for photo, content_type in zip(photos, types, strict=True):
-            file = store_file(photo.data, content_type)
-            session.add(
-                Attachment(
-                    org_id=reply.org_id,
-                    answer_id=reply.id,
-                    path=file.path,
-                    sha256=file.sha256,
-                    size=file.size,
-                    content_type=file.content_type,
-                    filename=(photo.filename or "")[:255] or None,
-                )
-            )
-            stored.append(file.sha256)
+        stored = [
+            add_attachment(
+                session,
+                org_id=reply.org_id,
+                data=photo.data,
+                content_type=content_type,
+                filename=photo.filename,
+                answer_id=reply.id,
+            ).sha256
+            for photo, content_type in zip(photos, types, strict=True)
+        ]
         if template is not None or stored:
             record(
                 session,

@@ -23,7 +23,7 @@ from sotong.actors import (
     require_case_visible,
 )
 from sotong.audit.service import record
-from sotong.cases.attachments import store_file, validate_image
+from sotong.cases.attachments import StoredFile, store_file, validate_image
 from sotong.cases.deadlines import sla
 from sotong.cases.delivery import to_citizen
 from sotong.cases.inbound import InboundMessage
@@ -173,20 +173,44 @@ def next_numbers(session: Session, org: Organisation, moments: Sequence[dt.datet
 
 
 def store_attachments(session: Session, inbound: InboundMessage, message: Message) -> None:
+    """The message's photos, checked, on disk and as its attachments."""
     for attachment in inbound.attachments:
         content_type = validate_image(attachment.data, attachment.filename)
-        stored = store_file(attachment.data, content_type)
-        session.add(
-            Attachment(
-                org_id=message.org_id,
-                message_id=message.id,
-                path=stored.path,
-                sha256=stored.sha256,
-                size=stored.size,
-                content_type=stored.content_type,
-                filename=attachment.filename,
-            )
+        add_attachment(
+            session,
+            org_id=message.org_id,
+            data=attachment.data,
+            content_type=content_type,
+            filename=attachment.filename,
+            message_id=message.id,
         )
+
+
+def add_attachment(
+    session: Session,
+    *,
+    org_id: int,
+    data: bytes,
+    content_type: str,
+    filename: str | None,
+    message_id: int | None = None,
+    answer_id: int | None = None,
+) -> StoredFile:
+    """One checked image stored on disk (content-addressed) and as an attachment of a message or an answer."""
+    stored = store_file(data, content_type)
+    session.add(
+        Attachment(
+            org_id=org_id,
+            message_id=message_id,
+            answer_id=answer_id,
+            path=stored.path,
+            sha256=stored.sha256,
+            size=stored.size,
+            content_type=stored.content_type,
+            filename=(filename or "")[:255] or None,
+        )
+    )
+    return stored
 
 
 def queue_to_citizen(
