@@ -16,8 +16,8 @@ from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Channel, ChannelAccount, Department, Organisation
-from sotong.orgs.service import department_in, get_row
+from sotong.orgs.models import Channel, ChannelAccount, Department
+from sotong.orgs.service import department_in, organisation
 from sotong.secrets import CredentialsError, is_secret, reseal_value, secret_names
 from sotong.settings import Settings
 
@@ -155,7 +155,7 @@ def create_channel_account(
     )
     try:
         with atomic(session):
-            get_row(session, Organisation, org_id, "organisation")
+            organisation(session, org_id)
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="manage channel accounts")
             if department_id is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.errors import NotFound
-from sotong.orgs.models import Department, Organisation
+from sotong.orgs.models import Category, Department, Organisation
 
 Row = TypeVar("Row")
 
@@ -52,3 +52,11 @@ def department_in(session: Session, org_id: int, department_id: int) -> Departme
     if department is None or department.org_id != org_id:
         raise NotFound(f"unknown department {department_id} in this organisation")
     return department
+
+
+def category_in(session: Session, org_id: int, category_id: int) -> Category:
+    """The category with this id if it belongs to the organisation, else NotFound."""
+    category = session.get(Category, category_id)
+    if category is None or category.org_id != org_id:
+        raise NotFound(f"unknown category {category_id} in this organisation")
+    return category

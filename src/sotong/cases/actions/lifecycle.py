@@ -54,8 +54,8 @@ from sotong.errors import (
     NotFound,
     PermissionDenied,
 )
-from sotong.orgs.models import Category, User
-from sotong.orgs.service import department_in, organisation
+from sotong.orgs.models import User
+from sotong.orgs.service import category_in, department_in, organisation
 from sotong.text.pii import mask
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -86,9 +86,7 @@ def triage(
         check_transition("triage", case.status)
         before = snapshot(case)
         if category_id is not None:
-            category = session.get(Category, category_id)
-            if category is None or category.org_id != case.org_id:
-                raise NotFound(f"unknown category {category_id} in this organisation")
+            category = category_in(session, case.org_id, category_id)
             case.category_id = category.id
             if department_id is None and category.department_id is not None:
                 department_id = category.department_id

@@ -17,7 +17,7 @@ from sotong.cases.answers import render
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Category
+from sotong.orgs.service import category_in
 
 MAX_TITLE = 120
 MAX_BODY = 20_000
@@ -62,9 +62,7 @@ def _clean(
     if len(elements) > MAX_ELEMENTS:
         raise InvalidInput(f"at most {MAX_ELEMENTS} required elements")
     if category_id is not None:
-        category = session.get(Category, category_id)
-        if category is None or category.org_id != org_id:
-            raise NotFound(f"unknown category {category_id} in this organisation")
+        category_in(session, org_id, category_id)
     return title, body, elements
 
 

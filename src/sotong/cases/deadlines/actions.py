@@ -18,9 +18,9 @@ from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.cases.deadlines.sla import STATUTORY_PERIODS, period_in_working_hours
 from sotong.cases.models import ComplaintType, PeriodUnit
 from sotong.db import atomic
-from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Category, Channel, Organisation, check_business_hours
-from sotong.orgs.service import department_in, get_row
+from sotong.errors import InvalidInput
+from sotong.orgs.models import Channel, Organisation, check_business_hours
+from sotong.orgs.service import category_in, department_in, get_row, organisation
 
 
 def update_business_hours(
@@ -36,7 +36,7 @@ def update_business_hours(
     """Change an organisation's business hours (deadlines computed from now on use them)."""
     check_business_hours(work_start, work_end, lunch_start, lunch_end)
     with atomic(session):
-        org: Organisation = get_row(session, Organisation, org_id, "organisation")
+        org = organisation(session, org_id)
         same_org(actor, org.id)
         require_role(actor, Role.admin, what="change business hours")
         before = {
@@ -99,15 +99,13 @@ def create_sla_policy(
         answer_target_minutes=answer_target_minutes,
     )
     with atomic(session):
-        get_row(session, Organisation, org_id, "organisation")
+        organisation(session, org_id)
         same_org(actor, org_id)
         require_role(actor, Role.admin, what="manage SLA policies")
         if department_id is not None:
             department_in(session, org_id, department_id)
         if category_id is not None:
-            category: Category = get_row(session, Category, category_id, "category")
-            if category.org_id != org_id:
-                raise NotFound(f"unknown category {category_id} in this organisation")
+            category_in(session, org_id, category_id)
         session.add(policy)
         session.flush()
         record(
@@ -130,7 +128,7 @@ def add_closure_day(session: Session, *, actor: Actor, org_id: int, day: dt.date
     closure = ClosureDay(org_id=org_id, day=day, reason=reason)
     try:
         with atomic(session):
-            get_row(session, Organisation, org_id, "organisation")
+            organisation(session, org_id)
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="manage the business calendar")
             session.add(closure)
@@ -242,9 +240,7 @@ def update_sla_policy(
         if department_id is not None:
             department_in(session, policy.org_id, department_id)
         if category_id is not None:
-            category: Category | None = session.get(Category, category_id)
-            if category is None or category.org_id != policy.org_id:
-                raise NotFound(f"unknown category {category_id} in this organisation")
+            category_in(session, policy.org_id, category_id)
         before = sla_policy_dict(policy)
         policy.name, policy.priority, policy.enabled = name.strip(), priority, enabled
         policy.channel, policy.category_id, policy.department_id = channel, category_id, department_id

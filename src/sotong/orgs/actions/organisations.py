@@ -16,7 +16,7 @@ from sotong.audit.service import record
 from sotong.db import atomic
 from sotong.errors import InvalidInput
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, check_business_hours
-from sotong.orgs.service import department_in, get_row
+from sotong.orgs.service import department_in, get_row, organisation
 
 
 def create_organisation(
@@ -79,7 +79,7 @@ def create_department(
     department = Department(org_id=org_id, name=name, code=code, email=email)
     try:
         with atomic(session):
-            get_row(session, Organisation, org_id, "organisation")
+            organisation(session, org_id)
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="create departments")
             session.add(department)
@@ -112,7 +112,7 @@ def create_category(
     category = Category(org_id=org_id, code=code, name=name, department_id=department_id, description=description)
     try:
         with atomic(session):
-            get_row(session, Organisation, org_id, "organisation")
+            organisation(session, org_id)
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="manage categories")
             if department_id is not None:

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.db import atomic
-from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Department, Organisation, User
+from sotong.errors import InvalidInput
+from sotong.orgs.models import User
 from sotong.orgs.passwords import MIN_PASSWORD_LENGTH, hash_password
-from sotong.orgs.service import department_in, get_row
+from sotong.orgs.service import department_in, get_row, organisation
 
 
 def create_user(
@@ -60,13 +60,11 @@ def create_user(
     )
     try:
         with atomic(session):
-            get_row(session, Organisation, org_id, "organisation")
+            organisation(session, org_id)
             same_org(actor, org_id)
             require_role(actor, Role.admin, what="create users")
             if department_id is not None:
-                department: Department = get_row(session, Department, department_id, "department")
-                if department.org_id != org_id:
-                    raise NotFound(f"unknown department {department_id} in this organisation")
+                department_in(session, org_id, department_id)
             session.add(user)
             session.flush()
             record(
