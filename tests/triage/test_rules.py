@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.cases.models import Case, CaseStatus
-from sotong.errors import InvalidInput, PermissionDenied
+from sotong.errors import InvalidInput, NotFound, PermissionDenied
+from sotong.orgs import actions as org_actions
 from sotong.triage import actions, model_store, rule_actions
 from sotong.triage.models import RuleKind
 from tests.factories import World, new_case
@@ -82,3 +83,40 @@ def test_only_admins_edit_rules_and_bad_rules_are_refused(session: Session, worl
             session, actor=CLI, org_id=world.songpa.id, name="x", kind=RuleKind.regex, pattern="(",
             department_id=world.roads.id,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("department", "unknown department"),
+        ("category", "unknown category"),
+        ("channel_account", "unknown channel account"),
+        ("target_org", "unknown organisation"),
+    ],
+)
+def test_a_rule_never_points_into_another_organisation(
+    session: Session, world: World, target: str, message: str
+) -> None:
+    # Transferring to another organisation (이송) is allowed; its departments, categories and accounts are not ours.
+    seoul_category = org_actions.create_category(
+        session, actor=CLI, org_id=world.seoul.id, code="seoul-roads", name="도로", department_id=world.seoul_dept.id
+    )
+    fields: dict[str, int] = {
+        "department": {"department_id": world.seoul_dept.id},
+        "category": {"category_id": seoul_category.id},
+        "channel_account": {"channel_account_id": world.seoul_x_account.id, "department_id": world.roads.id},
+        "target_org": {"target_org_id": 999_999},
+    }[target]
+    kind = RuleKind.channel_account if target == "channel_account" else RuleKind.keyword
+    pattern = None if target == "channel_account" else "보도블럭"
+    admin = world.actor(world.admin)
+    with pytest.raises(NotFound, match=message):
+        rule_actions.create_rule(
+            session, actor=admin, org_id=world.songpa.id, name="x", kind=kind, pattern=pattern, **fields
+        )
+    rule = rule_actions.create_rule(
+        session, actor=admin, org_id=world.songpa.id, name="y", kind=RuleKind.keyword, pattern="보도블럭",
+        department_id=world.roads.id,
+    )  # fmt: skip
+    with pytest.raises(NotFound, match=message):
+        rule_actions.update_rule(session, actor=admin, rule_id=rule.id, name="y", kind=kind, pattern=pattern, **fields)

@@ -12,7 +12,8 @@ from sotong.audit.service import record
 from sotong.cases.models import ComplaintType
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation
+from sotong.orgs.models import ChannelAccount
+from sotong.orgs.service import category_in, department_in, organisation
 from sotong.triage.models import RoutingRule, RuleKind
 from sotong.triage.rules import validate
 
@@ -66,10 +67,7 @@ def set_rule_enabled(session: Session, *, actor: Actor, rule_id: int, enabled: b
     """Switch a routing rule on or off (rules are kept, never deleted, so old decisions stay explainable)."""
     require_role(actor, Role.admin, what="edit routing rules")
     with atomic(session):
-        rule = session.get(RoutingRule, rule_id)
-        if rule is None:
-            raise NotFound(f"no routing rule {rule_id}")
-        same_org(actor, rule.org_id)
+        rule = _rule_of(session, actor, rule_id)
         before = {"enabled": rule.enabled}
         rule.enabled = enabled
         record(
@@ -109,10 +107,7 @@ def update_rule(
             code="rule_needs_target",
         )
     with atomic(session):
-        rule = session.get(RoutingRule, rule_id)
-        if rule is None:
-            raise NotFound(f"no routing rule {rule_id}")
-        same_org(actor, rule.org_id)
+        rule = _rule_of(session, actor, rule_id)
         _check_rule_targets(session, rule.org_id, channel_account_id, department_id, category_id, target_org_id)
         before = _rule_dict(rule)
         rule.name, rule.kind, rule.pattern, rule.priority, rule.enabled = (
@@ -136,6 +131,14 @@ def update_rule(
     return rule
 
 
+def _rule_of(session: Session, actor: Actor, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no routing rule {rule_id}")
+    same_org(actor, rule.org_id)
+    return rule
+
+
 def _check_rule_targets(
     session: Session,
     org_id: int,
@@ -145,21 +148,16 @@ def _check_rule_targets(
     target_org_id: int | None,
 ) -> None:
     # A rule may send cases to another organisation (이송), but never into another organisation's departments.
-    owners = {
-        "channel account": session.get(ChannelAccount, channel_account_id) if channel_account_id else None,
-        "department": session.get(Department, department_id) if department_id else None,
-        "category": session.get(Category, category_id) if category_id else None,
-    }
-    for what, row_id in (
-        ("channel account", channel_account_id),
-        ("department", department_id),
-        ("category", category_id),
-    ):
-        row = owners[what]
-        if row_id is not None and (row is None or row.org_id != org_id):
-            raise NotFound(f"unknown {what} {row_id} in this organisation")
-    if target_org_id is not None and session.get(Organisation, target_org_id) is None:
-        raise NotFound(f"unknown organisation {target_org_id}")
+    if channel_account_id is not None:
+        account = session.get(ChannelAccount, channel_account_id)
+        if account is None or account.org_id != org_id:
+            raise NotFound(f"unknown channel account {channel_account_id} in this organisation")
+    if department_id is not None:
+        department_in(session, org_id, department_id)
+    if category_id is not None:
+        category_in(session, org_id, category_id)
+    if target_org_id is not None:
+        organisation(session, target_org_id)
 
 
 def _rule_dict(rule: RoutingRule) -> dict[str, Any]:
