@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -21,10 +20,10 @@ from sotong.settings import reset_settings_cache
 from sotong.triage import actions, model_store
 from sotong.triage.models import TriageResult
 from sotong.triage.pipeline import TriageModel
-from sotong.worker import run_forever
 from tests.factories import World, build_world, new_case
 from tests.outbox.helpers import Recording, queue
 from tests.triage.helpers import tiny_model
+from tests.worker.helpers import wait_for, worker_thread
 
 Factory = Callable[[], Session]
 
@@ -112,18 +111,10 @@ def test_a_broken_model_does_not_stop_delivery(
     monkeypatch.setenv("SOTONG_WORKER_POLL_SECONDS", "0.02")
     reset_settings_cache()
     case = new_case(session, world)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(factory,), kwargs={"worker_id": "loop", "stop": stop})
-    thread.start()
-    try:
+    with worker_thread(factory) as thread:
         for _ in range(3):
             queue(session, org_id=world.songpa.id)
-        deadline = time.monotonic() + 20
-        while len(recording.sent) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+        wait_for(lambda: len(recording.sent) >= 3, 20)
 
     assert not thread.is_alive()
     assert len(recording.sent) >= 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -17,18 +16,11 @@ from sotong.audit.models import AuditEvent
 from sotong.cases.models import Case
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.worker import run_forever
 from tests.factories import World, new_case
 from tests.outbox.helpers import Recording, queue
+from tests.worker.helpers import wait_for, worker_thread
 
 Factory = Callable[[], Session]
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return condition()
 
 
 def test_a_receipt_is_delivered_while_triage_is_busy(
@@ -43,23 +35,19 @@ def test_a_receipt_is_delivered_while_triage_is_busy(
 
     monkeypatch.setattr(worker, "_triage", slow_triage)
     monkeypatch.setattr(worker, "warm_models", lambda: None)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(factory,), kwargs={"worker_id": "busy", "stop": stop})
-    thread.start()
-    try:
-        assert triaging.wait(20)
-        queue(session, org_id=world.songpa.id)
-        if session.get_bind().dialect.name == "postgresql":
-            assert _wait_for(lambda: len(recording.sent) == 1, 10)
-        else:
-            # SQLite (one embedded worker) keeps a single loop: the delivery waits for the pass to come round.
-            assert not _wait_for(lambda: len(recording.sent) == 1, 0.5)
-        release.set()
-        assert _wait_for(lambda: len(recording.sent) == 1, 10)
-    finally:
-        release.set()
-        stop.set()
-        thread.join(timeout=10)
+    with worker_thread(factory, "busy") as thread:
+        try:
+            assert triaging.wait(20)
+            queue(session, org_id=world.songpa.id)
+            if session.get_bind().dialect.name == "postgresql":
+                assert wait_for(lambda: len(recording.sent) == 1, 10)
+            else:
+                # SQLite (one embedded worker) keeps a single loop: the delivery waits for the pass to come round.
+                assert not wait_for(lambda: len(recording.sent) == 1, 0.5)
+            release.set()
+            assert wait_for(lambda: len(recording.sent) == 1, 10)
+        finally:
+            release.set()  # before the loop is told to stop: its triage pass is waiting on it
     assert not thread.is_alive()
     assert len(recording.sent) == 1  # delivered once, though two loops look at the outbox
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -12,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import reset_settings_cache
-from sotong.worker import run_forever
 from tests.factories import World
 from tests.outbox.helpers import Recording, queue
+from tests.worker.helpers import wait_for, worker_thread
 
 Factory = Callable[[], Session]
 
@@ -24,18 +22,10 @@ def test_loop_delivers_then_stops(
 ) -> None:
     monkeypatch.setenv("SOTONG_WORKER_POLL_SECONDS", "0.02")
     reset_settings_cache()
-    stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(factory,), kwargs={"worker_id": "loop", "stop": stop})
-    thread.start()
-    try:
+    with worker_thread(factory) as thread:
         for _ in range(5):
             queue(session, org_id=world.songpa.id)
-        deadline = time.monotonic() + 20
-        while len(recording.sent) < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+        wait_for(lambda: len(recording.sent) >= 5, 20)
 
     assert not thread.is_alive()
     assert len(recording.sent) == 5
