@@ -103,7 +103,7 @@ class QueuedWebhooks:
         self.app = app
         self._reading: dict[tuple[str, int], asyncio.Future[Target | Refusal]] = {}
         self._batcher: EventBatcher | None = None
-        self._database = ""  # the engine's URL: the account cache's key, as in _cached_lookup
+        self._database = ""  # the engine's URL: the account cache's key, as in cached_lookup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         web = scope.get("app")
@@ -115,8 +115,7 @@ class QueuedWebhooks:
             len(parts) != 4
             or parts[1] != "hooks"
             or not (parts[3].isascii() and parts[3].isdigit())
-            or not web.state.settings.webhook_queue
-            or not self._reaches_receive(parts[2])
+            or not webhooks.queues(get_connector(parts[2]), web.state.settings.webhook_queue)
         ):
             await self.app(scope, receive, send)
             return
@@ -157,13 +156,6 @@ class QueuedWebhooks:
             return True
         await _answer(send, connector.webhook_reply({"queued": int(queued), "duplicates": int(not queued)}))
         return True
-
-    @staticmethod
-    def _reaches_receive(channel: str) -> bool:
-        # The channels whose webhooks are queued: Kakao waits for its answer (`responds`), TalkTalk's events are
-        # taken in at once (`queues` False): `receive` serves those in full.
-        connector = get_connector(channel)
-        return connector is not None and connector.accepts_webhooks and connector.queues and not connector.responds
 
     async def _target(self, web: FastAPI, channel: str, account_id: int) -> Target | Refusal:
         if not self._database:

@@ -78,22 +78,21 @@ _accounts_lock = threading.Lock()
 
 def cached_lookup(session: Session, channel: str, account_id: int) -> Target | Refusal:
     """`lookup`, remembered per process for ACCOUNT_CACHE_SECONDS (refusals are not remembered)."""
-    key = (str(session.get_bind().engine.url), channel, account_id)
-    now = time.monotonic()
-    with _accounts_lock:
-        hit = _accounts.get(key)
-    if hit is not None and now - hit[0] < ACCOUNT_CACHE_SECONDS:
-        return hit[1]
+    database = str(session.get_bind().engine.url)
+    hit = cached_target(database, channel, account_id)
+    if hit is not None:
+        return hit
+    read_at = time.monotonic()
     found = lookup(session, channel, account_id)
     if not isinstance(found, Refusal):
         with _accounts_lock:
-            _accounts[key] = (now, found)
+            _accounts[(database, channel, account_id)] = (read_at, found)
     return found
 
 
 def cached_target(database: str, channel: str, account_id: int) -> Target | None:
     """A fresh cached account for the engine at `database` (its URL), or None (read it with `cached_lookup`)."""
-    hit = _accounts.get((database, channel, account_id))
+    hit = _accounts.get((database, channel, account_id))  # one dict read: atomic, no lock on every request
     if hit is not None and time.monotonic() - hit[0] < ACCOUNT_CACHE_SECONDS:
         return hit[1]
     return None
@@ -113,8 +112,16 @@ def refuse(session: Session | None, channel: str, account_id: int, refusal: Refu
     return refusal
 
 
-def _queues(connector: Connector, queued_mode: bool) -> bool:
-    return queued_mode and connector.queues and not connector.responds
+def queues(connector: Connector | None, queued_mode: bool) -> bool:
+    """Whether this channel's webhooks are queued: in queued mode, unless the connector takes its events in at once
+    (`queues` False, TalkTalk) or must answer them itself (`responds`, Kakao waits for its skill answer)."""
+    return (
+        queued_mode
+        and connector is not None
+        and connector.accepts_webhooks
+        and connector.queues
+        and not connector.responds
+    )
 
 
 def handshake(session: Session, *, channel: str, account_id: int, query: dict[str, str]) -> Handshake | Refusal:
@@ -141,8 +148,7 @@ def receive(
 
     The reply tells the platform not to deliver the webhook again; a refusal says why it was not taken.
     """
-    connector = get_connector(channel)
-    cached = connector is not None and _queues(connector, queued_mode)
+    cached = queues(get_connector(channel), queued_mode)
     found = cached_lookup(session, channel, account_id) if cached else lookup(session, channel, account_id)
     if isinstance(found, Refusal):
         return refuse(None, channel, account_id, found)
@@ -162,7 +168,7 @@ def receive(
         messages = connector.parse(config, request.body)
     except MalformedPayload as exc:
         return refuse(session, channel, account_id, Refusal(400, exc.message))
-    if _queues(connector, queued_mode):
+    if queues(connector, queued_mode):
         # Accepted webhooks are normally answered by the queued lane (api/hooks.py) before they get here; this
         # serves the rest (an account whose cache entry expired between the two checks). The worker takes it in.
         if not messages:
