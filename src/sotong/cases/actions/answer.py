@@ -76,8 +76,9 @@ def answer(
     missing = missing_elements(template, rendered_template, body)
     if missing:
         raise RequiredElementsMissing(missing)
-    if public_body and render.unfilled_slots(public_body):
-        raise RequiredElementsMissing(render.unfilled_slots(public_body))
+    missing_in_public = render.unfilled_slots(public_body) if public_body else []
+    if missing_in_public:
+        raise RequiredElementsMissing(missing_in_public)
     settings = get_settings()
     if len(photos) > settings.max_attachments:
         raise InvalidInput(f"at most {settings.max_attachments} photos per answer")
