@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-_DIGITS = re.compile(r"\d+")
-
 
 def morpheme_features(words: Sequence[str]) -> list[str]:
     """Unigrams and adjacent pairs of content morphemes."""
     return [*words, *(f"{a}_{b}" for a, b in itertools.pairwise(words))]
-
-
-def mask_digits(text: str) -> str:
-    """Digits as one symbol: case numbers and dates should not each become a feature."""
-    return _DIGITS.sub("0", text)
 
 
 class WordNgrams:
