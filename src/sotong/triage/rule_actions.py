@@ -36,13 +36,7 @@ def create_rule(
     """Add a routing rule (admins); it must decide something and be able to match."""
     require_role(actor, Role.admin, what="edit routing rules")
     same_org(actor, org_id)
-    validate(kind, pattern, channel_account_id)
-    if department_id is None and category_id is None and target_org_id is None:
-        raise InvalidInput(
-            "a rule must name a department, a category or a target organisation",
-            field="department_id",
-            code="rule_needs_target",
-        )
+    _check_rule(kind, pattern, channel_account_id, department_id, category_id, target_org_id)
     with atomic(session):
         _check_rule_targets(session, org_id, channel_account_id, department_id, category_id, target_org_id)
         rule = RoutingRule(
@@ -99,13 +93,7 @@ def update_rule(
 ) -> RoutingRule:
     """Change a routing rule (admins): what it matches, what it decides, its place in the order."""
     require_role(actor, Role.admin, what="edit routing rules")
-    validate(kind, pattern, channel_account_id)
-    if department_id is None and category_id is None and target_org_id is None:
-        raise InvalidInput(
-            "a rule must name a department, a category or a target organisation",
-            field="department_id",
-            code="rule_needs_target",
-        )
+    _check_rule(kind, pattern, channel_account_id, department_id, category_id, target_org_id)
     with atomic(session):
         rule = _rule_of(session, actor, rule_id)
         _check_rule_targets(session, rule.org_id, channel_account_id, department_id, category_id, target_org_id)
@@ -129,6 +117,24 @@ def update_rule(
             after=_rule_dict(rule),
         )
     return rule
+
+
+def _check_rule(
+    kind: RuleKind,
+    pattern: str | None,
+    channel_account_id: int | None,
+    department_id: int | None,
+    category_id: int | None,
+    target_org_id: int | None,
+) -> None:
+    """A rule must be able to match (`rules.validate`) and must decide something."""
+    validate(kind, pattern, channel_account_id)
+    if department_id is None and category_id is None and target_org_id is None:
+        raise InvalidInput(
+            "a rule must name a department, a category or a target organisation",
+            field="department_id",
+            code="rule_needs_target",
+        )
 
 
 def _rule_of(session: Session, actor: Actor, rule_id: int) -> RoutingRule:
