@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from sotong.text.pii import business_number_valid, find, luhn_valid, mask, rrn_checksum_valid
+from sotong.text.pii import assess, business_number_valid, find, luhn_valid, mask, rrn_checksum_valid
 from tests.text.pii_salted import ORDINARY, ordinary_words, salted_set
 
 
@@ -81,3 +81,14 @@ def test_business_number_check_digit() -> None:
 def test_spans_do_not_overlap() -> None:
     spans = find("홍길동님 010-1234-5678 hong@example.com 서울 12가3456 올림픽로 300")
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
+
+
+def test_assess_masks_and_says_when_a_person_must_look() -> None:
+    sure = assess("홍길동님 010-1234-5678")
+    assert sure.masked == "[이름]님 [전화번호]"
+    assert [s.tag for s in sure.findings] == ["[이름]", "[전화번호]"]
+    assert not sure.uncertain
+    doubt = assess("이 번호로 보내 주세요 123456-01-234567")
+    assert doubt.uncertain
+    assert [(s.tag, s.sure, s.masked) for s in doubt.findings] == [("[계좌번호]", False, False)]
+    assert not assess("46번 버스 1,200세대").uncertain

@@ -30,9 +30,26 @@ NAME, PHONE, RRN, BUSINESS, PASSPORT, LICENCE, CARD, ACCOUNT, EMAIL, PLATE, ADDR
 
 @dataclass(frozen=True)
 class Span:
+    """A piece of `text[start:end]` that is (or may be) personal data of the kind `tag`.
+
+    `sure` is False where the masker doubts (a possible name no context confirms, a long number that may be an
+    account); `masked` says whether `mask` replaced it. A doubt, masked or not, means a person should look.
+    """
+
     start: int
     end: int
     tag: str
+    sure: bool = True
+    masked: bool = True
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the masker made of a text: the masked text, what it found, and whether a person must review it."""
+
+    masked: str
+    findings: tuple[Span, ...]
+    uncertain: bool
 
 
 # --------------------------------------------------------------------------------------------- checksums
@@ -285,9 +302,31 @@ def _trim(span: Span) -> Span:
     return span  # patterns already exclude surrounding spaces except the leading one of address numbers
 
 
+# A long number with no word around it to say what it is: perhaps a bank account, perhaps an order number.
+_LONE_NUMBER = re.compile(r"(?<![\d-])\d{2,6}(?:[\s-]\d{2,7}){1,4}(?![\d-])|(?<!\d)\d{10,14}(?!\d)")
+
+
+def _doubts(text: str, spans: list[Span]) -> list[Span]:
+    doubts = []
+    for m in _LONE_NUMBER.finditer(text):
+        if 10 <= len(_digits(m.group(0))) <= 14 and not any(s.start < m.end() and m.start() < s.end for s in spans):
+            doubts.append(Span(m.start(), m.end(), ACCOUNT, sure=False, masked=False))
+    return doubts
+
+
+def assess(text: str) -> Assessment:
+    """`text` masked, every finding (masked or only doubted), and whether a person must look before publishing."""
+    spans = find(text)
+    findings = sorted([*spans, *_doubts(text, spans)], key=lambda s: s.start)
+    return Assessment(_apply(text, spans), tuple(findings), any(not s.sure for s in findings))
+
+
 def mask(text: str) -> str:
     """`text` with every recognised piece of personal data replaced by a tag like [전화번호]."""
-    spans = find(text)
+    return _apply(text, find(text))
+
+
+def _apply(text: str, spans: list[Span]) -> str:
     if not spans:
         return text
     out, last = [], 0
