@@ -1,7 +1,11 @@
-"""A faithful fake X API v2: bearer tokens, mentions newest first with since_id and next_token pages, meta
-(newest_id, oldest_id, result_count, next_token), includes (users, media), POST /2/tweets with reply threading,
-t.co-wrapped links, the 280 weighted-character limit, x-rate-limit-* headers on every answer, 429s as X sends
-them (problem JSON, no Retry-After), and X's problem bodies for unauthorised, not found and forbidden."""
+"""A faithful fake X API v2: OAuth 2.0 user tokens that expire after two hours and a rotating refresh token
+(``POST /2/oauth2/token``: each refresh token works once), mentions newest first with since_id and next_token
+pages, meta (newest_id, oldest_id, result_count, next_token), includes (users, media), POST /2/tweets with reply
+threading (the reply's text starts with the ``@handle`` of the author it answers, as X adds it), links found and
+wrapped in t.co links by twitter-text itself and the 280 weighted-character limit counted by twitter-text itself
+(never by the product's code), x-rate-limit-* headers on every answer, 429s as X sends them (problem JSON, no
+Retry-After), and X's problem bodies for unauthorised, not found and forbidden (including the 403 of the update
+limits, which passes)."""
 
 from __future__ import annotations
 
@@ -19,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sotong.channels.x.text import weighted_length
+from twitter_text import extract_urls_with_indices, parse_tweet
+
 from tests.fakes.server import Request, Response, jpeg, serve
 
 WINDOW = 15 * 60
-URL_RE = re.compile(r"https?://[^\s<>\"]+")
+TOKEN_LIFETIME = 2 * 60 * 60  # OAuth 2.0 user access tokens live two hours
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> Response:
@@ -36,6 +41,11 @@ class FakeX:
 
     token: str = "x-user-token-songpa"
     consumer_secret: str = "x-consumer-secret-3b9f"
+    client_id: str = "songpa-oauth2-client"
+    client_secret: str = "songpa-oauth2-secret-9d2e"
+    refresh_token: str = "x-refresh-token-0"  # the one refresh token that works now (each refresh rotates it)
+    token_expires: float = 0.0  # epoch seconds; 0 = the token in `token` never expires (a legacy bearer token)
+    over_update_limit: bool = False  # the account hit X's update limits: posts get a 403 until it is lifted
     requests: list[Request] = field(default_factory=list)
     tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -109,6 +119,14 @@ class FakeX:
     def delete(self, tweet_id: str) -> None:
         self.deleted.add(tweet_id)
 
+    def expire_token(self) -> None:
+        """Two hours have passed since the access token was issued."""
+        self.token_expires = time.time() - 1
+
+    def revoke_refresh_token(self) -> None:
+        """The account owner revoked the app (or the refresh token was used elsewhere): refreshing is refused."""
+        self.refresh_token = f"revoked-{next(self._ids)}"
+
     def exhaust(self, seconds: int = 600) -> None:
         """Every endpoint's window is spent; it resets `seconds` from now."""
         self.reset_at = int(time.time()) + seconds
@@ -129,7 +147,10 @@ class FakeX:
                 if photo.group(1) not in self.media:
                     return problem(404, "Not Found Error", "no such media")
                 return Response(200, jpeg(), {"Content-Type": "image/jpeg"})
-            if request.headers.get("authorization") != f"Bearer {self.token}":
+            if request.method == "POST" and request.path == "/2/oauth2/token":
+                return self._oauth2_token(request)
+            expired = self.token_expires and time.time() >= self.token_expires
+            if request.headers.get("authorization") != f"Bearer {self.token}" or expired:
                 return problem(401, "Unauthorized", "Unauthorized")
             mentions = re.fullmatch(r"/2/users/(\d+)/mentions", request.path)
             timeline = re.fullmatch(r"/2/users/(\d+)/tweets", request.path)
@@ -211,6 +232,32 @@ class FakeX:
             body["includes"] = includes
         return Response(200, body)
 
+    def _oauth2_token(self, request: Request) -> Response:
+        """grant_type=refresh_token: a new access token (two hours) and a new refresh token; the old one is dead."""
+        form = {k: v[0] for k, v in request.form().items()}
+        basic = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if request.headers.get("authorization") != basic or form.get("client_id") != self.client_id:
+            return Response(401, {"error": "invalid_client", "error_description": "Missing valid authorization header"})
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type", "error_description": "grant_type not supported"})
+        if form.get("refresh_token") != self.refresh_token:
+            return Response(
+                400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
+            )
+        serial = next(self._ids)
+        self.token, self.refresh_token = f"x-user-token-{serial}", f"x-refresh-token-{serial}"
+        self.token_expires = time.time() + TOKEN_LIFETIME
+        return Response(
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": TOKEN_LIFETIME,
+                "access_token": self.token,
+                "scope": "tweet.read tweet.write users.read offline.access media.write",
+                "refresh_token": self.refresh_token,
+            },
+        )
+
     def _post(self, request: Request) -> Response:
         body = request.json()
         text = body.get("text")
@@ -221,18 +268,22 @@ class FakeX:
                 "One or more parameters to your request was invalid.",
                 "https://api.twitter.com/2/problems/invalid-request",
             )
-        if weighted_length(text) > 280:
+        if parse_tweet(text).weightedLength > 280:
             return problem(403, "Forbidden", "Your Tweet text is too long.")
+        if self.over_update_limit:
+            return problem(403, "Forbidden", "User is over daily status update limit.")
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to and (reply_to not in self.tweets or reply_to in self.deleted):
             return problem(403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you.")
-        if any(t["text"] == self._wrapped(text)[0] for t in self.replies()):
+        prefix = self._reply_prefix(reply_to)
+        if any(t["text"] == prefix + self._wrapped(text)[0] for t in self.replies()):
             return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
         media_ids = [str(i) for i in (body.get("media") or {}).get("media_ids") or []]
         if len(media_ids) > 4 or any(i not in self.uploads for i in media_ids):
             return problem(400, "Invalid Request", "Your media IDs are invalid.")
         tweet = self._tweet(self.me, text, reply_to)
-        tweet["text"], urls = self._wrapped(text)
+        wrapped, urls = self._wrapped(text)
+        tweet["text"] = prefix + wrapped
         if media_ids:
             # X links the photos at the end of the text, a t.co URL whose entity names the media.
             keys = [self.uploads[i]["media_key"] for i in media_ids]
@@ -266,14 +317,25 @@ class FakeX:
             {"data": {"id": media_id, "media_key": f"3_{media_id}", "size": len(data), "expires_after_secs": 86400}},
         )
 
+    def _reply_prefix(self, reply_to: str | None) -> str:
+        """What X puts in front of a reply's text: "@handle " of the author replied to (unless it is us)."""
+        if not reply_to or reply_to not in self.tweets:
+            return ""
+        author = self.users[self.tweets[reply_to]["author_id"]]
+        return "" if author["id"] == self.me["id"] else f"@{author['username']} "
+
     def _wrapped(self, text: str) -> tuple[str, list[dict[str, Any]]]:
-        """X stores every link as a t.co one and lists the original in entities.urls."""
-        urls = []
-        for match in URL_RE.finditer(text):
-            short = "https://t.co/" + hashlib.sha1(match.group().encode()).hexdigest()[:10]
-            urls.append({"url": short, "expanded_url": match.group(), "display_url": match.group()[8:30]})
-        for url in urls:
-            text = text.replace(url["expanded_url"], url["url"])
+        """X stores every link twitter-text finds as a t.co one and lists what it linked in entities.urls: a link
+        ends where twitter-text ends it (at the first Hangul character of a path, say), the rest stays text."""
+        urls, out, position = [], [], 0
+        for found in extract_urls_with_indices(text):
+            start, end = found["indices"]
+            short = "https://t.co/" + hashlib.sha1(found["url"].encode()).hexdigest()[:10]
+            urls.append({"url": short, "expanded_url": found["url"], "display_url": found["url"][8:30]})
+            out += [text[position:start], short]
+            position = end
+        out.append(text[position:])
+        text = "".join(out)
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), urls
 
 
@@ -297,4 +359,4 @@ def event_body(fake: FakeX, tweet: dict[str, Any]) -> bytes:
         "user": {"id_str": author["id"], "screen_name": author["username"], "name": author["name"]},
         "in_reply_to_status_id_str": None,
     }
-    return json.dumps({"for_user_id": fake.me["id"], "tweet_create_events": [v1]}).encode()
+    return json.dumps({"for_user_id": fake.me["id"], "tweet_create_events": [v1]}, ensure_ascii=False).encode()

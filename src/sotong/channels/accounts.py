@@ -23,7 +23,16 @@ from sotong.settings import Settings
 
 # What the pollers keep in the config for themselves: shown to nobody as a setting, never overwritten by one.
 INTERNAL_KEYS = frozenset(
-    {"since_id", "own_account_id", "last_uid", "uidvalidity", "last_poll_at", "poll_after", "last_error"}
+    {
+        "since_id",
+        "own_account_id",
+        "last_uid",
+        "uidvalidity",
+        "last_poll_at",
+        "poll_after",
+        "last_error",
+        "token_expires_at",
+    }
 )
 
 

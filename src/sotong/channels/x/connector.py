@@ -2,8 +2,10 @@
 
 Account config (secrets sealed at rest, secrets.py): ``base_url`` (default ``https://api.twitter.com``),
 ``bearer_token`` (an OAuth 2.0 user-context token of the official account, allowed to read mentions, post and upload
-media), ``user_id`` (the account's numeric id) and, for Account Activity webhooks, ``consumer_secret``. Kept by the
-poller: ``since_id``. An answer's result photos are uploaded (``POST /2/media/upload``) and attached to the reply.
+media), ``refresh_token`` and ``client_id`` (and ``client_secret`` for a confidential client) to renew it every two
+hours (x/tokens.py), ``user_id`` (the account's numeric id) and, for Account Activity webhooks,
+``consumer_secret``. Kept by the poller: ``since_id``; by the token renewal: ``token_expires_at``. An answer's
+result photos are uploaded (``POST /2/media/upload``) and attached to the reply.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 import html
 import json
 import random
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -39,17 +42,23 @@ from sotong.channels.base import (
 from sotong.channels.x.api import XApi
 from sotong.channels.x.parse import parse_payload
 from sotong.channels.x.poll import poll
-from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, shorten, weighted_length
+from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, ascii_url, shorten, weighted_length
+from sotong.channels.x.tokens import refreshed_token
 from sotong.outbox.transports import Delivery
 
 # Photos per post X accepts.
 MEDIA_LIMIT = 4
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+# The "@handle " X puts in front of a reply's text (one per account in the conversation).
+MENTION_PREFIX = re.compile(r"^(?:@\w{1,15}\s+)+")
 
 
-def crc_response(secret: str, token: str) -> str:
-    """X's CRC answer: sha256= and the base64 HMAC-SHA256 of the crc_token under the consumer secret."""
-    digest = hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()
+def crc_response(secret: str, token: str | bytes) -> str:
+    """X's CRC answer (and event signature): sha256= and the base64 HMAC-SHA256 of the bytes under the consumer
+    secret. An event's signature is over the raw body as sent (UTF-8), so it is given the bytes, never a string
+    decoded and re-encoded."""
+    message = token if isinstance(token, bytes) else token.encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(digest).decode()
 
 
@@ -78,7 +87,7 @@ class XConnector(Connector):
         secret = str(config.get("consumer_secret") or "")
         if not secret:
             raise SignatureError("x: account has no consumer_secret to check webhooks with")
-        if not constant_time_equal(given, crc_response(secret, request.body.decode("latin-1"))):
+        if not constant_time_equal(given, crc_response(secret, request.body)):
             raise SignatureError("x: signature does not match the body")
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
@@ -90,10 +99,18 @@ class XConnector(Connector):
         return poll(session, account_id=account_id)
 
     def preview(self, delivery: Delivery) -> ChannelText:
-        """280 weighted characters (Hangul 2, a link 23); a longer answer is cut with the link to the whole."""
+        """280 weighted characters as twitter-text counts them; a longer answer is cut with the link to the whole.
+
+        The tracking link is made ASCII first: twitter-text (and so X) ends a link at the first Hangul character,
+        and a case number such as 2026-송파-000123 would leave the citizen a link to /cases/2026-.
+        """
+        link = tracking_link(delivery)
         full = reply_text(delivery)
-        text = shorten(full, tracking_link(delivery))
-        return ChannelText(self.name, text, weighted_length(text), MAX_WEIGHTED_LENGTH, "weighted", text != full)
+        if link:
+            full = full.replace(link, ascii_url(link))
+        text = shorten(full, ascii_url(link) if link else "")
+        shortened = text != full
+        return ChannelText(self.name, text, weighted_length(text), MAX_WEIGHTED_LENGTH, "weighted", shortened)
 
     def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:
         """An X handle."""
@@ -106,7 +123,8 @@ class XConnector(Connector):
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Reply to the citizen's tweet; a long text becomes its beginning and the link to the case page."""
         config = self.account_config(delivery, session=session)
-        api = XApi(config)
+        account_id = int(delivery.payload["channel_account_id"])
+        api = XApi(config, refresh=lambda stale: refreshed_token(session, account_id=account_id, stale=stale))
         reply_to = str(delivery.payload.get("in_reply_to_external_id") or "")
         if not reply_to:
             raise ChannelError("x: nothing to reply to (no original tweet id)", permanent=True)
@@ -120,7 +138,16 @@ class XConnector(Connector):
         media_ids = [self._upload(api, photo) for photo in answer_photos(session, delivery, limit=MEDIA_LIMIT)]
         if media_ids:
             tweet["media"] = {"media_ids": media_ids}
-        answer = api.request("POST", "/2/tweets", body=tweet)
+        try:
+            answer = api.request("POST", "/2/tweets", body=tweet)
+        except ChannelError as exc:
+            if "duplicate content" not in exc.message:
+                raise
+            # X refuses the same text twice: an earlier attempt (whose answer was lost) posted it already.
+            earlier = self._earlier_reply(api, required(config, "user_id", self.name), reply_to, text)
+            if earlier is None:
+                raise
+            return earlier
         tweet_id = (answer.data.get("data") or {}).get("id")
         if not tweet_id:
             raise ChannelError(f"x: unexpected answer {answer.data!r:.200}")
@@ -149,13 +176,14 @@ class XConnector(Connector):
         answer = api.request("GET", f"/2/users/{user_id}/tweets", params=params)
         for tweet in answer.data.get("data") or []:
             refs = {(r.get("type"), str(r.get("id"))) for r in tweet.get("referenced_tweets") or []}
-            if ("replied_to", reply_to) in refs and _expanded(tweet) == text:
+            if ("replied_to", reply_to) in refs and _expanded(tweet) == MENTION_PREFIX.sub("", text, count=1):
                 return str(tweet["id"])
         return None
 
 
 def _expanded(tweet: Mapping[str, Any]) -> str:
-    """A tweet's text as we wrote it: X replaces links with t.co ones and escapes &, < and >."""
+    """A tweet's text as we wrote it: X puts "@handle " in front of a reply, replaces links with t.co ones and
+    escapes &, < and >."""
     text = str(tweet.get("text") or "")
     for url in (tweet.get("entities") or {}).get("urls") or []:
         if url.get("url") and url.get("media_key"):
@@ -163,4 +191,4 @@ def _expanded(tweet: Mapping[str, Any]) -> str:
             text = text.replace(" " + str(url["url"]), "").replace(str(url["url"]), "")
         elif url.get("url") and url.get("expanded_url"):
             text = text.replace(str(url["url"]), str(url["expanded_url"]))
-    return html.unescape(text)
+    return html.unescape(MENTION_PREFIX.sub("", text, count=1))

@@ -20,6 +20,7 @@ from sotong.channels.base import ChannelError, required
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.x.api import XApi, wait_until
 from sotong.channels.x.parse import parse_payload
+from sotong.channels.x.tokens import refreshed_token
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
 from sotong.orgs.models import Channel, ChannelAccount
@@ -57,7 +58,7 @@ def poll(session: Session, *, account_id: int) -> PollResult:
         raise NotFound(f"no x account {account_id}")
     config = open_config(account.config)  # secrets decrypted for the platform call only
     session.rollback()  # no transaction held open while X answers
-    api = XApi(config)
+    api = XApi(config, refresh=lambda stale: refreshed_token(session, account_id=account_id, stale=stale))
     user_id = required(config, "user_id", "x")
     since = str(config["since_id"]) if config.get("since_id") else None
     params: dict[str, str] = {**FIELDS, "max_results": str(PAGE_SIZE)}

@@ -1,49 +1,38 @@
-"""How X counts a tweet's length (twitter-text v3 "weighted length"), and shortening an answer to fit.
+"""How X counts a tweet's length and finds its links, through twitter-text itself (PyPI `twitter-text-parser`).
 
-twitter-text v3 (config ``v3.json``): a code point weighs 100 when it falls in one of the ranges below and
-200 otherwise, out of a scale of 100, so Latin, digits and common punctuation count 1 and Hangul, CJK, kana
-and emoji count 2. Every URL counts as ``transformedURLLength`` = 23, whatever its length (X wraps it in a
-t.co link). The text is NFC-normalised first. Simplifications, all on the safe side (we may count more than
-X, never less): URLs are recognised only with an explicit ``http(s)://`` scheme, and an emoji sequence joined by
-ZWJ is counted code point by code point instead of as one emoji.
+X checks a tweet with twitter-text v3: a "weighted length" of at most 280 in which Hangul, CJK, kana and emoji
+count 2, and every URL twitter-text recognises counts 23 whatever its length (X wraps it in a t.co link). No
+copy of those rules lives here: a copy drifts (compatibility jamo, CJK punctuation, emoji sequences, which hosts
+count as links) and then the product and X disagree about what fits. A link is only what twitter-text extracts:
+its path ends at the first character twitter-text does not accept (Hangul among them), so every link X is to
+see is made ASCII first (`ascii_url`).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from urllib.parse import quote
+
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 MAX_WEIGHTED_LENGTH = 280
-URL_LENGTH = 23
-# (first, last, weight) from twitter-text's v3 config; everything else weighs DEFAULT_WEIGHT.
-RANGES = ((0x0000, 0x10FF, 100), (0x2000, 0x200D, 100), (0x2010, 0x201F, 100), (0x2032, 0x2037, 100))
-DEFAULT_WEIGHT = 200
-SCALE = 100
-URL_RE = re.compile(r"https?://[^\s<>\"]+")
-
-
-def char_weight(char: str) -> int:
-    """One code point's weight, in units of SCALE."""
-    point = ord(char)
-    for first, last, weight in RANGES:
-        if first <= point <= last:
-            return weight
-    return DEFAULT_WEIGHT
-
-
-def _weight(text: str) -> int:
-    return sum(char_weight(c) for c in text)
+# Characters a URL keeps as they are; everything else outside ASCII is percent-encoded (UTF-8).
+URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
 
 
 def weighted_length(text: str) -> int:
-    """The length X checks against 280: URLs 23 each, Hangul/CJK 2, Latin 1."""
-    text = unicodedata.normalize("NFC", text)
-    total, position = 0, 0
-    for match in URL_RE.finditer(text):
-        total += _weight(text[position : match.start()]) + URL_LENGTH * SCALE
-        position = match.end()
-    total += _weight(text[position:])
-    return (total + SCALE - 1) // SCALE
+    """The length X checks against 280, as twitter-text computes it."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def links(text: str) -> list[str]:
+    """The URLs X will wrap in t.co links (what twitter-text extracts), in order."""
+    return [str(found["url"]) for found in extract_urls_with_indices(text)]
+
+
+def ascii_url(url: str) -> str:
+    """`url` with every non-ASCII character percent-encoded, so that twitter-text links all of it."""
+    return quote(url, safe=URL_SAFE)
 
 
 def shorten(text: str, url: str, limit: int = MAX_WEIGHTED_LENGTH) -> str:
@@ -53,14 +42,19 @@ def shorten(text: str, url: str, limit: int = MAX_WEIGHTED_LENGTH) -> str:
         return text
     body = text.replace(url, "").rstrip() if url else text
     tail = f"… {url}" if url else "…"
-    budget = limit * SCALE - weighted_length(tail) * SCALE
-    kept, used = [], 0
-    for char in body:
-        used += char_weight(char)
-        if used > budget:
-            break
-        kept.append(char)
-    # A URL in the kept part counts 23 however long it is: recount and trim until the whole fits.
-    while kept and weighted_length("".join(kept).rstrip() + tail) > limit:
-        kept.pop()
-    return "".join(kept).rstrip() + tail
+
+    def fits(kept: int) -> bool:
+        return weighted_length(body[:kept].rstrip() + tail) <= limit
+
+    # The weighted length of a prefix nearly always grows with it (a link cut short may stop being one and count
+    # its characters instead of 23), so bisection finds the longest prefix that fits, and a walk back makes sure.
+    low, high = 0, len(body)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    while low > 0 and not fits(low):
+        low -= 1
+    return body[:low].rstrip() + tail
