@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from sotong.actors import Role
 from sotong.cases import actions
+from sotong.cases.deadlines.models import SlaPolicy
+from sotong.cases.models import PeriodUnit
 from sotong.cli import app
 from sotong.db import make_engine, session_factory
-from sotong.orgs.models import Organisation, User
+from sotong.orgs.models import Channel, Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.settings import reset_settings_cache
 from tests.factories import World, inbound
@@ -263,8 +265,27 @@ def test_case_act_runs_the_life_cycle_and_refuses_with_clear_errors(
     _fails("case", "show", "2026-송파-999999", message="no such case")
 
 
-def test_sla_create_and_closure(cli_db: str, world: World) -> None:
-    _ok("sla", "create", "--org", "songpa", "--name", "X 30분", "--channel", "x", "--answer-target", "30")
+def test_sla_create_and_closure(cli_db: str, world: World, session: Session) -> None:
+    _ok(
+        "sla",
+        "create",
+        "--org",
+        "songpa",
+        "--name",
+        "X 30분",
+        "--channel",
+        "x",
+        "--answer-target",
+        "30",
+        "--first-response",
+        "10",
+        "--department",
+        world.roads.name,
+        "--type",
+        "grievance",
+        "--priority",
+        "5",
+    )
     _ok(
         "sla",
         "create",
@@ -279,6 +300,16 @@ def test_sla_create_and_closure(cli_db: str, world: World) -> None:
         "--unit",
         "days",
     )
+    # Every option reaches the stored policy (a command that dropped one still exited 0).
+    stored = {p.name: p for p in session.scalars(select(SlaPolicy))}
+    x_policy, road_policy = stored["X 30분"], stored["도로 3일"]
+    assert (x_policy.channel, x_policy.answer_target_minutes, x_policy.first_response_minutes) == (Channel.x, 30, 10)
+    assert (x_policy.department_id, x_policy.complaint_type, x_policy.priority) == (world.roads.id, "grievance", 5)
+    assert x_policy.category_id is None and x_policy.resolution_value is None
+    assert road_policy.category_id == world.pothole.id and road_policy.channel is None
+    assert (road_policy.resolution_value, road_policy.resolution_unit) == (3, PeriodUnit.days)
+    assert road_policy.priority == 100 and road_policy.department_id is None
+    _fails("sla", "create", "--org", "songpa", "--name", "bad", "--category", "nope", message="unknown category")
     _fails("sla", "create", "--org", "songpa", "--name", "bad", "--value", "48", "--unit", "hours", message="use days")
     _fails("sla", "create", "--org", "songpa", "--name", "bad", "--value", "3", message="both a value and a unit")
     _fails("sla", "create", "--org", "songpa", "--name", "bad", "--channel", "pigeon", message="unknown channel")

@@ -29,6 +29,22 @@ def test_a_particle_does_not_hide_the_noun(session: Session, world: World) -> No
     assert _found(session, "가로등을") == {lamp.number}
 
 
+def test_every_word_of_the_query_must_match(session: Session, world: World) -> None:
+    both = new_case(session, world, text="공원 가로등이 꺼져 있습니다")
+    new_case(session, world, text="공원 벤치가 부서졌습니다")
+    new_case(session, world, text="골목 가로등이 깜빡입니다")
+    assert _found(session, "공원 가로등") == {both.number}
+    assert _found(session, "공원 가로등 분수대") == set()
+
+
+def test_query_words_are_data_not_search_syntax(session: Session, world: World) -> None:
+    new_case(session, world, text="공원 가로등이 꺼져 있습니다")
+    # FTS5 and tsquery operators in a citizen's query are words to look for, not an OR or a prefix search.
+    assert _found(session, "공원 OR 분수대") == set()
+    assert _found(session, "공원 | 분수대") == set()
+    assert _found(session, "가로* NOT 공원") == set()
+
+
 def test_verbs_meet_on_their_dictionary_form(session: Session, world: World) -> None:
     case = new_case(session, world, text="보도블럭이 깨져서 위험합니다")
     assert case.number in _found(session, "깨진 보도블럭")
