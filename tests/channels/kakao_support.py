@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
@@ -18,8 +19,15 @@ from tests.factories import World
 from tests.fakes.kakao import FakeKakao
 
 
+def through_the_cdn(monkeypatch: pytest.MonkeyPatch, kakao: FakeKakao) -> None:
+    """Reach http://secure.kakaocdn.net through the fake CDN, as an outbound HTTP proxy (the product's default
+    image hosts stay as they are); everything on this machine is reached directly."""
+    monkeypatch.setenv("HTTP_PROXY", kakao.cdn_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
 def kakao_account(session: Session, world: World, kakao: FakeKakao, **config: Any) -> ChannelAccount:
-    """Songpa's bot: skill token, Event API key and image host all the fake's."""
+    """Songpa's bot: skill token and Event API key the fake's; photos from Kakao's real CDN host (the default)."""
     return channel_accounts.create_channel_account(
         session,
         actor=CLI,
@@ -32,7 +40,6 @@ def kakao_account(session: Session, world: World, kakao: FakeKakao, **config: An
             "bot_id": kakao.bot_id,
             "rest_api_key": kakao.rest_api_key,
             "api_url": kakao.base_url,
-            "image_url_prefixes": [kakao.cdn_url + "/"],
             **config,
         },
     )

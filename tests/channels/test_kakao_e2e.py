@@ -17,7 +17,7 @@ from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.text.korean import morphemes
 from tests.channels.conftest import answer_case, outbox
-from tests.channels.kakao_support import cases, kakao_account, skill, texts, wait_for_case
+from tests.channels.kakao_support import cases, kakao_account, skill, texts, through_the_cdn, wait_for_case
 from tests.factories import World
 from tests.fakes import kakao as fake_kakao
 from tests.fakes.kakao import FakeKakao, skill_response_problem
@@ -31,8 +31,9 @@ def _warm_analyser() -> None:
 
 
 @pytest.fixture
-def kakao() -> Iterator[FakeKakao]:
+def kakao(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKakao]:
     with fake_kakao.running() as fake:
+        through_the_cdn(monkeypatch, fake)
         yield fake
 
 
@@ -175,7 +176,7 @@ def test_a_slow_failure_after_the_holding_text_is_told_by_event_api(
     account = kakao_account(session, world, kakao, answer_within_seconds=0.2)
     kakao.image_delay = 1.5
     url = kakao.photo()
-    kakao.expired_images.add(url.removeprefix(kakao.cdn_url + "/"))
+    kakao.expire(url)
     request = kakao.skill_request(
         "민원 접수", user="u-late", params={"what": "x", "photo": kakao.secure_image_param([url])}, callback=False
     )
@@ -210,7 +211,7 @@ def test_an_expired_photo_stores_nothing_and_asks_for_it_again(
     session: Session, client: TestClient, kakao: FakeKakao, account: ChannelAccount
 ) -> None:
     url = kakao.photo()
-    kakao.expired_images.add(url.rsplit("/", 2)[-2] + "/" + url.rsplit("/", 1)[-1])
+    kakao.expire(url)
     request = kakao.skill_request("민원 접수", params={"what": "사진 첨부", "photo": kakao.secure_image_param([url])})
 
     response = skill(client, account, request)

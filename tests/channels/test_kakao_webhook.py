@@ -20,7 +20,7 @@ from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.text.korean import morphemes
 from tests.channels.conftest import answer_case, outbox
-from tests.channels.kakao_support import cases, kakao_account, skill, texts
+from tests.channels.kakao_support import cases, kakao_account, skill, texts, through_the_cdn
 from tests.factories import World
 from tests.fakes import kakao as fake_kakao
 from tests.fakes.kakao import FakeKakao
@@ -33,8 +33,9 @@ def _warm_analyser() -> None:
 
 
 @pytest.fixture
-def kakao() -> Iterator[FakeKakao]:
+def kakao(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKakao]:
     with fake_kakao.running() as fake:
+        through_the_cdn(monkeypatch, fake)
         yield fake
 
 

@@ -1,6 +1,8 @@
 """A faithful fake of Kakao i Open Builder around one bot: the skill requests it POSTs to our skill server
 (userRequest/bot/action, the custom header token configured for the skill, a one-shot callbackUrl), the
-secure-image CDN (URLs that expire), the callback endpoint (one POST per URL within one minute, the skill
+secure-image CDN (URLs as real payloads carry them, ``http://secure.kakaocdn.net/dna/...?credential=...&expires=...``,
+served over plain http as the real CDN serves them: the fake answers as the HTTP proxy the product reaches that host
+through in tests; the URLs expire), the callback endpoint (one POST per URL within one minute, the skill
 response checked: version 2.0, at most 3 outputs and 10 quick replies, simpleText at most 1,000 characters)
 and the Event API (``POST /v2/bots/{botId}/talk`` with ``Authorization: KakaoAK {REST API key}``, a known
 event name, 1-100 users; Kakao's error bodies ``{"code": -401, "msg": ...}``, 429 with Retry-After, and
@@ -18,11 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.fakes.server import Request, Response, serve
 
 # Intake sniffs the signature, as it would for any upload.
 PHOTO = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + b"\x00" * 120
+# The host real secure-image URLs name, over http (public captures 2018-2024).
+CDN_HOST = "secure.kakaocdn.net"
 CALLBACK_SECONDS = 60
 USER_TYPES = frozenset({"botUserKey", "plusfriendUserKey", "appUserId"})
 
@@ -43,7 +48,7 @@ class FakeKakao:
     skill_token: str = "songpa-skill-token-31d9"
     event_names: frozenset[str] = frozenset({"sotong_message"})
     base_url: str = ""  # the Event API and callback host
-    cdn_url: str = ""  # the secure-image host
+    cdn_url: str = ""  # the secure-image CDN, as the HTTP proxy to reach http://secure.kakaocdn.net through
     requests: list[Request] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     callbacks: dict[str, Callback] = field(default_factory=dict)
@@ -58,10 +63,14 @@ class FakeKakao:
     # ----------------------------------------------------------------- skill requests Kakao sends us
 
     def photo(self, data: bytes = PHOTO) -> str:
-        """A photo uploaded through the secure-image plugin; returns its (short-lived) URL."""
-        name = f"dn/{uuid.uuid4().hex}.jpg"
+        """A photo uploaded through the secure-image plugin; returns its (short-lived) URL, as Kakao writes it."""
+        name = f"dna/{uuid.uuid4().hex[:6]}/{uuid.uuid4().hex}/img.jpg"
         self.images[name] = data
-        return f"{self.cdn_url}/{name}"
+        return f"http://{CDN_HOST}/{name}?credential={uuid.uuid4().hex}&expires={int(time.time()) + 600}"
+
+    def expire(self, url: str) -> None:
+        """The photo's URL has expired (they last minutes)."""
+        self.expired_images.add(urlsplit(url).path.lstrip("/"))
 
     @staticmethod
     def secure_image_param(urls: list[str]) -> str:
@@ -190,13 +199,21 @@ def skill_response_problem(body: Any) -> str | None:
 
 @contextmanager
 def _serve_images(fake: FakeKakao) -> Iterator[str]:
-    """The secure-image CDN: raw JPEG bytes (the JSON fake server cannot send those), optionally slow."""
+    """The secure-image CDN over http: raw JPEG bytes (the JSON fake server cannot send those), optionally slow.
+
+    Reached as an HTTP proxy (the request line names the absolute URL, ``GET http://secure.kakaocdn.net/dna/...``):
+    a request for any other host, or not in proxy form, is refused.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            name = self.path.lstrip("/")
+            target = urlsplit(self.path)
+            if target.scheme != "http" or target.hostname != CDN_HOST:
+                self.send_error(502, "only http://secure.kakaocdn.net is served here")
+                return
+            name = target.path.lstrip("/")
             if fake.image_delay:
                 time.sleep(fake.image_delay)
             data = fake.images.get(name) if name not in fake.expired_images else None

@@ -5,8 +5,9 @@ Account config (secrets sealed at rest, secrets.py):
 ``skill_header`` names another), ``bot_id`` and ``rest_api_key`` (Event API, ``Authorization: KakaoAK``),
 ``event_name`` (the bot's event block that shows ``event.data.text``; ``sotong_message`` unless set),
 ``api_url`` (``https://bot-api.kakao.com`` unless set), ``image_url_prefixes`` (where secure-image URLs may
-point; ``https://secure.kakaocdn.net/`` unless set), ``answer_within_seconds`` (how long a skill request may
-take before the answer goes to the callback URL; 3.0 unless set), and the Open Builder parameter names of
+point; ``http://secure.kakaocdn.net/`` and ``https://secure.kakaocdn.net/`` unless set: real URLs use http),
+``answer_within_seconds`` (how long a skill request may take before the answer goes to the callback URL; 3.0
+unless set), and the Open Builder parameter names of
 the complaint block: ``param_what`` ("what"), ``param_where`` ("where"), ``param_photo`` ("photo").
 
 Kakao expects a skill response as the webhook's answer: the generic ``/hooks`` route hands the verified request

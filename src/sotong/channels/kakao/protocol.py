@@ -37,7 +37,9 @@ DEFAULT_SKILL_HEADER = "x-sotong-skill-token"
 DEFAULT_EVENT_NAME = "sotong_message"
 
 
-DEFAULT_IMAGE_PREFIXES = ("https://secure.kakaocdn.net/",)
+# Real secure-image URLs are http://secure.kakaocdn.net/dna/... (Kakao's own payloads use http); https is allowed
+# too in case Kakao moves. The trailing slash keeps a look-alike host (secure.kakaocdn.net.example) out.
+DEFAULT_IMAGE_PREFIXES = ("http://secure.kakaocdn.net/", "https://secure.kakaocdn.net/")
 
 
 DEFAULT_ANSWER_WITHIN = 3.0
