@@ -129,17 +129,34 @@ def test_a_deleted_comment_fails_for_good_on_the_case(
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "outbox.failed")).one().case_id == case.id
 
 
-def test_messenger_outside_the_24_hour_window_fails_for_good(
+def test_messenger_after_24_hours_is_a_human_agent_message_within_7_days(
     session: Session, client: TestClient, graph: FakeGraph, facebook_account: ChannelAccount, deliver: Callable[[], int]
 ) -> None:
     _, body = graph.messenger("민원입니다", psid="7002")
     _post(client, graph, facebook_account, body)
-    graph.last_user_message["7002"] -= dt.timedelta(hours=25)
+    graph.last_user_message["7002"] -= dt.timedelta(days=3)  # the officer answers three days later
+
+    deliver()
+
+    item = outbox(session, _case(session).id)[0]
+    assert item.status is OutboxStatus.sent
+    [sent] = graph.sent_messages
+    assert sent["recipient"] == "7002" and sent["tag"] == "HUMAN_AGENT" and item.external_ref == sent["mid"]
+
+
+def test_messenger_after_7_days_fails_for_good_telling_staff_to_reach_the_citizen_another_way(
+    session: Session, client: TestClient, graph: FakeGraph, facebook_account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    _, body = graph.messenger("민원입니다", psid="7003")
+    _post(client, graph, facebook_account, body)
+    graph.last_user_message["7003"] -= dt.timedelta(days=8)
 
     deliver()
 
     item = outbox(session, _case(session).id)[0]
     assert item.status is OutboxStatus.failed and "2018278" in (item.last_error or "")
+    assert "reach the citizen another way" in (item.last_error or "")
+    assert graph.sent_messages == []
 
 
 def test_page_throttling_waits_as_long_as_facebook_says(

@@ -83,12 +83,13 @@ def test_a_bad_signature_is_refused_logged_and_stores_nothing(
                     "object": "page",
                     "entry": [
                         {
+                            "id": "104857600123456",
                             "changes": [
                                 {
                                     "field": "feed",
                                     "value": {"item": "comment", "verb": "add", "message": "x", "created_time": 1},
                                 }
-                            ]
+                            ],
                         }
                     ],
                 }

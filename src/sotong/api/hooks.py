@@ -48,6 +48,34 @@ def _reply(reply: WebhookReply) -> Response:
     return JSONResponse(reply.body, status_code=reply.status)
 
 
+@router.get("/{channel}")
+def app_handshake(channel: str, request: Request, db: DbSession) -> Response:
+    """The subscription check of a channel's one app-level URL (Facebook: one callback URL per app)."""
+    answer = webhooks.handshake_app(db, channel=channel, query=dict(request.query_params))
+    if isinstance(answer, Refusal):
+        return _refused(answer)
+    return PlainTextResponse(answer.body, media_type=answer.media_type)
+
+
+@router.post("/{channel}")
+def app_receive(
+    channel: str,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    body: Annotated[bytes, Depends(raw_body)],
+) -> Response:
+    """A delivery to a channel's one app-level URL, each entry routed to the account it names (Facebook Pages)."""
+    webhook = WebhookRequest(
+        headers=request.headers,
+        body=body,
+        query=dict(request.query_params),
+        client_ip=request.client.host if request.client else None,
+    )
+    outcome = webhooks.receive_app(db, channel=channel, request=webhook, queued_mode=settings.webhook_queue)
+    return _refused(outcome) if isinstance(outcome, Refusal) else _reply(outcome)
+
+
 @router.get("/{channel}/{account_id}")
 def handshake(channel: str, account_id: int, request: Request, db: DbSession) -> Response:
     """The platform's subscription check (Facebook's hub.challenge, X's CRC)."""
@@ -140,6 +168,8 @@ class QueuedWebhooks:
         )
         try:
             connector.verify(config, request)
+            if connector.route_key and set(connector.split(body)) != {str(config.get(connector.route_key) or "")}:
+                return False  # entries of other Pages (or none of this one): routed entry by entry by the app
             messages = connector.parse(config, body)
         except (SignatureError, MalformedPayload):
             return False

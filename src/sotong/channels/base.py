@@ -206,6 +206,9 @@ class Connector(Transport):
     polls: ClassVar[bool] = False
     # Publishes posts of the organisation's own (`post`), and reads their reactions back (`reactions`).
     posts: ClassVar[bool] = False
+    # The config key naming which platform object an account is (Facebook's "page_id") when one webhook URL serves
+    # several accounts (one per app, Meta's rule): each delivery is `split` by that key and routed per account.
+    route_key: ClassVar[str | None] = None
 
     # ---- in
 
@@ -221,6 +224,10 @@ class Connector(Transport):
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Turn a platform payload into inbound messages, leaving out our own posts and non-messages."""
         raise MalformedPayload(f"{self.name}: messages do not arrive as a payload to parse")
+
+    def split(self, body: bytes) -> dict[str, bytes]:
+        """A delivery's parts by the account they are for (the `route_key` value), each a body of its own."""
+        raise MalformedPayload(f"{self.name}: deliveries are not routed by account")
 
     def webhook_reply(self, counts: Mapping[str, int]) -> WebhookReply:
         """What an accepted webhook is answered, given what was stored or queued (the counts, as JSON)."""

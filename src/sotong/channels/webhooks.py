@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import Connector, Handshake, MalformedPayload, SignatureError, WebhookReply, WebhookRequest
@@ -27,7 +28,7 @@ from sotong.channels.intake import take_in
 from sotong.channels.intake.events import BATCH, Claimed, claim, claimed, finish, queue_event, retry_later
 from sotong.channels.registry import get_connector
 from sotong.db import utcnow
-from sotong.orgs.models import ChannelAccount
+from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,14 @@ def receive(
             return refuse(session, channel, account_id, Refusal(400, exc.message))
         record_attempt(session, account_id=account_id, source="webhook", error=responded.error, stored=responded.stored)
         return responded.reply
+    if connector.route_key:
+        try:
+            parts = connector.split(request.body)
+        except MalformedPayload as exc:
+            return refuse(session, channel, account_id, Refusal(400, exc.message))
+        if set(parts) != {str(config.get(connector.route_key) or "")}:
+            # The app's one callback URL is this account's: other Pages' entries go to their own accounts.
+            return _receive_routed(session, connector, channel, request, parts, queued_mode, url_account=account_id)
     try:
         messages = connector.parse(config, request.body)
     except MalformedPayload as exc:
@@ -180,6 +189,104 @@ def receive(
     return connector.webhook_reply(
         {"stored": result.stored, "duplicates": result.duplicates, "refused": result.refused}
     )
+
+
+def routed_accounts(session: Session, connector: Connector) -> dict[str, tuple[int, Target]]:
+    """The enabled accounts of a routed channel by their `route_key` value (a Facebook Page id)."""
+    assert connector.route_key is not None
+    query = select(ChannelAccount).where(
+        ChannelAccount.channel == Channel(connector.name), ChannelAccount.enabled.is_(True)
+    )
+    found: dict[str, tuple[int, Target]] = {}
+    for account in session.scalars(query.order_by(ChannelAccount.id)):
+        config = open_config(account.config)
+        key = str(config.get(connector.route_key) or "")
+        if key:
+            found.setdefault(key, (account.id, Target(connector, config, account.org_id)))
+    session.rollback()
+    return found
+
+
+def handshake_app(session: Session, *, channel: str, query: dict[str, str]) -> Handshake | Refusal:
+    """The subscription check of a channel's one app-level URL: answered if any of its accounts accepts it."""
+    connector = get_connector(channel)
+    if connector is None or not connector.accepts_webhooks or not connector.route_key:
+        return Refusal(404, f"no app-level webhook for channel {channel!r}")
+    refusal = Refusal(403, f"no {channel} account accepts this subscription check")
+    for _, target in routed_accounts(session, connector).values():
+        try:
+            return connector.handshake(target.config, query)
+        except SignatureError as exc:
+            refusal = Refusal(401 if exc.missing else 403, exc.message)
+    return refuse(None, channel, 0, refusal)
+
+
+def receive_app(
+    session: Session, *, channel: str, request: WebhookRequest, queued_mode: bool
+) -> WebhookReply | Refusal:
+    """A delivery to the channel's one app-level URL (``/hooks/facebook``), routed entry by entry to its account."""
+    connector = get_connector(channel)
+    if connector is None or not connector.accepts_webhooks or not connector.route_key:
+        return refuse(None, channel, 0, Refusal(404, f"no app-level webhook for channel {channel!r}"))
+    try:
+        parts = connector.split(request.body)
+    except MalformedPayload as exc:
+        return refuse(None, channel, 0, Refusal(400, exc.message))
+    return _receive_routed(session, connector, channel, request, parts, queued_mode, url_account=None)
+
+
+def _receive_routed(
+    session: Session,
+    connector: Connector,
+    channel: str,
+    request: WebhookRequest,
+    parts: dict[str, bytes],
+    queued_mode: bool,
+    *,
+    url_account: int | None,
+) -> WebhookReply | Refusal:
+    """Each part to the account it names, checked with that account's secret; parts no account has are refused.
+
+    A delivery with no known part at all is refused (and kept in the health of the URL's account, if any);
+    otherwise the known parts are taken in and the unknown ones counted as refused, so that Meta does not deliver
+    again what was taken.
+    """
+    accounts = routed_accounts(session, connector)
+    unknown = sorted(key for key in parts if key not in accounts)
+    if unknown:
+        log.warning("hook %s: entries for %s %s, which no enabled account has", channel, connector.route_key, unknown)
+    if len(unknown) == len(parts):
+        refusal = Refusal(403, f"no enabled {channel} account for {connector.route_key} {', '.join(unknown)}")
+        return refuse(session if url_account else None, channel, url_account or 0, refusal)
+    counts = {"stored": 0, "duplicates": 0, "refused": len(unknown)}
+    for key, body in parts.items():
+        if key not in accounts:
+            continue
+        account_id, target = accounts[key]
+        try:
+            connector.verify(target.config, request)
+            messages = connector.parse(target.config, body)
+        except SignatureError as exc:
+            refuse(session, channel, account_id, Refusal(401 if exc.missing else 403, exc.message))
+            counts["refused"] += 1
+            continue
+        except MalformedPayload as exc:
+            refuse(session, channel, account_id, Refusal(400, exc.message))
+            counts["refused"] += 1
+            continue
+        if queues(connector, queued_mode):
+            if messages:
+                stored = queue_event(session, account_id=account_id, org_id=target.org_id, channel=channel, body=body)
+                counts["stored" if stored else "duplicates"] += 1
+            continue
+        result = take_in(session, account_id=account_id, messages=messages)
+        record_attempt(session, account_id=account_id, source="webhook", stored=result.stored, throttle=True)
+        counts["stored"] += result.stored
+        counts["duplicates"] += result.duplicates
+        counts["refused"] += result.refused
+    if counts["refused"] == len(parts):
+        return Refusal(403, f"no part of the {channel} delivery was accepted")
+    return connector.webhook_reply(counts)
 
 
 def _take_in_queued(session: Session, account_id: int, events: list[Claimed]) -> None:

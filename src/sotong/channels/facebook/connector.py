@@ -3,6 +3,11 @@
 Account config (secrets sealed at rest, secrets.py): ``page_id``, ``page_access_token``,
 ``app_secret`` (signs the webhooks), ``verify_token`` (our half of the subscription handshake) and
 ``graph_url`` (``https://graph.facebook.com/v21.0`` unless set; tests point it at a local fake).
+
+Meta allows one webhook callback URL per app for the ``page`` object, whatever the number of Pages subscribed: a
+delivery may carry entries of several Pages. Each ``entry[].id`` (the Page id) is routed to the account of that Page
+(`split`, channels/webhooks.py); an entry of a Page no account has is refused, and an account never stores another
+Page's entries.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 # Comments allow 8,000 characters; Messenger text 2,000.
 COMMENT_LIMIT = 8000
 MESSENGER_LIMIT = 2000
+# Messenger's standard window is 24 hours after the citizen's last message; a human agent's answer may follow up
+# to 7 days later with the HUMAN_AGENT tag (the app needs Meta's Human Agent permission). Graph refuses a message
+# outside the window with code 10 / subcode 2018278.
+OUTSIDE_WINDOW = (10, 2018278)
+# Comments read per page of the read-back; Graph pages with cursors beyond it.
+READ_BACK_PAGE = 100
+READ_BACK_PAGES = 20
 # Graph error codes for throttling (app, user, page, custom-rate), answered with HTTP 400 or 403, not 429.
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001})
 DEFAULT_THROTTLE_SECONDS = 300.0
@@ -77,6 +89,13 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
+def _page_entries(payload: Any) -> list[dict[str, Any]]:
+    data = _object(json_body(payload) if isinstance(payload, bytes | str) else payload, "the body")
+    if data.get("object") != "page":
+        raise MalformedPayload(f"facebook: object is {data.get('object')!r}, not 'page'")
+    return [_object(entry, "an entry") for entry in _list(data.get("entry"), "entry")]
+
+
 class FacebookConnector(Connector):
     """Page feed and Messenger in by webhook; replies as comments on the comment, or Messenger messages."""
 
@@ -84,6 +103,20 @@ class FacebookConnector(Connector):
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("page_access_token", "app_secret", "verify_token")
     accepts_webhooks: ClassVar[bool] = True
+    route_key: ClassVar[str | None] = "page_id"
+
+    def split(self, body: bytes) -> dict[str, bytes]:
+        """The delivery's entries by Page id, each Page's as a body of its own (``{"object": "page", "entry": …}``)."""
+        by_page: dict[str, list[dict[str, Any]]] = {}
+        for entry in _page_entries(body):
+            page = entry.get("id")
+            if not isinstance(page, str | int) or isinstance(page, bool) or not str(page):
+                raise MalformedPayload("facebook: an entry without its Page id")
+            by_page.setdefault(str(page), []).append(entry)
+        return {
+            page: json.dumps({"object": "page", "entry": entries}, ensure_ascii=False).encode()
+            for page, entries in by_page.items()
+        }
 
     def handshake(self, config: Mapping[str, Any], query: Mapping[str, str]) -> Handshake:
         """Echo hub.challenge when hub.verify_token is ours (the subscription check)."""
@@ -108,13 +141,11 @@ class FacebookConnector(Connector):
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Page webhook → messages: new comments and visitor posts, Messenger texts; our own echoes left out."""
-        data = _object(json_body(payload) if isinstance(payload, bytes | str) else payload, "the body")
-        if data.get("object") != "page":
-            raise MalformedPayload(f"facebook: object is {data.get('object')!r}, not 'page'")
         page_id = str(config.get("page_id") or "")
         messages: list[InboundMessage] = []
-        for entry in _list(data.get("entry"), "entry"):
-            entry = _object(entry, "an entry")
+        for entry in _page_entries(payload):
+            if page_id and str(entry.get("id")) != page_id:
+                continue  # another Page's entry: never stored (nor answered) under this account
             for change in _list(entry.get("changes"), "changes"):
                 message = self._feed(_object(change, "a change"), page_id)
                 if message is not None:
@@ -136,7 +167,8 @@ class FacebookConnector(Connector):
         if page_id and str(sender.get("id")) == page_id:
             return None  # the page's own post or reply, echoed back
         text = str(value.get("message") or "").strip()
-        if not text:
+        photos = tuple(str(url) for url in (value.get("photo"), *(value.get("photos") or [])) if isinstance(url, str))
+        if not text and not photos:
             return None
         if item == "comment":
             external_id = value.get("comment_id")
@@ -152,7 +184,14 @@ class FacebookConnector(Connector):
             author_handle=str(sender.get("id")) if sender.get("id") else None,
             author_name=sender.get("name"),
             in_reply_to_external_id=str(parent) if parent else None,
-            raw={"field": "feed", "item": item, "post_id": value.get("post_id"), "parent_id": value.get("parent_id")},
+            media_urls=photos,  # a comment may be a photo alone: it is downloaded at intake
+            raw={
+                "field": "feed",
+                "item": item,
+                "post_id": value.get("post_id"),
+                "parent_id": value.get("parent_id"),
+                "media": [{"type": "photo", "url": url} for url in photos],
+            },
         )
 
     def _messenger(self, event: dict[str, Any], page_id: str) -> InboundMessage | None:
@@ -165,7 +204,14 @@ class FacebookConnector(Connector):
         mid, text = message.get("mid"), str(message.get("text") or "").strip()
         if not isinstance(mid, str) or not mid:
             raise MalformedPayload("facebook: a Messenger message without its mid")
-        if not text:
+        photos = tuple(
+            str(payload["url"])
+            for attachment in _list(message.get("attachments"), "message.attachments")
+            if isinstance(attachment, dict) and attachment.get("type") == "image"
+            for payload in [attachment.get("payload") or {}]
+            if isinstance(payload, dict) and isinstance(payload.get("url"), str)
+        )
+        if not text and not photos:
             return None
         reply_to = _object(message.get("reply_to") or {}, "message.reply_to").get("mid")
         return InboundMessage(
@@ -174,7 +220,13 @@ class FacebookConnector(Connector):
             received_at=_epoch(event.get("timestamp"), millis=True),
             author_handle=sender,
             in_reply_to_external_id=str(reply_to) if reply_to else None,
-            raw={"field": "messaging", "sender": sender, "mid": mid},
+            media_urls=photos,
+            raw={
+                "field": "messaging",
+                "sender": sender,
+                "mid": mid,
+                "media": [{"type": "photo", "url": u} for u in photos],
+            },
         )
 
     def preview(self, delivery: Delivery) -> ChannelText:
@@ -198,12 +250,7 @@ class FacebookConnector(Connector):
             if not delivery.recipient:
                 raise ChannelError("facebook: Messenger reply without the citizen's id", permanent=True)
             page_id = required(config, "page_id", self.name)
-            body: dict[str, Any] = {
-                "recipient": {"id": delivery.recipient},
-                "messaging_type": "RESPONSE",
-                "message": {"text": text},
-            }
-            return self._post(f"{base}/{page_id}/messages", token, json_body=body, key="message_id")
+            return self._message(f"{base}/{page_id}/messages", token, delivery.recipient, text)
         message = text
         if delivery.attempt > 1:
             # Graph takes no idempotency key: a retry first looks for the reply an earlier attempt may have posted.
@@ -217,6 +264,27 @@ class FacebookConnector(Connector):
         files = {"source": (photos[0].filename, photos[0].data, photos[0].content_type)} if photos else None
         return self._post(f"{base}/{target}/comments", token, form={"message": message}, files=files, key="id")
 
+    def _message(self, url: str, token: str, recipient: str, text: str) -> str:
+        """A Messenger message: a response within 24 hours of the citizen's last message, a human agent's message
+        (HUMAN_AGENT tag) up to 7 days after it. A refusal leaves nothing sent, so the second try cannot double."""
+        body: dict[str, Any] = {"recipient": {"id": recipient}, "messaging_type": "RESPONSE", "message": {"text": text}}
+        try:
+            return self._post(url, token, json_body=body, key="message_id")
+        except GraphError as exc:
+            if exc.codes != OUTSIDE_WINDOW:
+                raise
+        tagged = {**body, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+        try:
+            return self._post(url, token, json_body=tagged, key="message_id")
+        except GraphError as exc:
+            if exc.permanent:
+                raise ChannelError(
+                    "facebook: Messenger accepts no answer more than 7 days after the citizen's last message "
+                    f"({exc.message}): reach the citizen another way (phone, e-mail, a letter) and note it on the case",
+                    permanent=True,
+                ) from exc
+            raise
+
     def _earlier_reply(self, base: str, token: str, target: str, *, page_id: str, message: str) -> str | None:
         """The id of the Page's identical reply in the target's thread, if one is there already."""
         threads = [target]
@@ -225,10 +293,24 @@ class FacebookConnector(Connector):
         if parent:
             threads.append(str(parent))
         for thread in threads:
-            params = {"fields": "id,from,message", "filter": "stream", "order": "reverse_chronological", "limit": "100"}
-            for comment in self._get(f"{base}/{thread}/comments", token, params).get("data") or []:
-                if str((comment.get("from") or {}).get("id")) == page_id and comment.get("message") == message:
-                    return str(comment["id"])
+            params = {
+                "fields": "id,from,message",
+                "filter": "stream",
+                "order": "reverse_chronological",
+                "limit": str(READ_BACK_PAGE),
+            }
+            # A busy post has more than one page of comments: follow Graph's cursors (newest first, so an earlier
+            # reply of ours is usually on the first page; a bounded number of pages, then give up looking).
+            for _ in range(READ_BACK_PAGES):
+                page = self._get(f"{base}/{thread}/comments", token, params)
+                for comment in page.get("data") or []:
+                    if str((comment.get("from") or {}).get("id")) == page_id and comment.get("message") == message:
+                        return str(comment["id"])
+                paging = page.get("paging") or {}
+                after = (paging.get("cursors") or {}).get("after")
+                if not paging.get("next") or not after:
+                    break
+                params = {**params, "after": str(after)}
         return None
 
     def _get(self, url: str, token: str, params: dict[str, str]) -> dict[str, Any]:
@@ -274,7 +356,17 @@ class FacebookConnector(Connector):
         raise _graph_error(response)
 
 
-def _graph_error(response: httpx.Response) -> ChannelError:
+class GraphError(ChannelError):
+    """A Graph API refusal, with its code and subcode."""
+
+    def __init__(
+        self, message: str, *, codes: tuple[Any, Any], permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, permanent=permanent, retry_after=retry_after)
+        self.codes = codes
+
+
+def _graph_error(response: httpx.Response) -> GraphError:
     """A Graph API error as a ChannelError: throttling waits, 5xx retries, the rest (deleted, blocked) is final."""
     try:
         error = response.json().get("error") or {}
@@ -284,10 +376,10 @@ def _graph_error(response: httpx.Response) -> ChannelError:
     detail = error.get("message") or response.text[:200]
     reason = f"facebook: HTTP {response.status_code} code {code}/{subcode}: {detail}"
     if response.status_code == 429 or code in THROTTLE_CODES:
-        return ChannelError(reason, retry_after=_throttle_seconds(response))
+        return GraphError(reason, codes=(code, subcode), retry_after=_throttle_seconds(response))
     if response.status_code >= 500 or error.get("is_transient"):
-        return ChannelError(reason)
-    return ChannelError(reason, permanent=True)
+        return GraphError(reason, codes=(code, subcode))
+    return GraphError(reason, codes=(code, subcode), permanent=True)
 
 
 def _limit(delivery: Delivery) -> int:
