@@ -130,7 +130,9 @@ async def create_request(fmt: str, request: Request, db: DbSession) -> Response:
     def produce() -> Response:
         key = actions.authenticate(db, fields.get("api_key"))
         org = _post_jurisdiction(db, key, fields.get("jurisdiction_id"))
-        submitted = actions.submit_request(db, key=key, org=org, form=fields)
+        submitted = actions.submit_request(
+            db, key=key, org=org, form=fields, idempotency_key=request.headers.get("idempotency-key")
+        )
         due = service.w3c(submitted.case.due_at, ZoneInfo(org.timezone)) or ""
         body = [
             {
