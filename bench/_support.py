@@ -56,6 +56,7 @@ def server_env(url: str, port: int, **extra: str) -> dict[str, str]:
         "SOTONG_ENV": "production",
         "SOTONG_SECRET_KEY": SECRET_KEY,
         "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
+        "SOTONG_ALLOWED_HOSTS": "127.0.0.1",
     }
 
 

@@ -97,8 +97,38 @@ def test_bad_configuration_is_a_red_error_not_a_traceback(monkeypatch: pytest.Mo
     _fails("db", "upgrade", message="invalid configuration")
 
 
-def test_version() -> None:
-    assert "sotong 0.1.0" in _ok("version").output
+def test_version_is_the_installed_package_metadata() -> None:
+    from importlib.metadata import version
+
+    assert _ok("version").output.strip() == f"sotong {version('sotong')}"
+
+
+def test_a_database_migrated_by_a_newer_release_is_never_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "newer.db"
+    monkeypatch.setenv("SOTONG_DATABASE_URL", f"sqlite:///{path}")
+    _ok("db", "upgrade")
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # what release 9.1.0 would leave behind
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00dfacefeed'")
+        conn.exec_driver_sql(
+            "INSERT INTO schema_releases (version, revision, applied_at) VALUES ('9.1.0', 'f00dfacefeed', '2027-01-01')"
+        )
+    engine.dispose()
+    _fails("db", "upgrade", message="install sotong 9.1.0 or newer")
+    current = sotong("db", "current")
+    assert current.exit_code == 1 and "install sotong 9.1.0 or newer" in current.output
+    _fails("worker", "--once", message="install sotong 9.1.0 or newer")
+    _fails("org", "create", "--slug", "x", "--name", "X", "--short-name", "X", message="sotong 9.1.0")
+
+
+def test_db_upgrade_logs_the_release_that_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sotong import __version__
+
+    monkeypatch.setenv("SOTONG_DATABASE_URL", f"sqlite:///{tmp_path / 'log.db'}")
+    _ok("db", "upgrade")
+    assert f"last migrated by sotong {__version__}" in _ok("db", "current").output
 
 
 # --------------------------------------------------------------------------------------------- org, dept

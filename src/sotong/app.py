@@ -6,7 +6,8 @@ Fixed paths other parts and tools rely on, by audience:
   /api/v1/          JSON API (api/cases.py), docs at /api/v1/docs, schema at /api/v1/openapi.json
   /hooks/<channel>/<account_id>  every platform's webhooks (api/hooks.py; channels/webhooks.py decides)
   /open311/v2/      Open311 GeoReport v2 (api/open311.py), discovery at /open311/discovery.{json,xml}
-  /healthz          health check
+  /healthz          liveness (the process answers); /readyz readiness (database, schema, a recent worker)
+  /metrics          Prometheus metrics (api/metrics.py: token or internal addresses only)
   /static/          our own CSS and JS (nothing is loaded from a CDN)
 """
 
@@ -21,11 +22,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sotong import __version__, schema, wiring
 from sotong.api import cases as api_cases
 from sotong.api import docs as api_docs
 from sotong.api import hooks as api_hooks
+from sotong.api import metrics as api_metrics
 from sotong.api import open311 as api_open311
 from sotong.console import admin as console_admin
 from sotong.console import answers as console_answers
@@ -37,14 +40,16 @@ from sotong.console import queue as console_queue
 from sotong.console import views as console_views
 from sotong.console.admin import answers as answers_admin
 from sotong.console.admin import channels as channels_admin
-from sotong.db import get_engine, session_factory
+from sotong.db import get_engine, session_factory, utcnow
 from sotong.portal import opendata as portal_opendata
 from sotong.portal import report as portal_report
 from sotong.portal import views as portal_views
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware
+from sotong.runtime import service as runtime
 from sotong.search import analysis
 from sotong.settings import Settings, get_settings
 from sotong.web import errors
+from sotong.web.access import AccessLog, AllowedHosts
 from sotong.web.csrf import csrf_protect
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
@@ -70,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.metrics_registry = api_metrics.installation_registry(app.state.sessions)
 
     # Innermost of the three: pages it replays still get the security headers and the session cookie.
     app.state.page_cache = PageCache.for_settings(settings)
@@ -108,23 +114,51 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_hooks.router)
     # Outermost layer: accepted queued webhooks skip the session, CSRF and page machinery (api/hooks.py).
     app.add_middleware(api_hooks.QueuedWebhooks)
+    # The edge, outermost last: the request id and access log see every request, the host check refuses
+    # strangers' Host headers before any page is built, and the client address behind a trusted proxy is the one
+    # the proxy saw (the login lock-out, the web form's limit and Naver's allow-list count citizens, not the proxy).
+    app.add_middleware(AccessLog)
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_host_list)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_trusted_list or [])
     app.include_router(api_open311.router)
+    app.include_router(api_metrics.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        """Liveness and readiness: database reachable and schema at the newest migration."""
-        report: dict[str, Any] = {"version": __version__, "database": False, "schema_current": False}
+        """Liveness: the process answers (restart it if not). Readiness is /readyz."""
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers, its schema is this code's, and a worker reported recently."""
+        report: dict[str, Any] = {"version": __version__, "database": False, "schema": None, "worker": None}
+        problems: list[str] = []
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             report["database"] = True
-            report["schema_current"] = schema.is_current(engine)
+            found = schema.status(engine)
+            report["schema"] = found.state.value
+            if found.migrated_by:
+                report["schema_migrated_by"] = found.migrated_by
+            if found.state is not schema.SchemaState.current:
+                problems.append(found.advice)
+            else:
+                with app.state.sessions() as session:
+                    seen = runtime.newest_heartbeat(session)
+                    report["paused"] = runtime.paused(session)
+                age = (utcnow() - seen).total_seconds() if seen else None
+                report["worker"] = {"last_seen_seconds": round(age, 1) if age is not None else None}
+                limit = settings.ready_worker_seconds
+                if limit and (age is None or age > limit):
+                    problems.append(f"no worker reported in the last {limit} s: is `sotong worker` running?")
         except Exception as exc:  # a health check reports failures, it does not raise them
-            report["error"] = type(exc).__name__
-        healthy = report["database"] and report["schema_current"]
-        report["status"] = "ok" if healthy else "degraded"
-        return JSONResponse(report, status_code=200 if healthy else 503)
+            problems.append(f"database unreachable ({type(exc).__name__})")
+        report["status"] = "ok" if not problems else "unavailable"
+        if problems:
+            report["problems"] = problems
+        return JSONResponse(report, status_code=200 if not problems else 503)
 
     if settings.env == "production":
         # A fresh process would load kiwipiepy on its first intake (seconds; Kakao wants an answer within 5 s):

@@ -6,7 +6,6 @@ made here is validated and audited exactly like one made in the staff console.
 
 from __future__ import annotations
 
-import logging
 import time
 from types import ModuleType
 from typing import Any
@@ -18,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from typer.core import TyperGroup
 
-from sotong import __version__, schema, wiring
+from sotong import __version__, logs, schema, wiring
 from sotong.cases.cli import case_app
 from sotong.cases.deadlines.cli import sla_app
 from sotong.channels.cli import channels_app
@@ -99,6 +98,13 @@ def version() -> None:
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (default: SOTONG_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SOTONG_PORT, 8000)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes (each ~600 MB of memory)."),
+    proxy_trusted: list[str] | None = typer.Option(
+        None,
+        "--proxy-trusted",
+        help="A reverse proxy's address or network (CIDR) whose X-Forwarded-For/-Proto are believed; repeat for "
+        "several (default: SOTONG_PROXY_TRUSTED, 127.0.0.1).",
+    ),
     reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development only)."),
     with_worker: bool | None = typer.Option(
         None,
@@ -107,19 +113,29 @@ def serve(
     ),
 ) -> None:
     """Serve the portal, staff console and API with uvicorn."""
+    import os
     import threading
 
     import uvicorn
 
+    if proxy_trusted:
+        # The web processes build their settings from the environment (each of --workers N is a new process).
+        os.environ["SOTONG_PROXY_TRUSTED"] = ",".join(proxy_trusted)
+        reset_settings_cache()
     settings = settings_or_error()
     bind_host = host or settings.host
     bind_port = port or settings.port
     if port is not None and not 1 <= port <= 65535:
         raise InvalidInput("port must be between 1 and 65535")
+    if reload and workers > 1:
+        raise InvalidInput("--reload runs one process: leave out --workers")
     engine = make_engine(settings.database_url)
     try:
-        if not schema.is_current(engine):
-            err_console.print("[yellow]warning:[/yellow] the database is not migrated: run `sotong db upgrade`")
+        found = schema.status(engine)
+        if found.state is schema.SchemaState.ahead:
+            raise InvalidInput(found.advice)
+        if found.state is not schema.SchemaState.current:
+            err_console.print(f"[yellow]warning:[/yellow] {escape(found.advice)}")
     finally:
         engine.dispose()
     console.print(f"Sotong on [bold]http://{bind_host}:{bind_port}/[/bold]  (staff: /staff/, API: /api/v1/docs)")
@@ -146,7 +162,13 @@ def serve(
             host=bind_host,
             port=bind_port,
             reload=reload,
-            proxy_headers=True,
+            workers=workers,
+            # The app believes X-Forwarded-* from SOTONG_PROXY_TRUSTED itself (so tests and other servers get
+            # the same), and writes its own access log (route, duration, request id, no query string).
+            proxy_headers=False,
+            access_log=False,
+            server_header=False,
+            log_config=logs.dict_config(json_lines=settings.json_logs, level=settings.log_level),
         )
     finally:
         stop.set()
@@ -161,14 +183,14 @@ def worker(
 ) -> None:
     """Deliver the outbox, raise deadline escalations and triage new cases; run as many as you like side by side."""
     settings = settings_or_error()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check is not news
+    logs.configure(json_lines=settings.json_logs, level=settings.log_level)
     name = worker_id or _worker_loop().default_worker_id()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     try:
-        if not schema.is_current(engine):
-            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
+        found = schema.status(engine)
+        if found.state is not schema.SchemaState.current:
+            raise InvalidInput(found.advice)
         if once:
             done = _worker_loop().run_pass(factory, worker_id=name)
             ok(
@@ -181,6 +203,32 @@ def worker(
         _worker_loop().run_forever(factory, worker_id=name)
     finally:
         engine.dispose()
+
+
+@app.command()
+def pause(
+    reason: str = typer.Option("paused by an administrator", "--reason", help="Shown in /readyz and the worker log."),
+) -> None:
+    """Stop every worker's deliveries and channel polling (intake, triage and escalations carry on)."""
+    from sotong.actors import CLI
+    from sotong.runtime import actions as runtime_actions
+
+    with session_scope() as session:
+        runtime_actions.pause(session, actor=CLI, reason=reason)
+    ok("deliveries and channel polling paused: `sotong resume` starts them again")
+
+
+@app.command()
+def resume() -> None:
+    """Let the workers deliver and poll again (after `sotong pause`, or on a copy restored from a backup)."""
+    from sotong.actors import CLI
+    from sotong.runtime import actions as runtime_actions
+    from sotong.runtime import service as runtime
+
+    with session_scope() as session:
+        was = runtime.paused(session)
+        runtime_actions.resume(session, actor=CLI)
+    ok(f"deliveries and channel polling resumed (were paused: {was})" if was else "deliveries and polling were running")
 
 
 @app.command()
@@ -244,30 +292,30 @@ def _print_logins(logins: list[Login], *, password: str) -> None:
 def db_upgrade(revision: str = typer.Argument("heads", help="Target revision (default: every head).")) -> None:
     """Apply the migrations (creates the SQLite file if needed)."""
     url = settings_or_error().database_url
-    schema.upgrade(url, revision)
+    try:
+        schema.upgrade(url, revision)
+    except schema.DatabaseAhead as exc:
+        raise InvalidInput(str(exc)) from None
     ok(f"database at {revision}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and whether it is up to date."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     url = settings_or_error().database_url
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            current = set(MigrationContext.configure(conn).get_current_heads())
+        found = schema.status(engine)
     finally:
         engine.dispose()
-    heads = set(ScriptDirectory.from_config(schema.alembic_config(url)).get_heads())
-    console.print(f"current: {', '.join(sorted(current)) or '(empty database)'}")
-    console.print(f"head:    {', '.join(sorted(heads))}")
-    if current == heads:
+    console.print(f"current: {', '.join(sorted(found.revisions)) or '(empty database)'}")
+    console.print(f"head:    {', '.join(sorted(found.heads))}  (sotong {__version__})")
+    if found.migrated_by:
+        console.print(f"last migrated by sotong {found.migrated_by}")
+    if found.state is schema.SchemaState.current:
         ok("up to date")
     else:
-        err_console.print("[yellow]not up to date:[/yellow] run `sotong db upgrade`")
+        err_console.print(f"[yellow]not up to date:[/yellow] {escape(found.advice)}")
         raise typer.Exit(1)
 
 

@@ -41,8 +41,10 @@ def session_scope(*, require_schema: bool = True) -> Iterator[Session]:
     """A session on the configured database, refusing to run on one that is not migrated."""
     engine = make_engine(settings_or_error().database_url)
     try:
-        if require_schema and not schema.is_current(engine):
-            raise InvalidInput("the database schema is not up to date: run `sotong db upgrade` first")
+        if require_schema:
+            found = schema.status(engine)
+            if found.state is not schema.SchemaState.current:
+                raise InvalidInput(found.advice)
         with session_factory(engine)() as session:
             yield session
     finally:

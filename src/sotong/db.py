@@ -108,12 +108,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("hide_parameters", True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_pre_ping", True)
+    # Statement parameters are what citizens wrote: an error message (and so a log line) must not carry them.
+    kwargs.setdefault("hide_parameters", True)
     return create_engine(url, **kwargs)
 
 

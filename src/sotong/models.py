@@ -17,6 +17,7 @@ from sotong.orgs.models import Category, ChannelAccount, Department, LoginAttemp
 from sotong.outbox.models import OutboxItem
 from sotong.portal.models import ShowcaseEntry
 from sotong.portal.stats import PUBLIC_STATS_INDEX
+from sotong.runtime.models import SchemaRelease, ServiceState, WorkerHeartbeat
 from sotong.search.models import CaseSearchDoc
 from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
 
@@ -48,6 +49,8 @@ __all__ = [
     "Organisation",
     "OutboxItem",
     "RoutingRule",
+    "SchemaRelease",
+    "ServiceState",
     "ShowcaseEntry",
     "SlaPolicy",
     "TriageLabel",
@@ -55,4 +58,5 @@ __all__ = [
     "TriageResult",
     "User",
     "WebformSubmission",
+    "WorkerHeartbeat",
 ]

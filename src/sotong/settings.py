@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Shipped so `make run` works out of the box; refused anywhere but development and test.
 DEV_SECRET_KEY = "sotong-development-secret-do-not-use-in-production"
+# A random key of 32+ characters has far more distinct characters than this; `aaaa...` or `1234...` has fewer.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
+# SOTONG_* variables read by the test suite and the benchmarks, not by the product: not typos.
+NOT_SETTINGS = frozenset(
+    {
+        "SOTONG_TEST_POSTGRES_URL",
+        "SOTONG_TEST_PG_CTL",
+        "SOTONG_BENCH_DATABASE_URL",
+        "SOTONG_CHROMIUM",
+        "SOTONG_OPEN311_SCHEMAS",
+    }
+)
 
 
 class Environment(StrEnum):
@@ -23,13 +41,22 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Every knob of a Sotong deployment, validated at start-up."""
 
-    model_config = SettingsConfigDict(env_prefix="SOTONG_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refusal names the variable, never echoes its value (secrets, database passwords).
+    model_config = SettingsConfigDict(env_prefix="SOTONG_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     env: Environment = Environment.development
     database_url: str = "sqlite:///./var/sotong.db"
     secret_key: str = DEV_SECRET_KEY
     # Public address of this deployment: tracking links in receipts point here.
     base_url: str = "http://127.0.0.1:8000"
+    # Host names this deployment answers to (comma-separated; `.example.org` also allows its sub-domains). Any other
+    # Host header gets a 400, so no page or redirect is ever built on an attacker's host name. Required in
+    # production; empty elsewhere means any host.
+    allowed_hosts: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs
+    # or CIDR networks, `*` for any). The client address of a request then is the one the proxy saw: the login
+    # lock-out, the web form's hourly limit and Naver's address allow-list count citizens, not the proxy.
+    proxy_trusted: str = "127.0.0.1"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     default_language: str = "ko"
@@ -96,6 +123,16 @@ class Settings(BaseSettings):
     # draws the shipped district outlines instead, so the map works with no tile server and no internet.
     map_tile_url: str = ""
 
+    # Logs: one JSON object a line (timestamp with zone, level, request id, route, status, duration) or plain text;
+    # unset: JSON in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # /metrics (Prometheus): with a token, scrapers send `Authorization: Bearer <token>`; without one, only
+    # clients from loopback and private networks are answered.
+    metrics_token: str | None = None
+    # /readyz fails when no worker has reported within this many seconds (0: the worker is not checked).
+    ready_worker_seconds: Annotated[int, Field(ge=0)] = 60
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
@@ -137,26 +174,124 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("base_url must be an absolute http(s) URL such as https://minwon.example.go.kr")
+        return value.rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for host in _split(value):
+            if host == "*" or "/" in host or ":" in host.lstrip("["):
+                raise ValueError("allowed_hosts must be host names without scheme, port or path (no '*')")
+        return value
+
+    @field_validator("proxy_trusted")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in _split(value):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError("proxy_trusted must be IP addresses or CIDR networks, comma-separated") from exc
+        return value
+
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> Settings:
-        if self.env is Environment.production:
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError(
-                    "SOTONG_SECRET_KEY must be set to a random value of at least 32 characters in production"
-                )
-            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
-                raise ValueError("an in-memory database cannot be used in production")
+    def _safe_in_production(self) -> Settings:
+        """Production refuses what is only ever right on a developer's machine; every message names the
+        variable and never its value."""
+        if self.env is not Environment.production:
+            return self
+        problems = []
+        if not secret_is_strong(self.secret_key):
+            problems.append(
+                f"SOTONG_SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if "database_url" not in self.model_fields_set:
+            problems.append("SOTONG_DATABASE_URL must be set explicitly (postgresql://user:password@host/db)")
+        elif self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+            problems.append("SOTONG_DATABASE_URL: an in-memory database cannot be used in production")
+        if "base_url" not in self.model_fields_set:
+            problems.append("SOTONG_BASE_URL must be set to the public address (https://...) of this deployment")
+        if not self.allowed_host_list:
+            problems.append("SOTONG_ALLOWED_HOSTS must name the host names this deployment answers to")
+        elif not host_allowed(urlsplit(self.base_url).hostname or "", self.allowed_host_list):
+            problems.append("SOTONG_ALLOWED_HOSTS must include the host name of SOTONG_BASE_URL")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [host.lower() for host in _split(self.allowed_hosts)]
+
+    @property
+    def proxy_trusted_list(self) -> list[str]:
+        """The trusted proxies as uvicorn's proxy-headers layer reads them (a network written `10.0.0.1/8` is
+        `10.0.0.0/8`; uvicorn would take it for a host name and never match it)."""
+        return [
+            entry if entry == "*" else str(ipaddress.ip_network(entry, strict=False))
+            for entry in _split(self.proxy_trusted)
+        ]
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.env is Environment.production
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def secret_is_strong(value: str) -> bool:
+    """Long and varied enough to be random (says nothing of the value itself)."""
+    return value != DEV_SECRET_KEY and len(value) >= MIN_SECRET_LENGTH and len(set(value)) >= MIN_SECRET_DISTINCT
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """`host` (no port) is one of `allowed`, or under one written `.example.org`."""
+    host = host.lower().rstrip(".")
+    return any(host == name or (name.startswith(".") and (host.endswith(name) or host == name[1:])) for name in allowed)
+
+
+def unknown_variables(environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> list[str]:
+    """SOTONG_* names in the environment or the env file that no setting reads, each with a likely intended name."""
+    names = {name.upper() for name in environ if name.upper().startswith("SOTONG_")}
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        names |= {name.upper() for name in dotenv_values(env_file) if name.upper().startswith("SOTONG_")}
+    known = {f"SOTONG_{field.upper()}" for field in Settings.model_fields}
+    found = []
+    for name in sorted(names - known - NOT_SETTINGS):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        found.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return found
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once. In production an unknown SOTONG_* variable (a misspelt
+    SOTONG_DATABSE_URL would otherwise leave the default in force) stops the start."""
+    settings = Settings()
+    if settings.env is Environment.production:
+        unknown = unknown_variables(os.environ)
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(unknown)}; remove or correct them")
+    return settings
 
 
 def reset_settings_cache() -> None:

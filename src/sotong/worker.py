@@ -11,10 +11,16 @@ Who does what, in the order of one pass:
 Each pass is owned by its domain and is safe to run in any number of workers side by side (rows are claimed
 with ``FOR UPDATE SKIP LOCKED``, leases and idempotency keys); this module only composes them, keeps one
 failing pass from stopping the others, and stops cleanly on SIGTERM.
+
+While the installation is paused (`sotong pause`, and every copy restored by `sotong restore` until
+`sotong resume`), passes 2 and 5 are skipped: a copy must not re-send what the original sent, nor read the live
+mailboxes. The loop writes a heartbeat (`runtime.actions.beat`) at most every HEARTBEAT_SECONDS: /readyz fails
+when none is recent.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -29,9 +35,12 @@ from types import FrameType
 
 from sqlalchemy.orm import Session
 
+from sotong import __version__
 from sotong.cases import escalation
 from sotong.channels import polling, webhooks
 from sotong.outbox.delivery import DEFAULT_BATCH, run_once
+from sotong.runtime import actions as runtime_actions
+from sotong.runtime import service as runtime
 from sotong.search import analysis
 from sotong.settings import get_settings
 from sotong.triage import actions as triage_actions
@@ -48,6 +57,9 @@ DELIVERY_IDLE_SECONDS = 0.25
 DELIVERY_THREADS = 4  # on PostgreSQL, each claiming its own small batch (FOR UPDATE SKIP LOCKED)
 DELIVERY_THREAD_BATCH = 5
 WARM_UP_WAIT_SECONDS = 60.0
+# A busy worker writes its heartbeat no more often than this (one small UPDATE); SOTONG_READY_WORKER_SECONDS
+# (default 60) must stay well above it.
+HEARTBEAT_SECONDS = 10.0
 
 
 def default_worker_id() -> str:
@@ -86,6 +98,8 @@ def run_pass(
 
     if not stopped():
         _guarded("taking in queued webhooks", _take_in_events, session_factory)
+    paused = _paused(session_factory)
+    deliver = deliver and not paused
     # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
     # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
     delivered = 0
@@ -97,7 +111,7 @@ def run_pass(
             break
     escalated = 0 if stopped() else _guarded("the escalation sweep", _escalate, session_factory)
     triaged = 0 if stopped() else _guarded("triage", _triage, session_factory)
-    polled = 0 if stopped() else _guarded("channel polling", _poll_channels, session_factory)
+    polled = 0 if stopped() or paused else _guarded("channel polling", _poll_channels, session_factory)
     return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
 
 
@@ -117,6 +131,11 @@ def _triage(session_factory: SessionFactory) -> int:
 
 def _poll_channels(session_factory: SessionFactory) -> int:
     return polling.poll_due(session_factory)
+
+
+def _paused(session_factory: SessionFactory) -> bool:
+    with session_factory() as session:
+        return runtime.paused(session) is not None
 
 
 def _guarded(what: str, run: Callable[[SessionFactory], int], session_factory: SessionFactory) -> int:
@@ -149,6 +168,13 @@ def run_forever(
     # connection there only trades waiting for "database is locked".
     with session_factory() as probe:
         separate_delivery = probe.get_bind().dialect.name == "postgresql"
+        reason = runtime.paused(probe)
+    if reason:
+        log.warning(
+            "worker %s: deliveries and channel polling are paused (%s): `sotong resume` starts them", worker_id, reason
+        )
+    heartbeat = Heartbeat(session_factory, worker_id=worker_id)
+    heartbeat.beat(force=True)
     deliverers: list[threading.Thread] = []
     if separate_delivery:
         # Several small claims side by side: a delivery is mostly waiting (the platform's answer, the commit's
@@ -171,10 +197,12 @@ def run_forever(
         with _stop_on_signals(stop):
             while not stop.is_set():
                 busy = 0
+                started = time.monotonic()
                 try:
                     busy = run_pass(
                         session_factory, worker_id=worker_id, batch=batch, stop=stop, deliver=not separate_delivery
                     ).total
+                    heartbeat.beat(last_pass_seconds=time.monotonic() - started)
                 except Exception:
                     # The database restarting must not end the worker: log, wait, try again.
                     log.exception("worker %s: iteration failed; retrying in %.1f s", worker_id, poll)
@@ -191,10 +219,39 @@ def run_forever(
     log.info("worker %s stopped", worker_id)
 
 
+class Heartbeat:
+    """A worker's heartbeat, written at most every HEARTBEAT_SECONDS."""
+
+    def __init__(self, session_factory: SessionFactory, *, worker_id: str) -> None:
+        self.session_factory = session_factory
+        self.worker_id = worker_id
+        self.started_at = dt.datetime.now(dt.UTC)
+        self.last = -HEARTBEAT_SECONDS
+
+    def beat(self, *, last_pass_seconds: float | None = None, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        try:
+            with self.session_factory() as session:
+                runtime_actions.beat(
+                    session,
+                    worker_id=self.worker_id,
+                    version=__version__,
+                    started_at=self.started_at,
+                    last_pass_seconds=last_pass_seconds,
+                )
+            self.last = time.monotonic()
+        except Exception:  # the loop's own error handling reports a database that is down
+            log.warning("worker %s: the heartbeat could not be written", self.worker_id, exc_info=True)
+
+
 def _deliver_forever(session_factory: SessionFactory, *, worker_id: str, batch: int, stop: threading.Event) -> None:
     """Deliver due items as they come until `stop`: look again at once after a full batch, else shortly."""
     while not stop.is_set():
         try:
+            if _paused(session_factory):
+                stop.wait(DELIVERY_IDLE_SECONDS * 4)
+                continue
             sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
         except Exception:
             log.exception("worker %s: delivery failed; retrying in %.1f s", worker_id, DELIVERY_IDLE_SECONDS)

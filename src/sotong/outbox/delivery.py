@@ -269,6 +269,18 @@ def _record_error(
             "outbox %s: %s via %s failed for good: %s", delivery.item_id, delivery.kind, delivery.transport, error
         )
         return OutboxStatus.failed
+    # Each retry is news: a platform refusing for twenty minutes must show in the log long before the final failure.
+    log.warning(
+        "outbox %s: %s via %s attempt %d of %d failed, retrying at %s: %s",
+        delivery.item_id,
+        delivery.kind,
+        delivery.transport,
+        delivery.attempt,
+        settings.outbox_max_attempts,
+        values["next_attempt_at"].isoformat(timespec="seconds"),
+        error,
+        extra={"item": delivery.item_id, "channel": delivery.transport, "attempt": delivery.attempt},
+    )
     return OutboxStatus.pending
 
 
