@@ -299,6 +299,14 @@ def db_upgrade(revision: str = typer.Argument("heads", help="Target revision (de
     ok(f"database at {revision}")
 
 
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="The revision to go back to (a release's head).")) -> None:
+    """Undo migrations down to `revision`: the rollback of an upgrade, before reinstalling the older release."""
+    url = settings_or_error().database_url
+    schema.downgrade(url, revision)
+    ok(f"database at {revision}: now install the release whose head this is")
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's revision and whether it is up to date."""

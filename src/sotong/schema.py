@@ -117,6 +117,11 @@ def upgrade(url: str, revision: str = "heads") -> None:
         engine.dispose()
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to `revision` (the rollback of an upgrade; the data of dropped tables is lost)."""
+    command.downgrade(alembic_config(url), revision)
+
+
 def _now(conn: Connection) -> dt.datetime:
     now = dt.datetime.now(dt.UTC)
     # SQLite keeps timestamps as naive UTC text (db.UTCDateTime); PostgreSQL takes the aware value.
