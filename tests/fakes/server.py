@@ -169,3 +169,37 @@ def swallowing() -> Iterator[Swallower]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class ProxyLog:
+    """The hosts clients asked an outbound proxy to reach (``CONNECT host:port`` for https)."""
+
+    url: str = ""
+    connects: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def recording_proxy() -> Iterator[ProxyLog]:
+    """An outbound HTTP proxy that records where each https request was headed and refuses to tunnel it: what a
+    deployment behind a proxy would send to the real platform, without reaching it."""
+    log = ProxyLog()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_CONNECT(self) -> None:
+            log.connects.append(self.path)
+            self.send_error(502, "no tunnels from this proxy")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    log.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield log
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

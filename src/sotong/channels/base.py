@@ -136,9 +136,11 @@ class ChannelText:
     unit: str  # "weighted" (X: Hangul 2, a link 23), "chars", "bytes" (SMS/LMS in EUC-KR), or "none"
     shortened: bool  # cut, ending with "…" and the link to the full answer on the public case page
     checked: bool = True  # False: the channel does not measure its replies, the text is not fitted
+    unsendable: str = ""  # characters the channel cannot carry, replaced in `text` (an emoji in an SMS)
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "unsendable": self.unsendable,
             "transport": self.transport,
             "text": self.text,
             "length": self.length,

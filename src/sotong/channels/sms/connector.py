@@ -15,9 +15,18 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.wording import reply_text
-from sotong.channels.base import ChannelError, ChannelText, Connector, SampleAuthor, WebhookRequest, tracking_link
+from sotong.channels.base import (
+    ChannelError,
+    ChannelText,
+    Connector,
+    MalformedPayload,
+    SampleAuthor,
+    SignatureError,
+    WebhookRequest,
+    tracking_link,
+)
 from sotong.channels.sms.gateways import gateway_for, normalise_number
-from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, plan_message
+from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, carrier_safe, plan_message, unsendable
 from sotong.outbox.transports import Delivery
 
 
@@ -39,19 +48,35 @@ class SmsConnector(Connector):
 
     def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """The gateway's own check of its reply webhook (gateways without replies refuse)."""
-        gateway_for(config).verify_inbound(config, headers=request.headers, body=request.body)
+        try:
+            gateway = gateway_for(config)
+        except ChannelError as exc:  # an unknown gateway, or the test one on a real account: refused, not a 500
+            raise SignatureError(exc.message) from exc
+        gateway.verify_inbound(config, headers=request.headers, body=request.body)
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """A reply webhook's messages, parsed by the account's gateway."""
-        return gateway_for(config).parse_inbound(config, payload)
+        try:
+            gateway = gateway_for(config)
+        except ChannelError as exc:
+            raise MalformedPayload(exc.message) from exc
+        return gateway.parse_inbound(config, payload)
 
     def preview(self, delivery: Delivery) -> ChannelText:
-        """SMS up to 90 EUC-KR bytes, else LMS up to 2,000, cut with the link beyond."""
+        """SMS up to 90 EUC-KR bytes, else LMS up to 2,000, cut with the link beyond; characters the carriers
+        cannot carry are named (they go as "?")."""
         full = reply_text(delivery)
         message = plan_message(full, url=tracking_link(delivery), subject=subject_of(delivery))
         limit = SMS_BYTES if message.type == "SMS" else LMS_BYTES
+        lost = unsendable(full)
         return ChannelText(
-            self.name, message.content, byte_length(message.content), limit, "bytes", message.content != full
+            self.name,
+            message.content,
+            byte_length(message.content),
+            limit,
+            "bytes",
+            message.content != carrier_safe(full.strip()),
+            unsendable=lost,
         )
 
     def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:

@@ -34,6 +34,7 @@ from sotong.channels.base import (
 from sotong.channels.sms.text import SmsMessage
 from sotong.db import utcnow
 from sotong.outbox.transports import retry_after
+from sotong.settings import Environment, get_settings
 
 TIMEOUT = httpx.Timeout(10.0)
 DEFAULT_THROTTLE_SECONDS = 60.0
@@ -54,6 +55,8 @@ class SmsGateway(ABC):
     """Sends text messages; a two-way gateway also takes the citizens' replies in by webhook."""
 
     name: ClassVar[str]
+    # What the gateway carries: "euc-kr" (Korean carriers' SMS/LMS; anything else is replaced) or "utf-8".
+    charset: ClassVar[str] = "euc-kr"
 
     @abstractmethod
     def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
@@ -72,11 +75,14 @@ class SensGateway(SmsGateway):
     """Naver Cloud Platform SENS: ``POST /sms/v2/services/{serviceId}/messages``, signed with the access key.
 
     Config: ``service_id``, ``access_key``, ``secret_key``, ``from_number`` (a sender number registered at
-    SENS), ``api_url`` (``https://sens.apigw.ntruss.com`` unless set).
+    SENS), ``api_url``: public bodies are on NCP Gov, whose host is ``https://sens.apigw.gov-ntruss.com`` (the
+    default); a body on the commercial platform sets ``https://sens.apigw.ntruss.com``. SENS sends only: citizens'
+    replies never reach us through it, so an account on SENS alone is outbound-only.
     """
 
     name: ClassVar[str] = "sens"
-    DEFAULT_API_URL: ClassVar[str] = "https://sens.apigw.ntruss.com"
+    DEFAULT_API_URL: ClassVar[str] = "https://sens.apigw.gov-ntruss.com"
+    COMMERCIAL_API_URL: ClassVar[str] = "https://sens.apigw.ntruss.com"
 
     @staticmethod
     def signature(secret_key: str, *, method: str, uri: str, timestamp: str, access_key: str) -> str:
@@ -244,9 +250,18 @@ GATEWAYS: dict[str, SmsGateway] = {SensGateway.name: SensGateway(), TestGateway.
 
 
 def gateway_for(config: Mapping[str, Any]) -> SmsGateway:
-    """The gateway an SMS account's config names (``gateway``: "sens" unless set)."""
+    """The gateway an SMS account's config names (``gateway``: "sens" unless set).
+
+    The test gateway "sends" into memory: outside the test environment it serves only an account labelled as a
+    sandbox (``sandbox: true``), so that no real account can silently send nothing.
+    """
     name = str(config.get("gateway") or SensGateway.name)
     gateway = GATEWAYS.get(name)
     if gateway is None:
         raise ChannelError(f"sms: unknown gateway {name!r}", permanent=True)
+    if gateway is TEST_GATEWAY and get_settings().env is not Environment.test and config.get("sandbox") is not True:
+        raise ChannelError(
+            "sms: the test gateway sends nothing; it serves only SOTONG_ENV=test or an account with sandbox: true",
+            permanent=True,
+        )
     return gateway

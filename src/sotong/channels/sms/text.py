@@ -36,6 +36,17 @@ def carrier_safe(text: str) -> str:
     return "".join(out)
 
 
+def unsendable(text: str) -> str:
+    """The distinct characters of `text` that EUC-KR cannot encode (they would go as "?"), in order."""
+    found: dict[str, None] = {}
+    for char in text:
+        try:
+            char.encode("euc-kr")
+        except UnicodeEncodeError:
+            found[char] = None
+    return "".join(found)
+
+
 def byte_length(text: str) -> int:
     """The length carriers bill: bytes in EUC-KR."""
     return len(carrier_safe(text).encode("euc-kr"))

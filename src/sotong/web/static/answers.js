@@ -113,6 +113,8 @@
     length.classList.toggle("answers-over", channel.limit !== null && channel.length > channel.limit);
     panel.querySelector("[data-answers-reply]").textContent = channel.text;
     panel.querySelector("[data-answers-shortened]").hidden = !channel.shortened;
+    panel.querySelector("[data-answers-unsendable]").hidden = !channel.unsendable;
+    panel.querySelector("[data-answers-unsendable-chars]").textContent = channel.unsendable || "";
     panel.querySelector("[data-answers-unchecked]").hidden = channel.checked;
     panel.querySelector("[data-answers-public]").textContent = data.public;
     showMissing(data.missing, data.missing_message);
