@@ -111,7 +111,7 @@ def test_an_installation_of_the_previous_release_upgrades_and_works(
                 break
         with factory() as session:
             new = session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
-            assert new is not None and new.channel.value == "webform"
+            assert new is not None and new.channel.value == "web"
             assert session.scalar(select(func.count()).where(TriageResult.case_id == new.id)) == 1
             # An officer of the old data answers a case of the old data.
             case = session.scalar(

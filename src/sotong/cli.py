@@ -7,6 +7,7 @@ made here is validated and audited exactly like one made in the staff console.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -229,6 +230,53 @@ def resume() -> None:
         was = runtime.paused(session)
         runtime_actions.resume(session, actor=CLI)
     ok(f"deliveries and channel polling resumed (were paused: {was})" if was else "deliveries and polling were running")
+
+
+@app.command()
+def backup(
+    into: Path = typer.Option(Path("backups"), "--to", help="Directory to write the backup into (created 0700)."),
+    env_file: Path | None = typer.Option(
+        Path(".env"),
+        "--env-file",
+        help="The env file with SOTONG_SECRET_KEY and SOTONG_CREDENTIALS_KEY, copied into the backup "
+        "(default ./.env; /etc/sotong/env on a server).",
+    ),
+) -> None:
+    """Back up the database (pg_dump custom format), the media directory and the env file, readable by you only."""
+    from sotong import backup as backups
+
+    settings = settings_or_error()
+    env = env_file if env_file is not None and env_file.is_file() else None
+    started = time.monotonic()
+    written = backups.backup(settings, into=into, env_file=env)
+    ok(f"backup written to {written} in {time.monotonic() - started:.1f}s")
+    if env is None:
+        err_console.print(
+            "[yellow]warning:[/yellow] no env file copied (--env-file): keep SOTONG_SECRET_KEY and "
+            "SOTONG_CREDENTIALS_KEY elsewhere, or restored channel credentials cannot be decrypted"
+        )
+
+
+@app.command()
+def restore(
+    directory: Path = typer.Argument(..., help="A directory written by `sotong backup`."),
+    env_to: Path | None = typer.Option(None, "--env-to", help="Write the backup's env file here (0600)."),
+    replace: bool = typer.Option(False, "--replace", help="Drop what the target database holds first."),
+) -> None:
+    """Restore a backup onto the configured (fresh) database and media directory; deliveries and polling stay
+    paused until `sotong resume`."""
+    from sotong import backup as backups
+
+    settings = settings_or_error()
+    started = time.monotonic()
+    done = backups.restore(settings, directory=directory, env_to=env_to, replace=replace)
+    ok(f"restored {directory} in {time.monotonic() - started:.1f}s")
+    if done.env_written:
+        ok(f"env file written to {done.env_written}: use it for this copy's processes")
+    err_console.print(
+        "[yellow]paused:[/yellow] deliveries and channel polling stay off on this copy; check it, then "
+        "`sotong resume` (only where this copy replaces the original)"
+    )
 
 
 @app.command()

@@ -79,6 +79,12 @@ def status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(state=state, revisions=revisions, heads=heads, migrated_by=migrated_by)
 
 
+def unknown_revisions(url: str, revisions: list[str]) -> list[str]:
+    """Those of `revisions` that no migration of this code has (a database of a newer release)."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    return [revision for revision in revisions if _unknown(script, revision)]
+
+
 def _unknown(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is None
