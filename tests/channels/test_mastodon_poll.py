@@ -44,7 +44,7 @@ def test_the_next_poll_starts_at_the_cursor(
     second = poll(session, account_id=mastodon_account.id)
 
     assert (first.taken.stored, second.taken.stored, second.taken.duplicates) == (1, 1, 0)
-    assert mastodon.requests[-1].query.get("since_id") == [first.since_id]
+    assert mastodon.requests[-1].query.get("min_id") == [first.since_id]  # read forward from the cursor
     session.refresh(mastodon_account)
     assert mastodon_account.config["since_id"] == second.since_id
 

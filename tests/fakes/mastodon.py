@@ -1,5 +1,8 @@
-"""A faithful fake Mastodon instance: bearer tokens, notifications with Link pagination, statuses with
-Idempotency-Key, the 500-character limit as Mastodon counts it, X-RateLimit-* headers and 429s, 404s for
+"""A faithful fake Mastodon instance: bearer tokens, notifications with Link pagination (since_id, max_id, min_id),
+Mastodon 4.3's notification policy (``GET/PATCH /api/v2/notifications/policy``; private mentions are filtered by
+default, and a filtered notification is left out of ``/api/v1/notifications`` and kept as a notification request,
+``GET /api/v1/notifications/requests``; a dropped one is gone), statuses with Idempotency-Key (kept for one hour, as
+Mastodon keeps them), the 500-character limit as Mastodon counts it, X-RateLimit-* headers and 429s, 404s for
 deleted posts, and Mastodon's error bodies ({"error": ...})."""
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +23,15 @@ from tests.fakes.server import Request, Response, serve
 from tests.fakes.x import jpeg
 
 RATE_LIMIT = 300
+IDEMPOTENCY_SECONDS = 3600
+# Mastodon 4.3's defaults: private mentions and moderated accounts filtered, the rest accepted.
+DEFAULT_POLICY = {
+    "for_not_following": "accept",
+    "for_not_followers": "accept",
+    "for_new_accounts": "accept",
+    "for_private_mentions": "filter",
+    "for_limited_accounts": "filter",
+}
 URL_RE = re.compile(r"https?://\S+")
 REMOTE_MENTION_RE = re.compile(r"(@\w+)@[\w.-]+")
 
@@ -43,7 +56,10 @@ class FakeMastodon:
     notifications: list[dict[str, Any]] = field(default_factory=list)  # ours, newest last
     throttled_for: float | None = None  # seconds: every request gets 429 until cleared
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(109_000_000_000_000_000, 1000))
-    _idempotent: dict[tuple[str, str], str] = field(default_factory=dict)
+    _idempotent: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)  # → status id, when
+    policy: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_POLICY))
+    filtered: list[dict[str, Any]] = field(default_factory=list)  # notifications held back as requests
+    clock_offset: float = 0.0  # seconds the instance's clock is ahead (tests let an hour pass)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads by id, with their bytes
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
@@ -142,6 +158,12 @@ class FakeMastodon:
             "account": status["account"],
             "status": status,
         }
+        verdict = self.policy["for_private_mentions"] if visibility == "direct" else "accept"
+        if verdict == "drop":
+            return status
+        if verdict == "filter":
+            self.filtered.append(notification)
+            return status
         self.notifications.append(notification)
         for stream in list(self._streams):
             stream.put(notification)
@@ -228,6 +250,16 @@ class FakeMastodon:
             return Response(200, self.me)
         if method == "GET" and path == "/api/v1/notifications":
             return self._notifications(request)
+        if method == "GET" and path == "/api/v2/notifications/policy":
+            return Response(200, self._policy())
+        if method == "PATCH" and path == "/api/v2/notifications/policy":
+            changes = {k: v[-1] for k, v in request.form().items() if k in DEFAULT_POLICY}
+            if any(v not in ("accept", "filter", "drop") for v in changes.values()):
+                return Response(422, {"error": "Validation failed: policy values are accept, filter or drop"})
+            self.policy.update(changes)
+            return Response(200, self._policy())
+        if method == "GET" and path == "/api/v1/notifications/requests":
+            return Response(200, self._requests())
         if method == "GET" and path.startswith("/api/v1/statuses/"):
             status = self.statuses.get(path.rsplit("/", 1)[1])
             return Response(200, status) if status else Response(404, {"error": "Record not found"})
@@ -240,6 +272,28 @@ class FakeMastodon:
         if method == "GET" and path in ("/api/v1/streaming/user/notification", "/api/v1/streaming/user"):
             return Response(200, self._stream(), {"Content-Type": "text/event-stream"})
         return Response(404, {"error": "Record not found"})
+
+    def _policy(self) -> dict[str, Any]:
+        senders = {n["account"]["id"] for n in self.filtered}
+        return {**self.policy, "summary": {"pending_requests_count": len(senders),
+                                           "pending_notifications_count": len(self.filtered)}}  # fmt: skip
+
+    def _requests(self) -> list[dict[str, Any]]:
+        """One request per account whose notifications were filtered."""
+        by_account: dict[str, list[dict[str, Any]]] = {}
+        for notification in self.filtered:
+            by_account.setdefault(notification["account"]["id"], []).append(notification)
+        return [
+            {
+                "id": str(int(items[-1]["id"]) + 1),
+                "created_at": items[0]["created_at"],
+                "updated_at": items[-1]["created_at"],
+                "notifications_count": str(len(items)),
+                "account": items[-1]["account"],
+                "last_status": items[-1]["status"],
+            }
+            for items in by_account.values()
+        ]
 
     def _notifications(self, request: Request) -> Response:
         q = request.query
@@ -268,9 +322,11 @@ class FakeMastodon:
     def _post_status(self, request: Request) -> Response:
         form = {k: v[-1] for k, v in request.form().items()}
         key = request.headers.get("idempotency-key")
-        if key and (self.token, key) in self._idempotent:
+        now = time.time() + self.clock_offset
+        kept = self._idempotent.get((self.token, key)) if key else None
+        if kept is not None and now - kept[1] < IDEMPOTENCY_SECONDS:
             # Mastodon keeps the key for an hour and answers a repeat with the status it made the first time.
-            return Response(200, self.statuses[self._idempotent[(self.token, key)]])
+            return Response(200, self.statuses[kept[0]])
         text = form.get("status", "")
         if not text.strip():
             return Response(422, {"error": "Validation failed: Text can't be blank"})
@@ -292,7 +348,7 @@ class FakeMastodon:
             {k: v for k, v in self.media[i].items() if k != "data"} | {"id": i} for i in media_ids
         ]
         if key:
-            self._idempotent[(self.token, key)] = status["id"]
+            self._idempotent[(self.token, key)] = (status["id"], now)
         return Response(200, status)
 
     def _upload(self, request: Request) -> Response:

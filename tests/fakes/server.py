@@ -121,7 +121,7 @@ def serve(platform: Platform) -> Iterator[str]:
                 pass  # the client hung up: the stream is over
             self.close_connection = True
 
-        do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
