@@ -92,3 +92,54 @@ def test_assess_masks_and_says_when_a_person_must_look() -> None:
     assert doubt.uncertain
     assert [(s.tag, s.sure, s.masked) for s in doubt.findings] == [("[계좌번호]", False, False)]
     assert not assess("46번 버스 1,200세대").uncertain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # What leaked (issue 13): names without a cue word, given names in no list, compound surnames.
+        ("안녕하세요 김철수입니다", "안녕하세요 [이름]입니다"),
+        ("제 이름은 박영희예요", "제 이름은 [이름]예요"),
+        ("저는 조성호입니다", "저는 [이름]입니다"),
+        ("연락처 010-1234-5678 홍길동입니다", "연락처 [전화번호] [이름]입니다"),
+        ("김하늘님 이보람님 남궁민수님 황보영희님 제갈공명님", "[이름]님 [이름]님 [이름]님 [이름]님 [이름]님"),
+        ("임하늘 씨가 신고했어요", "[이름] 씨가 신고했어요"),
+        # Addresses down to the home.
+        ("석촌호수로 155 302호", "석촌호수로 [주소] [주소]"),
+        ("1203호에서 소음이 나요", "[주소]에서 소음이 나요"),
+        ("옆집 1204호에서", "옆집 [주소]에서"),
+        ("잠실엘스 101-1203", "잠실엘스 [주소]"),
+        # Numbers in odd writings.
+        ("010 - 4567 - 8901", "[전화번호]"),
+        ("010ㅡ5678ㅡ9012", "[전화번호]"),
+        ("010–5678–9012 ０１０－１２３４－５６７８", "[전화번호] [전화번호]"),
+        ("010/1234/5678 010_1234_5678", "[전화번호] [전화번호]"),
+        ("850505—2345678", "[주민등록번호]"),
+        ("hong at example dot com", "[이메일]"),
+        ("hong골뱅이naver.com hong＠example.com", "[이메일] [이메일]"),
+        ("34나-5678", "[차량번호]"),
+        ("제 통장 110-123-456789", "제 통장 [계좌번호]"),
+        ("KB 123456-01-234567 NH 302-1234-5678-91", "KB [계좌번호] NH [계좌번호]"),
+        # The masker no longer damages text: the phone number wins over a "lot number" after 홍길동.
+        ("홍길동 010 1234 5678", "[이름] [전화번호]"),
+    ],
+)
+def test_what_leaked_is_masked(text: str, expected: str) -> None:
+    assert mask(text) == expected
+
+
+def test_card_check_digit_with_a_doubled_digit_above_four() -> None:
+    # 5500-0000-0000-0004: the leading 5 is doubled to 10 and counts 1; without that rule the sum is off by 9.
+    assert mask("카드 5500-0000-0000-0004 결제") == "카드 [카드번호] 결제"
+
+
+def test_resident_numbers_issued_after_october_2020_have_no_check_digit() -> None:
+    assert not rrn_checksum_valid("2103153123450")  # a number of 2021 whose last digit is no check digit
+    assert mask("주민번호 210315-3123450") == "주민번호 [주민등록번호]"
+
+
+def test_a_possible_name_only_kiwipiepy_vouches_for_waits_for_a_person() -> None:
+    result = assess("이영희가 쓰레기를 버렸어요")
+    assert result.masked == "[이름]가 쓰레기를 버렸어요"
+    assert result.uncertain
+    assert not assess("이용자가 많아서 공사장이 시끄러워요").uncertain

@@ -103,7 +103,8 @@ class Morphemes:
         self._cache: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
         self._cache_size = cache_size
 
-    def _analyser(self) -> Any:
+    def analyser(self) -> Any:
+        """The shared kiwipiepy analyser, loaded on first use (masking asks it about possible names too)."""
         with self._lock:
             if self._kiwi is None:
                 from kiwipiepy import Kiwi
@@ -113,7 +114,7 @@ class Morphemes:
             return self._kiwi
 
     def _analyse_words(self, words: Sequence[str]) -> None:
-        kiwi = self._analyser()
+        kiwi = self.analyser()
         if len(self._cache) + len(words) > self._cache_size:
             self._cache.clear()  # crude, but bounded: a worker's memory must not grow with its uptime
         for word, tokens in zip(words, kiwi.tokenize(list(words)), strict=True):

@@ -54,7 +54,7 @@ class MorphemeVectors:
         self._cache_size = cache_size
 
     def _setup(self) -> None:
-        kiwi = morphemes()._analyser()
+        kiwi = morphemes().analyser()
         similarity = kiwi.morpheme_similarity
         anchors = [a for a in _ANCHORS if not math.isnan(similarity(a, a))]
         gram = np.array([[similarity(a, b) for b in anchors] for a in anchors], dtype=np.float64)
