@@ -173,3 +173,77 @@ def running_smtp() -> Iterator[Smtp]:
         yield Smtp(port=controller.port, handler=handler, logins=logins)
     finally:
         controller.stop()
+
+
+def self_signed_certificate(directory: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (and localhost) with its key, in one PEM file; trust it with
+    SSL_CERT_FILE pointing at the same file."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = directory / "mail-test-cert.pem"
+    path.write_bytes(
+        certificate.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return path
+
+
+@contextmanager
+def running_tls_smtp(certificate: Path, *, implicit: bool) -> Iterator[Smtp]:
+    """aiosmtpd speaking TLS from the first byte (`implicit`, port 465's way) or requiring STARTTLS (587's), with
+    AUTH only once the session is encrypted."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate)
+    handler = Handler()
+    logins: list[str] = []
+
+    def authenticate(server: SMTPServer, session: Any, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            SMTP_USER.encode(),
+            SMTP_PASSWORD.encode(),
+        )
+        if ok:
+            logins.append(SMTP_USER)
+        return AuthResult(success=ok, handled=False)
+
+    tls: dict[str, Any] = {"ssl_context": context} if implicit else {"tls_context": context, "require_starttls": True}
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticate,
+        # aiosmtpd does not count an implicit-TLS session as TLS for AUTH; it is encrypted from its first byte.
+        auth_require_tls=not implicit,
+        decode_data=False,
+        **tls,
+    )
+    controller.start()
+    try:
+        yield Smtp(port=controller.port, handler=handler, logins=logins)
+    finally:
+        controller.stop()
