@@ -293,7 +293,8 @@ _PARTICLE = re.compile(
 )
 _PLACE_ENDINGS = tuple("구시군읍면리역로길산강천교원관청동대사점계")
 _SIGNATURE = re.compile(rf"^\s*(?:[-–]\s*)?({_NAME_BODY})\s*(?:드림|올림|배상|拜上)\s*$", re.MULTILINE)
-_HANGUL_RUN = re.compile(r"(?<![가-힣0-9])[가-힣]+")  # not "3천만원"
+# A Hangul word starting with a surname (not "3천만원": a number's unit is no word of its own).
+_SURNAME_RUN = re.compile(rf"(?<![가-힣0-9])(?:{'|'.join(_COMPOUND_SURNAMES)}|[{_SURNAMES}])[가-힣]+")
 
 # --------------------------------------------------------------------------------------------- addresses
 
@@ -384,10 +385,21 @@ def _account_check(view: str) -> Callable[[re.Match[str]], bool | None]:
     return check
 
 
+_DIGIT = re.compile(r"\d")
+_EMAIL_SIGN = re.compile(r"@|at\b|골뱅이", re.IGNORECASE)
+
+
+def _email_ok(m: re.Match[str]) -> bool:
+    return "." in m.group(0) or "dot" in m.group(0) or not m.group(0).isascii()
+
+
 def _numbers(view: str, numbers: str) -> list[Span]:
     spans: list[Span] = []
-    _each(_EMAIL, view, EMAIL, spans, lambda m: "." in m.group(0) or "dot" in m.group(0) or not m.group(0).isascii())
-    _each(_EMAIL_KOREAN_DOMAIN, view, EMAIL, spans)
+    if _EMAIL_SIGN.search(view):
+        _each(_EMAIL, view, EMAIL, spans, _email_ok)
+        _each(_EMAIL_KOREAN_DOMAIN, view, EMAIL, spans)
+    if not _DIGIT.search(numbers):  # every other kind has digits: most sentences of a complaint have none
+        return spans
     _each(_RRN, numbers, RRN, spans, _rrn_check(numbers))
     _each(_CARD, numbers, CARD, spans, _card_check(numbers))
     # Written 3-2-5 the form is unmistakable (and people mistype the check digit); bare digits need the word.
@@ -409,6 +421,8 @@ def _road_ok(m: re.Match[str]) -> bool:
 
 def _addresses(view: str) -> list[Span]:
     spans: list[Span] = []
+    if not _DIGIT.search(view):  # a house number, a lot number, a flat: all are digits
+        return spans
     _each(_ROAD_NUMBER, view, ADDRESS, spans, _road_ok, group="m")
     _each(_LOT_NUMBER, view, ADDRESS, spans, group="m")
     _each(_FLAT, view, ADDRESS, spans)
@@ -493,14 +507,10 @@ def _given_ok(given: str) -> bool:
 
 def _name_candidates(view: str, beside_contact: Callable[[int, int], bool]) -> list[_Candidate]:
     found: list[_Candidate] = []
-    for run in _HANGUL_RUN.finditer(view):
-        word = run.group(0)
+    for run in _SURNAME_RUN.finditer(view):
         p = run.start()
-        surname = 2 if word[:2] in _COMPOUND_SURNAMES and len(word) >= 3 else 1 if word[0] in _SURNAMES else 0
-        if not surname:
-            continue
-        role_before = bool(_ROLE_BEFORE.search(view, max(0, p - 20), p))
-        self_before = bool(_SELF_BEFORE.search(view, max(0, p - 20), p))
+        surname = 2 if view[p : p + 2] in _COMPOUND_SURNAMES and run.end() - p >= 3 else 1
+        before: tuple[bool, bool] | None = None
         for given in (2, 1):
             end = p + surname + given
             if end > run.end():
@@ -513,18 +523,26 @@ def _name_candidates(view: str, beside_contact: Callable[[int, int], bool]) -> l
                 found.append(_Candidate(p, end, surname == 2, "title"))
                 break
             copula = bool(_COPULA.match(rest))
-            particle = bool(_PARTICLE.match(rest)) or end == run.end()
-            if (copula or particle) and beside_contact(p, end):
+            particle = end == run.end() or bool(_PARTICLE.match(rest))
+            if not (copula or particle):
+                continue
+            if beside_contact(p, end):
                 found.append(_Candidate(p, end, surname == 2, "contact"))
                 break
+            if before is None:  # what stands before the word: looked at once, and only for a possible name
+                before = (
+                    bool(_ROLE_BEFORE.search(view, max(0, p - 20), p)),
+                    bool(_SELF_BEFORE.search(view, max(0, p - 20), p)),
+                )
+            role_before, self_before = before
             # "성명 홍길동", "저는 조성호입니다"; but "저는 송파구 주민입니다" names a place, not the writer.
-            if ((copula or particle) and role_before) or (copula and self_before):
+            if role_before or (copula and self_before):
                 found.append(_Candidate(p, end, surname == 2, "contact"))
                 break
             if particle and self_before:
                 found.append(_Candidate(p, end, surname == 2, "context"))
                 break
-            if given == 2 and (copula or particle):
+            if given == 2:
                 found.append(_Candidate(p, end, surname == 2, "particle"))
                 break
     return found
@@ -593,26 +611,25 @@ def _resolve(spans: list[Span]) -> list[Span]:
     return chosen
 
 
-def _find_all(text: str, *, analyse: bool = True) -> list[Span]:
+def _find_all(text: str, *, analyse: bool = True) -> tuple[list[Span], str]:
+    """Every finding (masked or doubted), and the number view of the text."""
     view = _view(text)
     numbers = _number_view(view)
     taken = _resolve(_numbers(view, numbers))
     analyse = analyse and len(text) <= MAX_ANALYSED_LENGTH
-    spans = _resolve([*taken, *_names(view, taken, analyse=analyse), *_addresses(view)])
-    return spans
+    return _resolve([*taken, *_names(view, taken, analyse=analyse), *_addresses(view)]), numbers
 
 
 def find(text: str) -> list[Span]:
     """Every piece of personal data `mask` replaces in `text`, as non-overlapping spans in order."""
-    return [s for s in _find_all(text) if s.masked]
+    return [s for s in _find_all(text)[0] if s.masked]
 
 
 # A long number with no word around it to say what it is: perhaps a bank account, perhaps an order number.
 _LONE_NUMBER = re.compile(r"(?<![\d\-])\d{2,7}(?:[\s\-_.]{1,3}\d{1,8}){1,4}(?![\d\-])|(?<!\d)\d{10,14}(?!\d)")
 
 
-def _doubts(text: str, spans: list[Span]) -> list[Span]:
-    numbers = _number_view(_view(text))
+def _doubts(numbers: str, spans: list[Span]) -> list[Span]:
     starts = [s.start for s in spans]  # `spans` are resolved: sorted and apart
     doubts = []
     for m in _LONE_NUMBER.finditer(numbers):
@@ -625,9 +642,10 @@ def _doubts(text: str, spans: list[Span]) -> list[Span]:
 
 def assess(text: str) -> Assessment:
     """`text` masked, every finding (masked or only doubted), and whether a person must look before publishing."""
-    found = _find_all(text)
+    found, numbers = _find_all(text)
     spans = [s for s in found if s.masked]
-    findings = sorted([*found, *_doubts(text, found)], key=lambda s: s.start)
+    doubts = _doubts(numbers, found)
+    findings = sorted([*found, *doubts], key=lambda s: s.start) if doubts else found
     return Assessment(_apply(text, spans), tuple(findings), any(not s.sure for s in findings))
 
 
