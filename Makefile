@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint layers format typecheck pytest browser-deps bench worker migrate demo clean
+.PHONY: run test lint layers format typecheck pytest browser-deps bench mutation worker migrate demo clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -49,6 +49,13 @@ browser-deps:
 ## bench: the benchmarks in bench/, printing their figures (PostgreSQL at SOTONG_BENCH_DATABASE_URL)
 bench: $(INSTALLED)
 	$(BIN)/python bench/run_all.py
+
+## mutation: mutation testing of the critical modules ([tool.mutmut] in pyproject.toml), then the score per module
+## (MUTANTS='sotong.text.pii*' for one module). Hours on two cores: not part of `make test`.
+MUTANTS ?=
+mutation: $(INSTALLED)
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_report.py
 
 worker: $(INSTALLED)
 	$(BIN)/sotong worker

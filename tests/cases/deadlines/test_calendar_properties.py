@@ -14,11 +14,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sotong.cases.deadlines.sla import BusinessCalendar, add_period
 from sotong.cases.models import PeriodUnit
+from sotong.errors import DeadlineError
 
 KST = ZoneInfo("Asia/Seoul")
 MINUTE = dt.timedelta(minutes=1)
@@ -82,9 +84,10 @@ def offices(draw: st.DrawFn) -> tuple[BusinessCalendar, Office]:
         draw(st.lists(st.dates(dt.date(2025, 12, 1), dt.date(2026, 12, 31)), max_size=4)),
     )
     if lunch:
-        lunch_start = draw(st.integers(start // 15 + 1, end // 15 - 3)) * 15
+        # The break may touch opening or closing time, as the admin pages allow.
+        lunch_start = draw(st.integers(start // 15, end // 15 - 2)) * 15
         lunch_end = lunch_start + draw(st.integers(1, min(4, (end - lunch_start) // 15 - 1))) * 15
-        hours = ((start, lunch_start), (lunch_end, end))
+        hours = tuple((a, b) for a, b in ((start, lunch_start), (lunch_end, end)) if a < b)
         calendar = BusinessCalendar.from_hours(
             work_start=_time(start),
             work_end=_time(end),
@@ -98,6 +101,26 @@ def offices(draw: st.DrawFn) -> tuple[BusinessCalendar, Office]:
             work_start=_time(start), work_end=_time(end), lunch_start=None, lunch_end=None, closure_days=closures
         )
     return calendar, Office(hours, closures)
+
+
+def test_periods_must_be_positive() -> None:
+    calendar = BusinessCalendar.from_hours()
+    start = dt.datetime(2026, 11, 16, 10, 0, tzinfo=KST)
+    for bad in (
+        lambda: calendar.add_working_days(start, 0),
+        lambda: calendar.add_working_minutes(start, -1),
+        lambda: add_period(calendar, start, 0, PeriodUnit.days),
+    ):
+        with pytest.raises(DeadlineError):
+            bad()
+
+
+def test_a_break_at_opening_or_closing_time_is_not_working_time() -> None:
+    start = dt.datetime(2026, 11, 16, 8, 0, tzinfo=KST)  # a Monday
+    closes_early = BusinessCalendar.from_hours(lunch_start=dt.time(17, 0), lunch_end=dt.time(18, 0))
+    assert closes_early.add_working_minutes(start, 9 * 60) == dt.datetime(2026, 11, 17, 10, 0, tzinfo=KST)
+    opens_late = BusinessCalendar.from_hours(lunch_start=dt.time(9, 0), lunch_end=dt.time(10, 0))
+    assert opens_late.next_working_moment(start) == dt.datetime(2026, 11, 16, 10, 0, tzinfo=KST)
 
 
 # Minute-aligned moments around two years of holidays (Seollal, Chuseok, substitute and election days).

@@ -74,11 +74,13 @@ class BusinessCalendar:
         """A calendar from opening hours with an optional lunch break."""
         if work_start >= work_end:
             raise DeadlineError("business hours must end after they start")
-        intervals: tuple[tuple[dt.time, dt.time], ...]
-        if lunch_start is not None and lunch_end is not None and work_start < lunch_start < lunch_end < work_end:
-            intervals = ((work_start, lunch_start), (lunch_end, work_end))
-        else:
-            intervals = ((work_start, work_end),)
+        intervals: tuple[tuple[dt.time, dt.time], ...] = ((work_start, work_end),)
+        if lunch_start is not None and lunch_end is not None and work_start <= lunch_start < lunch_end <= work_end:
+            # A break may touch opening or closing time (the admin pages allow it): the office then opens late or
+            # closes early, and no empty interval is kept.
+            intervals = tuple(
+                (begin, end) for begin, end in ((work_start, lunch_start), (lunch_end, work_end)) if begin < end
+            )
         return cls(tz=ZoneInfo(timezone), intervals=intervals, closure_days=closure_days)
 
     def is_working_day(self, day: dt.date) -> bool:
