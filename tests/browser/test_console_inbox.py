@@ -58,7 +58,7 @@ def test_operator_confirms_routes_and_sees_new_messages(
     # One action: confirm the automatic triage; the row updates in place.
     row.get_by_role("button", name=re.compile("확정")).click()
     expect(page.locator(f"#case-{first.id} .status")).to_have_text("분류")
-    expect(page.locator("#inbox-feedback")).to_contain_text("분류 확정: 1건 처리")
+    expect(page.locator("#inbox-feedback")).to_contain_text("1건의 분류를 확정했습니다")
     assert _status(session, first).department_id == desk.roads.id
 
     # Route the second one to 청소행정과 through the bulk toolbar.

@@ -94,12 +94,16 @@ def test_overdue_tells_the_department_manager_once(session: Session, world: Worl
     assert _escalations(session, case) == [1, 2]
 
 
-def test_case_found_already_overdue_raises_both_levels_in_order(session: Session, world: World) -> None:
+def test_case_found_already_overdue_sends_only_the_overdue_notice(session: Session, world: World) -> None:
+    # Not "기한이 다가옵니다" and "기한이 지났습니다" in the same minute: the most urgent one, to both people.
     case = case_in_status(session, world, CaseStatus.assigned)
 
-    assert sweep(session, now=case.due_at + dt.timedelta(hours=3)) == 2
+    assert sweep(session, now=case.due_at + dt.timedelta(hours=3)) == 1
 
-    assert _notified(session, _reload(session, case)) == [(1, world.officer.id), (2, world.manager.id)]
+    case = _reload(session, case)
+    assert (case.escalation_level, case.next_escalation_at) == (2, None)
+    assert _notified(session, case) == [(2, world.officer.id), (2, world.manager.id)]
+    assert _escalations(session, case) == [2]
 
 
 def test_unassigned_case_warns_the_department_managers(session: Session, world: World) -> None:
@@ -111,7 +115,8 @@ def test_unassigned_case_warns_the_department_managers(session: Session, world: 
 def test_case_without_department_goes_to_the_operators(session: Session, world: World) -> None:
     case = new_case(session, world)  # still on the triage desk
 
-    assert sweep(session, now=case.due_at) == 2
+    assert sweep(session, now=case.due_at - _warning()) == 1
+    assert sweep(session, now=case.due_at) == 1
 
     # Songpa's operator on both counts; Seoul's operator never hears of Songpa's cases.
     assert _notified(session, case) == [(1, world.operator.id), (2, world.operator.id)]
@@ -119,7 +124,8 @@ def test_case_without_department_goes_to_the_operators(session: Session, world: 
 
 def test_on_hold_cases_still_escalate(session: Session, world: World) -> None:
     case = case_in_status(session, world, CaseStatus.on_hold)  # 보류 does not stop the statutory clock
-    assert sweep(session, now=case.due_at) == 2
+    assert sweep(session, now=case.due_at) == 1
+    assert _escalations(session, case) == [2]
 
 
 @pytest.mark.parametrize("status", [CaseStatus.answered, CaseStatus.closed, CaseStatus.rejected])
@@ -211,7 +217,7 @@ def test_two_concurrent_sweepers_raise_each_level_exactly_once(pg_url: str, pg_s
     assert [p.exitcode for p in sweepers] == [0, 0]
 
     raised = [results.get(timeout=5) for _ in sweepers]
-    assert sum(raised) == 2 * len(cases)
+    assert sum(raised) == len(cases)
     levels = Counter(
         pg_session.execute(
             select(AuditEvent.case_id, AuditEvent.details["level"].as_integer()).where(
@@ -220,9 +226,10 @@ def test_two_concurrent_sweepers_raise_each_level_exactly_once(pg_url: str, pg_s
         ).all()
     )
     assert set(levels.values()) == {1}  # no (case, level) twice
-    assert len(levels) == 2 * len(cases)
+    assert len(levels) == len(cases)  # found overdue: the overdue level only
     queued = pg_session.scalar(select(func.count()).where(OutboxItem.idempotency_key.like("escalation:%")))
-    assert queued == 2 * len(cases)  # one recipient per level in this world
+    # One notice per person told: the operator for a desk case; officer and manager for an assigned one.
+    assert queued == 30 + 2 * 10
     assert pg_session.scalar(select(func.count()).where(Case.escalation_level != 2)) == 0
 
 

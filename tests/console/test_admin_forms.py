@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 import pytest
@@ -51,7 +52,8 @@ def test_create_and_edit_department(client: TestClient, session: Session, world:
     assert response.status_code == 303
     department = session.scalar(select(Department).where(Department.name == "공원녹지과"))
     assert department is not None and department.org_id == world.songpa.id and department.code == "PARK"
-    assert "공원녹지과" in client.get("/staff/admin/departments").text
+    listing = html.unescape(client.get("/staff/admin/departments").text)
+    assert "부서 '공원녹지과'를 저장했습니다." in listing and "을(를)" not in listing
     created = events(session, "department.created")[-1]
     assert created.actor_id == world.admin.id and created.case_id is None
 

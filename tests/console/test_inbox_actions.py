@@ -141,7 +141,7 @@ def test_without_javascript_the_form_redirects_with_a_flash(client: TestClient, 
     )
     assert response.status_code == 303 and response.headers["location"] == "/staff/inbox?status=received"
     page = client.get("/staff/inbox")
-    assert "분류 확정: 1건 처리, 0건 실패" in page.text
+    assert "1건의 분류를 확정했습니다." in page.text and "0건 실패" not in page.text
     evil = client.post(
         f"/staff/inbox/{case.number}/confirm",
         data={"csrf_token": token, "back": "https://evil.example/"},

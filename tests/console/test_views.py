@@ -62,7 +62,7 @@ def test_console_action_runs_and_flashes(client: TestClient, world: World, sessi
     response = client.post(f"/staff/cases/{case.number}/start", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     page = client.get(response.headers["location"])
-    assert "처리 시작: 처리했습니다." in page.text
+    assert "처리를 시작했습니다." in page.text and "처리했습니다" not in page.text.replace("처리를 시작했습니다", "")
     session.expire_all()
     assert session.get(Case, case.id).status is CaseStatus.in_progress  # type: ignore[union-attr]
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from sotong import schema
 from sotong.actors import Role
 from sotong.audit.models import AuditEvent
 from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
@@ -26,35 +25,11 @@ from sotong.demo.loader import load_demo
 from sotong.orgs.models import ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.settings import reset_settings_cache
-from tests import pg
 
 runner = CliRunner()
 BACKENDS = ["sqlite", "postgresql"]
 MOBILE = re.compile(r"01[016789][ .-]?\d{3,4}[ .-]?\d{4}")
 NOW = dt.datetime(2026, 11, 20, 5, 30, tzinfo=dt.UTC)  # a Friday, 14:30 in Seoul
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """The demo with 60 messages, loaded once per backend through the CLI as `make run` does: (url, output)."""
-    admin = None
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("demo") / "demo.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        admin = request.getfixturevalue("pg_admin_url")
-        url = pg.create_database(admin, prefix="sotong_demo")
-        schema.upgrade(url)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOTONG_DATABASE_URL", url)
-        result = runner.invoke(app, ["demo", "--messages", "60", "--seed", "7"])
-    reset_settings_cache()
-    assert result.exit_code == 0, result.output
-    yield url, result.output
-    if admin is not None:
-        pg.drop_database(admin, url)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Delivering the receipt (or an answer) is the case's first response; other deliveries are not."""
+"""A person's answer or notice, delivered, is the case's first response; the automatic receipt and staff
+notifications are not (counting the receipt made every "첫 응답까지" 0.0 hours)."""
 
 from __future__ import annotations
 
@@ -18,22 +19,33 @@ from tests.outbox.helpers import Recording, queue
 Factory = Callable[[], Session]
 
 
-def test_delivered_receipt_marks_first_response(
+def test_the_delivered_receipt_is_not_the_first_response(
     session: Session, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     x = Recording()
     monkeypatch.setitem(transports.TRANSPORTS, "x", x)
     case = new_case(session, world)
-    assert case.first_responded_at is None
+
+    run_once(factory, worker_id="w1", now=utcnow())
+
+    session.expire_all()
+    assert [d.kind for d in x.sent] == ["receipt"]
+    assert session.get(Case, case.id).first_responded_at is None  # type: ignore[union-attr]
+    assert "case.first_response" not in [e.action for e in case_timeline(session, case_id=case.id)]
+
+
+@pytest.mark.parametrize("kind", ["answer", "hold_notice", "transfer_notice", "extension_notice"])
+def test_a_persons_message_delivered_is_the_first_response(
+    session: Session, world: World, factory: Factory, recording: Recording, kind: str
+) -> None:
+    case = new_case(session, world)  # its X receipt fails: no credentials
+    queue(session, org_id=world.songpa.id, case_id=case.id, kind=kind)
     now = utcnow()
 
     run_once(factory, worker_id="w1", now=now)
 
     session.expire_all()
-    case = session.get(Case, case.id)  # type: ignore[assignment]
-    assert case.first_responded_at == now
-    assert [d.kind for d in x.sent] == ["receipt"]
-    assert x.sent[0].payload["case_number"] == case.number
+    assert session.get(Case, case.id).first_responded_at == now  # type: ignore[union-attr]
     assert "case.first_response" in [e.action for e in case_timeline(session, case_id=case.id, public_only=True)]
 
 

@@ -52,7 +52,7 @@ def test_a_receipt_is_delivered_while_triage_is_busy(
     assert len(recording.sent) == 1  # delivered once, though two loops look at the outbox
 
 
-def test_a_receipt_leaves_while_triage_holds_its_case_and_its_first_response_is_recorded_after(
+def test_an_answer_leaves_while_triage_holds_its_case_and_its_first_response_is_recorded_after(
     session: Session, world: World, factory: Factory, recording: Recording
 ) -> None:
     case = new_case(session, world)
@@ -60,7 +60,7 @@ def test_a_receipt_leaves_while_triage_holds_its_case_and_its_first_response_is_
     # event would wait on the lock this test holds.
     session.execute(update(OutboxItem).where(OutboxItem.case_id == case.id).values(status=OutboxStatus.cancelled))
     session.commit()
-    queue(session, org_id=world.songpa.id, case_id=case.id, kind="receipt")
+    queue(session, org_id=world.songpa.id, case_id=case.id, kind="answer")
     postgresql = session.get_bind().dialect.name == "postgresql"
     with factory() as triage:
         if postgresql:

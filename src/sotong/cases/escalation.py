@@ -71,7 +71,7 @@ def due_query(now: dt.datetime, *, limit: int, postgresql: bool) -> Any:
 
 
 def sweep(session: Session, *, now: dt.datetime | None = None, limit: int = 1000, batch: int = DEFAULT_BATCH) -> int:
-    """Raise every escalation due at `now` (at most `limit` cases), committing per batch; returns how many."""
+    """Raise every escalation due at `now` (at most `limit` cases), committing per batch; returns how many cases."""
     now = now or utcnow()
     warning = dt.timedelta(minutes=get_settings().escalation_warning_minutes)
     postgresql = session.get_bind().dialect.name == "postgresql"
@@ -175,45 +175,56 @@ def _conditional_update(session: Session, matches: Any, *, old: int, new: int, n
 
 
 def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int:
-    """The audit event and the notifications of every level raised (recipients first: no flush midway)."""
+    """The audit event and the notifications of every case raised (recipients first: no flush midway).
+
+    A case found past more than one level at once (first seen already overdue, or the warning and the deadline
+    in the same sweep) raises only its most urgent level: one event, and one "기한이 지났습니다" to everyone
+    the skipped levels would have told as well, not twin notices in the same minute.
+    """
     recipients.load_officers({p.case.officer_id for p in plans if p.case.officer_id is not None})
-    notified = {(p.case.id, level): recipients.for_level(p.case, level) for p in plans for level in p.levels}
+    notified = {
+        p.case.id: list(dict.fromkeys(u for level in p.levels for u in recipients.for_level(p.case, level)))
+        for p in plans
+        if p.levels
+    }
     raised = 0
     fanout = Fanout(session)
     events: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for plan in plans:
         case = plan.case
-        for level in plan.levels:
-            users = notified[(case.id, level)]
-            events.append(
-                event_values(
-                    actor=WORKER,
-                    action="case.escalated",
+        if not plan.levels:
+            continue
+        level = plan.levels[-1]
+        users = notified[case.id]
+        events.append(
+            event_values(
+                actor=WORKER,
+                action="case.escalated",
+                org_id=case.org_id,
+                case_id=case.id,
+                before={"escalation_level": case.level},
+                after={"escalation_level": level},
+                details={"level": level, "due_at": case.due_at, "notified": users},
+            )
+        )
+        text = _text(case, level, recipients.timezone(case.org_id))
+        for user_id in users:
+            # The same fan-out as every other staff notification (console, e-mail, messenger webhook).
+            notifications.extend(
+                fanout.items(
                     org_id=case.org_id,
+                    user_id=user_id,
+                    kind="overdue" if level == OVERDUE else "due_soon",
+                    text=text,
+                    # The due time is in the key: after an extension the new deadline escalates afresh.
+                    key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
                     case_id=case.id,
-                    before={"escalation_level": level - 1},
-                    after={"escalation_level": level},
-                    details={"level": level, "due_at": case.due_at, "notified": users},
+                    case_number=case.number,
+                    extra={"level": level},
                 )
             )
-            text = _text(case, level, recipients.timezone(case.org_id))
-            for user_id in users:
-                # The same fan-out as every other staff notification (console, e-mail, messenger webhook).
-                notifications.extend(
-                    fanout.items(
-                        org_id=case.org_id,
-                        user_id=user_id,
-                        kind="overdue" if level == OVERDUE else "due_soon",
-                        text=text,
-                        # The due time is in the key: after an extension the new deadline escalates afresh.
-                        key=f"escalation:{case.id}:{level}:{case.due_at.isoformat()}:{user_id}",
-                        case_id=case.id,
-                        case_number=case.number,
-                        extra={"level": level},
-                    )
-                )
-            raised += 1
+        raised += 1
     record_many(session, events)
     enqueue_many(session, notifications)
     return raised

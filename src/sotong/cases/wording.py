@@ -11,6 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sotong.cases.models import CaseStatus
+from sotong.i18n.particles import attach
 from sotong.outbox.transports import Delivery
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -42,10 +43,10 @@ def reply_text(delivery: Delivery) -> str:
         return f"[{number} 답변] {str(payload.get('body') or '').strip()}\n{url}"
     if delivery.kind == "transfer_notice":
         to_org, new_number = payload.get("to_org", ""), payload.get("new_case_number", "")
-        return f"민원 {number}은(는) {to_org}(으)로 이송되었습니다 (새 접수번호 {new_number})."
+        return f"민원 {attach(number, '은')} {attach(to_org, '으로')} 이송되었습니다 (새 접수번호 {new_number})."
     if delivery.kind == "extension_notice":
         due = _deadline(payload.get("due_at"))
-        return f"민원 {number}의 처리기한이 {due or ''}(으)로 연장되었습니다. {url}"
+        return f"민원 {number}의 처리기한이 {attach(due or '', '으로')} 연장되었습니다. {url}"
     return f"민원 {number}: {str(payload.get('text') or '').strip()} {url}".strip()
 
 

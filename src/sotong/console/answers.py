@@ -183,7 +183,7 @@ def _send(
         )
     except SotongError as exc:
         return _form_again(request, db, actor, user, number, data, exc.message)
-    flash(request, "success", translate(lang, "flash.done", action=translate(lang, "action.answer")))
+    flash(request, "success", translate(lang, "done.answer"))
     return RedirectResponse(f"/staff/cases/{number}", status_code=303)
 
 

@@ -403,8 +403,11 @@ def _respond(
     lang = request_language(request)
     done = [r for r in results if r.ok]
     failed = [r for r in results if not r.ok]
-    action_name = translate(lang, f"inbox.action.{action}")
-    summary = translate(lang, "inbox.result", action=action_name, done=len(done), failed=len(failed))
+    # Say what was done, as a sentence; failures only when there are some ("0건 실패" is noise).
+    parts = [translate(lang, f"inbox.done.{action}", count=len(done))] if done else []
+    if failed:
+        parts.append(translate(lang, "inbox.failed_some", count=len(failed)))
+    summary = " ".join(parts)
     back = _safe_back(values.get("back"))
     if not _wants_json(request):
         flash(request, "success" if not failed else "error", summary)

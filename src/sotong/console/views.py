@@ -204,7 +204,7 @@ def _run_command(
     except SotongError as exc:
         flash(request, "error", exc.message)
         return back
-    flash(request, "success", translate(lang, "flash.done", action=translate(lang, f"action.{command.name}")))
+    flash(request, "success", translate(lang, f"done.{command.name}"))
     if outcome.new_case_number:
         flash(request, "success", translate(lang, "flash.new_case", number=outcome.new_case_number))
     db.expire_all()

@@ -37,6 +37,7 @@ from sotong.channels.base import Connector
 from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
 from sotong.demo.data import OrgSpec, Place, Topic
+from sotong.i18n.particles import FORMATTER
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import hash_password
@@ -462,9 +463,6 @@ class _Planner:
             steps.append((t, name, kw))
 
         steps.append((t, "receive", {}))
-        if plan.topic.kind == "complaint" and plan.org == plan.competent:
-            # The receipt reaches the citizen a minute later (see _settle_demo_outbox).
-            steps.append((t + dt.timedelta(minutes=rng.randint(1, 3)), "receipt_delivered", {}))
         scenario = plan.scenario
         if scenario == "received":
             return self._fit(plan)
@@ -621,9 +619,6 @@ class _Replayer:
         )
         plan.case_id = result.case.id
 
-    def _receipt_delivered(self, plan: _Plan, when: dt.datetime) -> None:
-        actions.mark_first_response(self.session, case_id=self._case_id(plan), at=when)
-
     def _follow_up(self, plan: _Plan, when: dt.datetime, text: str) -> None:
         account = self.world.accounts[(plan.org, plan.account)]
         self.messages += 1
@@ -690,7 +685,7 @@ class _Replayer:
             actor=self._operator(plan),
             case_id=self._case_id(plan),
             target_org_id=target.id,
-            reason=data.TRANSFER_ORG_REASONS[level].format(topic=topic_name, to=target.name),
+            reason=FORMATTER.format(data.TRANSFER_ORG_REASONS[level], topic=topic_name, to=target.name),
         )
         plan.case_id, plan.current_org, plan.current_dept = new_case.id, plan.competent, None
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sotong.i18n.particles import FORMATTER
+
 LANGUAGES = ("ko", "en")
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
@@ -41,7 +43,7 @@ def catalogue(lang: str) -> dict[str, str]:
 def translate(lang: str, key: str, **values: Any) -> str:
     """The text of `key` in `lang`, falling back to Korean, then to the key itself (a missing key stays visible)."""
     text = catalogue(lang).get(key) or catalogue("ko").get(key) or key
-    return text.format(**values) if values else text
+    return FORMATTER.format(text, **values) if values else text
 
 
 def translator(lang: str) -> Translator:

@@ -507,7 +507,7 @@ def rate(session: Session, *, case_number: str, token: str, score: int, comment:
 
 
 def mark_first_response(session: Session, *, case_id: int, at: dt.datetime, wait: bool = True) -> bool:
-    """Record when the citizen first heard back (the receipt was delivered); called by the outbox worker.
+    """Record when the citizen first heard back from a person (an answer or notice delivered); the outbox calls it.
 
     With `wait=False` a case another transaction holds (triage's batch) is left alone and False returned, for
     the caller to try again later; True once recorded, or when there was nothing to record.

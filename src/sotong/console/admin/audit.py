@@ -125,6 +125,11 @@ def changes(event: AuditEvent, names: dict[str, dict[Any, str]] | None = None) -
     names = names or {}
 
     def show(field: str, value: Any) -> Any:
+        # Lists (a template's required elements) and objects are stored as JSON: shown as text, never looked up.
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in value.items())
         known = names.get(field, {})
         return f"{known[value]} (#{value})" if value in known else value
 
