@@ -83,3 +83,38 @@ def test_english_page_has_the_same_structure(client: TestClient, desk: World, se
     login(client, desk.operator)
     html = client.get("/staff/inbox", params={"lang": "en"}).text
     assert "Keyboard shortcuts" in html and "Confirm" in html
+
+
+def test_the_inbox_opens_on_what_waits_for_the_desk(client: TestClient, desk: World, session: Session) -> None:
+    from sotong.cases.models import CaseStatus
+    from tests.factories import case_in_status
+
+    waiting = [desk_case(session, desk) for _ in range(3)]
+    done = [case_in_status(session, desk, s) for s in (CaseStatus.closed, CaseStatus.answered, CaseStatus.rejected)]
+    routed = case_in_status(session, desk, CaseStatus.assigned)
+    login(client, desk.operator)
+
+    html = client.get("/staff/inbox").text
+    shown = {c.number for c in [*waiting, *done, routed] if f'data-number="{c.number}"' in html}
+    assert shown == {c.number for c in waiting}
+    assert "분류 대기 3건" in html
+    assert '<option value="waiting" selected>' in html
+
+    everything = client.get("/staff/inbox", params={"status": "all"}).text
+    assert all(f'data-number="{c.number}"' in everything for c in [*waiting, *done, routed])
+    closed = client.get("/staff/inbox", params={"status": "closed"}).text
+    assert f'data-number="{done[0].number}"' in closed and f'data-number="{waiting[0].number}"' not in closed
+    # Other filters keep the to-do view when it is chosen, and the way back after an action keeps it too.
+    narrowed = client.get("/staff/inbox", params={"status": "waiting", "channel": "x"}).text
+    assert f'data-number="{done[0].number}"' not in narrowed and f'data-number="{waiting[0].number}"' in narrowed
+    assert 'name="back" value="/staff/inbox?channel=x&amp;status=waiting"' in narrowed
+
+
+def test_a_triaged_case_without_a_department_waits_for_review(desk: World, session: Session) -> None:
+    from sotong.cases import actions
+    from sotong.cases.models import ComplaintType
+
+    case = new_case(session, desk, author="@review")
+    actions.triage(session, actor=desk.actor(desk.operator), case_id=case.id, complaint_type=ComplaintType.other)
+    cases, _ = inbox_page(session, actor=desk.actor(desk.operator), filters=InboxFilters(waiting=True), now=utcnow())
+    assert case.id in {c.id for c in cases}

@@ -61,12 +61,23 @@ BULK_ACTIONS = ("confirm", "route", "opinion", "hide", "merge")
 FILTER_KEYS = ("channel", "account_id", "status", "category_id", "department_id", "complaint_type", "deadline", "q")
 
 
+# The status filter's own values beside the statuses: the desk's to-do list (the default) and everything.
+WAITING, EVERYTHING = "waiting", "all"
+
+
 def _filters(params: Any) -> InboxFilters:
-    """Filters from a query string; a value that does not parse is ignored rather than an error page."""
+    """Filters from a query string; a value that does not parse is ignored rather than an error page.
+
+    The page opens on what waits for the desk (`status=waiting`, also when no filter at all is given);
+    `status=all` (or an empty status beside other filters) shows every case.
+    """
+    status = params.get("status")
+    landing = not any(params.get(k) for k in FILTER_KEYS) and status is None
     return InboxFilters(
         channel=enum_or_none(Channel, params.get("channel")),
         account_id=int_or_none(params.get("account_id")),
-        status=enum_or_none(CaseStatus, params.get("status")),
+        status=enum_or_none(CaseStatus, status),
+        waiting=status == WAITING or landing,
         category_id=int_or_none(params.get("category_id")),
         department_id=int_or_none(params.get("department_id")),
         complaint_type=enum_or_none(ComplaintType, params.get("complaint_type")),
@@ -80,6 +91,10 @@ def _filter_query(params: Any) -> str:
     polls and the way back after an action."""
     filters = _filters(params)
     kept = {k: getattr(filters, k) for k in FILTER_KEYS if getattr(filters, k) is not None}
+    if filters.waiting:
+        kept["status"] = WAITING
+    elif filters.status is None and params.get("status") == EVERYTHING:
+        kept["status"] = EVERYTHING
     return urlencode({k: v.value if hasattr(v, "value") else v for k, v in kept.items()})
 
 

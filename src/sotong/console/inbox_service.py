@@ -45,6 +45,8 @@ class InboxFilters:
     complaint_type: ComplaintType | None = None
     deadline: DeadlineState | None = None
     q: str | None = None
+    # Only what waits for the desk (분류 대기, and 검토: triaged but sent to no department); the page opens on it.
+    waiting: bool = False
 
     def is_default(self) -> bool:
         return self == InboxFilters()
@@ -96,7 +98,22 @@ def require_inbox(actor: Actor) -> None:
 
 
 def _filtered(actor: Actor, filters: InboxFilters, now: dt.datetime) -> Select[Case]:
-    return case_service.filtered_cases(actor, filters.for_cases(), now)
+    query = case_service.filtered_cases(actor, filters.for_cases(), now)
+    if filters.waiting:
+        query = query.where(waits_for_desk())
+    return query
+
+
+def waits_for_desk() -> Any:
+    """Cases the desk still has to act on: received and not triaged, or triaged to no department (to review).
+
+    Answered, closed, hidden and routed cases are someone else's work or nobody's: the desk finds them through
+    the status filter, not at the top of its list.
+    """
+    return or_(
+        Case.status == CaseStatus.received,
+        and_(Case.status == CaseStatus.triaged, Case.department_id.is_(None)),
+    )
 
 
 def _order(filters: InboxFilters) -> tuple[Any, bool]:
