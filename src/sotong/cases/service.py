@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from sotong.actors import ORG_WIDE_ROLES, Actor, Role, require_case_visible
+from sotong.actors import ORG_WIDE_ROLES, Actor, Role, can_see_case, require_case_visible
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import utcnow
@@ -225,8 +225,56 @@ def get_attachment(session: Session, *, actor: Actor, attachment_id: int) -> Att
     case = session.get(Case, case_id) if case_id is not None else None
     if case is None:
         raise NotFound("no such attachment")
+    if attachment.message_id is not None and not can_see_case(
+        actor, org_id=case.org_id, department_id=case.department_id
+    ):
+        # A citizen's photo that travelled with a transfer: still shown to who received it first.
+        case = session.scalar(select(Case).where(Case.transferred_to_case_id == case.id, Case.org_id == actor.org_id))
+        if case is None:
+            raise NotFound("no such attachment")
     require_case_visible(actor, org_id=case.org_id, department_id=case.department_id)
     return attachment
+
+
+@dataclass(frozen=True)
+class TransferLink:
+    """The other end of a transfer between organisations (이송): its number, its organisation, whether public."""
+
+    number: str
+    org_name: str
+    public: bool  # publicly listed: the portal may link to it
+
+
+def transfer_links(session: Session, case: Case) -> tuple[TransferLink | None, TransferLink | None]:
+    """Where the case came from and where it went, for the banner and the links both ways (staff and public)."""
+
+    def link(case_id: int | None) -> TransferLink | None:
+        if case_id is None:
+            return None
+        row = session.execute(
+            select(Case.number, Organisation.name, Case.is_public, Case.is_whistleblower, Case.status)
+            .join(Organisation, Organisation.id == Case.org_id)
+            .where(Case.id == case_id)
+        ).first()
+        if row is None:
+            return None
+        number, org_name, is_public, whistleblower, status = row
+        return TransferLink(number, org_name, bool(is_public and not whistleblower and status != CaseStatus.rejected))
+
+    return link(case.source_case_id), link(case.transferred_to_case_id)
+
+
+def travelled_messages(session: Session, case: Case) -> list[Message]:
+    """The messages a case transferred out took with it, for the staff who received them first."""
+    if case.transferred_to_case_id is None:
+        return []
+    query = (
+        select(Message)
+        .where(Message.case_id == case.transferred_to_case_id, Message.org_id == case.org_id)
+        .options(selectinload(Message.attachments))
+        .order_by(Message.received_at, Message.id)
+    )
+    return list(session.scalars(query))
 
 
 # --------------------------------------------------------------------------------------------- lookups

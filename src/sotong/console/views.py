@@ -146,11 +146,16 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
     missing = {i for i in wanted if i not in names}
     if missing:
         names |= service.user_names(db, missing)
+    came_from, went_to = service.transfer_links(db, case)
     return render(
         request,
         "staff/case.html",
         {
             "case": case,
+            "came_from": came_from,
+            "went_to": went_to,
+            # A case transferred out keeps showing what the citizen wrote: it travelled to the new case.
+            "messages": case.messages or service.travelled_messages(db, case),
             "now": now,
             "overdue": service.is_overdue(case, now),
             "timeline": case_timeline(db, case_id=case.id),

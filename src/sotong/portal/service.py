@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sotong.audit.models import AuditEvent
 from sotong.audit.service import case_timeline
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus
-from sotong.cases.service import publicly_listed
+from sotong.cases.service import TransferLink, publicly_listed, transfer_links
 from sotong.cases.status import OPEN_STATUSES
 from sotong.channels import registry
 from sotong.db import utcnow
@@ -277,6 +277,8 @@ class CasePage:
     showcased: bool
     timeline: list[AuditEvent]
     photos: dict[int, list[Attachment]]
+    came_from: TransferLink | None = None  # 이송: the case it was transferred from, at another organisation
+    went_to: TransferLink | None = None  # and the one it was transferred to
 
 
 def case_page(session: Session, *, number: str) -> CasePage:
@@ -308,12 +310,17 @@ def case_page(session: Session, *, number: str) -> CasePage:
         names["departments"][case.department_id] = department_name
     if case.category_id is not None and category_name is not None:
         names["categories"][case.category_id] = category_name
+    came_from, went_to = (
+        transfer_links(session, case) if case.source_case_id or case.transferred_to_case_id else (None, None)
+    )
     return CasePage(
         case=case,
         names=names,
         showcased=bool(is_showcased),
         timeline=public_timeline(session, case=case),
         photos=answer_photos(session, case=case),
+        came_from=came_from,
+        went_to=went_to,
     )
 
 

@@ -205,6 +205,8 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
             "submission_id": str(uuid.uuid4()),
             "channel_group": service.GROUP_OF_CHANNEL.get(case.channel),
             "showcased": shown.showcased,
+            "came_from": shown.came_from,
+            "went_to": shown.went_to,
         },
     )
 

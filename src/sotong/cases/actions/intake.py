@@ -335,6 +335,15 @@ def follow_up_from_portal(session: Session, *, case_number: str, token: str, tex
         case = session.scalar(select(Case).where(Case.number == case_number))
         if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
             raise NotFound("no such case, or the token does not match")
+        # A case since transferred: the question belongs to the case at the competent organisation now (the
+        # citizen's link and token still name the first one).
+        seen: set[int] = set()
+        while case.transferred_to_case_id is not None and case.id not in seen:
+            seen.add(case.id)
+            following = session.get(Case, case.transferred_to_case_id)
+            if following is None:
+                break
+            case = following
         if case.status in (CaseStatus.rejected, CaseStatus.transferred_out):
             raise IllegalTransition(f"a case that is {case.status.value} takes no follow-up here")
         account = session.scalar(

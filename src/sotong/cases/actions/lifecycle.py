@@ -223,7 +223,9 @@ def transfer_to_department(session: Session, *, actor: Actor, case_id: int, depa
 def transfer_to_organisation(session: Session, *, actor: Actor, case_id: int, target_org_id: int, reason: str) -> Case:
     """이송 to the competent organisation (city ↔ district): closed here, a new case there, clock restarted.
 
-    Returns the new case in the target organisation.
+    The complaint travels whole: every message of the case (the first, the citizen's follow-ups) with its
+    photos moves to the new case, so the receiving organisation reads what the citizen wrote and answers in its
+    thread; the two cases name each other (`source_case_id`, `transferred_to_case_id`). Returns the new case.
     """
     if not reason.strip():
         raise InvalidInput("a transfer needs a reason")
@@ -267,7 +269,30 @@ def transfer_to_organisation(session: Session, *, actor: Actor, case_id: int, ta
         case.transferred_to_case_id = new_case.id
         case.closed_at = now
         stop_clock(case)
-        details = {"reason": reason.strip(), "to_org": target_org.name, "new_case_number": new_case.number}
+        first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+        # The notice goes out in the thread of the citizen's first message, as everything about the case did.
+        queue_to_citizen(
+            session,
+            case,
+            kind="transfer_notice",
+            key=new_case.number,
+            payload={"new_case_number": new_case.number, "to_org": target_org.name},
+            first=first,
+        )
+        moved = list(session.scalars(select(Message.id).where(Message.case_id == case.id).order_by(Message.id)))
+        session.execute(
+            update(Message)
+            .where(Message.case_id == case.id)
+            .values(case_id=new_case.id)
+            .execution_options(synchronize_session=False)
+        )
+        from_org = organisation(session, case.org_id)
+        details = {
+            "reason": reason.strip(),
+            "to_org": target_org.name,
+            "new_case_number": new_case.number,
+            "messages": moved,
+        }
         audit(session, actor, case, "transferred_out", before, details=details, is_public=True)
         record(
             session,
@@ -276,16 +301,16 @@ def transfer_to_organisation(session: Session, *, actor: Actor, case_id: int, ta
             org_id=target_org.id,
             case_id=new_case.id,
             after=snapshot(new_case),
-            details={"transferred_from": case.number, "reason": reason.strip()},
+            details={
+                "transferred_from": case.number,
+                "from_org": from_org.name,
+                "reason": reason.strip(),
+                "messages": moved,
+            },
             is_public=True,
         )
-        queue_to_citizen(
-            session,
-            case,
-            kind="transfer_notice",
-            key=new_case.number,
-            payload={"new_case_number": new_case.number, "to_org": target_org.name},
-        )
+    session.expire(case, ["messages"])
+    session.expire(new_case, ["messages"])
     return new_case
 
 
