@@ -25,7 +25,9 @@ def _transferred(session: Session, world: World) -> tuple[Case, Case]:
     )
     case = actions.receive_message(session, account_id=world.x_account.id, inbound=first).case
     actions.receive_message(
-        session, account_id=world.x_account.id, inbound=inbound("사진 하나 더 보냅니다", external_id="t-2", in_reply_to="t-1")
+        session,
+        account_id=world.x_account.id,
+        inbound=inbound("사진 하나 더 보냅니다", external_id="t-2", in_reply_to="t-1"),
     )
     new = actions.transfer_to_organisation(
         session, actor=world.actor(world.operator), case_id=case.id, target_org_id=world.seoul.id, reason="시 소관"

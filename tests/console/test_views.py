@@ -174,3 +174,23 @@ def test_merge_form_on_the_case_page(client: TestClient, world: World, session: 
     assert page.status_code == 200
     session.refresh(duplicate)
     assert duplicate.status is CaseStatus.rejected
+
+
+def test_the_hold_form_asks_for_the_resume_date(client: TestClient, world: World, session: Session) -> None:
+    import datetime as dt
+
+    case = case_in_status(session, world, CaseStatus.in_progress)
+    token = login(client, world.officer)
+    page = client.get(f"/staff/cases/{case.number}").text
+    assert 'name="until" type="date" required' in page and "민원인에게 함께 알립니다" in page
+    until = (dt.datetime.now(dt.timezone(dt.timedelta(hours=9))) + dt.timedelta(days=2)).date().isoformat()
+    response = client.post(
+        f"/staff/cases/{case.number}/hold",
+        data={"csrf_token": token, "reason": "부품 입고 대기", "until": until},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    shown = client.get(response.headers["location"]).text
+    assert "보류했습니다. 민원인에게 보류 사실을 알립니다." in shown and until in shown
+    session.expire_all()
+    assert str(session.get(Case, case.id).hold_until) == until  # type: ignore[union-attr]

@@ -71,7 +71,7 @@ def _start(session: Session, actor: Actor, case: Case, body: None) -> Outcome:
 
 
 def _hold(session: Session, actor: Actor, case: Case, body: HoldIn) -> Outcome:
-    actions.hold(session, actor=actor, case_id=case.id, reason=body.reason)
+    actions.hold(session, actor=actor, case_id=case.id, reason=body.reason, until=body.until)
     return Outcome()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -143,6 +144,8 @@ class Case(Base):
     # Where `resume` returns to after 보류.
     held_from_status: Mapped[CaseStatus | None] = mapped_column(str_enum(CaseStatus, 16))
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # 보류: the day work is expected to resume (Seoul's calendar day), told to the citizen with the reason.
+    hold_until: Mapped[dt.date | None] = mapped_column(Date)
     reject_reason: Mapped[RejectReason | None] = mapped_column(str_enum(RejectReason, 16))
 
     complaint_type: Mapped[ComplaintType] = mapped_column(str_enum(ComplaintType, 16), default=ComplaintType.other)

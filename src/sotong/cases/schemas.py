@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -38,9 +39,10 @@ class AssignIn(_In):
 
 
 class HoldIn(_In):
-    """보류, with the reason the citizen will see."""
+    """보류, with the reason the citizen will see and the day work is expected to resume."""
 
     reason: Reason
+    until: dt.date | None = None
 
 
 class TransferDepartmentIn(_In):

@@ -30,6 +30,16 @@ def _deadline(value: object) -> str | None:
     return due.astimezone(SEOUL).strftime("%Y-%m-%d")
 
 
+def _day(value: object) -> str | None:
+    """A calendar day as the citizen reads it (2026-12-21), from its ISO form."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
 def reply_text(delivery: Delivery) -> str:
     """The text for one outbox item: receipt, answer, notices; always with the case number and tracking link."""
     payload = delivery.payload
@@ -44,6 +54,11 @@ def reply_text(delivery: Delivery) -> str:
     if delivery.kind == "transfer_notice":
         to_org, new_number = payload.get("to_org", ""), payload.get("new_case_number", "")
         return f"민원 {attach(number, '은')} {attach(to_org, '으로')} 이송되었습니다 (새 접수번호 {new_number})."
+    if delivery.kind == "hold_notice":
+        reason = str(payload.get("reason") or "").strip()
+        until = _day(payload.get("until"))
+        resume = f" {until}에 다시 처리할 예정입니다." if until else ""
+        return f"민원 {number}의 처리를 잠시 보류합니다. 사유: {reason}.{resume} {url}".strip()
     if delivery.kind == "extension_notice":
         due = _deadline(payload.get("due_at"))
         return f"민원 {number}의 처리기한이 {attach(due or '', '으로')} 연장되었습니다. {url}"

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -697,7 +698,8 @@ class _Replayer:
         actions.start_work(self.session, actor=self._officer(plan), case_id=self._case_id(plan))
 
     def _hold(self, plan: _Plan, when: dt.datetime, reason: str) -> None:
-        actions.hold(self.session, actor=self._manager(plan), case_id=self._case_id(plan), reason=reason)
+        until = (when + dt.timedelta(days=7)).astimezone(ZoneInfo(SEOUL_TZ)).date()  # a week, as centres often say
+        actions.hold(self.session, actor=self._manager(plan), case_id=self._case_id(plan), reason=reason, until=until)
 
     def _resume(self, plan: _Plan, when: dt.datetime) -> None:
         actions.resume(self.session, actor=self._manager(plan), case_id=self._case_id(plan))

@@ -61,6 +61,7 @@ class PublicStatus(StrEnum):
 
     received = "received"  # 접수
     in_progress = "in_progress"  # 처리중
+    on_hold = "on_hold"  # 보류: said as it is (the citizen was told why and until when), not "처리중"
     answered = "answered"  # 답변완료
     transferred = "transferred"  # 이송
 
@@ -69,10 +70,10 @@ PUBLIC_STATUSES: dict[PublicStatus, tuple[CaseStatus, ...]] = {
     PublicStatus.received: (CaseStatus.received, CaseStatus.triaged, CaseStatus.assigned),
     PublicStatus.in_progress: (
         CaseStatus.in_progress,
-        CaseStatus.on_hold,
         CaseStatus.reopened,
         CaseStatus.transferred,
     ),
+    PublicStatus.on_hold: (CaseStatus.on_hold,),
     PublicStatus.answered: (CaseStatus.answered, CaseStatus.closed),
     PublicStatus.transferred: (CaseStatus.transferred_out,),
 }

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions, links
-from sotong.cases.models import Case
+from sotong.cases.models import Case, CaseStatus
 from sotong.cases.service import get_case_by_number
 from sotong.cases.status import status_label
 from sotong.errors import NotFound, SotongError
@@ -31,6 +31,7 @@ from sotong.i18n import translate
 from sotong.portal import actions as portal_actions
 from sotong.portal import pagecache, service
 from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicStatus
+from sotong.text.pii import mask
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
 from sotong.web.params import enum_or_none, int_or_none
@@ -205,6 +206,8 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
             "submission_id": str(uuid.uuid4()),
             "channel_group": service.GROUP_OF_CHANNEL.get(case.channel),
             "showcased": shown.showcased,
+            # Written by staff for the citizen: masked like everything public.
+            "hold_reason": mask(case.hold_reason) if case.status is CaseStatus.on_hold and case.hold_reason else None,
             "came_from": shown.came_from,
             "went_to": shown.went_to,
         },

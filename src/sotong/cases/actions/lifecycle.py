@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -162,19 +163,35 @@ def start_work(session: Session, *, actor: Actor, case_id: int) -> Case:
     return case
 
 
-def hold(session: Session, *, actor: Actor, case_id: int, reason: str) -> Case:
-    """Put the case on hold (보류) with a reason; the statutory deadline keeps running."""
+def hold(session: Session, *, actor: Actor, case_id: int, reason: str, until: dt.date | None = None) -> Case:
+    """Put the case on hold (보류) with a reason and the day work should resume; the statutory deadline keeps
+    running. The citizen is told on their channel: why, and until when (a hold nobody hears of looks like
+    nothing happening)."""
     if not reason.strip():
         raise InvalidInput("a hold needs a reason")
     with atomic(session):
         case = load_case(session, actor, case_id)
         check_transition("hold", case.status)
         require_department_or_org_wide(actor, case.department_id, what="hold this case")
+        now = utcnow()
+        if until is not None:
+            today = now.astimezone(ZoneInfo(organisation(session, case.org_id).timezone)).date()
+            if until < today:
+                raise InvalidInput("the expected resume date is in the past")
         before = snapshot(case)
         case.held_from_status = case.status
         case.hold_reason = reason.strip()
+        case.hold_until = until
         case.status = CaseStatus.on_hold
-        audit(session, actor, case, "held", before, details={"reason": case.hold_reason}, is_public=True)
+        details = {"reason": case.hold_reason, "until": until}
+        audit(session, actor, case, "held", before, details=details, is_public=True)
+        queue_to_citizen(
+            session,
+            case,
+            kind="hold_notice",
+            key=now.isoformat(),
+            payload={"reason": case.hold_reason, "until": until.isoformat() if until else None},
+        )
     return case
 
 
@@ -187,6 +204,7 @@ def resume(session: Session, *, actor: Actor, case_id: int) -> Case:
         before = snapshot(case)
         case.status = case.held_from_status or CaseStatus.triaged
         case.held_from_status = None
+        case.hold_until = None
         audit(session, actor, case, "resumed", before, details={"hold_reason": case.hold_reason})
     return case
 
