@@ -44,7 +44,7 @@ def test_a_changed_case_or_renamed_department_shows_on_the_next_view(
 ) -> None:
     case = desk_case(session, desk)
     login(client, desk.operator)
-    before = _row(client.get("/staff/inbox").text, case.id)
+    before = _row(client.get("/staff/inbox?status=all").text, case.id)
     assert "도로과" in before
     review.review(
         session,
@@ -55,11 +55,11 @@ def test_a_changed_case_or_renamed_department_shows_on_the_next_view(
         category_id=None,
         department_id=desk.cleaning.id,
     )
-    corrected = _row(client.get("/staff/inbox").text, case.id)
+    corrected = _row(client.get("/staff/inbox?status=all").text, case.id)
     assert corrected != before and "청소행정과" in corrected
     with atomic(session):
         department = session.get(Department, desk.cleaning.id)
         assert department is not None
         department.name = "자원순환과"
-    renamed = _row(client.get("/staff/inbox").text, case.id)
+    renamed = _row(client.get("/staff/inbox?status=all").text, case.id)
     assert "자원순환과" in renamed and "청소행정과" not in renamed

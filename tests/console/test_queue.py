@@ -17,7 +17,9 @@ from sotong.orgs.models import User
 from tests.factories import World, case_in_status, new_case
 from tests.web.conftest import login
 
-ROW = re.compile(r'<tr class="[^"]*" data-state="(\w+)">\s*<td[^>]*><a href="/staff/cases/([^"]+)">')
+ROW = re.compile(
+    r'<tr class="[^"]*" data-state="(\w+)">\s*<td[^>]*><a (?:class="case-number" )?href="/staff/cases/([^"]+)">'
+)
 
 
 def _routed(session: Session, world: World, *, days_ago: int = 0) -> Case:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -194,3 +195,12 @@ def test_the_hold_form_asks_for_the_resume_date(client: TestClient, world: World
     assert "보류했습니다. 민원인에게 보류 사실을 알립니다." in shown and until in shown
     session.expire_all()
     assert str(session.get(Case, case.id).hold_until) == until  # type: ignore[union-attr]
+
+
+def test_the_timeline_names_who_acted_in_words(client: TestClient, world: World, session: Session) -> None:
+    case = new_case(session, world)  # received from the citizen; the receipt queued by the system
+    login(client, world.operator)
+    page = client.get(f"/staff/cases/{case.number}").text
+    timeline = page[page.index('class="timeline"') :]
+    assert "접수 · 민원인" in timeline
+    assert not re.search(r"·\s*(citizen|worker|system)\b", timeline)

@@ -30,5 +30,5 @@ def test_the_audit_log_shows_the_demo_set_up(demo_client: TestClient) -> None:
     login(demo_client, "songpa.admin", data.DEMO_PASSWORD)
     page = demo_client.get("/staff/admin/audit")
     assert page.status_code == 200, page.text
-    assert "answers.template_created" in page.text
+    assert "표준답안 추가" in page.text
     assert "['" not in page.text  # a list is written as text, not as Python

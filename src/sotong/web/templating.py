@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from sotong import __version__
 from sotong.cases.status import status_label
-from sotong.i18n import LANGUAGES, choose_language, translator
+from sotong.i18n import LANGUAGES, choose_language, translate, translator
 from sotong.settings import Settings
 from sotong.web.session import LANG_KEY, csrf_token, pop_flashes
 
@@ -73,6 +73,18 @@ class _LazyCsrfToken:
         return csrf_token(self._request)  # URL-safe base64: nothing to escape
 
 
+def actor_name(kind: str, label: str, lang: str) -> str:
+    """Who did something, as a person reads it: a user's name, else what acted ("민원인", "자동 처리"), never the
+    stored code ("citizen", "worker", "auto-assign (round_robin)")."""
+    if kind == "user":
+        return label
+    if label.startswith("login:"):  # a failed log-in: the name that was typed
+        return label.removeprefix("login:")
+    key = "actor.auto_assign" if label.startswith("auto-assign") else f"actor.{kind}"
+    text = translate(lang, key)
+    return text if text != key else translate(lang, "actor.system")
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render template `name` with the helpers every page uses (t, language switch, CSRF token, flashes)."""
     settings: Settings = request.app.state.settings
@@ -91,6 +103,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "switch_lang_url": _url_with(request, lang=other),
         "url_with": lambda **changes: _url_with(request, **changes),
         "status_label": lambda status: status_label(status, lang),
+        "actor_name": lambda event: actor_name(event.actor_kind, event.actor_label, lang),
         "local": local,
         "csrf_token": _LazyCsrfToken(request),
         "flashes": pop_flashes(request),
