@@ -1,7 +1,7 @@
 """cases: hold_until, the day work on a case on hold (보류) is expected to resume
 
 Revision ID: 5e1d0a7c3b21
-Revises: 7e4d1c0a9b52
+Revises: a7c3e9d21f04
 Create Date: 2026-12-07 16:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1d0a7c3b21"
-down_revision: str | None = "7e4d1c0a9b52"
+down_revision: str | None = "a7c3e9d21f04"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
