@@ -9,6 +9,8 @@ and a retried batch is harmless.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,12 +22,33 @@ from sotong.cases.actions import check_inbound, receive_message, receive_new_mes
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
 from sotong.channels.intake.media import with_media
+from sotong.db import utcnow
 from sotong.errors import AttachmentRejected, InvalidInput
 
 log = logging.getLogger(__name__)
 
 # Messages stored per transaction: a page of X mentions (100) at once, a backlog of 800 in a few commits.
 BATCH_SIZE = 100
+# A platform's timestamp decides the statutory deadline, so one far from now is not believed: later than a few
+# minutes ahead (a clock or a parser gone wrong; a deadline would be pushed out) or older than a year (epoch 0, a
+# two-digit year; the case would be overdue on arrival) is replaced by the time it reached us, with a log line.
+MAX_AHEAD = dt.timedelta(minutes=5)
+MAX_BEHIND = dt.timedelta(days=365)
+
+
+def bounded(inbound: InboundMessage, account_id: int, now: dt.datetime) -> InboundMessage:
+    """The message with its platform timestamp kept if plausible, else clamped to `now` (and the clamp logged)."""
+    at = inbound.received_at
+    if at.tzinfo is None or now - MAX_BEHIND <= at <= now + MAX_AHEAD:
+        return inbound  # a naive timestamp is refused by check_inbound, with its reason
+    log.warning(
+        "account %s: message %s has a platform timestamp %s far from now (%s); stored as received now",
+        account_id,
+        inbound.external_id,
+        at.isoformat(),
+        now.isoformat(),
+    )
+    return dataclasses.replace(inbound, received_at=now)
 
 
 @dataclass
@@ -53,8 +76,11 @@ def _stored_ids(session: Session, account_id: int, external_ids: list[str]) -> s
     return found
 
 
-def take_in(session: Session, *, account_id: int, messages: Iterable[InboundMessage]) -> TakeInResult:
+def take_in(
+    session: Session, *, account_id: int, messages: Iterable[InboundMessage], now: dt.datetime | None = None
+) -> TakeInResult:
     """Store each message exactly once (opening a case or attaching a follow-up); refusals are logged, not fatal."""
+    now = now or utcnow()
     result = TakeInResult()
     page: list[InboundMessage] = []
     seen: set[str] = set()
@@ -63,7 +89,7 @@ def take_in(session: Session, *, account_id: int, messages: Iterable[InboundMess
             result.duplicates += 1  # the same message twice in one page (a platform repeating itself)
             continue
         seen.add(inbound.external_id)
-        page.append(inbound)
+        page.append(bounded(inbound, account_id, now))
     stored = _stored_ids(session, account_id, [inbound.external_id for inbound in page])
     fresh: list[InboundMessage] = []
     for inbound in page:
