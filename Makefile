@@ -6,14 +6,23 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint layers format typecheck pytest browser-deps bench mutation worker migrate demo clean
+.PHONY: run test lint layers format typecheck pytest browser-deps bench mutation worker migrate demo clean lock
 
-$(INSTALLED): pyproject.toml
+# The dependencies are the pinned, hash-checked versions of requirements.lock (`make lock` refreshes it), then
+# Sotong itself (tests/test_lock.py fails when pyproject.toml names a dependency the lock lacks).
+$(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet -e '.[test]'  # installs nothing more when the lock is complete
 	@touch $(INSTALLED)
+
+## lock: pin every dependency (and the test extras) with hashes into requirements.lock, the newest allowed by pyproject.toml
+lock: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra test --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-find-links --no-emit-index-url -o requirements.lock pyproject.toml
 
 ## run: install, migrate the embedded SQLite database, load the demo if empty, and serve on http://$(HOST):$(PORT)
 run: $(INSTALLED)

@@ -164,6 +164,9 @@ def serve(
             port=bind_port,
             reload=reload,
             workers=workers,
+            # A web process loading the Korean analyser (seconds of C++ holding the GIL) misses uvicorn's 5 s
+            # liveness ping and is killed and restarted, again and again on a busy machine: give it a minute.
+            timeout_worker_healthcheck=60,
             # The app believes X-Forwarded-* from SOTONG_PROXY_TRUSTED itself (so tests and other servers get
             # the same), and writes its own access log (route, duration, request id, no query string).
             proxy_headers=False,

@@ -30,6 +30,7 @@ from sotong.errors import InvalidInput
 from sotong.notifications.service import rotate_webhook_secrets
 from sotong.orgs.models import Channel, ChannelAccount, Organisation
 from sotong.orgs.service import department_by_name, organisation_by_slug
+from sotong.runtime import service as runtime
 from sotong.secrets import secret_names
 from sotong.settings import get_settings
 
@@ -195,6 +196,10 @@ def stream() -> None:
         signal.signal(sig, lambda *_: stop.set())  # close the connections cleanly, then exit
     try:
         with factory() as session:
+            reason = runtime.paused(session)
+            if reason:
+                # A restored copy must not read the live mailboxes and mentions (docs/operations.md, Backups).
+                raise InvalidInput(f"channel polling is paused ({reason}): `sotong resume` first")
             mailboxes = list(
                 session.scalars(
                     select(ChannelAccount.id).where(
