@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Attachment, Case, Message
+from sotong.settings import Settings
+from tests.channels.webform_support import jpeg_with_gps, png
 from tests.factories import World
 from tests.web.conftest import PNG
 
@@ -27,7 +32,7 @@ def test_create_with_a_photo(client: TestClient, world: World, session: Session)
     response = client.post(
         "/api/v1/cases",
         data=_form(phone="010-2222-3333", latitude="37.51", longitude="127.10", address="송파구 올림픽로 1"),
-        files=[("files", ("bench.png", PNG, "image/png"))],
+        files=[("files", ("bench.png", png(), "image/png"))],  # a photo that decodes: the API now decodes it
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -93,3 +98,28 @@ def test_missing_and_invalid_fields_are_422_with_reasons(client: TestClient, wor
     empty = client.post("/api/v1/cases", data=_form(text="   "))
     assert empty.status_code == 422
     assert empty.json()["error"] == "invalid_input"
+
+
+def test_photos_are_cleaned_as_the_web_forms_are(
+    client: TestClient, world: World, session: Session, settings: Settings
+) -> None:
+    photo = jpeg_with_gps(orientation=6)
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825)  # the upload really carries GPS
+    response = client.post("/api/v1/cases", data=_form(), files=[("files", ("gps.jpg", photo, "image/jpeg"))])
+    assert response.status_code == 201, response.text
+    case = session.scalar(select(Case).where(Case.number == response.json()["number"]))
+    assert case is not None and case.latitude is not None and abs(case.latitude - 37.51) < 1e-6
+    attachment = session.scalar(select(Attachment))
+    assert attachment is not None
+    with Image.open(Path(settings.media_dir) / attachment.path) as stored:
+        assert stored.getexif().get_ifd(0x8825) == {}  # GPS gone from the stored file
+        assert dict(stored.getexif()) == {0x0112: 6}  # only the orientation survives
+
+
+def test_a_decompression_bomb_is_refused(client: TestClient, world: World, session: Session) -> None:
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(bomb, "PNG")  # 48 megapixels in a few kB
+    response = client.post("/api/v1/cases", data=_form(), files=[("files", ("bomb.png", bomb.getvalue(), "image/png"))])
+    assert response.status_code == 422
+    assert response.json()["error"] == "attachment_rejected"
+    assert _counts(session) == (0, 0, 0)

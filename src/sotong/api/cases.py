@@ -32,8 +32,10 @@ from sotong.cases import actions, service
 from sotong.cases.commands import COMMANDS, Command, Outcome
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.cases.status import status_label
+from sotong.channels.webform.errors import FormError
+from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
-from sotong.errors import NotFound
+from sotong.errors import AttachmentRejected, NotFound
 from sotong.orgs.models import Channel
 from sotong.web.deps import AppSettings, DbSession, StaffActor
 from sotong.web.uploads import read_uploads
@@ -175,7 +177,22 @@ def create_case(
     email: Annotated[str | None, Form(max_length=254)] = None,
     files: Annotated[list[UploadFile] | None, File(description="Up to 5 photos")] = None,
 ) -> JSONResponse:
-    """No account needed; the same submission_id twice is refused with the first case's number."""
+    """No account needed; the same submission_id twice is refused with the first case's number.
+
+    Photos are cleaned as the web form's are (decoded, re-encoded without EXIF, decompression bombs and non-images
+    refused), and a photo's GPS position becomes the location when none was given.
+    """
+    uploads = read_uploads(files, settings)
+    try:
+        photos = process_photos(
+            [Upload(a.data, a.filename, a.content_type) for a in uploads],
+            max_count=settings.max_attachments,
+            max_bytes=settings.max_attachment_bytes,
+        )
+    except FormError as exc:
+        raise AttachmentRejected(str(exc)) from None
+    if latitude is None and longitude is None and photos.latitude is not None:
+        latitude, longitude = photos.latitude, photos.longitude
     case = actions.submit_web_form(
         db,
         org_slug=org,
@@ -187,7 +204,7 @@ def create_case(
         address=address or None,
         phone=phone or None,
         email=email or None,
-        attachments=read_uploads(files, settings),
+        attachments=photos.attachments,
     )
     tracking_url = f"{settings.base_url}/cases/{case.number}"
     created = CaseCreated(number=case.number, tracking_url=tracking_url, citizen_token=case.citizen_token or "")
