@@ -26,12 +26,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sotong import __version__, schema, wiring
 from sotong.api import cases as api_cases
+from sotong.api import deliveries as api_deliveries
 from sotong.api import docs as api_docs
 from sotong.api import hooks as api_hooks
 from sotong.api import metrics as api_metrics
 from sotong.api import open311 as api_open311
 from sotong.console import admin as console_admin
 from sotong.console import answers as console_answers
+from sotong.console import deliveries as console_deliveries
 from sotong.console import inbox as console_inbox
 from sotong.console import login as console_login
 from sotong.console import notes as console_notes
@@ -95,12 +97,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
 
     app.include_router(api_cases.router, prefix=API_PREFIX)
+    app.include_router(api_deliveries.router, prefix=API_PREFIX)
     app.include_router(api_docs.router, prefix=API_PREFIX)
     app.include_router(console_login.router)
     app.include_router(console_admin.router)
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase and .../answer.
     app.include_router(portal_views.staff_router)
     app.include_router(console_answers.router)
+    app.include_router(console_deliveries.router)
     app.include_router(console_views.router)
     app.include_router(console_inbox.router)
     app.include_router(console_queue.router)

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from sotong import __version__, logs, schema, wiring
 from sotong.cases.cli import case_app
 from sotong.cases.deadlines.cli import sla_app
+from sotong.cases.outbox_cli import outbox_app
 from sotong.channels.cli import channels_app
 from sotong.channels.open311.cli import open311_app
 from sotong.cli_support import console, err_console, ok, session_scope, settings_or_error
@@ -68,6 +69,7 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(channels_app, name="channels")
 app.add_typer(open311_app, name="open311")
 app.add_typer(search_app, name="search")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _worker_loop() -> ModuleType:

@@ -20,16 +20,16 @@ def connect(
     """A connected, authenticated SMTP session (no log-in without a user); closed again if any step fails."""
     if security not in SECURITIES:
         raise ValueError(f"SMTP security must be one of {', '.join(SECURITIES)}, not {security!r}")
-    context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if security == "tls":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     try:
         smtp.ehlo()
         if security == "starttls":
-            smtp.starttls(context=context)
+            # Loading the certificate store costs more than the rest of a send: only where TLS is used.
+            smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if user:
             smtp.login(user, password or "")

@@ -123,6 +123,20 @@ def test_admin_page_lists_accounts_with_health_and_never_a_secret(
     assert "base_url = http://127.0.0.1:9" in edit.text
 
 
+def test_an_account_lacking_a_setting_needs_set_up_rather_than_failing(
+    client: TestClient, session: Session, world: World, account: ChannelAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unfinished(session: Session, *, account_id: int) -> Any:
+        raise ChannelError("email: account config lacks 'imap_host'", permanent=True)
+
+    monkeypatch.setattr(polling, "_pollers", lambda: {Channel.mastodon: unfinished})
+    polling.poll_account(session, account_id=account.id)
+    login(client, world.admin)
+    for page in (client.get("/staff/admin/channels").text, client.get(f"/staff/admin/channels/{account.id}").text):
+        assert "설정 필요" in page and "필수 설정이 비어 있습니다: imap_host" in page
+        assert "ch-setup" in page and "ch-fail" not in page
+
+
 def test_admin_creates_and_edits_an_account_secrets_write_only_and_audited(
     client: TestClient, session: Session, engine: Engine, world: World
 ) -> None:

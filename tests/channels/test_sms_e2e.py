@@ -140,8 +140,9 @@ def test_no_sms_without_a_mobile_number_or_an_sms_account(
     session: Session, world: World, sens: FakeSens, deliver: Callable[[], int]
 ) -> None:
     case = _case_with_phone(session, world)
-    deliver()  # Songpa has no SMS account yet: the receipt is the tracking page alone
-    assert outbox(session, case.id)[-1].status is OutboxStatus.sent and sens.sent == []
+    deliver()  # Songpa has no SMS account yet: the caller's receipt cannot be texted, and the case says so
+    receipt = outbox(session, case.id)[-1]
+    assert (receipt.status, receipt.error_code) == (OutboxStatus.failed, "no_sms_account") and sens.sent == []
     _sms_account(session, world, "02-410-1234", {"gateway": "test"})
     TEST_GATEWAY.sent.clear()
     landline = _case_with_phone(session, world, "가로수 가지치기 부탁드립니다", phone="02-410-5555")

@@ -22,6 +22,7 @@ from sotong.settings import Settings
 from tests.channels.conftest import answer_case
 from tests.channels.webform_support import form_data
 from tests.factories import World
+from tests.web.conftest import login
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_a_web_form_answer_goes_by_sms_the_receipt_does_not(
     assert all(item.status is OutboxStatus.sent for item in _items(session, case.id))
 
 
-def test_without_a_number_or_an_sms_account_the_answer_stays_on_the_tracking_page(
+def test_a_mobile_number_without_an_sms_account_is_a_failure_shown_on_the_case(
     client: TestClient, session: Session, world: World, settings: Settings, deliver: Callable[[], int]
 ) -> None:
     TEST_GATEWAY.sent.clear()
@@ -80,7 +81,14 @@ def test_without_a_number_or_an_sms_account_the_answer_stays_on_the_tracking_pag
     answer_case(session, world, case.id, "처리했습니다.")
     deliver()
     assert TEST_GATEWAY.sent == []
-    assert [item.status for item in _items(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
+    receipt, answer = _items(session, case.id)
+    assert receipt.status is OutboxStatus.sent  # a web-form receipt is read on the screen, never sent
+    # The citizen waits for a text that cannot come: the answer failed, and the case page says why, in Korean.
+    assert (answer.status, answer.error_code) == (OutboxStatus.failed, "no_sms_account")
+    login(client, world.officer)
+    page = client.get(f"/staff/cases/{case.number}").text
+    assert "SMS 계정이 없어 시민의 휴대전화로 보내지 못했습니다" in page
+    assert f'action="/staff/cases/{case.number}/deliveries/{answer.id}/retry"' in page
 
 
 def test_a_call_centre_case_gets_its_receipt_and_answer_by_sms(

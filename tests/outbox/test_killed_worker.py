@@ -1,4 +1,5 @@
-"""A worker killed in the middle of a batch loses nothing: once its lease expires another delivers it all."""
+"""A worker killed in the middle of a batch loses nothing: once its lease expires another delivers the rest, and the
+item whose send had begun (the platform may have it) is shown as "outcome unknown", never sent a second time."""
 
 from __future__ import annotations
 
@@ -66,9 +67,15 @@ def test_killed_worker_loses_nothing_and_nothing_is_sent_twice(
     lease = get_settings().outbox_lease_seconds
     assert run_once(factory, worker_id="rescuer", batch=100, now=procs.later(lease + 1)) == ITEMS
 
+    started = procs.platform_rows(pg_url, "started")
+    assert len(started) == 1  # the doomed worker was in the middle of this one's send
+    [(hung_key, hung_id, _)] = started
     delivered = procs.platform_rows(pg_url)
-    assert sorted(key for key, _, _ in delivered) == sorted(keys)  # all of them, each once
-    assert Counter(worker for _, _, worker in delivered) == {"rescuer": ITEMS}
+    assert sorted(key for key, _, _ in delivered) == sorted(keys - {hung_key})  # all the others, each once
+    assert Counter(worker for _, _, worker in delivered) == {"rescuer": ITEMS - 1}
     session.rollback()
-    rows = session.execute(select(OutboxItem.status, OutboxItem.claimed_by, OutboxItem.attempts)).all()
-    assert set(rows) == {(OutboxStatus.sent, "rescuer", 2)}
+    rows = session.execute(select(OutboxItem.id, OutboxItem.status, OutboxItem.claimed_by, OutboxItem.attempts)).all()
+    assert {(s, c, a) for i, s, c, a in rows if i != hung_id} == {(OutboxStatus.sent, "rescuer", 2)}
+    hung = session.get(OutboxItem, hung_id)
+    assert hung is not None
+    assert (hung.status, hung.error_code) == (OutboxStatus.unknown, "interrupted")

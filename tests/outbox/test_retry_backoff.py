@@ -60,12 +60,26 @@ def test_unexpected_exceptions_are_retried_not_lost(
     session: Session, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _install(monkeypatch, RuntimeError("connection reset"))
+    monkeypatch.setattr(Failing, "idempotent", True)  # a repeat cannot show twice: simply tried again
     item_id = queue(session, org_id=world.songpa.id, transport="failing").id
 
     run_once(factory, worker_id="w1")
 
     item = _reload(session, item_id)
     assert (item.status, item.last_error) == (OutboxStatus.pending, "RuntimeError: connection reset")
+
+
+def test_unexpected_exceptions_of_a_platform_without_repeats_are_unknown(
+    session: Session, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install(monkeypatch, RuntimeError("connection reset"))  # after the request left? nobody can tell
+    item_id = queue(session, org_id=world.songpa.id, transport="failing").id
+
+    run_once(factory, worker_id="w1")
+
+    item = _reload(session, item_id)
+    assert (item.status, item.error_code) == (OutboxStatus.unknown, "outcome_unknown")
+    assert item.last_error == "RuntimeError: connection reset"
 
 
 def test_rate_limit_retry_after_is_honoured(

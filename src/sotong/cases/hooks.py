@@ -3,16 +3,26 @@
 - The outbox, when it records an item sent: a delivered answer or notice written by a person is the case's first
   response, the moment the citizen first heard back from someone (statistics: "첫 응답까지"). The automatic
   receipt is not: it leaves within seconds whatever happens, and counting it made every first response "0.0시간".
+- The outbox, when a delivery to a citizen fails for good or its outcome is unknown: the case's officer (or its
+  department's managers) and the centre's operators are told, so someone retries it or calls the citizen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.actors import Role
 from sotong.cases.actions import mark_first_response
+from sotong.cases.actions.effects import notify, notify_owner
+from sotong.cases.models import Case
+from sotong.db import utcnow
+from sotong.i18n import translate
+from sotong.orgs.models import User
 from sotong.outbox import delivery
+from sotong.outbox.models import OutboxStatus
 from sotong.outbox.transports import Delivery
 
 # Delivering these tells the citizen a person looked at their case: the case's first response is recorded then.
@@ -32,6 +42,35 @@ def first_response_delivered(session: Session, sent: Delivery, at: dt.datetime) 
     return mark_first_response(session, case_id=sent.case_id, at=at, wait=False)
 
 
+def delivery_problem(session: Session, item: Delivery, status: OutboxStatus, code: str) -> None:
+    """Tell the case's owner and the centre that a citizen's delivery failed or may not have arrived."""
+    if item.case_id is None or item.kind == "notify":
+        return  # staff notifications about staff notifications would never end
+    case = session.get(Case, item.case_id)
+    if case is None:
+        return
+    kind = "delivery_unknown" if status is OutboxStatus.unknown else "delivery_failed"
+    text = translate(
+        "ko",
+        f"delivery.notify.{kind}",
+        number=case.number,
+        what=translate("ko", f"delivery.kind.{item.kind}"),
+        reason=translate("ko", f"delivery.error.{code}"),
+    )
+    key = f"{item.item_id}:{utcnow().isoformat()}"
+    told = set()
+    if case.officer_id is not None:
+        told.add(case.officer_id)
+    notify_owner(session, case, kind=kind, text=text, key=key)
+    operators = session.scalars(
+        select(User.id).where(User.org_id == case.org_id, User.role == Role.operator, User.is_active.is_(True))
+    )
+    for operator_id in operators:
+        if operator_id not in told:
+            notify(session, case, operator_id, kind=kind, text=text, key=key)
+
+
 def install() -> None:
     """Register the hooks above (idempotent)."""
     delivery.on_sent(first_response_delivered)
+    delivery.on_problem(delivery_problem)

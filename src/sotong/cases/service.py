@@ -197,8 +197,23 @@ def unread_notifications(session: Session, *, actor: Actor, limit: int = 20) -> 
     return list(session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)))
 
 
+def case_deliveries(session: Session, *, case_id: int) -> list[OutboxItem]:
+    """What the case sent its citizen (receipts, answers, notices), oldest first; the caller has the case."""
+    return outbox_service.case_deliveries(session, case_id=case_id)
+
+
+def case_delivery(session: Session, *, actor: Actor, number: str, item_id: int) -> OutboxItem:
+    """One delivery of a case the actor may see; NotFound otherwise."""
+    case = get_case_by_number(session, actor=actor, number=number)
+    item = session.get(OutboxItem, item_id)
+    if item is None or item.case_id != case.id:
+        raise NotFound("no such delivery on this case")
+    return item
+
+
 def failed_deliveries(session: Session, *, actor: Actor, limit: int = 20) -> list[OutboxItem]:
-    """Outbound work that failed for good in the actor's organisation (admins and operators only)."""
+    """Outbound work that waits for a person in the actor's organisation, failed for good or of unknown outcome
+    (admins and operators only)."""
     if not actor.is_staff or actor.role not in (Role.admin, Role.operator) or actor.org_id is None:
         return []
     return outbox_service.failed_deliveries(session, org_id=actor.org_id, limit=limit)

@@ -46,12 +46,12 @@ def network_error(channel: str, exc: httpx.HTTPError, *, idempotent: bool = Fals
     the conversation and retry it by hand. Only a request that never left is retried automatically.
     """
     if idempotent or request_was_not_sent(exc):
-        return ChannelError(f"{channel}: network error: {exc}")
+        return ChannelError(f"{channel}: network error: {exc}", code="network")
     return ChannelError(
         f"{channel}: outcome unknown, no answer after the request was sent ({type(exc).__name__}: {exc}); "
         "it may have been delivered, so it is not sent again automatically: check the conversation and retry "
         "from the case if it did not arrive",
-        permanent=True,
+        unknown=True,
     )
 
 
@@ -292,7 +292,9 @@ class Connector(Transport):
         # The worker's session must not sit idle in a transaction while the platform answers.
         session.rollback()
         if config is None:
-            raise ChannelError(f"{self.name}: unknown sending account {account_id!r}", permanent=True)
+            raise ChannelError(
+                f"{self.name}: unknown sending account {account_id!r}", permanent=True, code="no_account"
+            )
         return config
 
 
@@ -325,5 +327,5 @@ def required(config: Mapping[str, Any], key: str, channel: str) -> str:
     """A setting the connector cannot work without; its absence is a permanent failure, not a retry."""
     value = config.get(key)
     if not isinstance(value, str) or not value:
-        raise ChannelError(f"{channel}: account config lacks {key!r}", permanent=True)
+        raise ChannelError(f"{channel}: account config lacks {key!r}", permanent=True, code="config")
     return value

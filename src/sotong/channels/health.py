@@ -8,6 +8,7 @@ kept apart from ``ChannelAccount.config`` so a health write never touches (or ra
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 from sqlalchemy import ForeignKey, String, Text, select
@@ -91,6 +92,18 @@ def health_of(session: Session, account_ids: list[int]) -> dict[int, AccountHeal
         return {}
     rows = session.scalars(select(AccountHealth).where(AccountHealth.account_id.in_(account_ids)))
     return {row.account_id: row for row in rows}
+
+
+# How `channels.base.required` words a setting the account lacks: not a failure of the platform, a set-up to finish.
+_LACKS = re.compile(r"account config lacks '([A-Za-z0-9_]+)'")
+
+
+def missing_settings(health: AccountHealth | None) -> list[str]:
+    """The settings the account's latest failure said it lacks (empty when it failed otherwise or did not fail):
+    such an account is shown as "needs set-up", not as failing."""
+    if not is_failing(health) or health is None:
+        return []
+    return _LACKS.findall(health.last_error or "")
 
 
 def is_failing(health: AccountHealth | None) -> bool:

@@ -58,7 +58,16 @@ class ReplyConnector(Connector):
         account = sms_account(session, delivery.org_id) if number and delivery.org_id is not None else None
         account_id = account.id if account is not None else None
         if number is None or account_id is None:
-            return self._by_email(delivery, session=session)
+            sent = self._by_email(delivery, session=session)
+            if sent is None and number is not None:
+                # The citizen left a mobile number and is waiting for a text that cannot be sent: say so on the
+                # case (and to its officer) rather than record a delivery that reached nobody.
+                raise ChannelError(
+                    f"{self.name}: the organisation has no enabled SMS account to text {number[:3]}-****-{number[-4:]}",
+                    permanent=True,
+                    code="no_sms_account",
+                )
+            return sent
         session.rollback()  # no transaction left open while the gateway answers
         by_sms = dataclasses.replace(
             delivery, transport="sms", recipient=number, payload={**delivery.payload, "channel_account_id": account_id}

@@ -20,7 +20,7 @@ from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
-from sotong.console import answer_form, reference
+from sotong.console import answer_form, deliveries, reference
 from sotong.console import counts as counting
 from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
@@ -97,6 +97,7 @@ def home(request: Request, db: DbSession, user: CurrentUser, actor: StaffActor) 
             "case_numbers": numbers,
             "is_overdue": lambda c: service.is_overdue(c, now),
             "labels": _labels(db, [*mine, *due], user.org_id),
+            **deliveries.labels(request_language(request)),
         },
     )
 
@@ -176,6 +177,8 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             **answer_form.answer_form_context(db, actor=actor, user=user, case=case, request=request),
             # Notes, the citizen's other cases and the location (console/queue.py).
             **case_page_extras(db, actor=actor, case=case),
+            # What the case sent the citizen, and what to do about a delivery that failed (console/deliveries.py).
+            **deliveries.case_page_context(db, actor=actor, case=case, lang=request_language(request)),
         },
     )
 

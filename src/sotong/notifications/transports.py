@@ -32,6 +32,7 @@ class InAppTransport(Transport):
 
     name = "inapp"
     private = True
+    idempotent = True  # the row is written in the transaction that records the item sent
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Add the notification row to the worker's transaction (see `Transport.send`)."""
@@ -55,6 +56,9 @@ class EmailNotificationTransport(Transport):
     """A short e-mail to the staff user: what happened and the link to the case."""
 
     name = EMAIL_TRANSPORT
+    # A colleague's rare second copy (same Message-ID, shown as one by mail clients) is better than an "outcome
+    # unknown" nobody is watching for: staff notifications are simply sent again.
+    idempotent = True
 
     def compose(self, delivery: Delivery) -> EmailMessage:
         """The mail of one notification (plain text, UTF-8)."""
@@ -101,6 +105,7 @@ class WebhookNotificationTransport(Transport):
     """A JSON POST to the organisation's messenger bot, signed with HMAC-SHA256 of the body."""
 
     name = WEBHOOK_TRANSPORT
+    idempotent = True  # the bot deduplicates by the document's "id"
 
     def body(self, delivery: Delivery) -> bytes:
         """The JSON document POSTed (the same bytes on every attempt: the bot deduplicates by "id")."""

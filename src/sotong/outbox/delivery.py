@@ -14,11 +14,24 @@ What "never sent twice" means here, precisely:
    worker reclaims it and delivers it (the attempt counts; an item abandoned more than
    ``outbox_max_attempts`` times fails and is shown to staff instead of crashing workers forever).
 3. The one window left is between the platform accepting the message and us recording ``sent`` (a crash,
-   a dropped database connection, a lease that ran out during a slow send). It is closed at the transport:
-   the same ``idempotency_key`` is handed over on every attempt, and the platform (Mastodon's
-   Idempotency-Key) or the connector (looking for what it already posted under that key) drops the repeat.
+   a dropped database connection, a lease that ran out during a slow send). How it is closed depends on the
+   transport (`Transport.idempotent`):
+
+   - A transport whose repeat cannot show twice gets the same ``idempotency_key`` on every attempt and is
+     simply called again: the platform (Mastodon's Idempotency-Key) or the connector (X and Facebook comments
+     read back what an earlier attempt posted) drops the repeat; in-app notifications commit with the record.
+   - Every other one (SMS, Kakao's Event API, TalkTalk, Messenger, e-mail) is never re-sent by itself once a
+     send may have begun: ``send_started_at`` is committed before the platform is called, and a worker that
+     reclaims an item with it set asks the transport to settle it (`Transport.settle`: the platform is asked
+     what it has) and records ``sent`` or sends it, or, when the platform cannot tell, records ``unknown``:
+     shown on the case for a person to check and settle (outbox/actions.py). Likewise a request that left
+     without an answer (a read timeout) is ``unknown``, not failed and not retried.
+
    Our own bookkeeping only changes a row this worker still holds (``claimed_by`` and ``sending``), so a
    worker whose lease expired never overwrites what the worker that took over recorded.
+
+A delivery that fails for good or whose outcome is unknown is reported to the domains that registered a
+problem hook (cases tells the case's officer and the centre: cases/hooks.py), in the transaction that records it.
 
 In-app notifications are written in the same transaction that records ``sent``: they exist exactly once.
 """
@@ -39,7 +52,7 @@ from sotong.actors import WORKER
 from sotong.audit.service import record
 from sotong.db import atomic, utcnow
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.transports import Delivery, TransportError, get_transport
+from sotong.outbox.transports import Delivery, Settlement, Transport, TransportError, get_transport
 from sotong.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -55,10 +68,40 @@ SentHook = Callable[[Session, Delivery, dt.datetime], bool]
 _sent_hooks: list[SentHook] = []
 
 
+# Called inside the transaction that records an item failed for good or of unknown outcome, with its new status
+# and error code: cases tells the people who must act (cases/hooks.py).
+ProblemHook = Callable[[Session, Delivery, OutboxStatus, str], None]
+_problem_hooks: list[ProblemHook] = []
+
+
 def on_sent(hook: SentHook) -> None:
     """Call `hook` for every item recorded sent from now on (registering the same hook twice keeps one)."""
     if hook not in _sent_hooks:
         _sent_hooks.append(hook)
+
+
+def on_problem(hook: ProblemHook) -> None:
+    """Call `hook` for every item recorded failed or of unknown outcome from now on (once per hook)."""
+    if hook not in _problem_hooks:
+        _problem_hooks.append(hook)
+
+
+def error_code(exc: BaseException) -> str:
+    """The kind of failure, as a catalogue key under "delivery.error." (staff read that, not the English)."""
+    if isinstance(exc, TransportError):
+        if exc.code:
+            return exc.code
+        message = exc.message
+        if "account config lacks" in message:
+            return "config"
+        if "network error" in message or "unreachable" in message:
+            return "network"
+        if exc.retry_after is not None or "HTTP 429" in message:
+            return "rate_limited"
+        if "mobile number" in message or "no phone number" in message or " to send to" in message:
+            return "recipient"
+        return "refused" if exc.permanent else "temporary"
+    return "internal"
 
 
 class _LeaseLost(Exception):
@@ -114,6 +157,7 @@ def claim(session: Session, *, worker_id: str, now: dt.datetime, batch: int = DE
                 OutboxItem.payload,
                 OutboxItem.idempotency_key,
                 OutboxItem.attempts,
+                OutboxItem.send_started_at,
             )
             .execution_options(synchronize_session=False)
         ).all()
@@ -135,36 +179,88 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None, rng: rand
 def deliver(session: Session, delivery: Delivery, *, worker_id: str, now: dt.datetime | None = None) -> OutboxStatus:
     """Deliver one claimed item and record the outcome; returns the item's new status (`sending` if lost)."""
     clock = _clock(now)
-    if delivery.attempt > get_settings().outbox_max_attempts:
-        # Only a reclaimed item gets here: the workers holding it died every time. Stop feeding it to them.
-        error = f"abandoned: {delivery.attempt - 1} workers claimed it and never finished (crashed or killed)"
-        return _record_error(session, delivery, worker_id=worker_id, error=error, permanent=True, now=clock())
     try:
         transport = get_transport(delivery.transport)
+    except TransportError as exc:
+        return _record_error(session, delivery, worker_id=worker_id, exc=exc, now=clock())
+    safe = transport.resend_is_safe(delivery)
+    try:
+        if delivery.started and not safe:
+            # An earlier attempt may have reached the platform: never send it again blindly.
+            settled = _settle(session, transport, delivery, worker_id=worker_id, now=clock())
+            if settled is not None:
+                return settled
+        if delivery.attempt > get_settings().outbox_max_attempts:
+            # Only a reclaimed item gets here: the workers holding it died every time. Stop feeding it to them.
+            error = f"abandoned: {delivery.attempt - 1} workers claimed it and never finished (crashed or killed)"
+            abandoned = TransportError(error, permanent=True, code="abandoned")
+            return _record_error(session, delivery, worker_id=worker_id, exc=abandoned, now=clock())
+        if not safe:
+            _mark_started(session, delivery, worker_id=worker_id, now=clock())
+    except _LeaseLost:
+        log.warning("outbox %s: lease lost before sending; the new holder delivers it", delivery.item_id)
+        return OutboxStatus.sending
+    try:
         external_ref = transport.send(delivery, session=session)
     except TransportError as exc:
         session.rollback()
-        return _record_error(
-            session,
-            delivery,
-            worker_id=worker_id,
-            error=exc.message,
-            permanent=exc.permanent,
-            retry_after=exc.retry_after,
-            now=clock(),
-        )
+        return _record_error(session, delivery, worker_id=worker_id, exc=exc, now=clock())
     except Exception as exc:
-        # A bug or an unforeseen network error: retried like a temporary failure, never lost.
+        # A bug or an unforeseen network error. A transport that cannot be repeated safely may have sent it:
+        # its outcome is unknown. Any other is retried like a temporary failure, never lost.
         session.rollback()
         log.exception("outbox %s: %s transport raised", delivery.item_id, delivery.transport)
-        error = f"{type(exc).__name__}: {exc}"
-        return _record_error(session, delivery, worker_id=worker_id, error=error, permanent=False, now=clock())
+        failure = TransportError(
+            f"{type(exc).__name__}: {exc}", unknown=not safe, code="internal" if safe else "outcome_unknown"
+        )
+        return _record_error(session, delivery, worker_id=worker_id, exc=failure, now=clock())
     try:
         _record_sent(session, delivery, worker_id=worker_id, external_ref=external_ref, now=clock())
     except _LeaseLost:
         log.warning("outbox %s: lease lost before recording sent; the new holder's outcome stands", delivery.item_id)
         return OutboxStatus.sending
     return OutboxStatus.sent
+
+
+def _settle(
+    session: Session, transport: Transport, delivery: Delivery, *, worker_id: str, now: dt.datetime
+) -> OutboxStatus | None:
+    """Settle a reclaimed item whose send may have happened; None when the platform says it is safe to send."""
+    try:
+        settlement: Settlement = transport.settle(delivery, session=session)
+    except Exception as exc:  # asking failed: the outcome stays unknown, for a person
+        session.rollback()
+        log.warning("outbox %s: could not ask %s about an earlier send: %s", delivery.item_id, delivery.transport, exc)
+        settlement = Settlement(sent=None)
+    session.rollback()
+    if settlement.sent is True:
+        _record_sent(session, delivery, worker_id=worker_id, external_ref=settlement.external_ref, now=now)
+        log.info(
+            "outbox %s: the platform had it already (%s): recorded sent", delivery.item_id, settlement.external_ref
+        )
+        return OutboxStatus.sent
+    if settlement.sent is False:
+        return None
+    error = TransportError(
+        f"{delivery.transport}: outcome unknown: a worker stopped after the send began (attempt "
+        f"{delivery.attempt - 1}) and the platform cannot be asked whether it arrived",
+        unknown=True,
+        code="interrupted",
+    )
+    return _record_error(session, delivery, worker_id=worker_id, exc=error, now=now)
+
+
+def _mark_started(session: Session, delivery: Delivery, *, worker_id: str, now: dt.datetime) -> None:
+    """Commit "sending started" before a platform that cannot drop a repeat is called."""
+    with atomic(session):
+        result = session.execute(
+            update(OutboxItem)
+            .where(_held_by(worker_id, delivery.item_id))
+            .values(send_started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _LeaseLost
 
 
 def _record_sent(
@@ -180,6 +276,7 @@ def _record_sent(
                 external_ref=external_ref[:200] if external_ref else None,
                 lease_expires_at=None,
                 last_error=None,
+                error_code=None,
             )
             .execution_options(synchronize_session=False)
         )
@@ -217,24 +314,23 @@ def _run_late_hooks(session: Session) -> None:
 
 
 def _record_error(
-    session: Session,
-    delivery: Delivery,
-    *,
-    worker_id: str,
-    error: str,
-    permanent: bool,
-    now: dt.datetime,
-    retry_after: float | None = None,
+    session: Session, delivery: Delivery, *, worker_id: str, exc: TransportError, now: dt.datetime
 ) -> OutboxStatus:
     settings = get_settings()
-    error = error[:MAX_ERROR_LENGTH]
-    give_up = permanent or delivery.attempt >= settings.outbox_max_attempts
-    values: dict[str, Any] = {"last_error": error, "lease_expires_at": None}
-    if give_up:
-        values["status"] = OutboxStatus.failed
+    error = exc.message[:MAX_ERROR_LENGTH]
+    code = error_code(exc)
+    if exc.unknown:
+        status = OutboxStatus.unknown
+    elif exc.permanent or delivery.attempt >= settings.outbox_max_attempts:
+        status = OutboxStatus.failed
     else:
-        delay = backoff_seconds(delivery.attempt, retry_after=retry_after)
-        values.update(status=OutboxStatus.pending, claimed_by=None, next_attempt_at=now + dt.timedelta(seconds=delay))
+        status = OutboxStatus.pending
+    values: dict[str, Any] = {"last_error": error, "error_code": code, "lease_expires_at": None}
+    if status is OutboxStatus.pending:
+        delay = backoff_seconds(delivery.attempt, retry_after=exc.retry_after)
+        # Nothing reached the platform (or it drops repeats): the next attempt starts afresh.
+        values.update(claimed_by=None, next_attempt_at=now + dt.timedelta(seconds=delay), send_started_at=None)
+    values["status"] = status
     try:
         with atomic(session):
             result = session.execute(
@@ -245,11 +341,11 @@ def _record_error(
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise _LeaseLost
-            if give_up:
+            if status is not OutboxStatus.pending:
                 record(
                     session,
                     actor=WORKER,
-                    action="outbox.failed",
+                    action=f"outbox.{status.value}",
                     org_id=delivery.org_id,
                     case_id=delivery.case_id,
                     details={
@@ -257,18 +353,21 @@ def _record_error(
                         "kind": delivery.kind,
                         "transport": delivery.transport,
                         "attempts": delivery.attempt,
-                        "permanent": permanent,
+                        "permanent": exc.permanent,
+                        "code": code,
                         "error": error,
                     },
                 )
+                for hook in _problem_hooks:
+                    hook(session, delivery, status, code)
     except _LeaseLost:
         log.warning("outbox %s: lease lost before recording the error %r", delivery.item_id, error)
         return OutboxStatus.sending
-    if give_up:
+    if status is not OutboxStatus.pending:
         log.warning(
-            "outbox %s: %s via %s failed for good: %s", delivery.item_id, delivery.kind, delivery.transport, error
+            "outbox %s: %s via %s %s: %s", delivery.item_id, delivery.kind, delivery.transport, status.value, error
         )
-        return OutboxStatus.failed
+        return status
     # Each retry is news: a platform refusing for twenty minutes must show in the log long before the final failure.
     log.warning(
         "outbox %s: %s via %s attempt %d of %d failed, retrying at %s: %s",

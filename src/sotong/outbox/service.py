@@ -9,7 +9,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from sotong.db import in_atomic, utcnow
-from sotong.outbox.models import OutboxItem, OutboxStatus
+from sotong.outbox.models import NEEDS_ATTENTION, OutboxItem, OutboxStatus
 
 
 def enqueue(
@@ -81,12 +81,24 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(cast(Table, OutboxItem.__table__)), rows)
 
 
-def failed_deliveries(session: Session, *, org_id: int, limit: int = 50) -> list[OutboxItem]:
-    """The organisation's deliveries that failed for good, newest first (shown to staff to act on)."""
-    query = (
-        select(OutboxItem)
-        .where(OutboxItem.org_id == org_id, OutboxItem.status == OutboxStatus.failed)
-        .order_by(OutboxItem.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+def failed_deliveries(session: Session, *, org_id: int | None, limit: int = 50) -> list[OutboxItem]:
+    """The organisation's (None: every organisation's) deliveries that wait for a person, failed for good or of
+    unknown outcome, newest first."""
+    query = select(OutboxItem).where(OutboxItem.status.in_(NEEDS_ATTENTION))
+    if org_id is not None:
+        query = query.where(OutboxItem.org_id == org_id)
+    return list(session.scalars(query.order_by(OutboxItem.id.desc()).limit(limit)))
+
+
+def case_deliveries(session: Session, *, case_id: int) -> list[OutboxItem]:
+    """What a case sent (or is sending) its citizen, oldest first; staff notifications are left out."""
+    query = select(OutboxItem).where(OutboxItem.case_id == case_id, OutboxItem.kind != "notify")
+    return list(session.scalars(query.order_by(OutboxItem.id)))
+
+
+def state_of(item: OutboxItem) -> str:
+    """The state staff read (a key under "delivery.status."): a queued item that already failed once is
+    "retrying", with its next attempt and the reason."""
+    if item.status is OutboxStatus.pending and item.attempts > 0 and item.last_error:
+        return "retrying"
+    return item.status.value

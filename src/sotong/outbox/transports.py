@@ -34,6 +34,9 @@ class Delivery:
     # Platforms that deduplicate (Mastodon's Idempotency-Key, ...) must be handed this on every attempt.
     idempotency_key: str
     attempt: int
+    # An earlier attempt committed "sending started" and never recorded its outcome (its worker died or lost its
+    # lease): the platform may already have the message.
+    started: bool = False
 
     @classmethod
     def of(cls, item: Any, *, attempt: int | None = None) -> Delivery:
@@ -48,17 +51,45 @@ class Delivery:
             payload=dict(item.payload or {}),
             idempotency_key=item.idempotency_key,
             attempt=item.attempts if attempt is None else attempt,
+            started=getattr(item, "send_started_at", None) is not None,
         )
 
 
 class TransportError(Exception):
-    """A failed send. `permanent` ones are not retried; `retry_after` (seconds) is a platform's rate limit."""
+    """A failed send. `permanent` ones are not retried; `retry_after` (seconds) is a platform's rate limit.
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    `code` names the kind of failure for staff (a key under "delivery.error." in the catalogue: "config",
+    "network", "outcome_unknown", ...); the message keeps the technical detail. `unknown` marks a send whose
+    outcome is unknown (the request left, no answer came back): it is neither retried nor called failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        code: str | None = None,
+        unknown: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.permanent = permanent
+        self.permanent = permanent or unknown
         self.retry_after = retry_after
+        self.code = code or ("outcome_unknown" if unknown else None)
+        self.unknown = unknown
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a platform says about a send that may have happened: `sent` (with its id), or not (safe to send),
+    or None when it cannot tell."""
+
+    sent: bool | None
+    external_ref: str | None = None
+
+
+UNSETTLED = Settlement(sent=None)
 
 
 def retry_after(value: str | None, default: float | None = None) -> float | None:
@@ -87,6 +118,24 @@ class Transport(ABC):
     # What it sends reaches its recipient alone (a text, a mail, a chat), not a public thread: a tracking link
     # sent there may carry the citizen's token (cases/links.py).
     private: ClassVar[bool] = False
+    # Sending the same delivery again never shows it twice: the platform drops a repeated idempotency key
+    # (Mastodon), the transport looks for what an earlier attempt posted (X, Facebook comments), or it writes to
+    # Sotong's own database in the transaction that records it sent (in-app). Otherwise (SMS, Kakao's Event API,
+    # TalkTalk, Messenger, e-mail) "sending started" is committed before the platform is called, and a send
+    # that may have happened is never repeated by itself (outbox/delivery.py).
+    idempotent: ClassVar[bool] = False
+
+    def resend_is_safe(self, delivery: Delivery) -> bool:
+        """Whether sending `delivery` again cannot show it twice (`idempotent` unless a transport knows better)."""
+        return self.idempotent
+
+    def settle(self, delivery: Delivery, *, session: Session) -> Settlement:
+        """Ask the platform whether an earlier attempt of `delivery` (`delivery.started`) reached it.
+
+        The default cannot ask: the item is shown to staff as "outcome unknown". A transport whose platform can
+        be searched for what we sent overrides this; it must answer `sent=False` only when it is sure.
+        """
+        return UNSETTLED
 
     @abstractmethod
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
@@ -102,6 +151,7 @@ class LogTransport(Transport):
     """Development stand-in for a channel: writes what would have been sent to the log."""
 
     name = "log"
+    idempotent = True  # nothing leaves
 
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Log the delivery and pretend the platform accepted it."""
@@ -130,7 +180,7 @@ def get_transport(name: str) -> Transport:
     """The transport registered under `name`; an unknown one is a permanent failure of the item."""
     transport = TRANSPORTS.get(name)
     if transport is None:
-        raise TransportError(f"no connector for channel {name!r} is configured", permanent=True)
+        raise TransportError(f"no connector for channel {name!r} is configured", permanent=True, code="no_connector")
     return transport
 
 

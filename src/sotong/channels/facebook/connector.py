@@ -237,6 +237,10 @@ class FacebookConnector(Connector):
         """A page-scoped user id, with the name Facebook shows."""
         return SampleAuthor(handle=f"fb:{rng.randrange(10**14, 10**15)}", name=name, contact={})
 
+    def resend_is_safe(self, delivery: Delivery) -> bool:
+        """A comment reply is looked for before it is posted again; a Messenger message cannot be (no read-back)."""
+        return not is_messenger_id(str(delivery.payload.get("in_reply_to_external_id") or ""))
+
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """Reply to the citizen's comment (or post) as the Page, or message them on Messenger."""
         config = self.account_config(delivery, session=session)

@@ -35,6 +35,7 @@ MEDIA_LIMIT = 4
 
 
 class MastodonConnector(Connector):
+    idempotent: ClassVar[bool] = True  # every attempt carries the item's Idempotency-Key
     """Mentions in (polled, see `mastodon.poll`), replies out with in_reply_to_id and an Idempotency-Key."""
 
     name: ClassVar[str] = "mastodon"

@@ -12,6 +12,7 @@ from sotong.outbox.transports import Delivery
 
 
 class Open311Connector(Connector):
+    idempotent: ClassVar[bool] = True  # nothing leaves: the client reads the request's status
     """Nothing leaves: the citizen's application reads the request's status and notes back."""
 
     name: ClassVar[str] = "open311"

@@ -63,6 +63,8 @@ def crc_response(secret: str, token: str | bytes) -> str:
 
 
 class XConnector(Connector):
+    # X takes no idempotency key, but a second attempt first reads back what the first may have posted.
+    idempotent: ClassVar[bool] = True
     """Mentions in (polled, see `x.poll`, or pushed by Account Activity), replies out with in_reply_to_tweet_id."""
 
     name: ClassVar[str] = "x"

@@ -18,7 +18,7 @@ from sotong.actors import Actor
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
-from sotong.channels.health import health_of, is_failing
+from sotong.channels.health import health_of, is_failing, missing_settings
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
@@ -107,6 +107,7 @@ def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = 
             "accounts": accounts,
             "health": health_of(db, [a.id for a in accounts]),
             "is_failing": is_failing,
+            "missing_settings": missing_settings,
             "secret_names": secret_names,
             "departments": departments,
             "department_names": {d.id: d.name for d in departments},
@@ -195,6 +196,7 @@ def _edit_page(
             "account": account,
             "health": health_of(db, [account.id]).get(account.id),
             "is_failing": is_failing,
+            "missing_settings": missing_settings,
             "secrets_set": secret_names(account.config),
             "secret_fields": _secret_fields(account.channel.value, account.config),
             "department_options": [(d.id, d.name) for d in _departments(db, actor.org_id)],
