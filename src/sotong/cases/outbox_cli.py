@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from sotong.actors import CLI
 from sotong.cases import service
@@ -23,23 +22,17 @@ outbox_app = typer.Typer(
 )
 
 
-def _table(title: str, items: list[OutboxItem], numbers: dict[int, str]) -> Table:
-    table = Table(title=title)
-    for column in ("id", "case", "kind", "channel", "state", "attempts", "reason", "detail"):
-        table.add_column(column)
+def _print(title: str, items: list[OutboxItem], numbers: dict[int, str]) -> None:
+    """One line per delivery (case numbers must stay whole: a table would cut them on a narrow terminal), the
+    platform's own words indented below."""
+    console.print(f"[bold]{escape(title)}[/bold]")
     for item in items:
+        number = numbers.get(item.case_id, "—") if item.case_id is not None else "—"
         reason = translate("ko", f"delivery.error.{item.error_code}") if item.error_code else ""
-        table.add_row(
-            str(item.id),
-            numbers.get(item.case_id, "—") if item.case_id is not None else "—",
-            item.kind,
-            item.transport,
-            state_of(item),
-            str(item.attempts),
-            escape(reason),
-            escape((item.last_error or "")[:120]),
-        )
-    return table
+        line = f"{item.id}  {number}  {item.kind}  {item.transport}  {state_of(item)}  x{item.attempts}  {reason}"
+        console.print(escape(line), soft_wrap=True)
+        if item.last_error:
+            console.print("    " + escape(item.last_error[:200]), soft_wrap=True)
 
 
 @outbox_app.command("list")
@@ -53,12 +46,12 @@ def list_deliveries(
         if case is not None:
             found = service.get_case_by_number(session, actor=CLI, number=case)
             items = service.case_deliveries(session, case_id=found.id)
-            console.print(_table(found.number, items, {found.id: found.number}))
+            _print(found.number, items, {found.id: found.number})
             return
         org_id = organisation_by_slug(session, org).id if org else None
         items = outbox_service.failed_deliveries(session, org_id=org_id, limit=limit)
         numbers = service.case_numbers(session, {i.case_id for i in items if i.case_id is not None})
-        console.print(_table("failed or of unknown outcome", items, numbers))
+        _print("failed or of unknown outcome", items, numbers)
         if not items:
             console.print("nothing waits for a person")
 
