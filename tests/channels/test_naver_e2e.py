@@ -219,8 +219,8 @@ def test_talktalk_trouble_is_retried(
 def test_a_push_taken_in_but_unanswered_is_not_sent_again(
     session: Session, naver_client: TestClient, talk: FakeTalkTalk, account: ChannelAccount, deliver: Callable[[], int]
 ) -> None:
-    """TalkTalk takes no idempotency key: a push whose answer is lost may have reached the citizen, so it fails
-    for good with the reason on the case instead of being retried into a second copy."""
+    """TalkTalk takes no idempotency key: a push whose answer is lost may have reached the citizen, so it is shown
+    on the case as "outcome unknown" for a person to settle instead of being retried into a second copy."""
     naver_client.post(f"/hooks/naver/{account.id}", content=talk.text("도로 파손"))
     with swallowing() as platform:
         account.config = {**account.config, "api_url": platform.base_url}
@@ -229,5 +229,5 @@ def test_a_push_taken_in_but_unanswered_is_not_sent_again(
         deliver()
     [item] = outbox(session, _cases(session)[0].id)
     assert platform.received == 1
-    assert item.status is OutboxStatus.failed and item.attempts == 1
-    assert "outcome unknown" in (item.last_error or "")
+    assert item.status is OutboxStatus.unknown and item.attempts == 1
+    assert item.error_code == "outcome_unknown" and "outcome unknown" in (item.last_error or "")

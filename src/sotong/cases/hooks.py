@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Role
 from sotong.cases.actions import mark_first_response
-from sotong.cases.actions.effects import notify, notify_owner
+from sotong.cases.actions.effects import notify
 from sotong.cases.models import Case
 from sotong.db import utcnow
 from sotong.i18n import translate
@@ -50,24 +50,33 @@ def delivery_problem(session: Session, item: Delivery, status: OutboxStatus, cod
     if case is None:
         return
     kind = "delivery_unknown" if status is OutboxStatus.unknown else "delivery_failed"
+    what = translate("ko", f"delivery.kind.{item.kind}")
+    if what == f"delivery.kind.{item.kind}":  # a kind the catalogue does not name yet
+        what = translate("ko", "delivery.kind.other")
     text = translate(
-        "ko",
-        f"delivery.notify.{kind}",
-        number=case.number,
-        what=translate("ko", f"delivery.kind.{item.kind}"),
-        reason=translate("ko", f"delivery.error.{code}"),
+        "ko", f"delivery.notify.{kind}", number=case.number, what=what, reason=translate("ko", f"delivery.error.{code}")
     )
     key = f"{item.item_id}:{utcnow().isoformat()}"
-    told = set()
+    # Whoever holds the case (its officer, else its department's managers) and the centre, each told once.
     if case.officer_id is not None:
-        told.add(case.officer_id)
-    notify_owner(session, case, kind=kind, text=text, key=key)
+        owners = [case.officer_id]
+    elif case.department_id is not None:
+        owners = list(
+            session.scalars(
+                select(User.id).where(
+                    User.department_id == case.department_id,
+                    User.role == Role.dept_manager,
+                    User.is_active.is_(True),
+                )
+            )
+        )
+    else:
+        owners = []
     operators = session.scalars(
         select(User.id).where(User.org_id == case.org_id, User.role == Role.operator, User.is_active.is_(True))
     )
-    for operator_id in operators:
-        if operator_id not in told:
-            notify(session, case, operator_id, kind=kind, text=text, key=key)
+    for user_id in dict.fromkeys([*owners, *operators]):
+        notify(session, case, user_id, kind=kind, text=text, key=key)
 
 
 def install() -> None:
