@@ -31,7 +31,7 @@ from sotong.triage.pipeline import SEED_CATEGORY_TEMPERATURE, seed_training_set,
 
 DEFAULT_DATA = DEV_DATA / "complaints-dev.jsonl"
 THRESHOLD = 0.8  # the default `auto_route_threshold` of an organisation
-# Development department → seed category (src/sotong/triage/seed/categories.tsv).
+# Development department → standard category (src/sotong/orgs/taxonomy.tsv).
 MAPPING = {
     "상하수도": "water",
     "세무": "tax",

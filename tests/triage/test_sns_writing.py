@@ -52,7 +52,7 @@ PAIRS: list[tuple[str, str, str]] = [
         "iPhone에서 보냄\n\n-----Original Message-----\n> 문의하신 내용을 담당 부서로 전달했습니다.",
     ),
     (
-        "environment",
+        "noise",
         "옆 건물 공사장에서 새벽 여섯 시부터 소음이 심해 잠을 잘 수 없습니다. 작업 시간을 지키도록 해 주세요.",
         "옆건물 공사장 새벽6시부터 쾅쾅쾅 소음 ㅡㅡ 잠을못자요 noise 단속 해주세요",
     ),

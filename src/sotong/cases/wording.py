@@ -40,6 +40,9 @@ def _day(value: object) -> str | None:
         return None
 
 
+ACKNOWLEDGEMENT = "보내주신 말씀 감사합니다. 소중한 의견으로 잘 받았습니다. 불편하신 점이 있으면 언제든 알려 주세요."
+
+
 def reply_text(delivery: Delivery) -> str:
     """The text for one outbox item: receipt, answer, notices; always with the case number and tracking link."""
     payload = delivery.payload
@@ -49,6 +52,9 @@ def reply_text(delivery: Delivery) -> str:
         due = _deadline(payload.get("due_at"))
         deadline = f", 처리기한 {due}" if due else ""
         return f"민원이 접수되었습니다. 접수번호 {number}{deadline}. 진행 상황: {url}"
+    if delivery.kind == "acknowledgement":
+        # Chatter (a greeting, praise): thanked, not taken in as a complaint, so no case number and no deadline.
+        return ACKNOWLEDGEMENT
     if delivery.kind == "answer":
         return f"[{number} 답변] {str(payload.get('body') or '').strip()}\n{url}"
     if delivery.kind == "transfer_notice":

@@ -373,7 +373,8 @@ def _bulk(request: Request, db: Session, actor: Actor, user: User, values: dict[
 def _applier(db: Session, actor: Actor, action: Any, values: dict[str, Any]) -> Callable[[Case], object]:
     """The per-case function of a bulk action, its parameters checked once before any case is touched."""
     if action == "confirm":
-        return lambda case: triage_review.confirm(db, actor=actor, case_id=case.id)
+        chosen = int_or_none(values.get("department_id"))
+        return lambda case: triage_review.confirm(db, actor=actor, case_id=case.id, department_id=chosen)
     if action == "route":
         department_id = int_or_none(values.get("department_id"))
         if department_id is None:

@@ -69,6 +69,21 @@ class OrgSpec:
 
 
 # Every organisation answers general questions, praise and opinions at the centre desk (no department).
+# Each demo category's standard category (orgs/taxonomy.tsv), as an administrator maps them on the routing page:
+# the shipped seed model predicts standard codes, and this is how they reach the demo's own categories.
+STANDARD_OF: dict[str, str] = {
+    "road-damage": "road",
+    "streetlight": "streetlight",
+    "illegal-parking": "parking",
+    "illegal-dumping": "waste",
+    "noise": "noise",
+    "park": "park",
+    "welfare": "welfare",
+    "bus": "traffic",
+    "air": "environment",
+    "water": "water",
+}
+
 _CENTRE_CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
     ("general", "일반 안내", None),
     ("praise", "칭찬·감사", None),

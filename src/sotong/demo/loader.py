@@ -37,7 +37,7 @@ from sotong.channels import registry
 from sotong.channels.base import Connector
 from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
-from sotong.demo.data import OrgSpec, Place, Topic
+from sotong.demo.data import STANDARD_OF, OrgSpec, Place, Topic
 from sotong.i18n.particles import FORMATTER
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
@@ -121,6 +121,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
                 code=code,
                 name=name,
                 department_id=department.id if department else None,
+                standard_code=STANDARD_OF.get(code),
             )
         _create_accounts(session, world, spec, org)
         for policy in spec.policies:

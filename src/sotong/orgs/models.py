@@ -39,6 +39,11 @@ class Channel(StrEnum):
     open311 = "open311"
 
 
+# What an organisation answers chatter with (triage decides a message is no complaint): a polite acknowledgement
+# on the citizen's channel, or nothing at all. Never a "접수" receipt, never a department, never the public list.
+CHATTER_REPLIES = ("acknowledge", "none")
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
 
@@ -55,6 +60,8 @@ class Organisation(Base):
     lunch_end: Mapped[dt.time | None] = mapped_column(Time, default=dt.time(13, 0))
     # Triage routes automatically above this confidence (triage issue); kept here as org policy.
     auto_route_threshold: Mapped[float] = mapped_column(default=0.8)
+    # What a message that is not a complaint (a greeting, praise, chatter) is answered with: CHATTER_REPLIES.
+    chatter_reply: Mapped[str] = mapped_column(String(16), default="acknowledge", server_default="acknowledge")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -144,6 +151,8 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(120))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     description: Mapped[str | None] = mapped_column(Text)
+    # The standard category (orgs/taxonomy.tsv) this one stands for: the seed model predicts standard codes.
+    standard_code: Mapped[str | None] = mapped_column(String(64))
 
 
 @event.listens_for(ChannelAccount, "before_insert")

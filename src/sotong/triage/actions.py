@@ -26,6 +26,7 @@ from sotong.db import atomic
 from sotong.errors import NotFound, SotongError
 from sotong.orgs.models import Category, Department, Organisation
 from sotong.triage import model_store
+from sotong.triage.assess import statutory_type
 from sotong.triage.duplicates import FOLLOW_UP, SAME_TOPIC, DuplicateIndex, OpenCase, Policy
 from sotong.triage.models import TriageResult
 from sotong.triage.rules import rules_for
@@ -49,8 +50,16 @@ def _open_cases(session: Session, org_id: int, since: dt.datetime, exclude: int 
 
 
 def _resolve(session: Session, org_id: int, label: str) -> tuple[int | None, int | None]:
-    """A model label as (category, department) of this organisation: a category code, else a department name."""
+    """A model label as (category, department) of this organisation: its category of that code, else its
+    category mapped onto that standard code (the seed model predicts standard codes), else a department name."""
     category = session.scalar(select(Category).where(Category.org_id == org_id, Category.code == label))
+    if category is None:
+        category = session.scalar(
+            select(Category)
+            .where(Category.org_id == org_id, Category.standard_code == label)
+            .order_by(Category.id)
+            .limit(1)
+        )
     if category is not None:
         return category.id, category.department_id
     department = session.scalar(select(Department).where(Department.org_id == org_id, Department.name == label))
@@ -205,13 +214,15 @@ def _result(
         )
     top = candidates[0] if candidates else {}
     type_guess = prediction.type_guess
+    # The same type intake's first look gave the receipt (assess.py): the deadline does not move behind it.
+    complaint_type, cue = statutory_type(prediction)
     result = TriageResult(
         org_id=case.org_id,
         case_id=case.id,
         message_id=message.id if message else None,
         relevant=prediction.relevance.relevant,
         relevance_probability=round(prediction.relevance.probability, 4),
-        complaint_type=type_guess.complaint_type.value,
+        complaint_type=complaint_type.value,
         type_confidence=type_guess.confidence,
         candidates=candidates,
         category_id=top.get("category_id"),
@@ -220,7 +231,7 @@ def _result(
         decided_by=model_label,
         explanation=(
             f"{model_label}: {top.get('code', '-')} {float(top.get('confidence', 0.0)):.0%}; "
-            f"유형 {type_guess.complaint_type.value} ({type_guess.cue or '기본'}); "
+            f"유형 {complaint_type.value} ({cue}); "
             f"관련성 {prediction.relevance.probability:.0%} ({prediction.relevance.decided_by})"
         ),
         model_id=version.id if version is not None else None,
@@ -292,7 +303,21 @@ def _act(
     if result.confidence >= threshold and result.department_id is not None:
         _route(session, case, result, complaint_type)
     else:
-        result.explanation += f"; 신뢰도 {result.confidence:.0%} < 기준 {threshold:.0%}: 운영자 확인 대기"
+        result.explanation += f"; {_why_not_routed(session, result, threshold)}: 운영자 확인 대기"
+
+
+def _why_not_routed(session: Session, result: TriageResult, threshold: float) -> str:
+    """The true reason a case waits at the desk: no category of this code, a category without a department, or
+    a confidence below the threshold (only the last is about confidence)."""
+    top = result.candidates[0] if result.candidates else None
+    if top is None:
+        return "분류 모델 없음"
+    if result.category_id is None and result.department_id is None:
+        return f"'{top['code']}'에 해당하는 분야가 이 기관에 없음 (관리 > 라우팅에서 표준 분류에 분야를 연결)"
+    if result.department_id is None:
+        category = session.get(Category, result.category_id)
+        return f"분야 '{category.name if category else top['code']}'에 담당 부서가 지정되지 않음"
+    return f"신뢰도 {result.confidence:.0%} < 기준 {threshold:.0%}"
 
 
 def _route(session: Session, case: Case, result: TriageResult, complaint_type: ComplaintType) -> None:

@@ -124,8 +124,9 @@ def review(
     return label
 
 
-def confirm(session: Session, *, actor: Actor, case_id: int) -> TriageLabel:
-    """Accept the stored automatic triage of a case as it is (see `review`)."""
+def confirm(session: Session, *, actor: Actor, case_id: int, department_id: int | None = None) -> TriageLabel:
+    """Accept the stored automatic triage of a case (see `review`). A complaint the suggestion names no
+    department for needs one (`department_id`): confirmed without, it would sit in 분류 in nobody's queue."""
     require_role(actor, Role.admin, Role.operator, what="review triage")
     case = session.get(Case, case_id)
     if case is None:
@@ -134,14 +135,26 @@ def confirm(session: Session, *, actor: Actor, case_id: int) -> TriageLabel:
     result = latest_result(session, case.id)
     if result is None:
         raise InvalidInput("this case has no automatic triage yet: correct it instead")
+    department = department_id or result.department_id
+    if result.relevant and department is None:
+        raise InvalidInput(
+            "the suggestion names no department: choose the department to send the case to",
+            field="department_id",
+            code="department_required",
+        )
+    category_id = result.category_id
+    if category_id is not None and department_id is not None:
+        category = session.get(Category, category_id)
+        if category is not None and category.department_id not in (None, department_id):
+            category_id = None  # the operator chose another department than the category's: keep their choice
     return review(
         session,
         actor=actor,
         case_id=case.id,
         relevant=result.relevant,
         complaint_type=ComplaintType(result.complaint_type),
-        category_id=result.category_id,
-        department_id=result.department_id,
+        category_id=category_id,
+        department_id=department,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import (
     CITIZEN,
+    SYSTEM,
     Actor,
 )
 from sotong.audit.service import record
@@ -30,6 +31,8 @@ from sotong.cases.actions.effects import (
     store_attachments,
     validate_text,
 )
+from sotong.cases.actions.lifecycle import reject
+from sotong.cases.assessment import Assessment, Submitted, assess
 from sotong.cases.attachments import validate_image
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import (
@@ -37,6 +40,7 @@ from sotong.cases.models import (
     CaseStatus,
     ComplaintType,
     Message,
+    RejectReason,
 )
 from sotong.db import atomic, utcnow
 from sotong.errors import (
@@ -137,6 +141,22 @@ def receive_new_messages(
             else:
                 by_external_id[inbound.external_id] = _new_case(account, inbound, text, now)
         opened = [by_external_id[inbound.external_id] for inbound, _text, parent in plan if parent is None]
+        # Triage's first look before the deadline and the receipt: chatter is no complaint, and a suggestion's
+        # receipt must promise 14 days, not the 3 working hours of 기타.
+        assessments = assess(
+            session,
+            org.id,
+            [
+                Submitted(text, bool(inbound.attachments), category_hint(inbound))
+                for inbound, text, parent in plan
+                if parent is None
+            ],
+        )
+        assessed: dict[int, Assessment] = {}
+        for i, case in enumerate(opened):
+            if assessments is not None:
+                assessed[id(case)] = assessments[i]
+                case.complaint_type = assessments[i].complaint_type
         for case, number in zip(opened, next_numbers(session, org, [c.received_at for c in opened]), strict=True):
             case.number = number
             set_deadlines(session, case, start=case.received_at)
@@ -160,7 +180,7 @@ def receive_new_messages(
                 results.append(IntakeResult(message=message, case=parent, created=True, new_case=False))
                 continue
             case = by_external_id[inbound.external_id]
-            _opened(session, actor, account, case, message)
+            _opened(session, actor, account, org, case, message, assessed.get(id(case)))
             results.append(IntakeResult(message=message, case=case, created=True, new_case=True))
         return results
 
@@ -252,8 +272,26 @@ def _new_case(account: ChannelAccount, inbound: InboundMessage, text: str, now: 
     )
 
 
-def _opened(session: Session, actor: Actor, account: ChannelAccount, case: Case, message: Message) -> None:
-    """What opening a case writes beside it: the public event, and the receipt threaded to its first message."""
+def category_hint(inbound: InboundMessage) -> str | None:
+    """The citizen's own 분야 choice (a category code of the organisation), where the channel asks for one."""
+    hint = inbound.raw.get("category_hint") if isinstance(inbound.raw, dict) else None
+    return str(hint)[:64] if hint else None
+
+
+def _opened(
+    session: Session,
+    actor: Actor,
+    account: ChannelAccount,
+    org: Organisation,
+    case: Case,
+    message: Message,
+    assessment: Assessment | None,
+) -> None:
+    """What opening a case writes beside it: the public event, and the receipt threaded to its first message
+    (stating the deadline of the complaint's type), or for chatter the organisation's chosen reply."""
+    details: dict[str, Any] = {"channel": account.channel, "account": account.handle, "message_id": message.id}
+    if assessment is not None:
+        details["assessment"] = assessment.explanation
     record(
         session,
         actor=actor,
@@ -261,10 +299,27 @@ def _opened(session: Session, actor: Actor, account: ChannelAccount, case: Case,
         org_id=case.org_id,
         case_id=case.id,
         after=snapshot(case),
-        details={"channel": account.channel, "account": account.handle, "message_id": message.id},
+        details=details,
         is_public=True,
     )
+    if assessment is not None and not assessment.relevant:
+        _chatter(session, org, case, message, assessment)
+        return
     queue_to_citizen(session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()}, first=message)
+
+
+def _chatter(session: Session, org: Organisation, case: Case, message: Message, assessment: Assessment) -> None:
+    """Not a complaint: hidden at once (kept; an operator can restore it), so it never reaches a department nor
+    the public list, and answered as the organisation chose: a polite acknowledgement, or nothing."""
+    reject(
+        session,
+        actor=SYSTEM,
+        case_id=case.id,
+        reason=RejectReason.not_relevant,
+        note=f"자동 판단: 행정 관련 아님 ({assessment.explanation})",
+    )
+    if org.chatter_reply == "acknowledge":
+        queue_to_citizen(session, case, kind="acknowledgement", key="1", payload={}, first=message)
 
 
 def _title(text: str) -> str:

@@ -57,6 +57,7 @@ from sotong.errors import (
 )
 from sotong.orgs.models import User
 from sotong.orgs.service import category_in, department_in, organisation
+from sotong.outbox.models import OutboxItem
 from sotong.text.pii import mask
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -388,10 +389,19 @@ def restore(session: Session, *, actor: Actor, case_id: int) -> Case:
         require_role(actor, Role.admin, Role.operator, what="restore hidden cases")
         before = snapshot(case)
         case.status = CaseStatus.received
+        was_chatter = case.reject_reason is RejectReason.not_relevant
         case.reject_reason = None
         reset_escalation(case)
         audit(session, actor, case, "restored", before)
+        if was_chatter and not _receipt_queued(session, case):
+            # Taken for chatter at intake, it got no receipt: as a complaint now, it gets one.
+            queue_to_citizen(session, case, kind="receipt", key="1", payload={"due_at": case.due_at.isoformat()})
     return case
+
+
+def _receipt_queued(session: Session, case: Case) -> bool:
+    query = select(OutboxItem.id).where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt").limit(1)
+    return session.scalar(query) is not None
 
 
 def merge(session: Session, *, actor: Actor, case_id: int, into_case_id: int) -> Case:

@@ -114,7 +114,8 @@ class KakaoConnector(Connector):
     def send(self, delivery: Delivery, *, session: Session) -> str | None:
         """A receipt to the skill's callback URL when it is still fresh; everything else through the Event API."""
         turn = None
-        if delivery.kind == "receipt" and delivery.payload.get("in_reply_to_external_id"):
+        # The first reply to a turn (a receipt, or chatter's acknowledgement) may have been the skill response.
+        if delivery.kind in ("receipt", "acknowledgement") and delivery.payload.get("in_reply_to_external_id"):
             turn = session.scalar(
                 select(KakaoSkillTurn).where(
                     KakaoSkillTurn.external_id == str(delivery.payload["in_reply_to_external_id"])

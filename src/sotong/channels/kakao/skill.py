@@ -145,10 +145,13 @@ def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
         url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
         return receipt_response(case.number, f"이미 접수된 민원입니다. 접수번호 {case.number}. 진행 상황: {url}")
     item = session.scalar(
-        select(OutboxItem).where(OutboxItem.case_id == case.id, OutboxItem.kind == "receipt").order_by(OutboxItem.id)
+        select(OutboxItem)
+        .where(OutboxItem.case_id == case.id, OutboxItem.kind.in_(("receipt", "acknowledgement")))
+        .order_by(OutboxItem.id)
     )
-    # The very words the worker would have sent: the outbox row is the one source of a receipt's text.
-    text = reply_text(Delivery.of(item)) if item is not None else f"민원이 접수되었습니다. 접수번호 {case.number}"
+    # The very words the worker would have sent: the outbox row is the one source of a receipt's text. Chatter
+    # the organisation answers with nothing gets no row: a plain "received" then, with no case number promised.
+    text = reply_text(Delivery.of(item)) if item is not None else "보내주신 말씀 잘 받았습니다."
     return receipt_response(case.number, text)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,17 @@ from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
 from sotong.db import atomic
 from sotong.errors import InvalidInput
-from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, check_business_hours
+from sotong.orgs.models import (
+    CHATTER_REPLIES,
+    Category,
+    Channel,
+    ChannelAccount,
+    Department,
+    Organisation,
+    check_business_hours,
+)
 from sotong.orgs.service import department_in, get_row, organisation
+from sotong.orgs.taxonomy import standard_categories, standard_category
 
 
 def create_organisation(
@@ -107,9 +117,19 @@ def create_category(
     name: str,
     department_id: int | None = None,
     description: str | None = None,
+    standard_code: str | None = None,
 ) -> Category:
-    """Add a category to the organisation's taxonomy, with the department that handles it."""
-    category = Category(org_id=org_id, code=code, name=name, department_id=department_id, description=description)
+    """Add a category to the organisation's taxonomy, with the department that handles it and the standard
+    category (orgs/taxonomy.tsv) it stands for."""
+    _check_standard(standard_code)
+    category = Category(
+        org_id=org_id,
+        code=code,
+        name=name,
+        department_id=department_id,
+        description=description,
+        standard_code=standard_code or None,
+    )
     try:
         with atomic(session):
             organisation(session, org_id)
@@ -124,7 +144,13 @@ def create_category(
                 actor=actor,
                 action="category.created",
                 org_id=org_id,
-                after={"id": category.id, "code": code, "name": name, "department_id": department_id},
+                after={
+                    "id": category.id,
+                    "code": code,
+                    "name": name,
+                    "department_id": department_id,
+                    "standard_code": category.standard_code,
+                },
             )
     except IntegrityError as exc:
         raise InvalidInput(f"category {code!r} already exists", field="code", code="category_exists") from exc
@@ -215,4 +241,129 @@ def _category_dict(category: Category) -> dict[str, Any]:
         "name": category.name,
         "department_id": category.department_id,
         "description": category.description,
+        "standard_code": category.standard_code,
     }
+
+
+def _check_standard(standard_code: str | None) -> None:
+    if standard_code and standard_category(standard_code) is None:
+        raise InvalidInput(
+            f"{standard_code!r} is not a standard category code", field="standard_code", code="unknown_standard"
+        )
+
+
+def map_category(
+    session: Session,
+    *,
+    actor: Actor,
+    category_id: int,
+    standard_code: str | None,
+    department_id: int | None,
+) -> Category:
+    """Map a category onto a standard category (what the seed model predicts) and onto its department."""
+    _check_standard(standard_code)
+    with atomic(session):
+        category: Category = get_row(session, Category, category_id, "category")
+        same_org(actor, category.org_id)
+        require_role(actor, Role.admin, what="manage categories")
+        if department_id is not None:
+            department_in(session, category.org_id, department_id)
+        before = _category_dict(category)
+        category.standard_code, category.department_id = standard_code or None, department_id
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="category.mapped",
+            org_id=category.org_id,
+            before=before,
+            after=_category_dict(category),
+            details={"category_id": category.id},
+        )
+    return category
+
+
+def import_standard_categories(
+    session: Session, *, actor: Actor, org_id: int, create_departments: bool = False
+) -> list[Category]:
+    """Give an organisation every standard category it lacks (neither its code nor a mapping onto it), each in
+    the department of the usual name when the organisation has one (created first with `create_departments`).
+
+    Run once on a new organisation, it routes from the first message with the shipped seed model; run again
+    (after creating departments, or after the taxonomy grows) it adds only what is new and gives an imported
+    category still without a department the department of the usual name. Returns the categories created.
+    """
+    with atomic(session):
+        organisation(session, org_id)
+        same_org(actor, org_id)
+        require_role(actor, Role.admin, what="manage categories")
+        existing = session.scalars(select(Category).where(Category.org_id == org_id)).all()
+        covered = {c.code for c in existing} | {c.standard_code for c in existing if c.standard_code}
+        departments = {d.name: d for d in session.scalars(select(Department).where(Department.org_id == org_id))}
+        created: list[Category] = []
+        for standard in standard_categories():
+            if standard.code in covered:
+                # Imported before any department existed: give it the usual department now, if there is one.
+                own = next((c for c in existing if c.code == standard.code and c.standard_code == standard.code), None)
+                usual = departments.get(standard.department)
+                if own is not None and own.department_id is None and usual is not None:
+                    own.department_id = usual.id
+                continue
+            department = departments.get(standard.department)
+            if department is None and create_departments:
+                department = Department(org_id=org_id, name=standard.department)
+                session.add(department)
+                session.flush()
+                departments[department.name] = department
+                record(
+                    session,
+                    actor=actor,
+                    action="department.created",
+                    org_id=org_id,
+                    after={"id": department.id, "name": department.name},
+                )
+            category = Category(
+                org_id=org_id,
+                code=standard.code,
+                name=standard.name,
+                description=standard.description,
+                standard_code=standard.code,
+                department_id=department.id if department else None,
+            )
+            session.add(category)
+            created.append(category)
+        session.flush()
+        if created:
+            record(
+                session,
+                actor=actor,
+                action="category.imported",
+                org_id=org_id,
+                after={"codes": [c.code for c in created]},
+                details={"count": len(created)},
+            )
+    return created
+
+
+def set_chatter_reply(session: Session, *, actor: Actor, org_id: int, reply: str) -> Organisation:
+    """Choose what a message that is not a complaint is answered with: a polite acknowledgement, or nothing."""
+    if reply not in CHATTER_REPLIES:
+        raise InvalidInput(
+            f"chatter reply must be one of {', '.join(CHATTER_REPLIES)}", field="chatter_reply", code="invalid"
+        )
+    with atomic(session):
+        org = organisation(session, org_id)
+        same_org(actor, org_id)
+        require_role(actor, Role.admin, what="change the organisation's settings")
+        before = {"chatter_reply": org.chatter_reply}
+        org.chatter_reply = reply
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="org.chatter_reply_set",
+            org_id=org_id,
+            before=before,
+            after={"chatter_reply": reply},
+        )
+    return org

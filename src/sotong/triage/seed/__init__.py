@@ -1,4 +1,5 @@
-"""The seed corpus Sotong ships: complaints per standard category and chatter, written for the project.
+"""The seed corpus Sotong ships: complaints per standard category (orgs/taxonomy.tsv) and chatter, written for
+the project.
 
 It trains the default model, so a new installation triages from its first message; each organisation then
 retrains on its own history (`sotong triage train`).
@@ -10,13 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-
-@dataclass(frozen=True)
-class SeedCategory:
-    code: str
-    name: str
-    department: str
-    description: str
+from sotong.orgs.taxonomy import standard_codes
 
 
 @dataclass(frozen=True)
@@ -46,15 +41,9 @@ def _rows(name: str, columns: int) -> list[list[str]]:
 
 
 @lru_cache(maxsize=1)
-def categories() -> tuple[SeedCategory, ...]:
-    """The standard categories and the department that usually handles each."""
-    return tuple(SeedCategory(*row) for row in _rows("categories.tsv", 4))
-
-
-@lru_cache(maxsize=1)
 def complaints() -> tuple[SeedComplaint, ...]:
     """Hand-written complaints, each with its category and complaint type."""
-    known = {c.code for c in categories()}
+    known = set(standard_codes())
     rows = tuple(SeedComplaint(*row) for row in _rows("complaints.tsv", 3))
     unknown = {r.category for r in rows} - known
     if unknown:
