@@ -35,6 +35,7 @@ class CategoryRef:
     id: int
     name: str
     department_id: int | None
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def departments(session: Session, *, org_id: int) -> list[DepartmentRef]:
 def categories(session: Session, *, org_id: int) -> list[CategoryRef]:
     """The organisation's categories by name."""
     query = (
-        select(Category.id, Category.name, Category.department_id)
+        select(Category.id, Category.name, Category.department_id, Category.code)
         .where(Category.org_id == org_id)
         .order_by(Category.name)
     )

@@ -169,6 +169,8 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             },
             "departments": reference.departments(db, org_id=user.org_id),
             "categories": reference.categories(db, org_id=user.org_id),
+            # The citizen's own 분야 choice on the web form is stored by code: shown by name.
+            "category_by_code": {c.code: c.name for c in reference.categories(db, org_id=case.org_id)},
             "officers": officers,
             "organisations": [o for o in reference.organisations(db) if o.id != user.org_id],
             "complaint_types": list(ComplaintType),

@@ -26,7 +26,7 @@ from sotong.db import atomic
 from sotong.errors import NotFound, SotongError
 from sotong.orgs.models import Category, Department, Organisation
 from sotong.triage import model_store
-from sotong.triage.assess import statutory_type
+from sotong.triage.assess import citizen_choice, statutory_type
 from sotong.triage.duplicates import FOLLOW_UP, SAME_TOPIC, DuplicateIndex, OpenCase, Policy
 from sotong.triage.models import TriageResult
 from sotong.triage.rules import rules_for
@@ -150,8 +150,11 @@ def _triage_cases(
         since = min(c.received_at for c in org_cases) - policy.follow_up_window
         # Cases of the same batch stay in the index: two citizens reporting one thing a minute apart link.
         index = DuplicateIndex(_open_cases(session, org.id, since, org_cases[0].id if single else None), policy)
+        # The 분야 the citizen chose on the form (its first message's), a feature of the decision.
+        choices = {case.id: citizen_choice(session, org.id, _category_hint(messages[case.id])) for case in org_cases}
         incoming = [
             Incoming(
+                hint=choices[case.id][0],
                 text=messages[case.id][-1].text if messages[case.id] else case.body,
                 received_at=case.received_at,
                 channel_account_id=case.channel_account_id,
@@ -168,6 +171,8 @@ def _triage_cases(
             case_messages = messages[case.id]
             message = case_messages[-1] if case_messages else None
             result = _result(session, case, message, decision, model_store.label(version), version)
+            if choices[case.id][1]:
+                result.explanation += f"; 시민 선택 분야: {choices[case.id][1]}"
             session.add(result)
             if act:
                 _act(session, case, message, decision, result, org.auto_route_threshold, len(case_messages))
@@ -190,6 +195,12 @@ def _triage_cases(
             )
             results[case.id] = result
     return [results[case.id] for case in cases]
+
+
+def _category_hint(case_messages: Sequence[Message]) -> str | None:
+    raw = case_messages[0].raw if case_messages else None
+    hint = raw.get("category_hint") if isinstance(raw, dict) else None
+    return str(hint) if hint else None
 
 
 def _result(

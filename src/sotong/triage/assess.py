@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.assessment import Assessment, Submitted
 from sotong.cases.models import ComplaintType
+from sotong.orgs.models import Category
 from sotong.orgs.taxonomy import standard_category
 from sotong.triage import model_store
 from sotong.triage.classify import prepare
@@ -35,10 +37,21 @@ def statutory_type(prediction: Prediction) -> tuple[ComplaintType, str]:
     return guess.complaint_type, "기본"
 
 
+def citizen_choice(session: Session, org_id: int, code: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The model labels of the category a citizen chose (its own code and its standard code), and its name."""
+    if not code:
+        return (), None
+    category = session.scalar(select(Category).where(Category.org_id == org_id, Category.code == code))
+    if category is None:
+        return (), None
+    return tuple(label for label in (category.code, category.standard_code) if label), category.name
+
+
 def assess(session: Session, org_id: int, items: Sequence[Submitted]) -> list[Assessment]:
     """Relevance and statutory type of each message, with the organisation's active model."""
     model, _version = model_store.active_model(session, org_id)
-    predictions = model.predict_prepared(prepare([item.text for item in items]))
+    hints = [citizen_choice(session, org_id, item.category_hint)[0] for item in items]
+    predictions = model.predict_prepared(prepare([item.text for item in items]), hints if any(hints) else None)
     assessments = []
     for item, prediction in zip(items, predictions, strict=True):
         relevance = prediction.relevance

@@ -28,6 +28,7 @@ class Incoming:
     latitude: float | None = None
     longitude: float | None = None
     case_id: int | None = None  # the case the message already opened (left out of its own duplicates)
+    hint: tuple[str, ...] = ()  # the model labels of the 분야 the citizen chose (its code, its standard code)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def decide_batch(
         return []
     texts = [i.text for i in items]
     prepared = prepare(texts)
-    predictions = model.predict_prepared(prepared)
+    hints = [i.hint for i in items] if any(i.hint for i in items) else None
+    predictions = model.predict_prepared(prepared, hints)
     duplicates: list[DuplicateMatch | None] = [None] * len(items)
     if index is not None and index.cases:
         duplicates = index.find_many(

@@ -15,9 +15,11 @@ from sotong.console.admin.common import done, own_row, page, router
 from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Category, ChannelAccount, Department, Organisation
+from sotong.orgs.models import CHATTER_REPLIES, Category, ChannelAccount, Department, Organisation
+from sotong.orgs.taxonomy import standard_categories, standard_category
 from sotong.triage import rule_actions
 from sotong.triage import rules as rule_engine
+from sotong.triage.mapping import recent_first_choices
 from sotong.triage.models import RoutingRule, RuleKind
 from sotong.web.deps import DbSession
 
@@ -55,16 +57,67 @@ def _category_fields(form: Form, choices: dict[str, Any]) -> dict[str, Any]:
     code = form.text("code", required=True, max_length=64)
     if code is not None and not code.replace("-", "").replace("_", "").isalnum():
         form.error("code", "code_chars")
+    standard_code = form.text("standard_code", max_length=64)
+    if standard_code is not None and standard_category(standard_code) is None:
+        form.error("standard_code", "unknown_standard")
     return {
         "code": code,
         "name": form.text("name", required=True),
         "department_id": form.ref("department_id", {d.id for d in choices["departments"]}),
         "description": form.text("description", max_length=2000),
+        "standard_code": standard_code,
+    }
+
+
+def _standard_rows(db: Session, actor: Actor, categories: list[Category]) -> dict[str, Any]:
+    """Each standard category with the category of this organisation it reaches and its recent first choices."""
+    recent = recent_first_choices(db, actor.org_id or 0)
+    rows = []
+    for standard in standard_categories():
+        target = next((c for c in categories if c.code == standard.code), None) or next(
+            (c for c in categories if c.standard_code == standard.code), None
+        )
+        rows.append({"standard": standard, "category": target, "count": recent.get(standard.code, 0)})
+    return {"standard_rows": rows, "recent_total": sum(recent.values()), "standard_choices": standard_categories()}
+
+
+def _effect(db: Session, actor: Actor, fields: dict[str, Any], names: dict[str, Any]) -> dict[str, Any]:
+    """What the category's mapping as on the form would do to the organisation's recent cases."""
+    recent = recent_first_choices(db, actor.org_id or 0)
+    labels = {fields.get("code"), fields.get("standard_code")} - {None, ""}
+    department = names["department"].get(fields.get("department_id"))
+    target = f"{fields.get('name') or fields.get('code')} ({department})" if department else fields.get("name")
+    return {
+        "effect": {"count": sum(recent.get(str(label), 0) for label in labels), "total": sum(recent.values())},
+        "effect_target": target,
     }
 
 
 def _categories_page(request: Request, db: Session, actor: Actor, form: Form | None = None) -> Response:
-    return page(request, "categories.html", _choices(db, actor), form)
+    choices = _choices(db, actor)
+    org = db.get(Organisation, actor.org_id)
+    context = {
+        **choices,
+        **_standard_rows(db, actor, choices["categories"]),
+        "chatter_reply": org.chatter_reply if org else "acknowledge",
+        "chatter_replies": CHATTER_REPLIES,
+    }
+    return page(request, "categories.html", context, form)
+
+
+@router.post("/categories/chatter-reply")
+def chatter_reply(request: Request, db: DbSession, actor: AdminActor, values: FormData) -> Response:
+    """Choose what chatter (a greeting, praise: no complaint) is answered with: an acknowledgement or nothing."""
+    form = Form(request, values)
+    reply = form.text("chatter_reply", required=True, max_length=16)
+    if form.ok and reply is not None:
+        try:
+            org_actions.set_chatter_reply(db, actor=actor, org_id=actor.org_id or 0, reply=reply)
+        except InvalidInput as exc:
+            form.refused(exc)
+    if not form.ok:
+        return _categories_page(request, db, actor, form)
+    return done(request, "/staff/admin/categories", "admin.saved.chatter_reply")
 
 
 @router.get("/categories")
@@ -97,8 +150,14 @@ def category_edit(category_id: int, request: Request, db: DbSession, actor: Admi
         "name": category.name,
         "department_id": str(category.department_id or ""),
         "description": category.description or "",
+        "standard_code": category.standard_code or "",
     }
-    return page(request, "category_edit.html", {"category": category, **_choices(db, actor)}, values=values)
+    choices = _choices(db, actor)
+    fields = {**values, "department_id": category.department_id}
+    context = {"category": category, "standard_choices": standard_categories(), **choices}
+    return page(
+        request, "category_edit.html", {**context, **_effect(db, actor, fields, choices["names"])}, values=values
+    )
 
 
 @router.post("/categories/{category_id}")
@@ -108,13 +167,19 @@ def category_update(category_id: int, request: Request, db: DbSession, actor: Ad
     choices = _choices(db, actor)
     form = Form(request, values)
     fields = _category_fields(form, choices)
+    context = {"category": category, "standard_choices": standard_categories(), **choices}
+    if form.ok and "preview" in values:
+        # The effect of the mapping on the form, nothing saved: the form comes back as it was filled in.
+        return page(
+            request, "category_edit.html", {**context, **_effect(db, actor, fields, choices["names"])}, values=values
+        )
     if form.ok:
         try:
             org_actions.update_category(db, actor=actor, category_id=category.id, **fields)
         except InvalidInput as exc:
             form.refused(exc)
     if not form.ok:
-        return page(request, "category_edit.html", {"category": category, **choices}, form)
+        return page(request, "category_edit.html", context, form)
     return done(request, "/staff/admin/categories", "admin.saved.category", name=fields["name"])
 
 

@@ -28,6 +28,9 @@ from sotong.orgs.models import (
 from sotong.orgs.service import department_in, get_row, organisation
 from sotong.orgs.taxonomy import standard_categories, standard_category
 
+# update_category's "leave the standard category as it is" (None would remove the mapping).
+KEEP = "\x00keep"
+
 
 def create_organisation(
     session: Session,
@@ -203,8 +206,10 @@ def update_category(
     name: str,
     department_id: int | None = None,
     description: str | None = None,
+    standard_code: str | None = KEEP,
 ) -> Category:
-    """Rename a category or map it to another department (new cases of the category go there)."""
+    """Rename a category or map it to another department (new cases of the category go there) and to another
+    standard category (`KEEP`, the default, leaves that mapping as it is)."""
     code, name = code.strip(), name.strip()
     if not code:
         raise InvalidInput("a category needs a code", field="code", code="required")
@@ -220,6 +225,9 @@ def update_category(
             before = _category_dict(category)
             category.code, category.name = code, name
             category.department_id, category.description = department_id, description
+            if standard_code != KEEP:
+                _check_standard(standard_code)
+                category.standard_code = standard_code or None
             session.flush()
             record(
                 session,
