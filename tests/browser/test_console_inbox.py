@@ -46,6 +46,7 @@ def test_operator_confirms_routes_and_sees_new_messages(
     first = desk_case(session, desk, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 연락처 010-1234-5678")
     second = desk_case(session, desk, text="골목에 쓰레기 무단투기가 심해서 냄새가 나요 치워주세요")
     chatter = desk_case(session, desk, text="구청장님 화이팅 좋은 아침입니다")
+    thanks = desk_case(session, desk, text="골목 쓰레기 수거해 주셔서 감사합니다 깨끗해졌어요")
     staff_login(desk.operator)
     page.click("a[href='/staff/inbox']")  # the menu entry
     page.wait_for_url(re.compile(r".*/staff/inbox$"))
@@ -74,13 +75,18 @@ def test_operator_confirms_routes_and_sees_new_messages(
     routed = _status(session, second)
     assert routed.department_id == desk.cleaning.id and routed.status is CaseStatus.triaged
 
-    # Correct the chatter: the form starts from the suggestion (not administration-related), one click hides it.
-    page.locator(f"#case-{chatter.id} .js-correct").click()
-    expect(page.locator("#correct-form")).to_be_visible()
-    expect(page.locator("#correct-number")).to_have_value(chatter.number)
-    expect(page.locator("#correct-relevant")).to_have_value("false")
-    page.get_by_role("button", name="정정하고 보내기").click()
+    # Chatter was hidden at intake (acknowledged, never at the desk).
     expect(page.locator(f"#case-{chatter.id} .status")).to_have_text("숨김")
+
+    # Correct a thank-you the model took for administration: the form starts from the suggestion; not
+    # administration-related, one click hides it.
+    page.locator(f"#case-{thanks.id} .js-correct").click()
+    expect(page.locator("#correct-form")).to_be_visible()
+    expect(page.locator("#correct-number")).to_have_value(thanks.number)
+    expect(page.locator("#correct-relevant")).to_have_value("true")
+    page.select_option("#correct-relevant", "false")
+    page.get_by_role("button", name="정정하고 보내기").click()
+    expect(page.locator(f"#case-{thanks.id} .status")).to_have_text("숨김")
     expect(page.locator("#correct-form")).to_be_hidden()
 
     # A citizen writes: the message appears at the top without a reload, and is announced.

@@ -94,7 +94,8 @@ def test_bulk_route_needs_a_department(client: TestClient, desk: World, session:
 def test_simple_opinion_answers_with_thanks_on_the_citizens_channel_and_closes(
     client: TestClient, desk: World, session: Session
 ) -> None:
-    case = desk_case(session, desk, text="구청장님 화이팅 좋은 아침입니다")
+    # A thank-you the model takes for administration (chatter proper is hidden at intake, never at the desk).
+    case = desk_case(session, desk, text="골목 쓰레기 수거해 주셔서 감사합니다 깨끗해졌어요")
     token = login(client, desk.operator)
     body = _bulk(client, token, "opinion", [case.number], answer=THANK_YOU).json()
     assert body["ok"], body

@@ -7,6 +7,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from sotong.cases.models import CaseStatus
 from sotong.console.inbox_service import InboxFilters, inbox_page
 from sotong.db import utcnow
 from tests.console.inbox_support import desk_case
@@ -34,7 +35,9 @@ def test_operator_sees_each_case_with_its_triage(client: TestClient, desk: World
     assert "badge-chatter" in chatter_row[: chatter_row.index("</li>")]
     # Newest first: the chatter arrived last.
     assert html.index(f'id="case-{chatter.id}"') < html.index(f'id="case-{case.id}"')
-    assert "분류 대기 2건" in html
+    # Chatter was hidden at intake (no receipt, no department): it does not wait at the desk.
+    assert chatter.status is CaseStatus.rejected
+    assert "분류 대기 1건" in html
     assert 'href="/staff/inbox"' in html  # the menu entry
 
 

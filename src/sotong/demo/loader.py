@@ -561,8 +561,16 @@ class _Replayer:
         self.messages = 0
 
     def run(self, plan: _Plan, when: dt.datetime, name: str, kw: dict[str, Any]) -> None:
+        if name != "receive" and self._hidden_at_intake(plan):
+            return  # triage took it for chatter at intake: acknowledged and hidden, nobody works on it
         with clock_at(when):
             getattr(self, f"_{name}")(plan, when, **kw)
+
+    def _hidden_at_intake(self, plan: _Plan) -> bool:
+        if plan.case_id is None:
+            return False
+        case = self.session.get(Case, plan.case_id)
+        return case is not None and case.reject_reason is RejectReason.not_relevant
 
     # Who acts: the personas of the organisation and department that hold the case at that moment.
     def _operator(self, plan: _Plan) -> Actor:
