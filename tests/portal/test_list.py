@@ -37,9 +37,17 @@ def test_newest_first_and_only_publicly_listed(session: Session, world: World) -
 
 def test_filters(session: Session, world: World) -> None:
     sns = received(session, world, "도로가 파였어요", minutes_ago=5)
-    web = received(session, world, "누리집으로 보낸 민원", minutes_ago=4, account=web_account(session, world))
+    web = received(
+        session,
+        world,
+        "누리집으로 보낸 민원: 공원 벤치가 부서졌어요",
+        minutes_ago=4,
+        account=web_account(session, world),
+    )
     done = answered(session, world, "포트홀 신고", "보수했습니다", minutes_ago=3)
-    seoul = received(session, world, "서울시 민원", minutes_ago=2, account=world.seoul_x_account)
+    seoul = received(
+        session, world, "서울시 민원: 버스 배차 간격이 너무 길어요", minutes_ago=2, account=world.seoul_x_account
+    )
     assert _numbers(session, PublicFilters(channel_group=ChannelGroup.web)) == [web.number]
     assert set(_numbers(session, PublicFilters(channel_group=ChannelGroup.sns))) == {
         sns.number,
@@ -69,14 +77,17 @@ def test_keyset_pages_cover_everything_once(session: Session, world: World) -> N
 
 
 def test_list_page_filters_by_query_parameters(client: TestClient, session: Session, world: World) -> None:
-    received(session, world, "누리집 민원입니다", account=web_account(session, world))
-    received(session, world, "트위터 민원입니다")
+    received(session, world, "누리집 민원입니다: 공원 벤치가 부서졌어요", account=web_account(session, world))
+    received(session, world, "트위터 민원입니다: 골목 가로등이 꺼졌어요")
     page = client.get("/", params={"channel": "web"})
     assert page.status_code == 200
-    assert "누리집 민원입니다" in page.text and "트위터 민원입니다" not in page.text
+    assert (
+        "누리집 민원입니다: 공원 벤치가 부서졌어요" in page.text
+        and "트위터 민원입니다: 골목 가로등이 꺼졌어요" not in page.text
+    )
     bad = client.get("/", params={"channel": "nonsense", "from": "not-a-date", "after": "x.y"})
     assert bad.status_code == 200  # malformed filters are ignored, not errors
-    assert "트위터 민원입니다" in bad.text
+    assert "트위터 민원입니다: 골목 가로등이 꺼졌어요" in bad.text
 
 
 def test_older_link_pages_on(client: TestClient, session: Session, world: World) -> None:
