@@ -31,13 +31,13 @@ def test_operator_sees_each_case_with_its_triage(client: TestClient, desk: World
     assert "신뢰도" in row and "%" in row
     assert "[전화번호]" in row and "010-1234-5678" not in html  # the preview is masked
     assert f'action="/staff/inbox/{case.number}/confirm"' in row
-    chatter_row = html[html.index(f'id="case-{chatter.id}"') :]
-    assert "badge-chatter" in chatter_row[: chatter_row.index("</li>")]
-    # Newest first: the chatter arrived last.
-    assert html.index(f'id="case-{chatter.id}"') < html.index(f'id="case-{case.id}"')
-    # Chatter was hidden at intake (no receipt, no department): it does not wait at the desk.
+    # Chatter was hidden at intake (no receipt, no department): it is not on the desk's to-do list, and shows with
+    # its triage under 숨김.
     assert chatter.status is CaseStatus.rejected
-    assert "분류 대기 1건" in html
+    assert f'id="case-{chatter.id}"' not in html
+    hidden = client.get("/staff/inbox", params={"status": "rejected"}).text
+    chatter_row = hidden[hidden.index(f'id="case-{chatter.id}"') :]
+    assert "badge-chatter" in chatter_row[: chatter_row.index("</li>")]
     assert 'href="/staff/inbox"' in html  # the menu entry
 
 
