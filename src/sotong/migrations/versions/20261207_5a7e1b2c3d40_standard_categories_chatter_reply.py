@@ -1,7 +1,7 @@
 """categories: the standard category each one stands for; organisations: what chatter is answered with
 
 Revision ID: 5a7e1b2c3d40
-Revises: 5e1d0a7c3b21
+Revises: d3f1a7c94e20
 Create Date: 2026-12-07 16:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5a7e1b2c3d40"
-down_revision: str | None = "5e1d0a7c3b21"
+down_revision: str | None = "d3f1a7c94e20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
