@@ -25,7 +25,7 @@ def test_recovered_vectors_give_back_kiwipiepys_similarities() -> None:
         matrix = vectors.matrix().copy()
     found = [(i, r) for i, r in zip(ids, rows, strict=True) if r >= 0]
     assert len(found) >= 10
-    similarity = morphemes()._analyser().morpheme_similarity
+    similarity = morphemes().analyser().morpheme_similarity
     for (a, ra), (b, rb) in itertools.pairwise(found):
         u, v = matrix[ra], matrix[rb]
         cosine = float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
