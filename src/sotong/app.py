@@ -53,6 +53,7 @@ from sotong.settings import Settings, get_settings
 from sotong.web import errors
 from sotong.web.access import AccessLog, AllowedHosts
 from sotong.web.csrf import csrf_protect
+from sotong.web.guard import RequestGuard
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
 
@@ -116,8 +117,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(portal_opendata.router)
     app.include_router(portal_report.router)
     app.include_router(api_hooks.router)
-    # Outermost layer: accepted queued webhooks skip the session, CSRF and page machinery (api/hooks.py).
+    # Outside the session and page layers: accepted queued webhooks skip the session, CSRF and page machinery.
     app.add_middleware(api_hooks.QueuedWebhooks)
+    # Outside that, inside the edge: oversized bodies and NUL characters are refused before anything reads them
+    # (web/guard.py).
+    app.add_middleware(RequestGuard, settings=settings)
     # The edge, outermost last: the request id and access log see every request, the host check refuses
     # strangers' Host headers before any page is built, and the client address behind a trusted proxy is the one
     # the proxy saw (the login lock-out, the web form's limit and Naver's allow-list count citizens, not the proxy).

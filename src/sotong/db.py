@@ -31,6 +31,14 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
+class UnstorableValue(ValueError):
+    """A value no column can hold: text with a NUL character (PostgreSQL stores none) an integer beyond 64 bits
+    or a time beyond the calendar once moved to UTC (the year 1 in Seoul).
+
+    Neither database is given one, so both answer alike.
+    """
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp that is always timezone-aware in Python and UTC in storage; naive values are refused."""
 
@@ -42,7 +50,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} refused: use timezone-aware datetimes")
-        value = value.astimezone(dt.UTC)
+        try:
+            value = value.astimezone(dt.UTC)
+        except OverflowError:
+            raise UnstorableValue(f"the time {value.isoformat()} is out of range") from None
         # SQLite keeps text; a fixed naive UTC form sorts correctly and compares with our parameters.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -102,8 +113,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def _refuse_unstorable(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    # The last line of defence (web/guard.py refuses NUL in paths, queries and forms; cases/inbound.py strips it
+    # from messages; web/params.py bounds numbers): whatever still carries one is refused as bad input, the same on
+    # SQLite and PostgreSQL, instead of a database error (a 500; on PostgreSQL a webhook failing on every redelivery).
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row
+        for value in values or ():
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise UnstorableValue("text with a NUL character (\\x00) cannot be stored")
+            elif isinstance(value, int) and not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+                raise UnstorableValue(f"the number {value} is out of range")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url` with the per-database settings Sotong relies on."""
+    engine = _make_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):

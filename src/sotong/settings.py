@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # true = the request only verifies, parses and queues the body, the worker takes it in (a city's flood
     # of 1,000+ messages/s never makes a platform time out and redeliver). See channels/events.py.
     webhook_queue: bool = False
+    # The largest webhook body accepted (413 beyond it, before it is read): platforms send kilobytes per event.
+    webhook_max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
 
     # Open311: the jurisdiction_id (organisation slug) assumed when a client sends none; unset = required
     # whenever more than one organisation is configured.

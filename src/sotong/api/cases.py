@@ -38,6 +38,7 @@ from sotong.db import utcnow
 from sotong.errors import AttachmentRejected, NotFound
 from sotong.orgs.models import Channel
 from sotong.web.deps import AppSettings, DbSession, StaffActor
+from sotong.web.params import MAX_ID, MAX_PAGE
 from sotong.web.uploads import read_uploads
 
 router = APIRouter(tags=["cases"])
@@ -117,14 +118,14 @@ def list_cases(
     actor: StaffActor,
     status: CaseStatus | None = None,
     complaint_type: ComplaintType | None = None,
-    category_id: int | None = None,
-    department_id: int | None = None,
+    category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    department_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     channel: Channel | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     overdue: bool | None = None,
     received_from: AwareDatetime | None = None,
     received_to: AwareDatetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
 ) -> CasePage:
     """Newest first; officers and department managers see their department's cases only."""

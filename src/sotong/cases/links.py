@@ -39,5 +39,10 @@ def verify(*, case_number: str, citizen_token: str | None, presented: str | None
         return False
     presented = presented.strip()
     expected = link_token(case_number=case_number, citizen_token=citizen_token)
-    given = presented.encode()
+    given = presented.encode("utf-8", "replace")  # any text at all: "토큰" or a lone surrogate is simply wrong
     return hmac.compare_digest(given, expected.encode()) or hmac.compare_digest(given, citizen_token.encode())
+
+
+def same_token(stored: str | None, presented: str) -> bool:
+    """Whether `presented` is the receipt's citizen token itself (constant time; any text is only a mismatch)."""
+    return bool(stored) and hmac.compare_digest(str(stored).encode(), presented.encode("utf-8", "replace"))

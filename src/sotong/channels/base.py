@@ -310,12 +310,33 @@ def tracking_link(delivery: Delivery) -> str:
     return str(delivery.payload.get("tracking_url") or "")
 
 
+# No platform nests its events more than a dozen levels; a signed body nested thousands deep made json.loads raise
+# RecursionError (a 500), and anything walking a merely very deep one (intake cleaning `raw`) would too.
+MAX_JSON_DEPTH = 64
+
+
 def json_body(body: bytes | str) -> Any:
-    """The webhook body as JSON, or MalformedPayload saying why not."""
+    """The webhook body as JSON, or MalformedPayload saying why not (not JSON, or nested beyond MAX_JSON_DEPTH)."""
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPayload(f"body is not JSON: {exc}") from exc
+    except RecursionError:
+        raise MalformedPayload(f"body is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    check_depth(data)
+    return data
+
+
+def check_depth(data: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """MalformedPayload when a parsed JSON document nests deeper than `limit` (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                raise MalformedPayload(f"body is nested deeper than {limit} levels")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def constant_time_equal(given: str, expected: str) -> bool:

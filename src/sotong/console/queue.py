@@ -34,7 +34,7 @@ from sotong.notes.actions import notes_of
 from sotong.orgs.models import User
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
 from sotong.web.maps import MapView, map_view, mercator
-from sotong.web.params import int_or_none
+from sotong.web.params import int_or_none, page_number
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 
@@ -225,7 +225,7 @@ def queue(request: Request, db: DbSession, actor: StaffActor, user: CurrentUser)
         department_id=department.id,
         officer=officer,
         sort=SORTS.get(params.get("sort") or "", "due"),
-        page=max(1, int_or_none(params.get("page")) or 1),
+        page=page_number(params.get("page")),
     )
     items, total, counts = queue_cases(db, actor=actor, filters=filters, now=now)
     staff = department_staff(db, department_id=department.id)

@@ -30,7 +30,7 @@ from sotong.i18n import translate
 from sotong.orgs.models import Channel
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
-from sotong.web.params import enum_or_none, int_or_none
+from sotong.web.params import enum_or_none, int_or_none, page_number
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
 
@@ -51,7 +51,7 @@ def _filters(request: Request) -> CaseFilters:
         channel=enum_or_none(Channel, params.get("channel")),
         q=(params.get("q") or "").strip()[:200] or None,
         overdue=True if overdue in ("1", "true", "on") else None,
-        page=max(1, int_or_none(params.get("page")) or 1),
+        page=page_number(params.get("page")),
         page_size=PAGE_SIZE,
     )
 

@@ -67,7 +67,9 @@ class Fanout:
         payload: dict[str, Any] = {
             "user_id": user_id,
             "kind": kind,
-            "text": text,
+            # One line, decided here once: the text is the e-mail's subject, and a line break from a note's excerpt
+            # made the mail unsendable (eight failed attempts).
+            "text": " ".join(text.split()),
             "case_number": case_number,
             **(extra or {}),
         }

@@ -81,7 +81,10 @@ class EmailNotificationTransport(Transport):
         settings = get_settings()
         if not settings.smtp_host or not delivery.recipient:
             raise TransportError("notification e-mail: no SMTP server is configured", permanent=True)
-        mail = self.compose(delivery)
+        try:
+            mail = self.compose(delivery)
+        except (ValueError, TypeError) as exc:  # a header the mail format cannot carry fails the same way every time
+            raise TransportError(f"notification e-mail: cannot write the mail: {exc}", permanent=True) from exc
         try:
             with smtp.connect(
                 host=settings.smtp_host,

@@ -120,8 +120,15 @@ def login(
 
 
 def logout(session: Session, *, actor: Actor) -> None:
-    """Record that a staff user logged out (the web layer clears the session)."""
+    """Log a staff user out: every session of the account ends on the server, so a copied cookie is worthless.
+
+    One generation per account (not a row per session): logging out on one device ends the others too.
+    """
     with atomic(session):
+        if actor.user_id is not None:
+            user = session.get(User, actor.user_id, with_for_update=True)
+            if user is not None:
+                user.session_generation = (user.session_generation or 0) + 1
         record(session, actor=actor, action="user.logout", org_id=actor.org_id)
 
 

@@ -31,6 +31,7 @@ from sotong.portal import charts, export, feeds, pagecache, stats
 from sotong.settings import Settings
 from sotong.web import maps
 from sotong.web.deps import AppSettings, DbSession
+from sotong.web.params import check_date_range
 from sotong.web.security import SECURITY_HEADERS
 from sotong.web.templating import render, request_language
 
@@ -291,7 +292,7 @@ def _day(value: str | None, name: str, tz: ZoneInfo) -> dt.datetime | None:
     if not value:
         return None
     try:
-        day = dt.date.fromisoformat(value)
+        day = check_date_range(dt.date.fromisoformat(value), name)
     except ValueError:
         raise InvalidInput(f"{name} must be a date like 2026-11-01") from None
     return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)

@@ -8,7 +8,6 @@ read goes through `portal.service`, every write through one action.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from enum import StrEnum
@@ -34,7 +33,7 @@ from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicSta
 from sotong.text.pii import mask
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
-from sotong.web.params import enum_or_none, int_or_none
+from sotong.web.params import date_or_none, enum_or_none, int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
 
@@ -54,23 +53,16 @@ def _tracking_link_token(case: Case) -> str:
 templates.env.globals["tracking_link_token"] = _tracking_link_token
 
 
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filters(request: Request, orgs_by_slug: dict[str, int]) -> PublicFilters:
     params = request.query_params
     return PublicFilters(
         org_id=orgs_by_slug.get(params.get("org") or ""),
         channel_group=enum_or_none(ChannelGroup, params.get("channel")),
-        category_id=int_or_none(params.get("category")),
-        department_id=int_or_none(params.get("department")),
+        category_id=int_or_none(params.get("category"), "category"),
+        department_id=int_or_none(params.get("department"), "department"),
         status=enum_or_none(PublicStatus, params.get("status")),
-        received_from=_date(params.get("from")),
-        received_to=_date(params.get("to")),
+        received_from=date_or_none(params.get("from"), "from"),
+        received_to=date_or_none(params.get("to"), "to"),
         q=(params.get("q") or "").strip()[:200] or None,
     )
 

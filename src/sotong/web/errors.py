@@ -8,8 +8,11 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import inspect
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sotong.db import UnstorableValue
 from sotong.errors import LoginThrottled, SotongError
 from sotong.web.deps import NotAuthenticated
 from sotong.web.templating import render
@@ -28,7 +31,16 @@ def is_api(request: Request) -> bool:
 
 
 def _page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    user = getattr(request.state, "user", None)
+    if user is None or not inspect(user).detached:
+        return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    # The error left the route through its database session, which rolled back and closed: the staff user the
+    # menu shows was expired and detached (a DetachedInstanceError, i.e. a 500 instead of this page). Read it
+    # again in a session of the page's own, the menu's reads included.
+    with request.app.state.sessions() as session:
+        request.state.user = session.merge(user)
+        request.state.db = session
+        return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 def _validation_reason(errors: list[Any]) -> str:
@@ -78,6 +90,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _page(request, exc.status_code, detail)
 
 
+async def unstorable_value(request: Request, exc: Exception) -> Response:
+    """A NUL character or a 20-digit number that got past the guard and the parameter checks: bad input, not a bug."""
+    if isinstance(exc, StatementError):  # SQLAlchemy wraps what a column type raised while binding
+        if not isinstance(exc.orig, UnstorableValue):
+            return await server_error(request, exc)
+        exc = exc.orig
+    reason = str(exc)
+    if is_api(request):
+        return JSONResponse({"error": "invalid_input", "detail": reason}, status_code=400)
+    return _page(request, 400, reason)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """A bug: a plain apology, no traceback (the server log has it)."""
     # This runs outside the session middleware: no session, so no template with a CSRF token or flashes.
@@ -90,6 +114,8 @@ def install(app: FastAPI) -> None:
     """Register every handler on the app."""
     app.add_exception_handler(Exception, server_error)
     app.add_exception_handler(SotongError, sotong_error)
+    app.add_exception_handler(UnstorableValue, unstorable_value)
+    app.add_exception_handler(StatementError, unstorable_value)
     app.add_exception_handler(NotAuthenticated, not_authenticated)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

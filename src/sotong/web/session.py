@@ -1,6 +1,8 @@
-"""What the signed session cookie holds: the user, a fingerprint of their password, the CSRF token, flashes.
+"""What the signed session cookie holds: the user, a fingerprint of their sessions, the CSRF token, flashes.
 
-The cookie is signed, not encrypted: nothing secret goes in it.
+The cookie is signed, not encrypted: nothing secret goes in it. It is also not the session's only record: the
+fingerprint is checked against the user's row on every request, so the server can end a session whose cookie was
+copied (log-out, "sign out everywhere", deactivation and a new password bump `User.session_generation`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ FLASH_KEY = "flash"
 
 
 def _epoch(user: User) -> str:
-    # Changes with the password hash, so changing a password ends every other session of that user.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    # Changes with the password hash and the session generation: either ends every session of the user.
+    material = f"{user.password_hash}:{user.session_generation or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 def start_user_session(request: Request, user: User) -> None:
@@ -51,7 +54,7 @@ def user_id_of(request: Request) -> int | None:
 
 
 def session_matches(request: Request, user: User) -> bool:
-    """Whether the session was opened with the user's current password."""
+    """Whether the session was opened with the user's current password and session generation."""
     return secrets.compare_digest(str(request.session.get(EPOCH_KEY, "")), _epoch(user))
 
 

@@ -170,6 +170,9 @@ def test_public_coordinates_sit_on_the_50m_grid(client: TestClient, world: World
         ({"long": ""}, 400, "together"),
         ({"description": "가" * 4001}, 400, "longer than 4000"),
         ({"jurisdiction_id": "seoul"}, 403, "not valid for this jurisdiction"),
+        # Answers are mailed to it: a second header line must not ride in (issue 22, finding 9).
+        ({"email": "minji@example.com\r\nBcc: everyone@example.com"}, 400, "one e-mail address"),
+        ({"email": "minji@example.com, x@example.com"}, 400, "one e-mail address"),
     ],
 )
 def test_bad_posts_are_refused_with_a_reason_and_store_nothing(

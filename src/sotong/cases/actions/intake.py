@@ -22,6 +22,7 @@ from sotong.actors import (
     Actor,
 )
 from sotong.audit.service import record
+from sotong.cases import links
 from sotong.cases.actions.effects import (
     attach_follow_up,
     next_numbers,
@@ -388,7 +389,7 @@ def follow_up_from_portal(session: Session, *, case_number: str, token: str, tex
         raise InvalidInput("submission_id must be 1-120 characters")
     with atomic(session):
         case = session.scalar(select(Case).where(Case.number == case_number))
-        if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
+        if case is None or not links.same_token(case.citizen_token, token):
             raise NotFound("no such case, or the token does not match")
         # A case since transferred: the question belongs to the case at the competent organisation now (the
         # citizen's link and token still name the first one).

@@ -8,7 +8,6 @@ The model for every action: keyword-only, `with atomic`, the row locked (`load_c
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -23,7 +22,7 @@ from sotong.actors import (
     require_role,
 )
 from sotong.audit.service import record
-from sotong.cases import assignment
+from sotong.cases import assignment, links
 from sotong.cases.actions.effects import (
     audit,
     load_case,
@@ -540,7 +539,7 @@ def rate(session: Session, *, case_number: str, token: str, score: int, comment:
         raise InvalidInput("a rating is between 1 and 5")
     with atomic(session):
         case = session.scalar(select(Case).where(Case.number == case_number))
-        if case is None or not case.citizen_token or not secrets.compare_digest(case.citizen_token, token):
+        if case is None or not links.same_token(case.citizen_token, token):
             raise NotFound("no such case, or the token does not match")
         if case.status not in RATE_SOURCES:
             raise IllegalTransition(f"a case that is {case.status.value} cannot be rated yet")

@@ -100,7 +100,7 @@ def secure_urls(value: str) -> tuple[str, ...]:
     """The image URLs of a secure-image plugin parameter: a JSON string whose secureUrls is "List(url, ...)"."""
     try:
         data = json.loads(value)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedPayload(f"kakao: the photo parameter is not the secure-image plugin's JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("secureUrls"), str):
         raise MalformedPayload("kakao: the photo parameter has no secureUrls")

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ REPEAT_WINDOW = dt.timedelta(minutes=10)
 MAX_IDEMPOTENCY_KEY = 255
 # Fields that do not make a request different (the key itself; the api_key is compared as the client).
 _NOT_THE_REQUEST = frozenset({"api_key", "idempotency_key"})
+
+
+# One address: no spaces, no line breaks, one @ (answers are mailed to it).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _hash(key: str) -> str:
@@ -214,6 +219,9 @@ def submit_request(
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
     email = (form.get("email") or "").strip() or None
+    if email is not None and not EMAIL.fullmatch(email):
+        # Answers go to this address by e-mail: one address, nothing that could become a second header line.
+        raise Open311Error(400, "email must be one e-mail address")
     phone = (form.get("phone") or "").strip() or None
     name = " ".join(p for p in ((form.get("last_name") or "").strip(), (form.get("first_name") or "").strip()) if p)
     attributes = {

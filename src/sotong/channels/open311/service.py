@@ -118,12 +118,18 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def parse_datetime(value: str, name: str) -> dt.datetime:
     """A W3C datetime (2010-01-01T00:00:00Z or with an offset); without an offset it is Korean local time."""
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C datetime such as 2026-01-31T09:00:00+09:00") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        # The year 1 or 9999 overflows once moved to UTC or a day added: a 400, not a 500.
+        raise Open311Error(400, f"{name} must lie between the years {MIN_YEAR} and {MAX_YEAR}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(get_settings().timezone))
     return parsed.astimezone(dt.UTC)

@@ -301,3 +301,11 @@ def user_active(user_id: int, request: Request, db: DbSession, actor: AdminActor
         return _after_refusal(request, db, actor, user_id, form)
     key = "admin.saved.activated" if active else "admin.saved.deactivated"
     return done(request, f"/staff/admin/users/{user_id}", key, name=user.username)
+
+
+@router.post("/users/{user_id}/sessions")
+def user_sessions(user_id: int, request: Request, db: DbSession, actor: AdminActor) -> Response:
+    """Sign an account out everywhere (a lost laptop, a shared screen): every session of it ends at once."""
+    user = own_row(db, User, user_id, actor)
+    actions.end_sessions(db, actor=actor, user_id=user.id)
+    return done(request, f"/staff/admin/users/{user_id}", "security.saved.sessions_ended", name=user.username)

@@ -89,6 +89,7 @@ def set_password(session: Session, *, actor: Actor, user_id: int, password: str)
         if actor.user_id != user.id:
             require_role(actor, Role.admin, what="change another user's password")
         user.password_hash = hash_password(password)
+        user.session_generation = (user.session_generation or 0) + 1
         record(
             session,
             actor=actor,
@@ -180,6 +181,8 @@ def set_user_active(session: Session, *, actor: Actor, user_id: int, active: boo
             raise InvalidInput("you cannot deactivate your own account", field="active", code="own_account")
         before = {"is_active": user.is_active}
         user.is_active = active
+        # Ended now, not merely refused while inactive: activating the account again must not revive old cookies.
+        user.session_generation = (user.session_generation or 0) + 1
         record(
             session,
             actor=actor,
@@ -207,11 +210,32 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, password: st
         user = _user_in_org(session, actor, user_id)
         require_role(actor, Role.admin, what="reset passwords")
         user.password_hash = hash_password(password)
+        user.session_generation = (user.session_generation or 0) + 1
         # Never the password or its hash: only that it happened, and to whom.
         record(
             session,
             actor=actor,
             action="user.password_reset",
+            org_id=user.org_id,
+            details={"user_id": user.id, "username": user.username},
+        )
+    return user
+
+
+def end_sessions(session: Session, *, actor: Actor, user_id: int) -> User:
+    """Sign an account out everywhere: every session of it ends, copied cookies included (a lost laptop).
+
+    Admins may do it to any account of their organisation; anyone to their own.
+    """
+    with atomic(session):
+        user = _user_in_org(session, actor, user_id)
+        if actor.user_id != user.id:
+            require_role(actor, Role.admin, what="sign other users out")
+        user.session_generation = (user.session_generation or 0) + 1
+        record(
+            session,
+            actor=actor,
+            action="user.sessions_ended",
             org_id=user.org_id,
             details={"user_id": user.id, "username": user.username},
         )
