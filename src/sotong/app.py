@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Innermost of the three: pages it replays still get the security headers and the session cookie.
     app.state.page_cache = PageCache.for_settings(settings)
     app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_max_age)
 
     # Wraps every handler and the middleware above, so they can all read request.session (only the queued-webhook
     # layer added below sits outside it: accepted webhooks need no session).
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
         same_site="lax",
-        https_only=settings.cookie_secure,
+        https_only=settings.secure_cookies,
     )
     errors.install(app)
 

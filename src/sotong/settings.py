@@ -70,7 +70,13 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(gt=0)] = 5
     login_window_seconds: Annotated[int, Field(gt=0)] = 15 * 60
     session_max_age_seconds: Annotated[int, Field(gt=0)] = 12 * 3600
-    cookie_secure: bool = False
+
+    # --- Web security: cookies, HSTS and TLS (issue 22; docs/security.md "Cookies and TLS") -----------------
+    # Read through `secure_cookies` and `hsts_max_age`. Unset = on in production, off elsewhere; production refuses
+    # to start with either turned off unless `tls_at_proxy` says the reverse proxy sets them itself.
+    cookie_secure: bool | None = None
+    hsts_seconds: Annotated[int, Field(ge=0)] | None = None
+    tls_at_proxy: bool = False
 
     # Outbox delivery: a claimed row is reclaimed by another worker once its lease runs out.
     outbox_lease_seconds: Annotated[int, Field(gt=0)] = 120
@@ -226,9 +232,40 @@ class Settings(BaseSettings):
             problems.append("SOTONG_ALLOWED_HOSTS must name the host names this deployment answers to")
         elif not host_allowed(urlsplit(self.base_url).hostname or "", self.allowed_host_list):
             problems.append("SOTONG_ALLOWED_HOSTS must include the host name of SOTONG_BASE_URL")
+        problems.extend(self._tls_in_production())
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _tls_in_production(self) -> list[str]:
+        # A session cookie sent over plain HTTP once is a stolen session; HSTS keeps browsers from trying.
+        if self.tls_at_proxy:
+            return []
+        problems = []
+        if not self.secure_cookies:
+            problems.append(
+                "SOTONG_COOKIE_SECURE=false in production sends session cookies over plain HTTP; remove it, or set "
+                "SOTONG_TLS_AT_PROXY=true if the reverse proxy marks cookies Secure itself"
+            )
+        if not self.hsts_max_age:
+            problems.append(
+                "SOTONG_HSTS_SECONDS=0 in production lets browsers fall back to HTTP; remove it, or set "
+                "SOTONG_TLS_AT_PROXY=true if the reverse proxy sends Strict-Transport-Security itself"
+            )
+        return problems
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry the Secure flag (HTTPS only): SOTONG_COOKIE_SECURE, else on in production."""
+        return self.cookie_secure if self.cookie_secure is not None else self.env is Environment.production
+
+    @property
+    def hsts_max_age(self) -> int:
+        """Strict-Transport-Security max-age in seconds (0: no header): SOTONG_HSTS_SECONDS, else a year in
+        production."""
+        if self.hsts_seconds is not None:
+            return self.hsts_seconds
+        return 365 * 24 * 3600 if self.env is Environment.production else 0
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -59,22 +59,39 @@ def test_next_never_leaves_the_site(client: TestClient, world: World) -> None:
     assert response.headers["location"] == "/staff/"
 
 
-def test_throttled_by_user_name_even_with_the_right_password(
+def test_an_outsider_cannot_lock_the_owner_out(
     make_client: Callable[..., TestClient], world: World, session: Session
 ) -> None:
     env = {"login_max_failures": "3"}
-    for n in range(3):  # each failure from a different address: only the name links them
-        assert _post_login(make_client(env, ip=f"10.0.0.{n}"), "lee.operator", "wrong") == 401
-    client = make_client(env, ip="10.0.0.99")
-    token = csrf_from(client.get("/staff/login").text)
-    response = client.post("/staff/login", data={"username": "lee.operator", "password": PASSWORD, "csrf_token": token})
+    outsider = make_client(env, ip="203.0.113.66")
+    for _ in range(3):
+        assert _post_login(outsider, "lee.operator", "wrong") == 401
+    # The outsider's own address is locked for that account, even with the right password...
+    token = csrf_from(outsider.get("/staff/login").text)
+    response = outsider.post(
+        "/staff/login", data={"username": "lee.operator", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 429
     assert response.headers["retry-after"] == "900"
     assert "로그인 실패가 너무 많습니다" in response.text
-    assert client.get("/staff/", follow_redirects=False).status_code == 303
-    # The refused attempt is audited but not counted, and no success was recorded.
-    assert session.scalar(select(func.count()).where(LoginAttempt.succeeded.is_(True))) == 0
+    # ...and the owner, from the office, is not (issue 22, finding 5: the lock-out was per user name only).
+    assert _post_login(make_client(env, ip="10.0.0.1"), "lee.operator", PASSWORD) == 303
     assert session.scalar(select(func.count()).where(AuditEvent.action == "user.login_throttled")) == 1
+    assert session.scalar(select(func.count()).where(LoginAttempt.succeeded.is_(True))) == 1
+
+
+def test_a_distributed_guess_stops_everywhere_but_where_the_owner_logs_in(
+    make_client: Callable[..., TestClient], world: World
+) -> None:
+    env = {"login_max_failures": "2"}
+    office = make_client(env, ip="10.0.0.1")
+    assert _post_login(office, "lee.operator", PASSWORD) == 303  # the owner's usual address
+    for n in range(20):  # ten times the limit, one guess per address: no address reaches its own limit
+        assert _post_login(make_client(env, ip=f"198.51.100.{n}"), "lee.operator", "wrong") == 401
+    assert _post_login(make_client(env, ip="198.51.100.200"), "lee.operator", PASSWORD) == 429
+    assert _post_login(make_client(env, ip="10.0.0.1"), "lee.operator", PASSWORD) == 303
+    # Other accounts are untouched.
+    assert _post_login(make_client(env, ip="198.51.100.201"), "kim.admin", PASSWORD) == 303
 
 
 def test_throttled_by_address_across_user_names(make_client: Callable[..., TestClient], world: World) -> None:

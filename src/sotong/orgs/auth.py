@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from sotong.actors import Actor
 from sotong.audit.service import record
 from sotong.db import atomic, utcnow
-from sotong.errors import LoginThrottled, PermissionDenied
+from sotong.errors import InvalidInput, LoginThrottled, PermissionDenied
+from sotong.orgs.actions import twofactor as twofactor_actions
 from sotong.orgs.models import LoginAttempt, User
 from sotong.orgs.passwords import hash_password, needs_rehash, verify_password
+from sotong.orgs.service import organisation
 
 USERNAME_MAX = 64
 IP_MAX = 64
@@ -37,30 +39,63 @@ def _burn_time(password: str) -> None:
     verify_password(_dummy_hash, password)
 
 
+# A distributed guess at one account (many addresses, each under the per-address limit) still stops, for every
+# address the account has not logged in from lately, after this many times the per-address limit.
+ACCOUNT_WIDE_FACTOR = 10
+KNOWN_ADDRESS_DAYS = 90
+
+
 def is_throttled(
     session: Session, *, username: str, ip: str, max_failures: int, window_seconds: int, now: dt.datetime
 ) -> bool:
-    """True when the user name or the address has failed `max_failures` times within the window."""
+    """Whether this attempt (user name, address) is refused without checking the password.
+
+    Built so that an outsider cannot lock the owner out (a CAPTCHA-free design, docs/security.md):
+
+    1. the address: `max_failures` failures within the window from one address, whatever the user names, throttle
+       that address, except for accounts that have logged in from it lately;
+    2. the account at that address: `max_failures` failures for one user name from one address (since its last
+       success there) throttle that pair only; the owner elsewhere is not affected;
+    3. the account everywhere: `ACCOUNT_WIDE_FACTOR` × `max_failures` failures for one user name from any addresses
+       throttle it at every address it has not logged in from within `KNOWN_ADDRESS_DAYS`: a botnet's guesses
+       stop, and the owner at their usual office address still gets in.
+    """
     since = now - dt.timedelta(seconds=window_seconds)
+    failed = LoginAttempt.succeeded.is_(False)
+    known = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username,
+            LoginAttempt.ip == ip,
+            LoginAttempt.succeeded.is_(True),
+            LoginAttempt.at >= now - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+    )
+    if known is None:
+        # An address's count is never cleared by a success, or one valid account would reset it between guesses.
+        from_address = session.scalar(
+            select(func.count()).where(LoginAttempt.ip == ip, failed, LoginAttempt.at >= since)
+        )
+        if (from_address or 0) >= max_failures:
+            return True
+    pair_since = max(since, known) if known is not None else since
+    pair = session.scalar(
+        select(func.count()).where(
+            LoginAttempt.username == username, LoginAttempt.ip == ip, failed, LoginAttempt.at > pair_since
+        )
+    )
+    if (pair or 0) >= max_failures:
+        return True
+    if known is not None:
+        return False
     last_success = session.scalar(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.username == username, LoginAttempt.succeeded.is_(True), LoginAttempt.at >= since
         )
     )
-    # A success clears the name's count (only the owner can succeed); an address's count is never cleared,
-    # or an attacker with one valid account could reset it between guesses at others.
-    user_query = select(func.count()).where(
-        LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
-    )
+    account = select(func.count()).where(LoginAttempt.username == username, failed, LoginAttempt.at >= since)
     if last_success is not None:
-        user_query = user_query.where(LoginAttempt.at > last_success)
-    user_failures = session.scalar(user_query)
-    if (user_failures or 0) >= max_failures:
-        return True
-    ip_failures = session.scalar(
-        select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
-    )
-    return (ip_failures or 0) >= max_failures
+        account = account.where(LoginAttempt.at > last_success)
+    return (session.scalar(account) or 0) >= ACCOUNT_WIDE_FACTOR * max_failures
 
 
 def login(
@@ -76,23 +111,9 @@ def login(
     username = username.strip()[:USERNAME_MAX]
     ip = (ip or "unknown")[:IP_MAX]
     now = utcnow()
-    if is_throttled(
+    _refuse_if_throttled(
         session, username=username, ip=ip, max_failures=max_failures, window_seconds=window_seconds, now=now
-    ):
-        with atomic(session):
-            # Not counted as a failure: the lock-out ends a window after the last real attempt.
-            record(
-                session,
-                actor=Actor(kind="citizen", label=f"login:{username}"),
-                action="user.login_throttled",
-                org_id=None,
-                details={"username": username, "ip": ip},
-            )
-        minutes = max(1, window_seconds // 60)
-        raise LoginThrottled(
-            f"too many failed log-ins for this user name or address; try again in {minutes} minutes",
-            retry_after_seconds=window_seconds,
-        )
+    )
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         _burn_time(password)
@@ -100,12 +121,22 @@ def login(
     else:
         ok = verify_password(user.password_hash, password) and user.is_active
     with atomic(session):
-        session.add(LoginAttempt(username=username, ip=ip, succeeded=ok, at=now))
+        second = ok and user is not None and needs_second_factor(session, user)
+        if not second:
+            # With a second factor to come, the password alone is no success: it must not clear any count, or
+            # whoever knows it could guess codes for ever, five at a time.
+            session.add(LoginAttempt(username=username, ip=ip, succeeded=ok, at=now))
         if ok and user is not None:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
-            user.last_login_at = now
-            record(session, actor=Actor.for_user(user), action="user.login", org_id=user.org_id, details={"ip": ip})
+            if second:
+                record(
+                    session, actor=Actor.for_user(user), action="user.password_accepted", org_id=user.org_id,
+                    details={"ip": ip},
+                )  # fmt: skip
+            else:
+                user.last_login_at = now
+                record(session, actor=Actor.for_user(user), action="user.login", org_id=user.org_id, details={"ip": ip})
         else:
             record(
                 session,
@@ -116,6 +147,88 @@ def login(
             )
     if not ok or user is None:
         raise LoginFailed(BAD_CREDENTIALS)
+    return user
+
+
+def _refuse_if_throttled(
+    session: Session, *, username: str, ip: str, max_failures: int, window_seconds: int, now: dt.datetime
+) -> None:
+    if not is_throttled(
+        session, username=username, ip=ip, max_failures=max_failures, window_seconds=window_seconds, now=now
+    ):
+        return
+    with atomic(session):
+        # Not counted as a failure: the lock-out ends a window after the last real attempt.
+        record(
+            session,
+            actor=Actor(kind="citizen", label=f"login:{username}"),
+            action="user.login_throttled",
+            org_id=None,
+            details={"username": username, "ip": ip},
+        )
+    minutes = max(1, window_seconds // 60)
+    raise LoginThrottled(
+        f"too many failed log-ins from this address; try again in {minutes} minutes",
+        retry_after_seconds=window_seconds,
+    )
+
+
+def needs_second_factor(session: Session, user: User) -> bool:
+    """Whether the user signs in with a TOTP code too: enrolled, or their organisation requires it."""
+    return user.totp_enabled or organisation(session, user.org_id).require_two_factor
+
+
+def second_factor(
+    session: Session,
+    *,
+    user_id: int,
+    code: str,
+    ip: str,
+    max_failures: int,
+    window_seconds: int,
+    enrolling: bool = False,
+) -> User:
+    """The second step of a log-in: the TOTP code (or, `enrolling`, the first code of a new secret).
+
+    Throttled and recorded like passwords: a wrong code is a failed log-in of that user name at that address.
+    """
+    ip = (ip or "unknown")[:IP_MAX]
+    now = utcnow()
+    user = active_user(session, user_id)
+    if user is None:
+        raise LoginFailed(BAD_CREDENTIALS)
+    username = user.username
+    _refuse_if_throttled(
+        session, username=username, ip=ip, max_failures=max_failures, window_seconds=window_seconds, now=now
+    )
+    if enrolling:
+        try:
+            twofactor_actions.confirm_enrolment(
+                session, actor=Actor.for_user(user), user_id=user.id, code=code, now=now
+            )
+            ok = True
+        except InvalidInput:
+            ok = False
+    else:
+        ok = twofactor_actions.check_code(session, user_id=user.id, code=code, now=now)
+    with atomic(session):
+        session.add(LoginAttempt(username=username, ip=ip, succeeded=ok, at=now))
+        if ok:
+            user.last_login_at = now
+            record(
+                session, actor=Actor.for_user(user), action="user.login", org_id=user.org_id,
+                details={"ip": ip, "second_factor": "totp"},
+            )  # fmt: skip
+        else:
+            record(
+                session,
+                actor=Actor(kind="citizen", label=f"login:{username}"),
+                action="user.login_failed",
+                org_id=user.org_id,
+                details={"username": username, "ip": ip, "second_factor": "totp"},
+            )
+    if not ok:
+        raise LoginFailed("the code is not right (or was used already)")
     return user
 
 

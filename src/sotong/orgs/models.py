@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
@@ -61,6 +63,8 @@ class Organisation(Base):
     lunch_end: Mapped[dt.time | None] = mapped_column(Time, default=dt.time(13, 0))
     # Triage routes automatically above this confidence (triage issue); kept here as org policy.
     auto_route_threshold: Mapped[float] = mapped_column(default=0.8)
+    # Staff must sign in with a TOTP code as well as the password (orgs/twofactor.py); set by the organisation's admin.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What a message that is not a complaint (a greeting, praise, chatter) is answered with: CHATTER_REPLIES.
     chatter_reply: Mapped[str] = mapped_column(String(16), default="acknowledge", server_default="acknowledge")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -107,6 +111,11 @@ class User(Base):
     # Part of every session's fingerprint (web/session.py): bumping it ends every session of the account, copied
     # cookies included (log-out, "sign out everywhere", deactivation, a new password).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Two-factor sign-in (orgs/twofactor.py): the TOTP secret, encrypted like channel credentials (sotong.secrets);
+    # set while enrolling, in use once `totp_enabled`. The last time step accepted, so a code works only once.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LoginAttempt(Base):

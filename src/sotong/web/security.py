@@ -20,14 +20,16 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """SECURITY_HEADERS on every response, and no-store on staff and API responses.
+    """SECURITY_HEADERS (and HSTS when configured) on every response, and no-store on staff and API responses.
 
     Plain ASGI rather than `@app.middleware("http")`: that wrapper runs each request through an extra task and
     memory stream, a cost every portal page paid.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
         self.app = app
+        # HTTPS only from now on, for this host and its subdomains (settings.hsts_max_age: a year in production).
+        self.hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,6 +42,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", self.hsts)
                 if no_store:
                     headers.setdefault("Cache-Control", "no-store")  # staff data must not sit in shared caches
             await send(message)

@@ -20,6 +20,9 @@ EPOCH_KEY = "epoch"
 CSRF_KEY = "csrf"
 LANG_KEY = "lang"
 FLASH_KEY = "flash"
+# Between the password and the second factor: who, with which fingerprint, since when (nothing is open yet).
+PENDING_KEY = "pending"
+PENDING_SECONDS = 300
 
 
 def _epoch(user: User) -> str:
@@ -37,6 +40,32 @@ def start_user_session(request: Request, user: User) -> None:
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
     if lang:
         request.session[LANG_KEY] = lang
+
+
+def start_pending_session(request: Request, user: User, *, now: float) -> None:
+    """The password was right; the second factor is still to come. No staff page opens on this session."""
+    lang = request.session.get(LANG_KEY)
+    request.session.clear()
+    request.session[PENDING_KEY] = {"uid": user.id, "epoch": _epoch(user), "at": int(now)}
+    request.session[CSRF_KEY] = secrets.token_urlsafe(32)
+    if lang:
+        request.session[LANG_KEY] = lang
+
+
+def pending_user_id(request: Request, *, now: float) -> int | None:
+    """The user whose password was right within the last PENDING_SECONDS, awaiting the second factor."""
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int):
+        return None
+    if not isinstance(pending.get("at"), int) or now - pending["at"] > PENDING_SECONDS:
+        return None
+    return int(pending["uid"])
+
+
+def pending_matches(request: Request, user: User) -> bool:
+    """Whether the pending sign-in was started with the user's current password and session generation."""
+    pending = request.session.get(PENDING_KEY) or {}
+    return secrets.compare_digest(str(pending.get("epoch", "")), _epoch(user))
 
 
 def end_user_session(request: Request) -> None:

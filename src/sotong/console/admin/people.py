@@ -16,6 +16,7 @@ from sotong.errors import InvalidInput
 from sotong.orgs import actions
 from sotong.orgs.models import Department, User
 from sotong.orgs.passwords import MIN_PASSWORD_LENGTH
+from sotong.orgs.service import organisation
 from sotong.web.deps import DbSession
 
 ROLES_WITH_DEPARTMENT = (Role.dept_manager, Role.officer)
@@ -123,6 +124,7 @@ def _users_page(request: Request, db: Session, actor: Actor, form: Form | None =
             "department_names": {d.id: d.name for d in departments},
             "roles": list(Role),
             "min_password": MIN_PASSWORD_LENGTH,
+            "require_two_factor": organisation(db, actor.org_id or 0).require_two_factor,
         },
         form,
         values={"role": Role.officer.value},
@@ -309,3 +311,20 @@ def user_sessions(user_id: int, request: Request, db: DbSession, actor: AdminAct
     user = own_row(db, User, user_id, actor)
     actions.end_sessions(db, actor=actor, user_id=user.id)
     return done(request, f"/staff/admin/users/{user_id}", "security.saved.sessions_ended", name=user.username)
+
+
+@router.post("/two-factor")
+def two_factor_required(request: Request, db: DbSession, actor: AdminActor, values: FormData) -> Response:
+    """Require two-factor sign-in of every staff member of the organisation, or make it optional again."""
+    required = Form(request, values).checkbox("required")
+    actions.set_two_factor_required(db, actor=actor, org_id=actor.org_id or 0, required=required)
+    key = "security.saved.two_factor_required" if required else "security.saved.two_factor_optional"
+    return done(request, "/staff/admin/users", key)
+
+
+@router.post("/users/{user_id}/two-factor/reset")
+def user_two_factor_reset(user_id: int, request: Request, db: DbSession, actor: AdminActor) -> Response:
+    """Turn an account's two-factor sign-in off (a lost phone); its sessions end, it enrols again."""
+    user = own_row(db, User, user_id, actor)
+    actions.reset_two_factor(db, actor=actor, user_id=user.id)
+    return done(request, f"/staff/admin/users/{user_id}", "security.saved.two_factor_reset", name=user.username)

@@ -13,6 +13,13 @@ from sotong.orgs.actions.organisations import (
     update_category,
     update_department,
 )
+from sotong.orgs.actions.twofactor import (
+    begin_enrolment,
+    check_code,
+    confirm_enrolment,
+    reset_two_factor,
+    set_two_factor_required,
+)
 from sotong.orgs.actions.users import (
     change_role,
     create_user,
@@ -25,7 +32,10 @@ from sotong.orgs.actions.users import (
 )
 
 __all__ = [
+    "begin_enrolment",
     "change_role",
+    "check_code",
+    "confirm_enrolment",
     "create_category",
     "create_department",
     "create_organisation",
@@ -35,8 +45,10 @@ __all__ = [
     "import_standard_categories",
     "map_category",
     "reset_password",
+    "reset_two_factor",
     "set_chatter_reply",
     "set_password",
+    "set_two_factor_required",
     "set_user_active",
     "update_category",
     "update_department",

@@ -15,7 +15,7 @@ from sotong.audit.service import record
 from sotong.db import atomic
 from sotong.errors import InvalidInput
 from sotong.orgs.models import User
-from sotong.orgs.passwords import MIN_PASSWORD_LENGTH, hash_password
+from sotong.orgs.passwords import check_password, hash_password
 from sotong.orgs.service import department_in, get_row, organisation
 
 
@@ -39,10 +39,8 @@ def create_user(
     """
     if (password is None) == (password_hash is None):
         raise InvalidInput("give either a password or a password hash")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password", code="password_short"
-        )
+    if password is not None:
+        check_password(password, known_words=(username, display_name or ""))
     if password_hash is not None and not password_hash.startswith("$argon2"):
         raise InvalidInput("password_hash must be an argon2 hash")
     if not username or len(username) > 64:
@@ -81,13 +79,12 @@ def create_user(
 
 def set_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
     """Change a user's password (admins, or the user themself)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     with atomic(session):
         user: User = get_row(session, User, user_id, "user")
         same_org(actor, user.org_id)
         if actor.user_id != user.id:
             require_role(actor, Role.admin, what="change another user's password")
+        check_password(password, known_words=(user.username, user.display_name))
         user.password_hash = hash_password(password)
         user.session_generation = (user.session_generation or 0) + 1
         record(
@@ -202,13 +199,10 @@ def deactivate_user(session: Session, *, actor: Actor, user_id: int) -> User:
 
 def reset_password(session: Session, *, actor: Actor, user_id: int, password: str) -> User:
     """An admin sets a new password for another account (the user's sessions end: they log in again)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password", code="password_short"
-        )
     with atomic(session):
         user = _user_in_org(session, actor, user_id)
         require_role(actor, Role.admin, what="reset passwords")
+        check_password(password, known_words=(user.username, user.display_name))
         user.password_hash = hash_password(password)
         user.session_generation = (user.session_generation or 0) + 1
         # Never the password or its hash: only that it happened, and to whom.
