@@ -122,10 +122,11 @@ def _refuse_unstorable(
     # The last line of defence (web/guard.py refuses NUL in paths, queries and forms; cases/inbound.py strips it
     # from messages; web/params.py bounds numbers): whatever still carries one is refused as bad input, the same on
     # SQLite and PostgreSQL, instead of a database error (a 500; on PostgreSQL a webhook failing on every redelivery).
-    rows = parameters if executemany else (parameters,)
+    # One row (a dict or a tuple), or many (executemany: a list of them; a batched INSERT: sometimes one flat tuple).
+    rows = parameters if isinstance(parameters, list | tuple) else (parameters,)
     for row in rows:
-        values = row.values() if isinstance(row, dict) else row
-        for value in values or ():
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, list | tuple) else (row,)
+        for value in values:
             if isinstance(value, str):
                 if "\x00" in value:
                     raise UnstorableValue("text with a NUL character (\\x00) cannot be stored")

@@ -23,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sotong.channels import webhooks
-from sotong.channels.base import MalformedPayload, SignatureError, WebhookReply, WebhookRequest
+from sotong.channels.base import MalformedPayload, SignatureError, WebhookReply, WebhookRequest, parse_body
 from sotong.channels.intake.events import EventBatcher, StoreFailed
 from sotong.channels.registry import get_connector
 from sotong.channels.webhooks import Refusal, Target
@@ -170,7 +170,7 @@ class QueuedWebhooks:
             connector.verify(config, request)
             if connector.route_key and set(connector.split(body)) != {str(config.get(connector.route_key) or "")}:
                 return False  # entries of other Pages (or none of this one): routed entry by entry by the app
-            messages = connector.parse(config, body)
+            messages = parse_body(connector, config, body)
         except (SignatureError, MalformedPayload):
             return False
         if not messages:  # nothing to take in (the page's own reply echoed back): nothing to store

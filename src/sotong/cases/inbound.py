@@ -69,6 +69,8 @@ class InboundMessage:
     contact: dict[str, str] = field(default_factory=dict)  # phone / e-mail for SMS or e-mail answers
     # Photos on the platform, downloaded into `attachments` when the message is taken in (channels/media.py).
     media_urls: tuple[str, ...] = ()
+    # The platform's own media hosts, the only ones `media_urls` are fetched from (channels/intake/media.py).
+    media_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("external_id", "text", "in_reply_to_external_id", "address"):

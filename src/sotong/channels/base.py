@@ -327,6 +327,18 @@ def json_body(body: bytes | str) -> Any:
     return data
 
 
+def parse_body(connector: Connector, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+    """`connector.parse`, with a body of an unexpected shape (a list where an object belongs, a number for a name)
+    refused as MalformedPayload like any other bad body: a 400 with the reason, never a 500 (issue 22, fuzzed by
+    tests/channels/test_parser_fuzz.py)."""
+    try:
+        return connector.parse(config, payload)
+    except MalformedPayload:
+        raise
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise MalformedPayload(f"{connector.name}: the body has an unexpected shape ({type(exc).__name__})") from exc
+
+
 def check_depth(data: Any, limit: int = MAX_JSON_DEPTH) -> None:
     """MalformedPayload when a parsed JSON document nests deeper than `limit` (walked without recursion)."""
     stack = [(data, 1)]

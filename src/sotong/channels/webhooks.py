@@ -22,7 +22,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.channels.base import Connector, Handshake, MalformedPayload, SignatureError, WebhookReply, WebhookRequest
+from sotong.channels.base import (
+    Connector,
+    Handshake,
+    MalformedPayload,
+    SignatureError,
+    WebhookReply,
+    WebhookRequest,
+    parse_body,
+)
 from sotong.channels.health import record_attempt
 from sotong.channels.intake import take_in
 from sotong.channels.intake.events import BATCH, Claimed, claim, claimed, finish, queue_event, retry_later
@@ -174,7 +182,7 @@ def receive(
             # The app's one callback URL is this account's: other Pages' entries go to their own accounts.
             return _receive_routed(session, connector, channel, request, parts, queued_mode, url_account=account_id)
     try:
-        messages = connector.parse(config, request.body)
+        messages = parse_body(connector, config, request.body)
     except MalformedPayload as exc:
         return refuse(session, channel, account_id, Refusal(400, exc.message))
     if queues(connector, queued_mode):
@@ -297,7 +305,7 @@ def _take_in_queued(session: Session, account_id: int, events: list[Claimed]) ->
         raise RuntimeError(f"no connector or account for events {[event.id for event in events]}")
     config = open_config(account.config)
     session.rollback()
-    messages = [message for event in events for message in connector.parse(config, event.body)]  # arrival order
+    messages = [message for event in events for message in parse_body(connector, config, event.body)]  # arrival order
     result = take_in(session, account_id=account_id, messages=messages)
     record_attempt(session, account_id=account_id, source="webhook", stored=result.stored)
 

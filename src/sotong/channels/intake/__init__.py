@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from sotong.cases.actions import check_inbound, receive_message, receive_new_messages
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
-from sotong.channels.intake.media import with_media
+from sotong.channels.intake.media import MediaPolicy, with_media
 from sotong.db import utcnow
 from sotong.errors import AttachmentRejected, InvalidInput
+from sotong.orgs.models import ChannelAccount
+from sotong.secrets import open_config
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,14 @@ def _stored_ids(session: Session, account_id: int, external_ids: list[str]) -> s
     return found
 
 
+def _media_policy(session: Session, account_id: int) -> MediaPolicy:
+    """Where this account's media may come from besides its platform's hosts: its own configured servers."""
+    account = session.get(ChannelAccount, account_id)
+    config = open_config(account.config) if account is not None else {}
+    session.rollback()  # a read only: no transaction stays open while photos download
+    return MediaPolicy.for_account((), config)
+
+
 def take_in(
     session: Session, *, account_id: int, messages: Iterable[InboundMessage], now: dt.datetime | None = None
 ) -> TakeInResult:
@@ -92,13 +102,15 @@ def take_in(
         page.append(bounded(inbound, account_id, now))
     stored = _stored_ids(session, account_id, [inbound.external_id for inbound in page])
     fresh: list[InboundMessage] = []
+    policy: MediaPolicy | None = None
     for inbound in page:
         if inbound.external_id in stored:
             result.duplicates += 1
             continue
         try:
             if inbound.media_urls:
-                inbound = with_media(inbound)  # only for new messages: a retry never downloads again
+                policy = policy or _media_policy(session, account_id)
+                inbound = with_media(inbound, policy)  # only for new messages: a retry never downloads again
             check_inbound(inbound)
         except (InvalidInput, AttachmentRejected) as exc:
             _refused(account_id, inbound, exc)

@@ -44,6 +44,8 @@ from sotong.outbox.transports import Delivery, retry_after
 
 DEFAULT_API_URL = "https://gw.talk.naver.com"
 DEFAULT_ALLOWED_IPS = ("117.52.141.192/27",)
+# Where TalkTalk serves the photos citizens send (talk.pstatic.net and its siblings): the only hosts fetched from.
+MEDIA_HOSTS = (".pstatic.net",)
 # textContent.text holds at most 10,000 characters.
 TEXT_LIMIT = 10_000
 # Result codes that will not change on a retry: 01 bad Authorization, 02 bad JSON or a missing field.
@@ -135,6 +137,7 @@ class NaverConnector(Connector):
                 received_at=utcnow(),
                 author_handle=user,
                 media_urls=photos,
+                media_hosts=MEDIA_HOSTS,
                 raw={
                     "event": event,
                     "user": user,

@@ -14,6 +14,9 @@ from sotong.channels.base import (
     json_body,
 )
 
+# Where X serves the photos of tweets: the only hosts their `media_urls` are fetched from (channels/intake/media.py).
+MEDIA_HOSTS = ("pbs.twimg.com", "ton.twimg.com")
+
 
 def _when(value: Any) -> dt.datetime:
     if isinstance(value, str):
@@ -89,6 +92,7 @@ def _v2(
         in_reply_to_external_id=refs.get("replied_to"),
         address=str(place.get("full_name")) if place and place.get("full_name") else None,
         media_urls=tuple(str(m["url"]) for m in attached if m.get("type") == "photo" and m.get("url")),
+        media_hosts=MEDIA_HOSTS,
         raw={
             "tweet_id": str(tweet["id"]),
             "author_id": author,
@@ -126,6 +130,7 @@ def _v1(tweet: Any, own_id: str) -> InboundMessage | None:
             for m in entities.get("media") or []
             if m.get("type") == "photo" and m.get("media_url_https")
         ),
+        media_hosts=MEDIA_HOSTS,
         raw={
             "tweet_id": str(tweet["id_str"]),
             "author_id": author,
