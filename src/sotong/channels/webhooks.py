@@ -273,7 +273,7 @@ def _receive_routed(
         account_id, target = accounts[key]
         try:
             connector.verify(target.config, request)
-            messages = connector.parse(target.config, body)
+            messages = parse_body(connector, target.config, body)
         except SignatureError as exc:
             refuse(session, channel, account_id, Refusal(401 if exc.missing else 403, exc.message))
             counts["refused"] += 1
