@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.models import Case, CaseStatus
 from tests.factories import World, case_in_status
-from tests.web.conftest import PNG, csrf_from, login
+from tests.web.conftest import csrf_from, login
 
 HUGE = "99999999999999999999"
 INT64_MAX = "9223372036854775807"
@@ -66,6 +69,13 @@ STAFF = {
 }
 
 
+def _png() -> bytes:
+    """A real (tiny) PNG: API photos are decoded and re-encoded."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
 def _answers(client: TestClient, shapes: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
     wrong = []
     for url, expected in shapes:
@@ -107,7 +117,7 @@ def test_a_nul_in_json_is_a_400_and_in_a_complaint_it_is_dropped(
     form = client.post(
         "/api/v1/cases",
         data={"org": "songpa", "text": "가로등이 꺼졌어요", "submission_id": "s-1", "address": "잠실\x00동"},
-        files={"files": ("photo.png", PNG, "image/png")},
+        files={"files": ("photo.png", _png(), "image/png")},
     )
     # A complaint is never lost over a NUL: intake drops the character and keeps everything else.
     assert form.status_code == 201
