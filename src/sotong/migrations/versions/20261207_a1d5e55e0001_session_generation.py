@@ -1,7 +1,7 @@
 """users: a session generation, bumped to end every session of the account (logout, password, deactivation)
 
 Revision ID: a1d5e55e0001
-Revises: 5e1d0a7c3b21
+Revises: d3f1a7c94e20
 Create Date: 2026-12-07 16:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1d5e55e0001"
-down_revision: str | None = "5e1d0a7c3b21"
+down_revision: str | None = "d3f1a7c94e20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
