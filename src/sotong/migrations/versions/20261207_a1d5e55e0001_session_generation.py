@@ -1,7 +1,7 @@
 """users: a session generation, bumped to end every session of the account (logout, password, deactivation)
 
 Revision ID: a1d5e55e0001
-Revises: d3f1a7c94e20
+Revises: 5a7e1b2c3d40
 Create Date: 2026-12-07 16:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a1d5e55e0001"
-down_revision: str | None = "d3f1a7c94e20"
+down_revision: str | None = "5a7e1b2c3d40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
