@@ -40,3 +40,19 @@ def test_per_feature_files_are_merged(tmp_path, monkeypatch) -> None:
     finally:
         monkeypatch.undo()
         i18n.catalogue.cache_clear()
+
+
+def test_every_audit_event_type_has_words() -> None:
+    # Timelines and the audit log show events by their label: a new event type without one would show its raw key.
+    import re
+    from pathlib import Path
+
+    src = Path(i18n.__file__).resolve().parent.parent
+    code = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py") if "migrations" not in p.parts)
+    actions = set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', code))
+    case_audit = r'audit\(\s*session,\s*\w+,\s*(?:case|target),\s*"([a-z_]+)"'
+    actions |= {f"case.{name}" for name in re.findall(case_audit, code)}
+    actions |= {f"answers.template_{n}" for n in re.findall(r'_audit\(session, actor, template, "([a-z_]+)"', code)}
+    ko = i18n.catalogue("ko")
+    missing = sorted(a for a in actions if f"event.{a}" not in ko and f"admin.event.{a}" not in ko)
+    assert len(actions) > 40 and missing == []

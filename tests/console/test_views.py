@@ -88,7 +88,7 @@ def test_illegal_transition_is_a_flash_error_and_writes_nothing(
     before = session.scalar(select(func.count()).select_from(AuditEvent))
     page = client.post(f"/staff/cases/{case.number}/close", data={"csrf_token": token})
     assert page.status_code == 200
-    assert "flash-error" in page.text and "cannot close" in page.text
+    assert "flash-error" in page.text and "&#39;종결&#39;은 지금 상태(분류)에서는 할 수 없습니다." in page.text
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
 
 
@@ -96,7 +96,7 @@ def test_invalid_form_is_a_flash_error(client: TestClient, world: World, session
     case = case_in_status(session, world, CaseStatus.triaged)
     token = login(client, world.operator)
     page = client.post(f"/staff/cases/{case.number}/hold", data={"csrf_token": token, "reason": ""})
-    assert "flash-error" in page.text and "reason" in page.text
+    assert "flash-error" in page.text and "입력값을 확인하세요: 사유" in page.text
     session.expire_all()
     assert session.get(Case, case.id).status is CaseStatus.triaged  # type: ignore[union-attr]
 

@@ -39,6 +39,7 @@ from sotong.i18n import translate
 from sotong.orgs.models import User
 from sotong.settings import Settings
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.params import int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import request_language
@@ -182,7 +183,7 @@ def _send(
             request, db, actor, user, number, data, translate(lang, "answers.missing", names=", ".join(exc.missing))
         )
     except SotongError as exc:
-        return _form_again(request, db, actor, user, number, data, exc.message)
+        return _form_again(request, db, actor, user, number, data, error_text(exc, lang))
     flash(request, "success", translate(lang, "done.answer"))
     return RedirectResponse(f"/staff/cases/{number}", status_code=303)
 

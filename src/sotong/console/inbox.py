@@ -48,6 +48,7 @@ from sotong.settings import Settings
 from sotong.triage import review as triage_review
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text, message_text
 from sotong.web.params import enum_or_none, int_or_none
 from sotong.web.session import csrf_token, flash
 from sotong.web.templating import render, request_language, templates
@@ -402,8 +403,9 @@ def _applier(db: Session, actor: Actor, action: Any, values: dict[str, Any]) -> 
 def _refused(request: Request, values: dict[str, Any], exc: SotongError) -> Response:
     """The whole request was refused before any case was touched (bad input, unknown merge target)."""
     if _wants_json(request):
-        return JSONResponse({"ok": False, "error": exc.code, "detail": exc.message}, status_code=exc.http_status)
-    flash(request, "error", exc.message)
+        detail = error_text(exc, request_language(request))
+        return JSONResponse({"ok": False, "error": exc.code, "detail": detail}, status_code=exc.http_status)
+    flash(request, "error", error_text(exc, request_language(request)))
     return RedirectResponse(_safe_back(values.get("back")), status_code=303)
 
 
@@ -428,7 +430,7 @@ def _respond(
     if not _wants_json(request):
         flash(request, "success" if not failed else "error", summary)
         for item in failed:
-            flash(request, "error", f"{item.number}: {item.error}")
+            flash(request, "error", f"{item.number}: {message_text(item.error or '', item.code or 'error', lang)}")
         return RedirectResponse(back, status_code=303)
     db.expire_all()
     now = utcnow()
@@ -439,7 +441,15 @@ def _respond(
         {
             "ok": not failed,
             "message": summary,
-            "results": [{"number": r.number, "ok": r.ok, "error": r.error, "code": r.code} for r in results],
+            "results": [
+                {
+                    "number": r.number,
+                    "ok": r.ok,
+                    "error": message_text(r.error, r.code or "error", lang) if r.error else r.error,
+                    "code": r.code,
+                }
+                for r in results
+            ],
             "rows": _rendered(request, _rows(db, cases, lookups, now), lookups, back),
             **_waiting(db, actor),
         }

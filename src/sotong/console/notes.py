@@ -11,6 +11,7 @@ from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from sotong.i18n import translate
 from sotong.notes.actions import add_note
 from sotong.web.deps import DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.session import flash
 from sotong.web.templating import request_language
 
@@ -33,7 +34,7 @@ async def post_note(number: str, request: Request, db: DbSession, actor: StaffAc
     except (NotFound, PermissionDenied):
         raise  # the error pages: not found / forbidden
     except InvalidInput as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
     else:
         flash(request, "success", translate(lang, "queue.note_added"))
         if skipped:

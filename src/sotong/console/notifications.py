@@ -15,6 +15,7 @@ from sotong.errors import NotFound, PermissionDenied, SotongError
 from sotong.i18n import translate
 from sotong.notifications import service
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
 
@@ -74,7 +75,7 @@ async def _run(request: Request, action: Callable[[], object], success_key: str)
     except (NotFound, PermissionDenied):
         raise  # the error pages (404 / 403): a refusal is not a form mistake
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
     else:
         flash(request, "success", translate(lang, success_key))
 

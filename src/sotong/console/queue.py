@@ -33,6 +33,7 @@ from sotong.i18n import translate
 from sotong.notes.actions import notes_of
 from sotong.orgs.models import User
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.maps import MapView, map_view, mercator
 from sotong.web.params import int_or_none, page_number
 from sotong.web.session import flash
@@ -279,7 +280,7 @@ async def set_policy(request: Request, db: DbSession, actor: StaffActor) -> Resp
     except (NotFound, PermissionDenied):
         raise  # the error pages (404 / 403): a refusal is not a form mistake
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
         return back
     flash(request, "success", translate(lang, "queue.policy_saved", policy=translate(lang, f"queue.policy_{value}")))
     return back
@@ -300,7 +301,7 @@ async def toggle_duty(request: Request, db: DbSession, actor: StaffActor) -> Res
     except (NotFound, PermissionDenied):
         raise
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
     else:
         flash(request, "success", translate(lang, "queue.duty_on" if on_duty else "queue.duty_off"))
     return RedirectResponse("/staff/queue", status_code=303)

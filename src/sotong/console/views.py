@@ -30,6 +30,7 @@ from sotong.i18n import translate
 from sotong.orgs.models import Channel
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import AppSettings, CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.params import enum_or_none, int_or_none, page_number
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language
@@ -206,13 +207,17 @@ def _run_command(
     try:
         body = command.schema.model_validate(values) if command.schema is not None else None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        if lang == "en":
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        else:  # the fields by their labels; pydantic's explanations are English
+            fields = dict.fromkeys(str(e["loc"][0]) if e["loc"] else "" for e in exc.errors())
+            problems = ", ".join(translate(lang, f"form.{f}") if f else "" for f in fields)
         flash(request, "error", translate(lang, "flash.invalid", problems=problems))
         return back
     try:
         outcome = command.run(db, actor, case, body)
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, lang))
         return back
     flash(request, "success", translate(lang, f"done.{command.name}"))
     if outcome.new_case_number:

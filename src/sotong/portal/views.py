@@ -33,6 +33,7 @@ from sotong.portal.service import ChannelGroup, Cursor, PublicFilters, PublicSta
 from sotong.text.pii import mask
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.params import date_or_none, enum_or_none, int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render, request_language, templates
@@ -228,7 +229,7 @@ def rate(
     try:
         actions.rate(db, case_number=case.number, token=case.citizen_token, score=score, comment=comment)
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
         return _back(number, token)
     flash(request, "success", translate(lang, "portal.rated"))
     return _back(number, token)
@@ -253,7 +254,7 @@ def follow_up(
             db, case_number=case.number, token=case.citizen_token, text=text, submission_id=submission_id
         )
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
         return _back(number, token)
     flash(request, "success", translate(lang, "portal.followed_up"))
     return _back(number, token)
@@ -304,7 +305,7 @@ def _showcase(request: Request, db: Any, actor: Any, number: str, values: dict[s
     try:
         portal_actions.set_showcase(db, actor=actor, case_id=case.id, on=on, note=values.get("note"))
     except SotongError as exc:
-        flash(request, "error", exc.message)
+        flash(request, "error", error_text(exc, request_language(request)))
     else:
         flash(request, "success", translate(lang, "portal.showcase_added" if on else "portal.showcase_removed"))
     return RedirectResponse(f"/staff/cases/{quote(number)}", status_code=303)

@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sotong.db import UnstorableValue
 from sotong.errors import LoginThrottled, SotongError
 from sotong.web.deps import NotAuthenticated
-from sotong.web.templating import render
+from sotong.web.error_text import error_text
+from sotong.web.templating import render, request_language
 
 API_PREFIX = "/api/"
 SERVER_ERROR_PAGE = (
@@ -59,7 +60,7 @@ async def sotong_error(request: Request, exc: Exception) -> Response:
     )
     if is_api(request):
         return JSONResponse(exc.as_dict(), status_code=exc.http_status, headers=headers)
-    return _page(request, exc.http_status, exc.message)
+    return _page(request, exc.http_status, error_text(exc, request_language(request)))
 
 
 async def not_authenticated(request: Request, exc: Exception) -> Response:

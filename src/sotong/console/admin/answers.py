@@ -26,6 +26,7 @@ from sotong.errors import PermissionDenied, SotongError
 from sotong.i18n import translate
 from sotong.orgs.models import Category, User
 from sotong.web.deps import CurrentUser, DbSession, StaffActor
+from sotong.web.error_text import error_text
 from sotong.web.params import int_or_none
 from sotong.web.session import flash
 from sotong.web.templating import render as render_page
@@ -106,7 +107,14 @@ def _create(request: Request, db: Session, actor: Actor, user: User, values: dic
         raise
     except SotongError as exc:
         db.rollback()
-        return _admin_page(request, db, user, name="answers_templates.html", form=values, error=exc.message)
+        return _admin_page(
+            request,
+            db,
+            user,
+            name="answers_templates.html",
+            form=values,
+            error=error_text(exc, request_language(request)),
+        )
     flash(request, "success", translate(request_language(request), "answers.saved", title=template.title))
     return RedirectResponse(f"{ADMIN_PATH}/{template.id}", status_code=303)
 
@@ -146,7 +154,13 @@ def _update(
     except SotongError as exc:
         db.rollback()
         return _admin_page(
-            request, db, user, name="answers_template.html", template=template, form=values, error=exc.message
+            request,
+            db,
+            user,
+            name="answers_template.html",
+            template=template,
+            form=values,
+            error=error_text(exc, request_language(request)),
         )
     flash(request, "success", translate(request_language(request), "answers.saved", title=values["title"]))
     return RedirectResponse(f"{ADMIN_PATH}/{template_id}", status_code=303)

@@ -13,9 +13,11 @@ from sotong.audit.models import AuditEvent
 from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.console.admin.common import page, router
 from sotong.console.admin.forms import AdminActor
+from sotong.i18n import translate
 from sotong.orgs.models import Category, Department, Organisation, User
 from sotong.triage.models import RoutingRule
 from sotong.web.deps import DbSession
+from sotong.web.templating import request_language
 
 AUDIT_PAGE_SIZE = 50
 SECTIONS = ("departments", "users", "categories", "rules", "sla", "calendar", "audit")
@@ -35,7 +37,9 @@ def index(request: Request, db: DbSession, actor: AdminActor) -> Response:
         ("calendar", ClosureDay),
     ):
         counts[section] = db.scalar(select(func.count()).select_from(model).where(model.org_id == actor.org_id)) or 0
-    return page(request, "index.html", {"sections": SECTIONS, "counts": counts})
+    org = db.get(Organisation, actor.org_id)
+    timezone = org.timezone if org is not None else ""
+    return page(request, "index.html", {"sections": SECTIONS, "counts": counts, "timezone": timezone})
 
 
 # The log's filter: an area of the set-up and the action names that belong to it.
@@ -94,7 +98,7 @@ def audit_log(request: Request, db: DbSession, actor: AdminActor) -> Response:
         "audit.html",
         {
             "events": events,
-            "changes": {e.id: changes(e, names) for e in events},
+            "changes": {e.id: changes(e, names, lang=request_language(request)) for e in events},
             "page": page_number,
             "has_next": has_next,
             "areas": list(AREAS),
@@ -117,14 +121,29 @@ def _names(db: Session, org_id: int | None) -> dict[str, dict[Any, str]]:
     }
 
 
-def changes(event: AuditEvent, names: dict[str, dict[Any, str]] | None = None) -> list[dict[str, Any]]:
+# Stored codes the catalogue has words for, looked up in this order ("days" is 일, "officer" 담당자, ...).
+VALUE_KEYS = ("type.{}", "unit.{}", "role.{}", "channel.{}", "status.{}", "queue.policy_{}")
+
+
+def changes(
+    event: AuditEvent, names: dict[str, dict[Any, str]] | None = None, *, lang: str | None = None
+) -> list[dict[str, Any]]:
     """What an event changed: each field with its value before and after (unchanged fields left out).
 
-    A creation (nothing before) lists only the values it set; ids are shown with their names.
+    A creation (nothing before) lists only the values it set; ids are shown with their names; with `lang`,
+    yes/no and the codes the catalogue knows (complaint types, units, roles...) in words.
     """
     names = names or {}
 
     def show(field: str, value: Any) -> Any:
+        if lang is not None:
+            if isinstance(value, bool):
+                return translate(lang, "form.yes" if value else "form.no")
+            if isinstance(value, str) and value.isidentifier():
+                for pattern in VALUE_KEYS:
+                    key = pattern.format(value)
+                    if translate(lang, key) != key:
+                        return translate(lang, key)
         # Lists (a template's required elements) and objects are stored as JSON: shown as text, never looked up.
         if isinstance(value, list | tuple):
             return ", ".join(str(v) for v in value)
@@ -145,4 +164,11 @@ def changes(event: AuditEvent, names: dict[str, dict[Any, str]] | None = None) -
         rows.append({"field": key, "before": show(key, old), "after": show(key, new), "detail": created})
     for key, value in (event.details or {}).items():
         rows.append({"field": key, "before": None, "after": show(key, value), "detail": True})
+    if lang is not None:
+        for row in rows:  # the field by its label where the catalogue has one
+            for pattern in ("admin.field.{}", "admin.audit.field.{}"):
+                label = translate(lang, pattern.format(row["field"]))
+                if label != pattern.format(row["field"]):
+                    row["field"] = label
+                    break
     return rows

@@ -27,6 +27,7 @@ from sotong.i18n import translate
 from sotong.orgs.models import Channel, ChannelAccount, Department
 from sotong.secrets import is_secret, secret_names
 from sotong.web.deps import DbSession
+from sotong.web.templating import request_language
 
 router = APIRouter(prefix="/staff/admin/channels", include_in_schema=False)
 
@@ -96,7 +97,13 @@ def _secret_fields(channel: str, config: dict[str, Any] | None) -> list[str]:
     return sorted(set(registry.secret_fields(channel)) | set(secret_names(config)))
 
 
+def _account_options(accounts: list[ChannelAccount], lang: str) -> list[tuple[int, str]]:
+    """Accounts named as staff know them: "카카오톡 송파구청", never "kakao 송파구청"."""
+    return [(a.id, f"{translate(lang, f'channel.{a.channel.value}')} {a.handle}") for a in accounts]
+
+
 def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = None) -> Response:
+    lang = request_language(request)
     accounts = _accounts(db, actor.org_id)
     departments = _departments(db, actor.org_id)
     return page(
@@ -112,9 +119,9 @@ def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = 
             "departments": departments,
             "department_names": {d.id: d.name for d in departments},
             "account_names": {a.id: f"{a.channel.value} {a.handle}" for a in accounts},
-            "channel_options": [(c.value, c.value) for c in Channel],
+            "channel_options": [(c.value, translate(lang, f"channel.{c.value}")) for c in Channel],
             "department_options": [(d.id, d.name) for d in departments],
-            "account_options": [(a.id, f"{a.channel.value} {a.handle}") for a in accounts],
+            "account_options": _account_options(accounts, lang),
         },
         form,
     )
@@ -200,7 +207,7 @@ def _edit_page(
             "secrets_set": secret_names(account.config),
             "secret_fields": _secret_fields(account.channel.value, account.config),
             "department_options": [(d.id, d.name) for d in _departments(db, actor.org_id)],
-            "account_options": [(a.id, f"{a.channel.value} {a.handle}") for a in accounts],
+            "account_options": _account_options(accounts, request_language(request)),
         },
         form,
         values=values,

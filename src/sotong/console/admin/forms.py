@@ -18,6 +18,7 @@ from sotong.errors import InvalidInput, PermissionDenied
 from sotong.i18n import translate
 from sotong.web.csrf import CSRF_FIELD
 from sotong.web.deps import CurrentUser
+from sotong.web.error_text import error_text
 from sotong.web.templating import request_language
 
 E = TypeVar("E", bound=StrEnum)
@@ -60,8 +61,8 @@ class Form:
         code = exc.extra.get("code")
         key = f"admin.error.{code}"
         # The message may quote the domain's own detail (a regular expression's syntax error, say).
-        text = translate(self.lang, key, detail=exc.message) if code else exc.message
-        self.errors.setdefault(field, exc.message if text == key else text)
+        text = translate(self.lang, key, detail=exc.message) if code else error_text(exc, self.lang)
+        self.errors.setdefault(field, error_text(exc, self.lang) if text == key else text)
 
     @property
     def ok(self) -> bool:
