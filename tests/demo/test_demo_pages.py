@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong import orgs
 from sotong.app import create_app
 from sotong.audit.models import AuditEvent
 from sotong.cases.answers.models import AnswerTemplate
@@ -153,6 +155,10 @@ def _data_words(session: Session) -> set[str]:
     texts += session.scalars(select(User.username))
     texts += session.scalars(select(ChannelAccount.handle))
     texts += session.scalars(select(Category.code))
+    texts += session.scalars(select(Category.standard_code))
+    # The standard taxonomy's codes, shown beside their names on the category page (orgs/taxonomy.tsv).
+    taxonomy = Path(orgs.__file__).resolve().parent / "taxonomy.tsv"
+    texts += [line.split("\t", 1)[0] for line in taxonomy.read_text(encoding="utf-8").splitlines()]
     texts += session.scalars(select(Department.code))
     texts += session.scalars(select(AnswerTemplate.title))
     texts += session.scalars(select(AnswerTemplate.body))
