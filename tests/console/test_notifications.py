@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -14,11 +15,20 @@ from sotong.console import notifications as views
 from sotong.db import session_factory
 from sotong.notifications import service
 from sotong.notifications.models import Notification, OrgWebhook
+from sotong.outbox import transports
 from sotong.outbox.delivery import run_once
 from tests.factories import World, case_in_status
+from tests.outbox.helpers import Recording
 from tests.web.conftest import login
 
 BADGE = re.compile(r'id="nav-notifications">[^<]*<span class="badge"[^>]*>(\d+)</span>')
+
+
+@pytest.fixture(autouse=True)
+def _citizens_receive(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases' receipts reach their citizens on X: a failed one would notify the officer too (cases/hooks.py),
+    and these tests count the notifications of assignments. (After the app: its start-up registers the real X.)"""
+    monkeypatch.setitem(transports.TRANSPORTS, "x", Recording())
 
 
 def _deliver(engine: Engine) -> None:
