@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -120,7 +121,7 @@ def test_preview_endpoint_shows_the_reply_and_the_masked_public_answer(
     data = response.json()
     assert response.status_code == 200
     assert data["channel"]["transport"] == "x" and data["channel"]["shortened"] is True
-    assert data["channel"]["length"] <= 280 and data["channel"]["text"].endswith(f"/cases/{case.number}")
+    assert data["channel"]["length"] <= 280 and data["channel"]["text"].endswith(f"/cases/{quote(case.number)}")
     assert "010-2222-3333" not in data["public"] and "[전화번호]" in data["public"]
     # Sent from the template, the answer must still carry its labelled required lines.
     assert data["missing"] == ["조치 내용", "조치 일시", "담당자 연락처"]
