@@ -8,6 +8,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
+from sotong.cases import actions
 from sotong.cases.models import Case, Message
 from sotong.channels import intake
 from sotong.channels.intake import take_in
@@ -116,3 +117,19 @@ def test_new_cases_are_searchable_as_soon_as_the_page_is_stored(session: Session
     ids = set(session.scalars(select(Case.id)))
     docs = {doc.case_id: doc.terms for doc in session.scalars(select(CaseSearchDoc))}
     assert set(docs) == ids and all("가로등" in terms.split() for terms in docs.values())
+
+
+def test_one_tweet_mentioning_two_city_accounts_is_a_case_in_each(session: Session, world: World) -> None:
+    # A tweet mentioning both @songpaOK and @seoulcity reaches both accounts of the same channel with the same id:
+    # each organisation gets its own case, by batch intake and one by one alike.
+    for account in (world.x_account, world.seoul_x_account):
+        result = take_in(session, account_id=account.id, messages=[inbound(external_id="tweet-2")])
+        assert (result.stored, result.duplicates) == (1, 0)
+    mine = actions.receive_message(session, account_id=world.x_account.id, inbound=inbound(external_id="tweet-3"))
+    theirs = actions.receive_message(
+        session, account_id=world.seoul_x_account.id, inbound=inbound(external_id="tweet-3")
+    )
+    assert theirs.created and theirs.case.org_id == world.seoul.id and mine.case.org_id == world.songpa.id
+    session.expire_all()
+    orgs = session.scalars(select(Case.org_id).join(Message).where(Message.external_id == "tweet-2")).all()
+    assert sorted(orgs) == sorted([world.songpa.id, world.seoul.id])
