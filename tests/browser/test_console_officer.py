@@ -115,12 +115,13 @@ def test_manager_transfers_holds_and_extends(
     page.locator("#td-reason").fill("쓰레기 관련 민원으로 청소행정과 소관")
     page.locator('form[action$="/transfer_department"] button[type=submit]').click()
     # Out of 도로과's sight now: the manager lands on the case list with the success message.
-    expect(page.locator(".flash-success").first).to_contain_text("부서 이송")
+    expect(page.locator(".flash-success").first).to_contain_text("부서를 옮겼습니다")
     expect(page).to_have_url(re.compile(r"/staff/cases$"))
 
     page.goto(f"{live_server.url}/staff/cases/{to_hold.number}")
     page.locator("summary", has_text="보류").click()
     page.locator("#ho-reason").fill("현장 확인 일정 조율 중")
+    page.locator("#ho-until").fill((dt.date.today() + dt.timedelta(days=14)).isoformat())  # the expected resume
     page.locator('form[action$="/hold"] button[type=submit]').click()
     expect(page.locator("h1 .status")).to_have_text("보류")
     expect(page.locator(".timeline")).to_contain_text("현장 확인 일정 조율 중")
@@ -131,7 +132,7 @@ def test_manager_transfers_holds_and_extends(
     page.locator("#ex-value").fill("3")
     page.locator("#ex-reason").fill("자재 수급 지연")
     page.locator('form[action$="/extend"] button[type=submit]').click()
-    expect(page.locator(".flash-success").first).to_contain_text("기한 연장")
+    expect(page.locator(".flash-success").first).to_contain_text("처리기한을 연장했습니다")
     expect(page.locator("aside")).to_contain_text("자재 수급 지연")
     screenshot("case-extended")
 
