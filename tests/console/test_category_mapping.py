@@ -39,7 +39,7 @@ def test_a_mapping_shows_its_effect_on_recent_cases_before_it_is_saved(
     }
     preview = client.post(f"/staff/admin/categories/{category.id}", data={**form, "preview": "1"})
     assert preview.status_code == 200
-    assert "이 매핑이면 최근 2건 중 2건이 불법 주정차 (청소행정과)(으)로 갑니다." in preview.text
+    assert "이 매핑이면 최근 2건 중 2건이 불법 주정차 (청소행정과)로 갑니다." in preview.text
     session.refresh(category)
     assert category.standard_code is None  # a preview saves nothing
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from sotong import __version__
 from sotong.cases.status import status_label
@@ -34,10 +35,16 @@ def request_language(request: Request) -> str:
     if query in LANGUAGES:
         request.session[LANG_KEY] = query
     user = getattr(request.state, "user", None)
+    user_pref = None
+    if user is not None:
+        try:
+            user_pref = user.language
+        except DetachedInstanceError:  # an error page after the request's session rolled back
+            user_pref = None
     lang = choose_language(
         query=query,
         stored=request.session.get(LANG_KEY),
-        user_pref=user.language if user is not None else None,
+        user_pref=user_pref,
         accept=request.headers.get("accept-language"),
         default=settings.default_language,
     )
