@@ -41,9 +41,9 @@ def test_page_shows_masked_text_answer_department_timeline(client: TestClient, s
 
 def test_hidden_cases_answer_like_missing_ones(client: TestClient, session: Session, world: World) -> None:
     op = world.actor(world.operator)
-    private = received(session, world, "비공개로 해 주세요")
-    whistle = received(session, world, "공익신고입니다")
-    spam = received(session, world, "광고")
+    private = received(session, world, "비공개로 해 주세요. 집 앞 가로등이 고장나서 밤길이 위험합니다")
+    whistle = received(session, world, "공익신고입니다. 공사장에서 폐기물을 하천에 무단 투기하고 있습니다")
+    spam = received(session, world, "잠실역 앞 보도블럭이 깨져 있어요")
     actions.triage(session, actor=op, case_id=private.id, complaint_type=ComplaintType.other, is_public=False)
     actions.triage(session, actor=op, case_id=whistle.id, complaint_type=ComplaintType.other, is_whistleblower=True)
     actions.reject(session, actor=op, case_id=spam.id, reason=RejectReason.spam)

@@ -105,7 +105,9 @@ def test_locations_are_coarsened_and_formulas_defused(client: TestClient, sessio
 def test_export_reads_in_batches_and_streams(
     client: TestClient, session: Session, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = [case_at(session, world, received=NOW, text=f"민원 {i}") for i in range(11)]
+    made = [
+        case_at(session, world, received=NOW, text=f"석촌호수 앞 보도블럭 {i}번째 파손 신고합니다") for i in range(11)
+    ]
     statements: list[str] = []
 
     def count(conn: object, cursor: object, statement: str, *args: object) -> None:

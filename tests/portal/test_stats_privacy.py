@@ -37,7 +37,8 @@ def salted_cases(session: Session, world: World) -> tuple[list[Salted], list[str
     for n, group in enumerate(groups):
         message = InboundMessage(
             external_id=f"salted-{n}",
-            text="\n".join(r.text for r in group),
+            text="\n".join(r.text for r in group)
+            + "\n보도블럭이 깨져 있어 보수를 요청합니다.",  # a complaint, not chatter
             received_at=NOW,
             author_handle=AUTHOR,
             author_name="홍길동",
