@@ -75,8 +75,9 @@ def test_operator_confirms_routes_and_sees_new_messages(
     routed = _status(session, second)
     assert routed.department_id == desk.cleaning.id and routed.status is CaseStatus.triaged
 
-    # Chatter was hidden at intake (acknowledged, never at the desk).
-    expect(page.locator(f"#case-{chatter.id} .status")).to_have_text("숨김")
+    # Chatter was hidden at intake (acknowledged, never at the desk): not on the to-do list at all.
+    expect(page.locator(f"#case-{chatter.id}")).to_have_count(0)
+    assert _status(session, chatter).status is CaseStatus.rejected
 
     # Correct a thank-you the model took for administration: the form starts from the suggestion; not
     # administration-related, one click hides it.
