@@ -48,13 +48,28 @@ def _reply(reply: WebhookReply) -> Response:
     return JSONResponse(reply.body, status_code=reply.status)
 
 
+def _webhook_request(request: Request, body: bytes) -> WebhookRequest:
+    """The delivery as a connector checks it: headers, the raw body, the query and the caller's address."""
+    return WebhookRequest(
+        headers=request.headers,
+        body=body,
+        query=dict(request.query_params),
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+def _handshake_answer(answer: webhooks.Handshake | Refusal) -> Response:
+    """A subscription check's answer as plain text, or the refusal."""
+    if isinstance(answer, Refusal):
+        return _refused(answer)
+    return PlainTextResponse(answer.body, media_type=answer.media_type)
+
+
 @router.get("/{channel}")
 def app_handshake(channel: str, request: Request, db: DbSession) -> Response:
     """The subscription check of a channel's one app-level URL (Facebook: one callback URL per app)."""
     answer = webhooks.handshake_app(db, channel=channel, query=dict(request.query_params))
-    if isinstance(answer, Refusal):
-        return _refused(answer)
-    return PlainTextResponse(answer.body, media_type=answer.media_type)
+    return _handshake_answer(answer)
 
 
 @router.post("/{channel}")
@@ -66,12 +81,7 @@ def app_receive(
     body: Annotated[bytes, Depends(raw_body)],
 ) -> Response:
     """A delivery to a channel's one app-level URL, each entry routed to the account it names (Facebook Pages)."""
-    webhook = WebhookRequest(
-        headers=request.headers,
-        body=body,
-        query=dict(request.query_params),
-        client_ip=request.client.host if request.client else None,
-    )
+    webhook = _webhook_request(request, body)
     outcome = webhooks.receive_app(db, channel=channel, request=webhook, queued_mode=settings.webhook_queue)
     return _refused(outcome) if isinstance(outcome, Refusal) else _reply(outcome)
 
@@ -80,9 +90,7 @@ def app_receive(
 def handshake(channel: str, account_id: int, request: Request, db: DbSession) -> Response:
     """The platform's subscription check (Facebook's hub.challenge, X's CRC)."""
     answer = webhooks.handshake(db, channel=channel, account_id=account_id, query=dict(request.query_params))
-    if isinstance(answer, Refusal):
-        return _refused(answer)
-    return PlainTextResponse(answer.body, media_type=answer.media_type)
+    return _handshake_answer(answer)
 
 
 @router.post("/{channel}/{account_id}")
@@ -95,12 +103,7 @@ def receive(
     body: Annotated[bytes, Depends(raw_body)],
 ) -> Response:
     """Verify, parse, then store each message once; the answer tells the platform not to deliver it again."""
-    webhook = WebhookRequest(
-        headers=request.headers,
-        body=body,
-        query=dict(request.query_params),
-        client_ip=request.client.host if request.client else None,
-    )
+    webhook = _webhook_request(request, body)
     outcome = webhooks.receive(
         db,
         request.app.state.sessions,
