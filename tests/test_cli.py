@@ -243,9 +243,22 @@ def test_user_create_errors(songpa: str) -> None:
 def test_serve_runs_the_app_factory_with_uvicorn(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
+    from sotong import worker
+
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
-    _ok("serve", "--host", "0.0.0.0", "--port", "8123")
+    # The embedded worker (on by default with SQLite) is replaced: the real one would go on loading the Korean
+    # models and logging in this test process long after the test, starving the next test's live server.
+    embedded: list[dict[str, Any]] = []
+
+    def run_forever(**kwargs: Any) -> None:
+        embedded.append(kwargs)
+        kwargs["stop"].wait(10)
+
+    monkeypatch.setattr(worker, "run_forever", run_forever)
+    _ok("serve", "--host", "0.0.0.0", "--port", "8123", "--with-worker")
+    assert embedded and embedded[0]["worker_id"].startswith("serve:")
+    assert embedded[0]["stop"].is_set(), "the embedded worker is told to stop when the server stops"
     (args, kwargs) = calls[0]
     assert args == ("sotong.app:create_app",)
     assert kwargs["factory"] is True

@@ -59,6 +59,9 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser context (own cookies) in Korean, as most citizens and staff use it."""
     context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    # A first page of a worker process may wait for the app's first templates and a cold chromium on a busy
+    # two-core CI machine: navigation gets longer than clicks and fills do.
+    context.set_default_navigation_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
