@@ -34,12 +34,19 @@ CHECK_SECONDS = 1.0  # how often an idling watcher notices that it should stop
 
 
 def idle_once(
-    config: Mapping[str, Any], *, timeout: float, stop: threading.Event | None = None, last_uid: int | None = None
+    config: Mapping[str, Any],
+    *,
+    timeout: float,
+    stop: threading.Event | None = None,
+    last_uid: int | None = None,
+    idling: threading.Event | None = None,
 ) -> bool:
     """IDLE on the account's mailbox until new mail is announced (True) or `timeout` passes (False).
 
     With `last_uid` (the newest UID already taken in), mail that arrived between that poll and this IDLE is
     noticed at once by a UID SEARCH: IDLE only announces mail that arrives while it runs.
+
+    `idling` is set once the server has accepted IDLE (what a test, or a status page, waits on instead of a clock).
 
     Raises ChannelError when the server does not offer IDLE or the connection fails.
     """
@@ -64,6 +71,8 @@ def idle_once(
         lines = _Lines(conn.socket())
         if not lines.next(timeout=30.0).startswith(b"+"):
             raise ChannelError("email: the IMAP server refused IDLE")
+        if idling is not None:
+            idling.set()
         announced = False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
@@ -115,6 +124,7 @@ def watch(
     *,
     idle_seconds: float = IDLE_SECONDS,
     fallback_seconds: float = 60.0,
+    idling: threading.Event | None = None,
 ) -> int:
     """Take in a mailbox's mail as it arrives until `stop` is set; returns how many messages were stored."""
     stored = 0
@@ -130,7 +140,7 @@ def watch(
             stop.wait(fallback_seconds)
             continue
         try:
-            idle_once(config, timeout=idle_seconds, stop=stop, last_uid=polled.last_uid)
+            idle_once(config, timeout=idle_seconds, stop=stop, last_uid=polled.last_uid, idling=idling)
         except ChannelError as exc:
             log.warning("email %s: %s; polling every %s s instead", account_id, exc.message, fallback_seconds)
             stop.wait(fallback_seconds)
