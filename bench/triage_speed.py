@@ -3,7 +3,10 @@
 
     .venv/bin/python bench/triage_speed.py [--data ../shared/data/relevance-dev.jsonl] [--messages 10000]
 
-Without --data the messages are made from the shipped seed corpus (varied so most are not verbatim repeats).
+Without --data the messages are varied citizen messages built from parts (bench/_support.py), none of them the
+seed corpus's sentences the default model is trained on: the model and the analyser meet them as unseen text. The
+speed target is judged on the cold pass (a fresh process meeting the words for the first time), the figure a
+worker restarted in a busy morning shows; the warm pass is printed beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from _support import varied_complaints
 from sotong.text.korean import morphemes
 from sotong.triage.duplicates import DuplicateIndex, OpenCase
 from sotong.triage.models import RoutingRule, RuleKind
@@ -34,8 +38,7 @@ def _messages(n: int, data: Path | None, rng: random.Random) -> list[str]:
         texts = [json.loads(line)["text"] for line in data.open(encoding="utf-8") if line.strip()]
         rng.shuffle(texts)
         return (texts * (n // len(texts) + 1))[:n]
-    base, _, _ = seed_training_set()
-    return [f"{rng.choice(_PLACES)} {rng.choice(base)}{rng.choice(_NOISE)}" for _ in range(n)]
+    return [f"{text}{rng.choice(_NOISE)}" for text in varied_complaints(n, seed=rng.randint(0, 10**6))]
 
 
 def _rss_mb() -> float:
@@ -80,7 +83,7 @@ def main() -> int:
     decisions = decide_batch(model, items, rules=rules, index=index)
     warm = len(items) / (time.perf_counter() - start)
     print(f"batch, all six decisions, {len(items):,} messages vs {len(open_cases):,} open cases:")
-    print(f"  cold word cache: {cold:,.0f} messages/s   warm: {warm:,.0f} messages/s   (target >= 3,000 warm)")
+    print(f"  cold word cache: {cold:,.0f} messages/s (target >= 3,000)   warm: {warm:,.0f} messages/s")
     relevant = sum(d.prediction.relevance.relevant for d in decisions)
     duplicates = sum(d.duplicate is not None for d in decisions)
     print(f"  ({relevant:,} relevant, {duplicates:,} linked to an open case)")

@@ -44,6 +44,7 @@ from _support import (
     server_cpu_seconds,
     server_env,
     uvicorn_command,
+    varied_complaints,
 )
 from sotong import schema
 from sotong.actors import CLI
@@ -59,13 +60,9 @@ PAGE_ID = "1029384756"
 DUPLICATE = -1  # the key under which fire() counts answers that recognised a duplicate
 console = Console()
 
-TEXTS = [
-    "잠실역 4번 출구 앞 신호등이 고장났어요",
-    "석촌호수 산책로 가로등이 꺼져 있습니다",
-    "우리 아파트 앞 불법 주차 단속 부탁드립니다",
-    "가락시장 사거리 보도블럭이 깨져서 위험해요",
-    "올림픽공원 화장실 청소가 안 되어 있습니다",
-]
+# Varied texts: five sentences repeated would keep the analyser's word cache and the model's features warm, which a
+# city's stream does not (most messages bring words the process has not met yet).
+TEXTS = varied_complaints(20_000, seed=3)
 
 
 # The server and this process must share the secret: channel credentials are encrypted with a key derived from it.
@@ -109,7 +106,7 @@ def body(n: int) -> bytes:
         "created_time": int(time.time()),
         "item": "comment",
         "verb": "add",
-        "message": f"{TEXTS[n % len(TEXTS)]} ({n})",
+        "message": TEXTS[n % len(TEXTS)],
     }
     entry = {"id": PAGE_ID, "time": int(time.time()), "changes": [{"field": "feed", "value": value}]}
     return json.dumps({"object": "page", "entry": [entry]}).encode()
