@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     webform_window_seconds: Annotated[int, Field(gt=0)] = 3600
     webform_min_fill_seconds: Annotated[int, Field(ge=0)] = 3
     webform_max_links: Annotated[int, Field(ge=0)] = 2
+    # The organisation the report form starts on (its slug): a district's own portal names itself here. Unset,
+    # the form asks the citizen to choose (or takes it from the map pin), never the first name in the list.
+    default_org: str | None = None
 
     # Public statistics, map and feeds are computed at most this often per process (the promise: <= 60 s stale).
     stats_cache_seconds: Annotated[int, Field(ge=0, le=60)] = 60

@@ -52,6 +52,12 @@ def test_citizen_submits_the_form_with_a_photo_and_gets_a_case_number(
 
     number = page.locator(".case-number")
     expect(number).to_have_text(re.compile(r"^\d{4}-송파-\d{6}$"), timeout=60_000)
+    # One secret to keep (the tracking link), a working copy button, the photo's arrival and the next steps.
+    expect(page.locator("#receipt-url")).to_have_value(re.compile(r"/cases/\d{4}-.+\?t=[\w-]{22}$"))
+    expect(page.locator(".receipt-photos")).to_contain_text("IMG_2041.jpg")
+    expect(page.locator(".receipt-next")).to_contain_text("처리기한")
+    page.get_by_role("button", name="주소 복사").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("주소를 복사했습니다.")
     screenshot("receipt")
     case = session.scalar(select(Case).where(Case.number == number.inner_text()))
     assert case is not None

@@ -377,3 +377,15 @@ def get_public_case(session: Session, *, number: str) -> Case:
     if case is None:
         raise NotFound("no such case")
     return case
+
+
+def citizen_photos(session: Session, case_id: int) -> list[Attachment]:
+    """The files the citizen sent with the case's messages, oldest first (for their own receipt, never public)."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.case_id == case_id)
+            .order_by(Attachment.id)
+        )
+    )

@@ -65,6 +65,9 @@ def reply_text(delivery: Delivery) -> str:
         until = _day(payload.get("until"))
         resume = f" {until}에 다시 처리할 예정입니다." if until else ""
         return f"민원 {number}의 처리를 잠시 보류합니다. 사유: {reason}.{resume} {url}".strip()
+    if delivery.kind == "tracking_link":
+        # Asked for on the web receipt: the one secret of the receipt, to keep somewhere other than the screen.
+        return f"민원 {number}의 처리 경과는 이 주소에서 확인하세요: {url}"
     if delivery.kind == "extension_notice":
         due = _deadline(payload.get("due_at"))
         return f"민원 {number}의 처리기한이 {attach(due or '', '으로')} 연장되었습니다. {url}"

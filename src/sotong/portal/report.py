@@ -12,14 +12,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy import select
 
-from sotong.cases import actions, service
-from sotong.cases.models import Case
+from sotong.cases import actions, links, service
+from sotong.cases.models import Case, CaseStatus
 from sotong.channels.webform import service as webform
 from sotong.channels.webform.errors import FormError, localised
 from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
-from sotong.errors import SotongError
+from sotong.errors import DuplicateSubmission, NotFound, SotongError
+from sotong.i18n import translate
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession
 from sotong.web.templating import render, request_language
@@ -41,11 +43,13 @@ def _report_form(
     values = dict(values or {})
     # A new id per form shown: submitting this form twice (a double click, a resend) is recognised as one.
     values["submission_id"] = values.get("submission_id") or str(uuid.uuid4())
+    orgs = service.organisations(db)
+    values["org"] = webform.starting_org([o.slug for o in orgs], asked=values.get("org"), default=settings.default_org)
     return render(
         request,
         "portal/report.html",
         {
-            "orgs": service.organisations(db),
+            "orgs": orgs,
             "categories": webform.categories_by_org(db),
             "values": values,
             "error": error,
@@ -131,7 +135,7 @@ def report_submit(
             org_slug=org,
             text=text.strip(),
             submission_id=submission_id,
-            category_hint=_clean(category),
+            category_hint=webform.category_hint(db, org_slug=org, code=_clean(category)),
             address=_clean(address),
             latitude=lat,
             longitude=lon,
@@ -166,8 +170,75 @@ def report_submit(
         db.rollback()
         message = localised(exc, request_language(request))
         return _report_form(request, db, settings, values=values, error=message, status_code=exc.http_status)
+    return _receipt(request, db, settings, case)
+
+
+def _size(size: int) -> str:
+    """A file size as people read it: 1.2MB, 340KB."""
+    return f"{size / (1024 * 1024):.1f}MB" if size >= 1024 * 1024 else f"{max(1, -(-size // 1024))}KB"
+
+
+def _receipt(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    case: Case,
+    *,
+    note: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The receipt: the tracking link (the one secret), what happens next, the photos that arrived; for chatter
+    (hidden at intake, answered as the organisation chose) a thank-you that promises no handling."""
+    if case.status == CaseStatus.rejected:
+        return render(request, "portal/thanks.html", {"case": case}, status_code=status_code)
+    link = links.tracking_url(
+        case_number=case.number, citizen_token=case.citizen_token, private=True, base_url=settings.base_url
+    )
     return render(
         request,
         "portal/receipt.html",
-        {"case": case, "tracking_url": f"{settings.base_url}/cases/{case.number}"},
+        {
+            "case": case,
+            "tracking_url": link,
+            "link_token": links.link_token(case_number=case.number, citizen_token=case.citizen_token or ""),
+            "photos": [{"name": a.filename, "size": _size(a.size)} for a in service.citizen_photos(db, case.id)],
+            "note": note,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/cases/{number}/send-link", dependencies=[Depends(verify_csrf)])
+def send_link(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    number: str,
+    t: Annotated[str, Form(max_length=200)] = "",
+    to: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Text or mail the tracking link to the citizen, once per case, within the web form's per-address limit."""
+    case = db.scalar(select(Case).where(Case.number == number))
+    if case is None or not links.verify(case_number=case.number, citizen_token=case.citizen_token, presented=t):
+        raise NotFound("no such case, or the token does not match")
+    lang = request_language(request)
+    to = to.strip()
+    phone, email = (None, to) if "@" in to else (to or None, None)
+    client_address = request.client.host if request.client else "unknown"
+    try:
+        if not to:
+            raise FormError("report.link.error.empty")
+        webform.check_contact(phone, email)
+        webform.send_link(
+            db, settings=settings, case_number=case.number, token=t, phone=phone, email=email, address=client_address
+        )
+    except DuplicateSubmission:
+        db.rollback()
+        return _receipt(request, db, settings, case, note=translate(lang, "report.link.already"), status_code=409)
+    except SotongError as exc:
+        db.rollback()
+        message = localised(exc, lang)
+        return _receipt(request, db, settings, case, note=message, status_code=exc.http_status)
+    return _receipt(
+        request, db, settings, case, note=translate(lang, "report.link.sent_sms" if phone else "report.link.sent_email")
     )

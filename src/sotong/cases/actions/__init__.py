@@ -14,6 +14,7 @@ from sotong.cases.actions.intake import (
     follow_up_from_portal,
     receive_message,
     receive_new_messages,
+    send_tracking_link,
     submit_web_form,
 )
 from sotong.cases.actions.lifecycle import (
@@ -58,6 +59,7 @@ __all__ = [
     "reopen",
     "restore",
     "resume",
+    "send_tracking_link",
     "start_work",
     "submit_web_form",
     "transfer_to_department",

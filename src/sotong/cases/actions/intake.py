@@ -52,6 +52,7 @@ from sotong.errors import (
 )
 from sotong.orgs.models import ChannelAccount, Organisation
 from sotong.orgs.service import organisation
+from sotong.outbox.models import OutboxItem
 from sotong.settings import get_settings
 from sotong.text.pii import mask
 
@@ -424,4 +425,36 @@ def follow_up_from_portal(session: Session, *, case_number: str, token: str, tex
         session.add(message)
         session.flush()
         attach_follow_up(session, CITIZEN, case, message)
+    return case
+
+
+def send_tracking_link(
+    session: Session, *, case_number: str, token: str, phone: str | None = None, email: str | None = None
+) -> Case:
+    """Send the receipt's tracking link to a number or address the citizen types on the receipt page, once.
+
+    Once per case: the page is public, so a second request (another number, a script) is refused rather than
+    turning the form into a way to text strangers. The number or address goes into the outbox row only, not
+    into the case's contact (the citizen asked for this one message, not for answers there).
+    """
+    if bool(phone) == bool(email):
+        raise InvalidInput("give a mobile number or an e-mail address")
+    with atomic(session):
+        case = session.scalar(select(Case).where(Case.number == case_number).with_for_update())
+        if case is None or not links.verify(case_number=case.number, citizen_token=case.citizen_token, presented=token):
+            raise NotFound("no such case, or the token does not match")
+        key = f"tracking_link:{case.id}:1"
+        if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)) is not None:
+            raise DuplicateSubmission("the link was already sent for this case", case_number=case.number)
+        by = "sms" if phone else "email"
+        record(
+            session,
+            actor=CITIZEN,
+            action="case.tracking_link_sent",
+            org_id=case.org_id,
+            case_id=case.id,
+            details={"by": by},
+        )
+        contact = {"phone": phone} if phone else {"email": email}
+        queue_to_citizen(session, case, kind="tracking_link", key="1", payload={"contact": contact})
     return case

@@ -26,6 +26,6 @@ class WebformSubmission(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64))
     text_hash: Mapped[str] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # accepted | spam
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted | spam | link (a receipt's link sent on request)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

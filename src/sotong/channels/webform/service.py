@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -226,9 +225,69 @@ def precheck(
     check_contact(form.phone, form.email)
 
 
-def categories_by_org(session: Session) -> dict[int, list[dict[str, Any]]]:
-    """Each organisation's categories (code and name) for the form's category hint."""
-    grouped: dict[int, list[dict[str, Any]]] = {}
-    for category in session.scalars(select(Category).order_by(Category.org_id, Category.name)):
-        grouped.setdefault(category.org_id, []).append({"code": category.code, "name": category.name})
+def categories_by_org(session: Session) -> dict[str, list[dict[str, str]]]:
+    """Each organisation's categories (code and name) by organisation slug, for the form's 분야.
+
+    One name once per organisation: an organisation that keeps the standard taxonomy beside its own codes may
+    hold two categories both named 단순 의견, and a citizen cannot choose between identical words.
+    """
+    rows = session.execute(
+        select(Organisation.slug, Category.code, Category.name)
+        .join(Organisation, Organisation.id == Category.org_id)
+        .order_by(Organisation.slug, Category.name, Category.code)
+    )
+    grouped: dict[str, list[dict[str, str]]] = {}
+    seen: set[tuple[str, str]] = set()
+    for slug, code, name in rows:
+        if (slug, name) in seen:
+            continue
+        seen.add((slug, name))
+        grouped.setdefault(slug, []).append({"code": code, "name": name})
     return grouped
+
+
+def category_hint(session: Session, *, org_slug: str, code: str | None) -> str | None:
+    """The citizen's 분야 if it is one of the chosen organisation's categories, else None (a hint from another
+    organisation's list, or a stale form, must not route the case by another organisation's codes)."""
+    if not code:
+        return None
+    found = session.scalar(
+        select(Category.code)
+        .join(Organisation, Organisation.id == Category.org_id)
+        .where(Organisation.slug == org_slug, Category.code == code)
+    )
+    return found
+
+
+def starting_org(slugs: list[str], *, asked: str | None, default: str | None) -> str | None:
+    """The organisation the form starts on: the one in the link (`?org=`), else the deployment's default, else
+    the only one; with several and no default, none (the citizen chooses, or the map pin does), never the
+    alphabetically first."""
+    for candidate in (asked, default):
+        if candidate and candidate in slugs:
+            return candidate
+    return slugs[0] if len(slugs) == 1 else None
+
+
+def send_link(
+    session: Session,
+    *,
+    settings: Settings,
+    case_number: str,
+    token: str,
+    phone: str | None,
+    email: str | None,
+    address: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """The receipt's "send me this link": once per case (the action refuses a second), and counted against the
+    sender's address like a submission, so the public page cannot be used to text strangers in bulk."""
+    now = now or utcnow()
+    hashed = address_hash(address, settings)
+    check_rate(session, settings=settings, address=hashed, now=now)
+    session.rollback()
+    with atomic(session):
+        case = actions.send_tracking_link(session, case_number=case_number, token=token, phone=phone, email=email)
+        _remember(
+            session, address=hashed, digest=text_hash(f"link:{case_number}"), outcome="link", case_id=case.id, now=now
+        )
