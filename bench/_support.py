@@ -57,6 +57,10 @@ def server_env(url: str, port: int, **extra: str) -> dict[str, str]:
         "SOTONG_SECRET_KEY": SECRET_KEY,
         "SOTONG_BASE_URL": f"http://127.0.0.1:{port}",
         "SOTONG_ALLOWED_HOSTS": "127.0.0.1",
+        # The load generator speaks plain HTTP on loopback, where a Secure session cookie is never sent back (every
+        # staff form would then fail its CSRF check): the bench stands where a TLS-terminating proxy would.
+        "SOTONG_TLS_AT_PROXY": "true",
+        "SOTONG_COOKIE_SECURE": "false",
     }
 
 
@@ -70,7 +74,52 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
         # Keep-alive longer than any think time or pause between a client's requests: otherwise uvicorn may close
         # a connection just as the client reuses it (a race every HTTP/1.1 client hits under load).
         "--timeout-keep-alive", "75",
+        # As `sotong serve` sets it: a worker loading the Korean analyser (seconds holding the GIL) misses the default
+        # 5 s liveness ping on a busy machine and is killed and restarted, again and again, never coming up.
+        "--timeout-worker-healthcheck", "60",
     ]  # fmt: skip
+
+
+def start_uvicorn(env: dict[str, str], port: int, workers: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `uvicorn_command` and wait (up to 3 minutes: production workers loading the app on a busy two-core
+    machine) until /healthz answers; its output goes to `log` when given."""
+    import time
+    import urllib.request
+
+    out = log.open("wb") if log is not None else None
+    # A session of its own: on a failed start the whole group goes, uvicorn's worker processes included (killing
+    # the parent alone left them running, orphaned, eating the cores of the next measurement).
+    proc = subprocess.Popen(
+        uvicorn_command(port, workers), env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop_uvicorn(proc, at_once=True)
+    raise SystemExit("uvicorn did not come up" + (f" (its log: {log})" if log is not None else ""))
+
+
+def stop_uvicorn(proc: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
+    """Stop uvicorn and its worker processes: SIGTERM (they finish their requests), SIGKILL after 30 s."""
+    import signal
+
+    if not at_once:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
 
 
 def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:

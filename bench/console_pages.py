@@ -4,6 +4,7 @@
     .venv/bin/python bench/console_pages.py --cases 20000   # a quick run
     .venv/bin/python bench/console_pages.py --think 0       # sessions that never pause (pure saturation)
     .venv/bin/python bench/console_pages.py --reuse         # measure again on the database of the last run
+    .venv/bin/python bench/console_pages.py --churn 0       # a database standing still (the old, flattering run)
 
 The cases are seeded by bench/cases_1m.py (COPY; one district, 20 departments, a manager and 5 officers each,
 two desk operators; every open status, deadlines ±30 days around now), then given a category (by their title)
@@ -13,7 +14,9 @@ of them operators and the rest officers of the 20 departments, then for `--durat
 request a page, wait a random think time (exponential, mean `--think` s). Operators request the inbox, its
 polling endpoint (/staff/inbox/updates as the page polls every 5 s: since the newest case id of an inbox page read
 at the start, with that page's 50 row ids, changes in the last 5 s), a department queue, the case list and case
-pages; officers their department queue, the case list and case pages of their department. Reported per page:
+pages; officers their department queue, the case list and case pages of their department. Meanwhile the data
+changes (`--churn` writes/s): new citizen messages through the intake action and officers starting on cases, so
+the inbox's polling finds news and no page reads a database standing still. Reported per page:
 requests, req/s, p50/p95/p99 of the client-side latency, first for one operator session alone (`--serial` s,
 no think time: what each page costs unloaded), then for the concurrent run (the app sets no Server-Timing
 header; client and server share the machine's 2 cores, so the figures include the load generator's own CPU share).
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import multiprocessing
 import os
 import random
 import re
@@ -34,17 +38,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import psycopg
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import cases_1m  # bench/ is not a package: found through the path set just above
-from _support import free_port, server_env, uvicorn_command
+from _support import SECRET_KEY, free_port, server_env, start_uvicorn, stop_uvicorn, varied_complaints
+from sotong.actors import CLI
+from sotong.cases import actions as intake
+from sotong.cases.inbound import InboundMessage
+from sotong.channels import accounts as channel_accounts
+from sotong.db import make_engine, session_factory
+from sotong.orgs.models import Channel, ChannelAccount
 
 PASSWORD = "bench-password-not-secret"  # what cases_1m.create_staff hashes (once) for every bench user
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -63,29 +75,12 @@ SERVER_LOG = Path("/tmp") / f"sotong-bench-{os.getpid()}-uvicorn.log"
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """uvicorn with production settings, as bench/webhook_intake.py starts it; its errors go to SERVER_LOG."""
-    env = server_env(sqlalchemy_url(url), port)
-    proc = subprocess.Popen(
-        uvicorn_command(port, workers), env=env, stdout=SERVER_LOG.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("uvicorn did not come up")
+    return start_uvicorn(server_env(sqlalchemy_url(url), port), port, workers, log=SERVER_LOG)
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     """Stop uvicorn and say how many errors it logged (and the first one's last line) while under load."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_uvicorn(proc)
     log = SERVER_LOG.read_text(errors="replace") if SERVER_LOG.exists() else ""
     errors = [line for line in log.splitlines() if re.match(r"^\w+(\.\w+)*(Error|Exception)\b", line)]
     if errors:
@@ -341,10 +336,135 @@ PAGES = [
 ]
 
 
+class Churn:
+    """The city going on while staff read: new citizen messages through the real intake action (a case, its
+    search document and its outbox rows each), and officers starting on open cases, `rate` writes a second each.
+
+    Without it every page reads a database that stands still, which flattens the caches, the inbox's polling
+    endpoint (nothing new since the page was read) and PostgreSQL's visibility map. It runs in a process of its own,
+    started and warmed up (the intake's Korean analyser) before the measured run: in a thread it would take the GIL
+    from the load generator and show as page latency.
+    """
+
+    def __init__(self, url: str, org_id: int, rate: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.rate = rate
+        self.ready, self.go, self.stop = context.Event(), context.Event(), context.Event()
+        self.counts = context.Array("i", 3)  # intakes, updates, errors
+        self.process = context.Process(
+            target=_churn, args=(url, org_id, rate, self.ready, self.go, self.stop, self.counts), name="churn"
+        )
+
+    def prepare(self) -> None:
+        if self.rate > 0:
+            self.process.start()
+            if not self.ready.wait(300):
+                raise SystemExit("the churn process did not get ready")
+
+    def __enter__(self) -> Churn:
+        self.go.set()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.process.is_alive():
+            self.process.join(timeout=60)
+
+    @property
+    def intakes(self) -> int:
+        return int(self.counts[0])
+
+    @property
+    def updates(self) -> int:
+        return int(self.counts[1])
+
+    @property
+    def errors(self) -> int:
+        return int(self.counts[2])
+
+
+def _churn(url: str, org_id: int, rate: float, ready: Any, go: Any, stop: Any, counts: Any) -> None:
+    """The churn process: make its channel account, warm the intake up, then write at `rate` until told to stop."""
+    engine = make_engine(sqlalchemy_url(url))
+    factory = session_factory(engine)
+    with factory() as session:
+        account_id = session.scalar(
+            select(ChannelAccount.id).where(ChannelAccount.org_id == org_id, ChannelAccount.handle == "churn")
+        )
+        if account_id is None:
+            account_id = channel_accounts.create_channel_account(
+                session,
+                actor=CLI,
+                org_id=org_id,
+                channel=Channel.facebook,
+                handle="churn",
+                config={
+                    "page_id": "churn-page",
+                    "page_access_token": "bench-token",
+                    "app_secret": "bench-app-secret",
+                    "verify_token": "bench-verify",
+                    "graph_url": "http://127.0.0.1:9/",  # nothing is delivered during the benchmark
+                },
+            ).id
+    texts = varied_complaints(100_000, seed=int(time.time()))
+    rng = random.Random()
+
+    def take_in(n: int) -> None:
+        with factory() as session:
+            intake.receive_message(
+                session,
+                account_id=account_id,
+                inbound=InboundMessage(
+                    external_id=f"churn-{time.time_ns()}",
+                    text=texts[n % len(texts)],
+                    received_at=dt.datetime.now(dt.UTC),
+                    author_handle=f"시민{rng.randint(1, 5000)}",
+                ),
+            )
+
+    take_in(0)  # loads the analyser and the models: the measured run must not wait for that
+    ready.set()
+    go.wait()
+    n = 1
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not stop.wait(1 / rate):
+                try:
+                    if n % 2:
+                        take_in(n)
+                        counts[0] += 1
+                    else:
+                        # An officer starts on an open case: its status and time change under the readers' feet.
+                        conn.execute(
+                            "UPDATE cases SET status = 'in_progress', updated_at = now() WHERE id = ("
+                            " SELECT id FROM cases WHERE org_id = %s AND status = 'assigned'"
+                            " OFFSET floor(random() * 500) LIMIT 1)",
+                            (org_id,),
+                        )
+                        counts[1] += 1
+                except Exception as exc:  # counted and shown: a benchmark must not hide its own failures
+                    counts[2] += 1
+                    if counts[2] <= 3:
+                        console.print(f"[yellow]churn write failed: {type(exc).__name__}: {exc}[/yellow]")
+                n += 1
+    finally:
+        engine.dispose()
+
+
 async def load(
-    base: str, staff: cases_1m.Staff, sessions: int, duration: float, think: float, url: str, seed: int, serial: float
+    base: str,
+    staff: cases_1m.Staff,
+    sessions: int,
+    duration: float,
+    think: float,
+    url: str,
+    seed: int,
+    serial: float,
+    churn: Churn,
 ) -> tuple[Samples, float, Samples, float]:
-    """Log the sessions in; measure one operator session alone (`serial` s, no think time), then all of them."""
+    """Log the sessions in; measure one operator session alone (`serial` s, no think time), then all of them
+    while `churn` writes (new messages, officers at work)."""
+    churn.prepare()
     every, by_dept = case_numbers_by_department(url, 200)
     operators = max(1, sessions // 5)
     first = await log_in(base, "operator0")
@@ -364,9 +484,10 @@ async def load(
         # time 25 sessions per worker exceed the 15 database connections a worker's pool allows (see the report).
         await run_sessions([(c, choose) for c, (_, choose) in zip(clients, plan, strict=True)], 5, think, seed + 1)
         one, one_elapsed = await run_sessions([(clients[0], plan[0][1])], serial, 0, seed + 2)
-        many, elapsed = await run_sessions(
-            [(c, choose) for c, (_, choose) in zip(clients, plan, strict=True)], duration, think, seed
-        )
+        with churn:
+            many, elapsed = await run_sessions(
+                [(c, choose) for c, (_, choose) in zip(clients, plan, strict=True)], duration, think, seed
+            )
         return one, one_elapsed, many, elapsed
     finally:
         for client in clients:
@@ -383,9 +504,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serial", type=float, default=15, help="seconds of the one-session run first (default 15)")
     parser.add_argument("--target-ms", type=float, default=150)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=4,
+        help="writes per second during the concurrent run: new citizen messages through the intake action and "
+        "officers starting on cases, alternately (default 4; 0 for a database standing still)",
+    )
     parser.add_argument("--reuse", action="store_true", help="measure again on the database of the last run")
     args, _ = parser.parse_known_args(argv)  # `make bench` hands every benchmark the same extra arguments
     os.environ.setdefault("SOTONG_ENV", "test")  # cheap hashing of the bench password (the server verifies any)
+    # The churn's channel account is sealed with a key derived from the secret the server is given too.
+    os.environ.setdefault("SOTONG_SECRET_KEY", SECRET_KEY)
     random.seed(args.seed)
     cases_1m.BENCH_DB = "sotong_bench_console"  # not cases_1m's own database: both may run on one server
 
@@ -405,14 +535,24 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"seeded {args.cases:,} cases (categories, triage) in {time.perf_counter() - t0:.0f} s")
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM cases").fetchone()
-        console.print(f"{row[0] if row else 0:,} cases in {url}")
+        total = int(row[0]) if row else 0
+        console.print(f"{total:,} cases in {url}")
 
     port = free_port()
     server = start_server(url, port, args.workers)
+    churn = Churn(url, staff.org_id, args.churn)
     try:
         one, one_elapsed, samples, elapsed = asyncio.run(
             load(
-                f"http://127.0.0.1:{port}", staff, args.sessions, args.duration, args.think, url, args.seed, args.serial
+                f"http://127.0.0.1:{port}",
+                staff,
+                args.sessions,
+                args.duration,
+                args.think,
+                url,
+                args.seed,
+                args.serial,
+                churn,
             )
         )
     finally:
@@ -425,8 +565,10 @@ def main(argv: list[str] | None = None) -> int:
         PAGES,
     )
     title = (
-        f"staff console: {args.cases:,} cases, {args.sessions} sessions, think {args.think:g} s, "
-        f"{args.workers} uvicorn workers, {elapsed:.0f} s"
+        f"staff console: {total:,} cases, {args.sessions} sessions, think {args.think:g} s, "
+        f"{args.workers} uvicorn workers, {elapsed:.0f} s; meanwhile {churn.intakes:,} new messages taken in and "
+        f"{churn.updates:,} cases started ({(churn.intakes + churn.updates) / elapsed:.1f} writes/s"
+        f"{f', {churn.errors} failed' if churn.errors else ''})"
     )
     report(title, samples, elapsed, args.target_ms, PAGES)
     return 0

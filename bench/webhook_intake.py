@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
 from rich.console import Console
 from rich.table import Table
@@ -43,7 +42,8 @@ from _support import (
     pct,
     server_cpu_seconds,
     server_env,
-    uvicorn_command,
+    start_uvicorn,
+    stop_uvicorn,
     varied_complaints,
 )
 from sotong import schema
@@ -119,18 +119,7 @@ def headers(payload: bytes) -> dict[str, str]:
 
 def start_server(url: str, port: int, workers: int, queued: bool) -> subprocess.Popen[bytes]:
     env = server_env(url, port, SOTONG_WEBHOOK_QUEUE="true" if queued else "false")
-    proc = subprocess.Popen(uvicorn_command(port, workers), env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("uvicorn did not come up")
+    return start_uvicorn(env, port, workers)
 
 
 async def fire(port: int, path: str, numbers: list[int], concurrency: int) -> tuple[list[float], float, dict[int, int]]:
@@ -190,8 +179,7 @@ def main() -> int:
         retries = list(range(0, args.messages, max(1, args.messages // 500)))
         _, _, retry_codes = asyncio.run(fire(port, path, retries, args.concurrency))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_uvicorn(server)
 
     engine = make_engine(url)
     drain: tuple[int, float] | None = None
