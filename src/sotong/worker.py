@@ -2,7 +2,8 @@
 
 Who does what, in the order of one pass:
 
-1. queued webhooks become messages and cases   `channels.webhooks.process_events`
+1. queued webhooks become messages and cases   `channels.webhooks.process_events`,
+   and silent chat conversations become cases  `channels.intake.conversations.close_silent`
 2. the outbox is delivered                      `outbox.delivery.run_once` (own threads on PostgreSQL)
 3. deadlines escalate                           `cases.escalation.sweep`
 4. new cases are triaged                        `triage.actions.triage_pending`
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 from sotong import __version__
 from sotong.cases import escalation
 from sotong.channels import polling, webhooks
+from sotong.channels.intake import conversations
 from sotong.outbox.delivery import DEFAULT_BATCH, run_once
 from sotong.runtime import actions as runtime_actions
 from sotong.runtime import service as runtime
@@ -98,6 +100,8 @@ def run_pass(
 
     if not stopped():
         _guarded("taking in queued webhooks", _take_in_events, session_factory)
+    if not stopped():
+        _guarded("opening silent conversations", _close_conversations, session_factory)
     paused = _paused(session_factory)
     deliver = deliver and not paused
     # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
@@ -118,6 +122,10 @@ def run_pass(
 # The passes, looked up by name at each pass (tests replace one to hold it up or make it fail).
 def _take_in_events(session_factory: SessionFactory) -> int:
     return webhooks.process_events(session_factory)
+
+
+def _close_conversations(session_factory: SessionFactory) -> int:
+    return conversations.close_silent(session_factory)
 
 
 def _escalate(session_factory: SessionFactory) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
@@ -16,7 +17,8 @@ from sotong.cases.actions import Photo
 from sotong.cases.actions import answer as send_answer
 from sotong.cases.models import ComplaintType
 from sotong.channels import accounts as channel_accounts
-from sotong.db import session_factory
+from sotong.channels.intake.conversations import close_silent
+from sotong.db import session_factory, utcnow
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.delivery import run_once
 from sotong.outbox.models import OutboxItem
@@ -63,6 +65,13 @@ def mastodon_account(session: Session, world: World, mastodon: fake_mastodon.Fak
         department_id=world.roads.id,
         config={"base_url": mastodon.base_url, "access_token": mastodon.token},
     )
+
+
+def fall_silent(session: Session) -> int:
+    """The citizens have stopped writing: the worker's pass opens each chat conversation's case, as it does once
+    the account's window of silence has passed; returns how many were opened."""
+    session.rollback()
+    return close_silent(session_factory(session.get_bind()), now=utcnow() + dt.timedelta(hours=1))
 
 
 def outbox(session: Session, case_id: int) -> list[OutboxItem]:

@@ -15,6 +15,7 @@ from sotong.actors import CLI
 from sotong.cases.models import Case
 from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel, ChannelAccount
+from tests.channels.conftest import fall_silent
 from tests.factories import World
 from tests.fakes.kakao import FakeKakao
 
@@ -57,6 +58,7 @@ def texts(response_body: dict[str, Any]) -> list[str]:
 
 
 def cases(session: Session) -> list[Case]:
+    fall_silent(session)  # a chat's bubbles become their case once the citizen stops writing
     session.expire_all()
     return list(session.scalars(select(Case).order_by(Case.id)))
 

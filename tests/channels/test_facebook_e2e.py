@@ -15,7 +15,7 @@ from sotong.cases.actions import Photo
 from sotong.cases.models import Case
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
-from tests.channels.conftest import answer_case, outbox
+from tests.channels.conftest import answer_case, fall_silent, outbox
 from tests.factories import World
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import jpeg
@@ -27,6 +27,7 @@ def _post(client: TestClient, graph: FakeGraph, account: ChannelAccount, body: b
 
 
 def _case(session: Session) -> Case:
+    fall_silent(session)  # a Messenger citizen's conversation becomes its case once they stop writing
     session.expire_all()
     return session.scalars(select(Case)).one()
 
@@ -134,6 +135,7 @@ def test_messenger_after_24_hours_is_a_human_agent_message_within_7_days(
 ) -> None:
     _, body = graph.messenger("민원입니다", psid="7002")
     _post(client, graph, facebook_account, body)
+    fall_silent(session)
     graph.last_user_message["7002"] -= dt.timedelta(days=3)  # the officer answers three days later
 
     deliver()
@@ -149,6 +151,7 @@ def test_messenger_after_7_days_fails_for_good_telling_staff_to_reach_the_citize
 ) -> None:
     _, body = graph.messenger("민원입니다", psid="7003")
     _post(client, graph, facebook_account, body)
+    fall_silent(session)
     graph.last_user_message["7003"] -= dt.timedelta(days=8)
 
     deliver()

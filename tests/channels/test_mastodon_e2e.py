@@ -13,7 +13,7 @@ from sotong.channels.mastodon.parse import html_to_text
 from sotong.channels.mastodon.poll import poll
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
-from tests.channels.conftest import answer_case, outbox
+from tests.channels.conftest import answer_case, fall_silent, outbox
 from tests.factories import World
 from tests.fakes.mastodon import FakeMastodon, weighted_length
 from tests.fakes.server import jpeg
@@ -57,6 +57,7 @@ def test_a_direct_message_is_answered_directly(
 ) -> None:
     post = mastodon.mention("우리 집 앞 가로등이 꺼졌습니다. 주소는 비밀로 해 주세요.", visibility="direct")
     poll(session, account_id=mastodon_account.id)
+    fall_silent(session)  # a private mention is a chat: its case opens once the citizen stops writing
 
     deliver()
 

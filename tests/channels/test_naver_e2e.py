@@ -19,7 +19,7 @@ from sotong.channels.health import AccountHealth
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox.models import OutboxStatus
 from sotong.settings import Settings
-from tests.channels.conftest import answer_case, outbox
+from tests.channels.conftest import answer_case, fall_silent, outbox
 from tests.factories import World
 from tests.fakes import naver as fake_naver
 from tests.fakes.naver import NAVER_ADDRESS, FakeTalkTalk
@@ -53,6 +53,7 @@ def naver_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 
 
 def _cases(session: Session) -> list[Case]:
+    fall_silent(session)  # a TalkTalk citizen's conversation becomes its case once they stop writing
     session.expire_all()
     return list(session.scalars(select(Case).order_by(Case.id)))
 
@@ -190,6 +191,7 @@ def test_a_wrong_authorization_fails_for_good(
     account.config = {**account.config, "authorization": "revoked"}
     session.commit()
     naver_client.post(f"/hooks/naver/{account.id}", content=talk.text("소음 민원"))
+    fall_silent(session)
 
     deliver()
 
@@ -208,6 +210,7 @@ def test_talktalk_trouble_is_retried(
     trouble: str,
 ) -> None:
     naver_client.post(f"/hooks/naver/{account.id}", content=talk.text("도로 파손"))
+    fall_silent(session)
     setattr(talk, trouble, True)
 
     deliver()
@@ -222,6 +225,7 @@ def test_a_push_taken_in_but_unanswered_is_not_sent_again(
     """TalkTalk takes no idempotency key: a push whose answer is lost may have reached the citizen, so it is shown
     on the case as "outcome unknown" for a person to settle instead of being retried into a second copy."""
     naver_client.post(f"/hooks/naver/{account.id}", content=talk.text("도로 파손"))
+    fall_silent(session)
     with swallowing() as platform:
         account.config = {**account.config, "api_url": platform.base_url}
         session.commit()

@@ -71,6 +71,9 @@ class InboundMessage:
     media_urls: tuple[str, ...] = ()
     # The platform's own media hosts, the only ones `media_urls` are fetched from (channels/intake/media.py).
     media_hosts: tuple[str, ...] = ()
+    # A chat bubble (TalkTalk, Messenger, a Kakao utterance, a Mastodon DM): gathered with the author's other
+    # bubbles into one conversation, and one case when it falls silent (cases/actions/conversations.py).
+    chat: bool = False
 
     def __post_init__(self) -> None:
         for name in ("external_id", "text", "in_reply_to_external_id", "address"):

@@ -1,4 +1,4 @@
-"""Tables of the case domain: inbound messages, their attachments, cases and answers."""
+"""Tables of the case domain: inbound messages, their attachments, chat conversations, cases and answers."""
 
 from __future__ import annotations
 
@@ -223,6 +223,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A chat bubble waits here, with no case yet, until its conversation falls silent (Conversation).
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
     channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     external_id: Mapped[str] = mapped_column(String(200))
@@ -239,6 +241,52 @@ class Message(Base):
 
     case: Mapped[Case | None] = relationship(back_populates="messages", foreign_keys=[case_id])
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
+
+
+class ConversationStatus(StrEnum):
+    gathering = "gathering"  # bubbles still arriving: no case yet
+    opened = "opened"  # fell silent: its case is open (case_id)
+
+
+class Conversation(Base):
+    """A citizen's chat bubbles on one account, gathered into one complaint (cases/actions/conversations.py).
+
+    A citizen writes a complaint on a chat channel as several bubbles (text, text, photo) within a minute or two.
+    Each bubble is stored at once under the author's gathering conversation; when no bubble has come for the
+    account's window (`closes_at`), one case is opened from all of them, with one receipt. At most one gathering
+    conversation per author and account (a partial unique index): concurrent bubbles meet on that row.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index(
+            "uq_conversations_gathering",
+            "channel_account_id",
+            "author_handle",
+            unique=True,
+            postgresql_where=text("status = 'gathering'"),
+            sqlite_where=text("status = 'gathering'"),
+        ),
+        # The worker's pass reads only the gathering ones that fell silent.
+        Index(
+            "ix_conversations_closes_at",
+            "closes_at",
+            postgresql_where=text("status = 'gathering'"),
+            sqlite_where=text("status = 'gathering'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    author_handle: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ConversationStatus] = mapped_column(
+        str_enum(ConversationStatus, 16), default=ConversationStatus.gathering
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_message_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
 
 class Attachment(Base):

@@ -627,6 +627,7 @@ class _Replayer:
             ),
             actor=CITIZEN,
         )
+        assert result.case is not None  # built without `chat`: a case of its own
         plan.case_id = result.case.id
 
     def _follow_up(self, plan: _Plan, when: dt.datetime, text: str) -> None:

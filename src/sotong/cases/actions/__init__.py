@@ -2,11 +2,12 @@
 
 Each action owns its transaction (joining a caller's), writes its audit event and queues its outbound work in
 that same transaction. Pages, the API, the CLI, the worker and the demo call these; nothing else writes case
-rows. The modules: intake.py (messages in), lifecycle.py (triage to closing), answer.py (the answer),
-effects.py (what they share).
+rows. The modules: intake.py (messages in), conversations.py (chat bubbles become one case), lifecycle.py
+(triage to closing), answer.py (the answer), effects.py (what they share).
 """
 
 from sotong.cases.actions.answer import Photo, RequiredElementsMissing, answer, missing_elements
+from sotong.cases.actions.conversations import open_conversation
 from sotong.cases.actions.effects import MAX_TEXT_LENGTH
 from sotong.cases.actions.intake import (
     IntakeResult,
@@ -52,6 +53,7 @@ __all__ = [
     "merge",
     "merge_follow_up",
     "missing_elements",
+    "open_conversation",
     "rate",
     "receive_message",
     "receive_new_messages",

@@ -2,6 +2,9 @@
 
 Channels hand their messages here (channels/intake/), the web form and the portal's follow-up form too. The
 same platform message twice (a retry, an overlapping poll) is stored once; a page of messages goes in together.
+A chat bubble is stored at once under its author's gathering conversation and opens no case by itself: the
+conversation's case is opened when it falls silent (conversations.py), or, while the author's case is open, the
+bubble follows that case up.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +44,8 @@ from sotong.cases.models import (
     Case,
     CaseStatus,
     ComplaintType,
+    Conversation,
+    ConversationStatus,
     Message,
     RejectReason,
 )
@@ -57,14 +63,30 @@ from sotong.settings import get_settings
 from sotong.text.pii import mask
 
 TITLE_LENGTH = 60
+# How long a citizen's chat may stay silent before their bubbles become one case (the account's
+# `conversation_minutes` overrides it; 0 makes every bubble a case of its own, as e-mail and X messages are).
+CONVERSATION_MINUTES = 3.0
+# Statuses in which a case takes a chat bubble as a follow-up; after these, the citizen's next words are new.
+ENDED = (CaseStatus.closed, CaseStatus.rejected)
 
 
 @dataclass(frozen=True)
 class IntakeResult:
     message: Message
-    case: Case
+    # None: a chat bubble gathering into its conversation (message.conversation_id), whose case opens later.
+    case: Case | None
     created: bool  # False: this platform message was already stored (a retry or an overlapping poll)
-    new_case: bool  # False: the message was attached to an existing case as a follow-up
+    new_case: bool  # False: the message was attached to an existing case as a follow-up, or is gathering
+
+
+def conversation_window(account: ChannelAccount) -> dt.timedelta:
+    """The silence after which an account's chat bubbles become one case (0: each bubble is a case)."""
+    value = (account.config or {}).get("conversation_minutes")
+    try:
+        minutes = float(value) if value not in (None, "") else CONVERSATION_MINUTES
+    except (TypeError, ValueError):
+        minutes = CONVERSATION_MINUTES
+    return dt.timedelta(minutes=max(0.0, min(minutes, 24 * 60)))
 
 
 def _stored_text(inbound: InboundMessage) -> str:
@@ -132,11 +154,16 @@ def receive_new_messages(
         # earlier in this very batch, whose case is opened just above it.
         by_external_id: dict[str, Case] = {}
         plan: list[tuple[InboundMessage, str, Case | None]] = []
+        chats: list[tuple[InboundMessage, str]] = []
+        window = conversation_window(account)
         for inbound in inbounds:
             # The text alone: the photos were checked by the caller (check_inbound), and decoding them is the dear part.
             text = _stored_text(inbound)
             reply_to = inbound.in_reply_to_external_id
             parent = (by_external_id.get(reply_to) or stored_parents.get(reply_to)) if reply_to else None
+            if parent is None and inbound.chat and inbound.author_handle and window:
+                chats.append((inbound, text))
+                continue
             plan.append((inbound, text, parent))
             if parent is not None:
                 by_external_id[inbound.external_id] = parent
@@ -184,7 +211,88 @@ def receive_new_messages(
             case = by_external_id[inbound.external_id]
             _opened(session, actor, account, org, case, message, assessed.get(id(case)))
             results.append(IntakeResult(message=message, case=case, created=True, new_case=True))
-        return results
+        for inbound, text in chats:  # in arrival order: the first bubble starts the conversation the next join
+            results.append(_gather(session, actor, account, inbound, text, now + window))
+        order = {inbound.external_id: i for i, inbound in enumerate(inbounds)}
+        return sorted(results, key=lambda result: order[result.message.external_id])
+
+
+def _gather(
+    session: Session, actor: Actor, account: ChannelAccount, inbound: InboundMessage, text: str, closes_at: dt.datetime
+) -> IntakeResult:
+    """Store a chat bubble: into its author's gathering conversation (the silence restarts), as a follow-up of
+    their open case, or as the first bubble of a new conversation.
+
+    Concurrent bubbles of one author meet on the conversation row: it is locked to join it, and a second one
+    cannot be started beside it (a partial unique index: the loser of that race joins the winner's). A bubble
+    that waits for the lock while the worker opens the conversation's case finds the case and follows it up.
+    """
+    assert inbound.author_handle is not None
+    message = _new_message(account, inbound, text)
+    for _attempt in range(3):
+        conversation = session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.channel_account_id == account.id,
+                Conversation.author_handle == inbound.author_handle,
+                Conversation.status == ConversationStatus.gathering,
+            )
+            .with_for_update()
+        )
+        if conversation is not None:
+            conversation.last_message_at = max(conversation.last_message_at, inbound.received_at)
+            conversation.closes_at = max(conversation.closes_at, closes_at)
+            message.conversation_id = conversation.id
+            session.add(message)
+            session.flush()
+            store_attachments(session, inbound, message)
+            return IntakeResult(message=message, case=None, created=True, new_case=False)
+        case = open_case_of(session, account, inbound.author_handle)
+        if case is not None:
+            message.case_id = case.id
+            session.add(message)
+            session.flush()
+            store_attachments(session, inbound, message)
+            attach_follow_up(session, actor, case, message)
+            return IntakeResult(message=message, case=case, created=True, new_case=False)
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(Conversation)
+            .values(
+                org_id=account.org_id,
+                channel_account_id=account.id,
+                author_handle=inbound.author_handle,
+                status=ConversationStatus.gathering.value,
+                started_at=inbound.received_at,
+                last_message_at=inbound.received_at,
+                closes_at=closes_at,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["channel_account_id", "author_handle"],
+                index_where=Conversation.status == ConversationStatus.gathering.value,
+            )
+        )
+        # Started here, or by a concurrent bubble of the same author: joined on the next turn either way.
+    raise RuntimeError(f"account {account.id}: no conversation to gather message {inbound.external_id} into")
+
+
+def open_case_of(session: Session, account: ChannelAccount, author_handle: str) -> Case | None:
+    """The author's latest case from this account that still takes follow-ups (followed through transfers)."""
+    case = session.scalar(
+        select(Case)
+        .where(
+            Case.channel_account_id == account.id,
+            Case.author_handle == author_handle,
+            Case.status.not_in(ENDED),
+        )
+        .order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(1)
+    )
+    seen: set[int] = set()
+    while case is not None and case.transferred_to_case_id is not None and case.id not in seen:
+        seen.add(case.id)
+        case = session.get(Case, case.transferred_to_case_id)
+    return case if case is not None and case.status not in ENDED else None
 
 
 def _existing_message(session: Session, account_id: int, external_id: str) -> IntakeResult | None:
@@ -198,8 +306,10 @@ def _existing_message(session: Session, account_id: int, external_id: str) -> In
             Message.external_id == external_id,
         )
     )
-    if message is None or message.case_id is None:
+    if message is None:
         return None
+    if message.case_id is None:
+        return IntakeResult(message=message, case=None, created=False, new_case=False)  # still gathering
     case = session.get(Case, message.case_id)
     assert case is not None
     return IntakeResult(message=message, case=case, created=False, new_case=False)
@@ -372,6 +482,7 @@ def submit_web_form(
         contact=contact,
     )
     result = receive_message(session, account_id=account.id, inbound=inbound)
+    assert result.case is not None  # a form is never a chat bubble
     if not result.created:
         raise DuplicateSubmission(
             f"this form was already received as case {result.case.number}", case_number=result.case.number

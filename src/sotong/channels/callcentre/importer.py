@@ -277,6 +277,7 @@ def _import_row(
     )
     with atomic(session):  # the case and its triage commit together, or neither
         outcome = actions.receive_message(session, account_id=account_id, inbound=inbound, actor=CLI)
+        assert outcome.case is not None  # a call is never a chat bubble
         if not outcome.created:
             report.duplicates += 1
             return

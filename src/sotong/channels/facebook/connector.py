@@ -221,6 +221,7 @@ class FacebookConnector(Connector):
             author_handle=sender,
             in_reply_to_external_id=str(reply_to) if reply_to else None,
             media_urls=photos,
+            chat=True,  # one complaint arrives as several messages: gathered into one case
             raw={
                 "field": "messaging",
                 "sender": sender,

@@ -196,14 +196,17 @@ def receipt_response(number: str, text: str) -> dict[str, Any]:
 
 def inbound_message(config: Mapping[str, Any], request: SkillRequest) -> InboundMessage:
     """The complaint in a skill request: what (or the utterance), where, and the photos still to fetch."""
-    what = request.params.get(str(config.get("param_what") or "what")) or request.utterance
+    what = request.params.get(str(config.get("param_what") or "what"))
     where = request.params.get(str(config.get("param_where") or "where")) or None
     return InboundMessage(
         external_id=external_id(request),
-        text=what,
+        text=what or request.utterance,
         received_at=utcnow(),
         author_handle=request.user_key,
         address=where,
+        # The complaint block's slots gather a whole complaint in one request (a case at once, its receipt in
+        # the answer); a free utterance or a photo alone is one bubble of a chat, gathered into one case.
+        chat=not what,
         raw={**request.raw, "photo_urls": list(request.photo_urls), "callback": request.callback_url is not None},
     )
 

@@ -5,6 +5,12 @@ opening the case) runs in its own thread; if it finishes within the account's bu
 skill response itself, otherwise Kakao is told ``useCallback`` and the receipt goes to the callback URL.
 Which of the two happened is decided once, under a lock, and written with the message in one transaction,
 so the outbox worker never sends a receipt the citizen already has, and never forgets one they do not.
+
+A free utterance or a photo alone is one bubble of a chat (cases/actions/conversations.py): it opens no case by
+itself, so its answer is no receipt but a line saying it was received and that the receipt follows when the
+citizen has finished (by the Event API, once the conversation has been silent for the account's window). Every
+bubble gets that line, the first saying what will happen, the next ones only that they were added; a bubble
+after the conversation became a case, while that case is open, is told it was added to it.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sotong.cases.actions import IntakeResult, receive_message
+from sotong.cases.actions.intake import conversation_window
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.links import tracking_url
-from sotong.cases.models import Case
+from sotong.cases.models import Case, Message
 from sotong.cases.wording import CITIZEN_STATUS, SEOUL, reply_text
 from sotong.channels.base import ChannelError, Responded, WebhookReply, WebhookRequest
 from sotong.channels.kakao.images import ImageFetchError, fetch_images
@@ -44,7 +51,7 @@ from sotong.channels.kakao.protocol import (
 )
 from sotong.db import atomic
 from sotong.errors import AttachmentRejected, InvalidInput
-from sotong.orgs.models import Department
+from sotong.orgs.models import ChannelAccount, Department
 from sotong.outbox.models import OutboxItem
 from sotong.outbox.transports import Delivery
 from sotong.text.fitting import fit
@@ -120,7 +127,7 @@ def take_complaint(
         try:
             with atomic(session):
                 result = receive_message(session, account_id=account_id, inbound=inbound)
-                if result.created:
+                if result.created and result.new_case:
                     mode = decision.decide("inline")
                     session.add(
                         KakaoSkillTurn(
@@ -136,11 +143,45 @@ def take_complaint(
             result = receive_message(session, account_id=account_id, inbound=inbound)
             if result.created:
                 raise
+        if result.case is None or (result.created and not result.new_case):
+            answer = _bubble_answer(session, account_id, result)
+            # No receipt row stands behind this answer: if Kakao was told to wait for the callback, post it there.
+            if decision.decide("inline") == "callback" and request.callback_url:
+                _post_callback(request.callback_url, answer)
+            return answer
         return _receipt(session, result)
+
+
+def _bubble_answer(session: Session, account_id: int, result: IntakeResult) -> dict[str, Any]:
+    """What a chat bubble is told: received (the receipt follows when the citizen has finished), or added to
+    their open case."""
+    case = result.case
+    if case is not None:
+        url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
+        text = f"접수번호 {case.number} 민원에 덧붙여 담당자에게 전했습니다. 진행 상황: {url}"
+        session.rollback()
+        return receipt_response(case.number, fit(text, TEXT_LIMIT, url))
+    account = session.get(ChannelAccount, account_id)
+    minutes = conversation_window(account).total_seconds() / 60 if account is not None else 3.0
+    count = session.scalar(
+        select(func.count(Message.id)).where(Message.conversation_id == result.message.conversation_id)
+    )
+    session.rollback()  # a read: do not hold a transaction while Kakao waits
+    if (count or 0) <= 1:
+        text = (
+            "말씀 잘 받았습니다. 덧붙일 내용이나 사진이 있으면 이어서 보내 주세요. "
+            f"마지막으로 보내신 뒤 {minutes:g}분이 지나면 모두 한 건의 민원으로 접수하고 접수번호를 알려 드립니다."
+        )
+    else:
+        text = (
+            f"이어서 받았습니다. 더 보내실 내용이 없으면 {minutes:g}분 뒤 한 건으로 접수하고 접수번호를 보내 드립니다."
+        )
+    return skill_response([text])
 
 
 def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
     case = result.case
+    assert case is not None
     if not result.created:
         url = tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=True)
         return receipt_response(case.number, f"이미 접수된 민원입니다. 접수번호 {case.number}. 진행 상황: {url}")

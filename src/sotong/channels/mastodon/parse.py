@@ -73,6 +73,8 @@ def parse_notifications(config: Mapping[str, Any], payload: Any) -> list[Inbound
                 author_handle=f"@{author.get('acct')}",
                 author_name=str(author.get("display_name") or author.get("acct") or "") or None,
                 in_reply_to_external_id=str(reply_to) if reply_to else None,
+                # A private mention is a chat: its bubbles are gathered into one case; a public one stands alone.
+                chat=status.get("visibility") == "direct",
                 media_urls=tuple(
                     str(m["url"])
                     for m in status.get("media_attachments") or []

@@ -138,6 +138,7 @@ class NaverConnector(Connector):
                 author_handle=user,
                 media_urls=photos,
                 media_hosts=MEDIA_HOSTS,
+                chat=True,  # one complaint arrives as several send events: gathered into one case
                 raw={
                     "event": event,
                     "user": user,

@@ -267,6 +267,7 @@ def submit_request(
         contact={k: v for k, v in (("email", email), ("phone", phone)) if v},
     )
     result = receive_message(session, account_id=account.id, inbound=inbound)
+    assert result.case is not None  # a request is never a chat bubble
     with atomic(session):
         session.execute(update(Open311ApiKey).where(Open311ApiKey.id == key.id).values(last_used_at=utcnow()))
     return Submitted(case=result.case, token=token)
