@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,7 +94,7 @@ def test_a_long_answer_is_shortened_to_a_reply_with_the_link(
 
     answer = mastodon.posted()[-1]
     assert weighted_length(html_to_text(answer["content"])) <= 500
-    assert f"/cases/{case.number}" in answer["content"] and "…" in answer["content"]
+    assert f"/cases/{case.number}" in unquote(answer["content"]) and "…" in answer["content"]
     assert [item.status for item in outbox(session, case.id)] == [OutboxStatus.sent, OutboxStatus.sent]
 
 

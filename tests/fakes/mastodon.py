@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from twitter_text import extract_urls_with_indices
+
 from tests.fakes.server import Request, Response, serve
 from tests.fakes.x import jpeg
 
@@ -32,7 +34,6 @@ DEFAULT_POLICY = {
     "for_private_mentions": "filter",
     "for_limited_accounts": "filter",
 }
-URL_RE = re.compile(r"https?://\S+")
 REMOTE_MENTION_RE = re.compile(r"(@\w+)@[\w.-]+")
 
 
@@ -40,9 +41,36 @@ def _iso(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def links(text: str) -> list[tuple[int, int, str]]:
+    """The links Mastodon makes of a status's text: what its extractor (twitter-text's, with a protocol) finds.
+    A path ends at the first character twitter-text does not accept: a Hangul case number stays plain text."""
+    found = extract_urls_with_indices(text, extract_urls_without_protocol=False)
+    return [(link["indices"][0], link["indices"][1], link["url"]) for link in found]
+
+
 def weighted_length(text: str) -> int:
-    """Mastodon's count: every URL is 23 characters, a remote mention only its local part."""
-    return len(REMOTE_MENTION_RE.sub(r"\1", URL_RE.sub("x" * 23, text)))
+    """Mastodon's count: every link is 23 characters, a remote mention only its local part."""
+    out, position = [], 0
+    for start, end, _url in links(text):
+        out += [text[position:start], "x" * 23]
+        position = end
+    out.append(text[position:])
+    return len(REMOTE_MENTION_RE.sub(r"\1", "".join(out)))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br />")
+
+
+def content_html(text: str) -> str:
+    """A status's `content` as Mastodon renders it: escaped, line breaks as <br />, each link an <a>."""
+    out, position = [], 0
+    for start, end, url in links(text):
+        out += [_escape(text[position:start]), f'<a href="{_escape(url)}" rel="nofollow noopener" target="_blank">']
+        out += [_escape(url), "</a>"]
+        position = end
+    out.append(_escape(text[position:]))
+    return "<p>" + "".join(out) + "</p>"
 
 
 @dataclass
@@ -116,7 +144,7 @@ class FakeMastodon:
             "replies_count": 0,
             "reblogs_count": 0,
             "favourites_count": 0,
-            "content": "<p>" + text.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br />") + "</p>",
+            "content": content_html(text),
             "text": None,
             "reblog": None,
             "account": account,

@@ -10,6 +10,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy.orm import Session
@@ -308,6 +309,19 @@ def fitted(channel: str, delivery: Delivery, limit: int) -> ChannelText:
 def tracking_link(delivery: Delivery) -> str:
     """The case page link a receipt or answer carries ("" when it has none)."""
     return str(delivery.payload.get("tracking_url") or "")
+
+
+# Characters a URL keeps as they are; everything else outside ASCII is percent-encoded (UTF-8).
+URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+
+
+def ascii_url(url: str) -> str:
+    """`url` with every non-ASCII character percent-encoded (UTF-8), so that a platform links all of it.
+
+    X and Mastodon find links with twitter-text's rules, which end a path at its first Hangul character: a raw
+    `/cases/2026-송파-000123` would be linked only up to `/cases/2026-`.
+    """
+    return quote(url, safe=URL_SAFE)
 
 
 # No platform nests its events more than a dozen levels; a signed body nested thousands deep made json.loads raise

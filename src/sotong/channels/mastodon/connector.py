@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
+from twitter_text import extract_urls_with_indices
 
 from sotong.cases.attachments import answer_photos
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.wording import reply_text
-from sotong.channels.base import ChannelText, Connector, Polled, SampleAuthor, tracking_link
+from sotong.channels.base import ChannelText, Connector, Polled, SampleAuthor, ascii_url, tracking_link
 from sotong.channels.mastodon.api import client, translate
 from sotong.channels.mastodon.parse import parse_notifications
 from sotong.channels.mastodon.poll import poll
@@ -32,6 +33,13 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 URL_WEIGHT = 23
 # Photos per status Mastodon accepts.
 MEDIA_LIMIT = 4
+
+
+def linked(url: str) -> bool:
+    """Whether Mastodon makes a link of `url` (counted 23): its extractor is twitter-text's, which links no bare IP
+    address nor an unknown top-level domain; those count every character."""
+    found = extract_urls_with_indices(url, extract_urls_without_protocol=False) if url else []
+    return [link["url"] for link in found] == [url]
 
 
 class MastodonConnector(Connector):
@@ -57,12 +65,14 @@ class MastodonConnector(Connector):
         return self._text(delivery, f"{mention} " if mention.startswith("@") else "")
 
     def _text(self, delivery: Delivery, prefix: str) -> ChannelText:
-        url = tracking_link(delivery)
-        body = reply_text(delivery)
-        budget = STATUS_LIMIT - len(prefix) - (URL_WEIGHT - len(url) if url and url in body else 0)
+        # Mastodon finds links with twitter-text's rules: a Hangul case number would end the link at "2026-".
+        url = ascii_url(tracking_link(delivery))
+        body = reply_text(delivery).replace(tracking_link(delivery), url) if url else reply_text(delivery)
+        weight = URL_WEIGHT if linked(url) else len(url)
+        budget = STATUS_LIMIT - len(prefix) - (weight - len(url) if url and url in body else 0)
         fitted = fit(body, budget, url)
         text = prefix + fitted
-        length = len(text) - (len(url) - URL_WEIGHT if url and url in text else 0)
+        length = len(text) - (len(url) - weight if url and url in text else 0)
         return ChannelText(self.name, text, length, STATUS_LIMIT, "chars", fitted != body)
 
     def sample_author(self, rng: random.Random, *, name: str, phone: str, word: str) -> SampleAuthor:

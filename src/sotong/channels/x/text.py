@@ -11,13 +11,13 @@ see is made ASCII first (`ascii_url`).
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import quote
 
 from twitter_text import extract_urls_with_indices, parse_tweet
 
+from sotong.channels.base import ascii_url
+
 MAX_WEIGHTED_LENGTH = 280
-# Characters a URL keeps as they are; everything else outside ASCII is percent-encoded (UTF-8).
-URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+__all__ = ["MAX_WEIGHTED_LENGTH", "ascii_url", "links", "shorten", "weighted_length"]
 
 
 def weighted_length(text: str) -> int:
@@ -28,11 +28,6 @@ def weighted_length(text: str) -> int:
 def links(text: str) -> list[str]:
     """The URLs X will wrap in t.co links (what twitter-text extracts), in order."""
     return [str(found["url"]) for found in extract_urls_with_indices(text)]
-
-
-def ascii_url(url: str) -> str:
-    """`url` with every non-ASCII character percent-encoded, so that twitter-text links all of it."""
-    return quote(url, safe=URL_SAFE)
 
 
 def shorten(text: str, url: str, limit: int = MAX_WEIGHTED_LENGTH) -> str:
