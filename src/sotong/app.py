@@ -9,6 +9,7 @@ Fixed paths other parts and tools rely on, by audience:
   /healthz          liveness (the process answers); /readyz readiness (database, schema, a recent worker)
   /metrics          Prometheus metrics (api/metrics.py: token or internal addresses only)
   /static/          our own CSS and JS (nothing is loaded from a CDN)
+  /static/vendor/leaflet/  Leaflet's dist files, from the XStatic-Leaflet package installed with Sotong
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from sotong.web import errors
 from sotong.web.access import AccessLog, AllowedHosts
 from sotong.web.csrf import csrf_protect
 from sotong.web.guard import RequestGuard
+from sotong.web.maps import LEAFLET_DIR
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
 
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_trusted_list or [])
     app.include_router(api_open311.router)
     app.include_router(api_metrics.router)
+    # Before /static, which would otherwise take these paths and answer 404.
+    app.mount("/static/vendor/leaflet", StaticFiles(directory=str(LEAFLET_DIR)), name="leaflet")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", include_in_schema=False)

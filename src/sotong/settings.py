@@ -133,6 +133,15 @@ class Settings(BaseSettings):
     # Map base layer: an XYZ tile URL such as https://tiles.example.org/{z}/{x}/{y}.png; empty (the default)
     # draws the shipped district outlines instead, so the map works with no tile server and no internet.
     map_tile_url: str = ""
+    # Credit line the tile source requires, shown on the map (OpenStreetMap: "© OpenStreetMap contributors").
+    map_tile_attribution: str = ""
+    # The report form's address search: the 도로명주소 API (juso.go.kr). Without a search key the form offers no
+    # search (the address is typed); the coordinates API has its own key, and without it a found address sets no
+    # map pin. The URLs change only for a relay inside a government network (or a test's fake).
+    juso_search_url: str = "https://business.juso.go.kr/addrlink/addrLinkApi.do"
+    juso_search_key: str | None = None
+    juso_coord_url: str = "https://business.juso.go.kr/addrlink/addrCoordApi.do"
+    juso_coord_key: str | None = None
 
     # Logs: one JSON object a line (timestamp with zone, level, request id, route, status, duration) or plain text;
     # unset: JSON in production, text elsewhere.

@@ -81,3 +81,16 @@ def test_a_category_of_another_organisation_is_not_kept_as_the_hint(
     assert number
     case = session.scalar(select(Case).where(Case.number == number.group(1)))
     assert case is not None and case.messages[0].raw["category_hint"] == "road-damage"
+
+
+def test_without_a_chosen_organisation_the_pin_decides(
+    client: TestClient, world: World, session: Session, settings: Settings
+) -> None:
+    data = form_data(client, settings, org="", latitude="37.5145", longitude="127.1059")
+    response = client.post("/report", data=data)
+    assert response.status_code == 200, response.text
+    number = CASE_NUMBER.search(response.text)
+    assert number and "-송파-" in number.group(1)
+    refused = client.post("/report", data=form_data(client, settings, org=""))
+    assert refused.status_code == 422
+    assert "기관을 선택해 주세요" in refused.text

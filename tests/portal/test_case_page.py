@@ -1,4 +1,4 @@
-"""The case page: masked text, timeline and deadline, coarse location, 404 alike for every hidden case; the
+"""The case page: masked text, timeline and deadline, the place by name, 404 alike for every hidden case; the
 citizen's rating and follow-up need the token from their receipt."""
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ def test_hidden_cases_answer_like_missing_ones(client: TestClient, session: Sess
         assert _main(response.text) == _main(missing.text)  # nothing tells a hidden case from a missing one
 
 
-def test_location_is_coarsened(client: TestClient, session: Session, world: World) -> None:
+def test_location_is_named_not_given_as_coordinates(client: TestClient, session: Session, world: World) -> None:
     case = received(session, world, "여기 가로등이 꺼졌어요", latitude=37.514573, longitude=127.105981)
     page = client.get(f"/cases/{case.number}").text
-    assert "37.514573" not in page and "127.105981" not in page
-    shown = re.search(r"(37\.\d{4}), (127\.\d{4})", page)
-    assert shown
-    assert abs(float(shown.group(1)) - 37.514573) < 0.0005 and abs(float(shown.group(2)) - 127.105981) < 0.0005
+    assert not re.search(r"37\.\d{3}", page) and not re.search(r"127\.\d{3}", page)  # neither exact nor snapped
+    place = re.search(r'class="case-place">([^<]+)<', page)
+    assert place and place.group(1).strip() == "송파구"  # the district the pin falls in
+    english = client.get(f"/cases/{case.number}?lang=en").text
+    assert 'class="case-place">Songpa-gu' in english
 
 
 def test_rating_with_the_link_token(client: TestClient, session: Session, world: World) -> None:

@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
@@ -32,7 +32,6 @@ from sotong.settings import Settings
 from sotong.web import maps
 from sotong.web.deps import AppSettings, DbSession
 from sotong.web.params import check_date_range
-from sotong.web.security import SECURITY_HEADERS
 from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -80,15 +79,6 @@ def _hours(lang: str) -> Any:
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
-
-
-def _tile_csp(settings: Settings) -> str | None:
-    """The page's CSP with the tile server's origin allowed for images (only when one is configured)."""
-    if not settings.map_tile_url:
-        return None
-    parts = urlsplit(settings.map_tile_url.replace("{", "").replace("}", ""))
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 @router.get("/stats")
@@ -181,7 +171,7 @@ def stats_page(
     # What is left of the figures' freshness, so neither the page cache nor a proxy stretches the 60 s promise;
     # and at most STATS_PAGE_SECONDS, so the view is asked often enough to start the background refresh.
     response = pagecache.mark_public(HTMLResponse(body), min(cache.remaining(born), STATS_PAGE_SECONDS))
-    csp = _tile_csp(settings)
+    csp = maps.tile_csp(settings)
     if csp:
         response.headers["Content-Security-Policy"] = csp
     return response

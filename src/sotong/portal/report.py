@@ -11,22 +11,28 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from sotong.cases import actions, links, service
 from sotong.cases.models import Case, CaseStatus
+from sotong.channels.webform import juso
 from sotong.channels.webform import service as webform
 from sotong.channels.webform.errors import FormError, localised
 from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
 from sotong.errors import DuplicateSubmission, NotFound, SotongError
 from sotong.i18n import translate
+from sotong.web import maps
 from sotong.web.csrf import verify_csrf
 from sotong.web.deps import AppSettings, DbSession
 from sotong.web.templating import render, request_language
 
 router = APIRouter(include_in_schema=False)
+
+# The shipped outlines are Seoul's districts: a pin inside one that matches no district organisation falls back to
+# the city's own.
+SEOUL = "서울특별시"
 
 FIELDS = ("org", "category", "text", "submission_id", "address", "latitude", "longitude", "phone", "email")
 
@@ -45,7 +51,7 @@ def _report_form(
     values["submission_id"] = values.get("submission_id") or str(uuid.uuid4())
     orgs = service.organisations(db)
     values["org"] = webform.starting_org([o.slug for o in orgs], asked=values.get("org"), default=settings.default_org)
-    return render(
+    response = render(
         request,
         "portal/report.html",
         {
@@ -54,17 +60,59 @@ def _report_form(
             "values": values,
             "error": error,
             "form_token": webform.form_token(settings),
+            "address_search": juso.enabled(settings),
+            "tile_url": settings.map_tile_url,
+            "tile_attribution": settings.map_tile_attribution,
             "max_photos": settings.max_attachments,
             "max_photo_mb": settings.max_attachment_bytes // (1024 * 1024),
         },
         status_code=status_code,
     )
+    csp = maps.tile_csp(settings)  # the tile server's origin, when one is configured, for the map's images
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
+    return response
 
 
 @router.get("/report")
 def report_form(request: Request, db: DbSession, settings: AppSettings, org: str | None = None) -> Response:
     """The web complaint form."""
     return _report_form(request, db, settings, values={"org": org})
+
+
+@router.get("/report/address")
+def address_search(request: Request, db: DbSession, settings: AppSettings, q: str = "") -> Response:
+    """Addresses for the form's search box (JSON), from the 도로명주소 API; a Korean reason when it fails."""
+    if len(q) > 200:
+        q = q[:200]  # the API refuses long keywords itself (E0010), with a reason the citizen reads
+    try:
+        found = juso.search(settings, q)
+    except FormError as exc:
+        return JSONResponse({"error": localised(exc, request_language(request))}, status_code=exc.http_status)
+    results = [
+        {
+            "road": a.road,
+            "jibun": a.jibun,
+            "area": a.area,
+            "latitude": a.latitude,
+            "longitude": a.longitude,
+            "org": webform.org_for_place(db, [a.district, a.city]),
+        }
+        for a in found
+    ]
+    return JSONResponse({"results": results}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/report/place")
+def pinned_place(request: Request, db: DbSession, lat: float = 0.0, lon: float = 0.0) -> Response:
+    """The area of a map pin (the district's name) and the organisation of that area, if it is one of ours."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return JSONResponse({"error": translate(request_language(request), "channels.webform.error.coordinates")}, 422)
+    district = maps.district_at(lon, lat)
+    if district is None:
+        return JSONResponse({"place": None, "org": None})
+    name = district[1] if request_language(request) == "en" and district[1] else district[0]
+    return JSONResponse({"place": name, "org": webform.org_for_place(db, [district[0], SEOUL])})
 
 
 def _coordinate(value: str | None, low: float, high: float) -> float | None:
@@ -131,6 +179,13 @@ def report_submit(
         lon = _coordinate(longitude, -180, 180)
         if (lat is None) != (lon is None):
             raise FormError("channels.webform.error.coordinates")
+        if not org and lat is not None and lon is not None:
+            # No 기관 chosen (the page's script would have chosen it from the pin): the pin's district decides.
+            district = maps.district_at(lon, lat)
+            org = webform.org_for_place(db, [district[0], SEOUL] if district else []) or ""
+            values["org"] = org
+        if not org:
+            raise FormError("report.error.org")
         form = webform.Submission(
             org_slug=org,
             text=text.strip(),

@@ -29,6 +29,8 @@ from sotong.orgs.models import Category, Channel, Department, Organisation
 from sotong.portal.models import ShowcaseEntry
 from sotong.search.models import CaseSearchDoc
 from sotong.search.service import count_matches, doc_condition
+from sotong.text.places import area_of
+from sotong.web import maps
 
 PAGE_SIZE = 20
 # Counting every match of a broad filter over a million rows costs more than the page itself; past this the
@@ -431,3 +433,18 @@ def categories(session: Session, *, org_id: int | None) -> list[Category]:
     if org_id is not None:
         query = query.where(Category.org_id == org_id)
     return list(session.scalars(query))
+
+
+def place_name(case: Case, lang: str = "ko") -> str | None:
+    """Where, in words: the district and road of the address (text/places.area_of: no building number), else the
+    district the (snapped) position falls in; never the coordinates, which read as nothing to a citizen."""
+    area = area_of(case.address)
+    if area:
+        return area
+    location = coarse_location(case)
+    if location is None:
+        return None
+    district = maps.district_at(location[1], location[0])
+    if district is None:
+        return None
+    return district[1] if lang == "en" and district[1] else district[0]

@@ -191,7 +191,7 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
             "timeline": shown.timeline,
             "deadline": service.deadline_state(case),
             "public_status": service.PUBLIC_STATUS_OF.get(case.status),
-            "location": service.coarse_location(case),
+            "place": service.place_name(case, request_language(request)),
             "photos": shown.photos,
             "token": token,
             "token_refused": t is not None and token is None,

@@ -10,10 +10,56 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
+from xstatic.pkg import leaflet as xstatic_leaflet
+
+from sotong.settings import Settings
+from sotong.web.security import SECURITY_HEADERS
 from sotong.web.templating import STATIC_DIR
 
 GEO_FILE = STATIC_DIR / "geo" / "seoul-districts.geojson"
+# Leaflet's dist files (leaflet.js, leaflet.css, images/) as the XStatic-Leaflet package installs them.
+LEAFLET_DIR = Path(xstatic_leaflet.BASE_DIR)
+
+
+def tile_csp(settings: Settings) -> str | None:
+    """The page's CSP with the tile server's origin allowed for images (only when one is configured)."""
+    if not settings.map_tile_url:
+        return None
+    parts = urlsplit(settings.map_tile_url.replace("{", "").replace("}", ""))
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
+def _inside(lon: float, lat: float, ring: list[list[float]]) -> bool:
+    """Ray casting: whether the point is inside the closed ring."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def district_at(lon: float, lat: float) -> tuple[str, str] | None:
+    """The (Korean, English) name of the shipped district outline containing the point, or None outside them.
+
+    The outlines are approximate (drawn for the overview map, not surveyed): good for naming the area of a pin
+    and for suggesting an organisation, never for deciding competence on a boundary street.
+    """
+    for feature in _geo()["features"]:
+        props = feature["properties"]
+        if props.get("kind") == "river" or feature["geometry"]["type"] not in ("Polygon", "MultiPolygon"):
+            continue
+        polygons = (
+            [feature["geometry"]["coordinates"]]
+            if feature["geometry"]["type"] == "Polygon"
+            else feature["geometry"]["coordinates"]
+        )
+        for polygon in polygons:
+            if polygon and _inside(lon, lat, polygon[0]) and not any(_inside(lon, lat, hole) for hole in polygon[1:]):
+                return str(props["name"]), str(props.get("name_en", ""))
+    return None
 
 
 def mercator(lon: float, lat: float) -> tuple[float, float]:

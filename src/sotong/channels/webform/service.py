@@ -291,3 +291,18 @@ def send_link(
         _remember(
             session, address=hashed, digest=text_hash(f"link:{case_number}"), outcome="link", case_id=case.id, now=now
         )
+
+
+def org_for_place(session: Session, names: list[str]) -> str | None:
+    """The slug of the organisation named like the place, most specific first (송파구, then 서울특별시), or None.
+
+    A suggestion for the form's 기관 from a map pin or a found address; the citizen can still choose another.
+    """
+    orgs = session.execute(select(Organisation.slug, Organisation.name)).all()
+    for name in names:
+        if not name:
+            continue
+        for slug, org_name in orgs:
+            if org_name == name or org_name.endswith(f" {name}"):
+                return str(slug)
+    return None
