@@ -97,6 +97,23 @@ def test_bad_configuration_is_a_red_error_not_a_traceback(monkeypatch: pytest.Mo
     _fails("db", "upgrade", message="invalid configuration")
 
 
+def test_a_production_refusal_names_each_variable_in_plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an administrator reads after an upgrade that needs a new setting: the variables, no pydantic noise."""
+    monkeypatch.setenv("SOTONG_ENV", "production")
+    monkeypatch.setenv("SOTONG_DATABASE_URL", "postgresql://sotong@127.0.0.1/sotong")
+    monkeypatch.setenv("SOTONG_SECRET_KEY", "k7Qz-2vLp9Xw4Rt8Yb3Nc6Md1Fh5Gj0Ks")
+    monkeypatch.setenv("SOTONG_BASE_URL", "https://minwon.example.go.kr")
+    monkeypatch.delenv("SOTONG_ALLOWED_HOSTS", raising=False)
+    for port, named in (("99999", "SOTONG_PORT:"), ("8000", "SOTONG_ALLOWED_HOSTS must name")):
+        monkeypatch.setenv("SOTONG_PORT", port)
+        reset_settings_cache()
+        result = sotong("db", "current")
+        assert result.exit_code == 1
+        output = " ".join(result.output.split())
+        assert named in output
+        assert "errors.pydantic.dev" not in output and "type=value_error" not in output
+
+
 def test_version_is_the_installed_package_metadata() -> None:
     from importlib.metadata import version
 

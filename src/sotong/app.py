@@ -49,7 +49,6 @@ from sotong.portal import report as portal_report
 from sotong.portal import views as portal_views
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware
 from sotong.runtime import service as runtime
-from sotong.search import analysis
 from sotong.settings import Settings, get_settings
 from sotong.web import errors
 from sotong.web.access import AccessLog, AllowedHosts
@@ -173,9 +172,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return JSONResponse(report, status_code=200 if not problems else 503)
 
     if settings.env == "production":
-        # A fresh process would load kiwipiepy on its first intake (seconds; Kakao wants an answer within 5 s):
-        # load it beside the start-up instead. Off the request path, and harmless if a request gets there first.
-        threading.Thread(target=analysis.warm, name="warm-analyser", daemon=True).start()
+        # A fresh process would load kiwipiepy and the triage model on its first intake (triage decides chatter
+        # before the receipt: 13 s for the first web-form complaint after an upgrade, on a busy 2-core server;
+        # Kakao wants an answer within 5 s): load both beside the start-up instead, as a worker does. Off the
+        # request path, and harmless if a request gets there first.
+        from sotong.worker import warm_models
+
+        threading.Thread(target=warm_models, name="warm-models", daemon=True).start()
         # What is loaded by now (models, routes, scikit-learn) lives as long as the process: kept out of the
         # collector's full passes, which otherwise stall every request of the worker for 0.3-0.5 s at a time.
         gc.collect()

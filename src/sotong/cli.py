@@ -102,7 +102,7 @@ def version() -> None:
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (default: SOTONG_HOST, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SOTONG_PORT, 8000)."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes (each ~600 MB of memory)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Web processes (each ~750 MB of memory)."),
     proxy_trusted: list[str] | None = typer.Option(
         None,
         "--proxy-trusted",

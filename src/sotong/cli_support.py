@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import TypeVar
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
@@ -32,7 +33,16 @@ def settings_or_error() -> Settings:
     """The settings, or InvalidInput naming the bad SOTONG_* value."""
     try:
         return get_settings()
-    except ValueError as exc:  # pydantic's ValidationError: a bad SOTONG_* value
+    except ValidationError as exc:  # a bad SOTONG_* value, or production refusing what it needs
+        # Each problem in its own words, without pydantic's "[type=value_error]" and documentation links (an
+        # administrator reads this at 2 a.m. after an upgrade).
+        problems = [
+            (f"SOTONG_{str(error['loc'][0]).upper()}: " if error["loc"] else "")
+            + str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors()
+        ]
+        raise InvalidInput("invalid configuration: " + "; ".join(problems)) from exc
+    except ValueError as exc:
         raise InvalidInput(f"invalid configuration: {exc}") from exc
 
 

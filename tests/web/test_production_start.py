@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import Engine
 
 from sotong import app as app_module
+from sotong import worker
 from sotong.app import create_app
-from sotong.search import analysis
 from sotong.settings import Environment, Settings
 
 
 @pytest.fixture
 def warmed(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     called = threading.Event()
-    monkeypatch.setattr(analysis, "warm", called.set)
+    monkeypatch.setattr(worker, "warm_models", called.set)
     yield called
     gc.unfreeze()  # a production app freezes what is loaded; give the test process its collector back
 
@@ -29,7 +29,7 @@ def test_a_production_app_loads_the_analyser_in_the_background(
 ) -> None:
     production = settings.model_copy(update={"env": Environment.production, "secret_key": "s" * 40})
     create_app(settings=production, engine=engine)
-    assert warmed.wait(timeout=10), "the morpheme analyser was not loaded at start"
+    assert warmed.wait(timeout=10), "the morpheme analyser and the triage model were not loaded at start"
 
 
 def test_a_development_app_loads_nothing_ahead(
@@ -61,4 +61,4 @@ def test_the_recorder_sees_a_production_warm_up(
     )
     production = settings.model_copy(update={"env": Environment.production, "secret_key": "s" * 40})
     create_app(settings=production, engine=engine)
-    assert [kw["name"] for kw in made] == ["warm-analyser"]
+    assert [kw["name"] for kw in made] == ["warm-models"]
