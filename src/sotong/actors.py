@@ -12,7 +12,9 @@ from typing import Literal, Protocol
 
 from sotong.errors import NotFound, PermissionDenied
 
-ActorKind = Literal["user", "system", "worker", "citizen", "cli"]
+# "token": a machine client of the JSON API with an organisation's API token (orgs/tokens.py): staff-like, bound to
+# one organisation and an organisation-wide role, but no person (no user id).
+ActorKind = Literal["user", "token", "system", "worker", "citizen", "cli"]
 
 
 class Role(StrEnum):
@@ -61,7 +63,8 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        return self.kind == "user"
+        """Bound to one organisation and a role: a staff user, or an API token acting for the organisation."""
+        return self.kind in ("user", "token")
 
 
 SYSTEM = Actor(kind="system", label="system")

@@ -29,7 +29,7 @@ from sotong.db import get_engine, make_engine, session_factory
 from sotong.demo.data import DEMO_PASSWORD
 from sotong.demo.loader import Login, existing_demo_logins, load_demo
 from sotong.errors import InvalidInput, SotongError
-from sotong.orgs.cli import category_app, dept_app, org_app, user_app
+from sotong.orgs.cli import category_app, dept_app, org_app, token_app, user_app
 from sotong.orgs.models import Organisation
 from sotong.search.cli import search_app
 from sotong.settings import reset_settings_cache
@@ -62,6 +62,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(dept_app, name="dept")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(category_app, name="categories")
 app.add_typer(case_app, name="case")
 app.add_typer(sla_app, name="sla")

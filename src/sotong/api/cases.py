@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
+from sotong.actors import Actor
 from sotong.api.schemas import (
     ActionResult,
     AnswerOut,
@@ -37,15 +38,18 @@ from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
 from sotong.errors import AttachmentRejected, NotFound
 from sotong.orgs.models import Channel
-from sotong.web.deps import AppSettings, DbSession, StaffActor
+from sotong.web.deps import AppSettings, CasesReader, CasesWriter, DbSession
 from sotong.web.params import MAX_ID, MAX_PAGE
 from sotong.web.uploads import read_uploads
 
 router = APIRouter(tags=["cases"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Not logged in"},
-    403: {"model": ErrorOut, "description": "Your role may not do this, or the CSRF token is missing"},
+    401: {"model": ErrorOut, "description": "Not logged in, or the API token is unknown, revoked or expired"},
+    403: {
+        "model": ErrorOut,
+        "description": "Your role may not do this, the CSRF token is missing, or the API token lacks the scope",
+    },
     404: {"model": ErrorOut, "description": "No such case in your organisation (or department)"},
     409: {"model": ErrorOut, "description": "Not allowed from the case's current status"},
     422: {"model": ErrorOut, "description": "Invalid input"},
@@ -115,7 +119,7 @@ def to_detail(case: Case, now: dt.datetime) -> CaseDetail:
 @router.get("/cases", response_model=CasePage, responses=ERRORS, summary="List cases you may see")
 def list_cases(
     db: DbSession,
-    actor: StaffActor,
+    actor: CasesReader,
     status: CaseStatus | None = None,
     complaint_type: ComplaintType | None = None,
     category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -148,7 +152,7 @@ def list_cases(
 
 
 @router.get("/cases/{number}", response_model=CaseDetail, responses=ERRORS, summary="Read one case")
-def get_case(number: str, db: DbSession, actor: StaffActor) -> CaseDetail:
+def get_case(number: str, db: DbSession, actor: CasesReader) -> CaseDetail:
     """Messages, attachments, answers and deadlines of one case."""
     return to_detail(service.get_case_by_number(db, actor=actor, number=number), utcnow())
 
@@ -224,7 +228,7 @@ def rate_case(number: str, body: RatingIn, db: DbSession) -> RatingOut:
     return RatingOut(number=case.number, satisfaction=case.satisfaction or body.score)
 
 
-def _result(db: DbSession, actor: StaffActor, number: str, outcome: Outcome) -> ActionResult:
+def _result(db: DbSession, actor: Actor, number: str, outcome: Outcome) -> ActionResult:
     db.expire_all()  # the action changed rows behind the loaded case's collections
     try:
         case: CaseDetail | None = to_detail(service.get_case_by_number(db, actor=actor, number=number), utcnow())
@@ -234,7 +238,7 @@ def _result(db: DbSession, actor: StaffActor, number: str, outcome: Outcome) -> 
 
 
 def _command_route(command: Command) -> None:
-    def endpoint(number: str, db: DbSession, actor: StaffActor, body: Any = None) -> ActionResult:
+    def endpoint(number: str, db: DbSession, actor: CasesWriter, body: Any = None) -> ActionResult:
         case = service.get_case_by_number(db, actor=actor, number=number)
         outcome = command.run(db, actor, case, body)
         return _result(db, actor, number, outcome)
@@ -244,7 +248,7 @@ def _command_route(command: Command) -> None:
     parameters = [
         inspect.Parameter("number", kind, annotation=str),
         inspect.Parameter("db", kind, annotation=DbSession),
-        inspect.Parameter("actor", kind, annotation=StaffActor),
+        inspect.Parameter("actor", kind, annotation=CasesWriter),
     ]
     if command.schema is not None:
         parameters.append(inspect.Parameter("body", kind, annotation=command.schema))
@@ -257,7 +261,10 @@ def _command_route(command: Command) -> None:
         responses=ERRORS,
         summary=command.summary,
         name=f"case_{command.name}",
-        description=f"Runs the `{command.name}` action. Needs a staff session and its X-CSRF-Token header.",
+        description=(
+            f"Runs the `{command.name}` action. Needs a staff session and its X-CSRF-Token header, "
+            "or an API token with the cases:write scope."
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from sotong.i18n import translate
 from sotong.outbox import actions
 from sotong.outbox.models import OutboxItem, OutboxStatus, Resolution
 from sotong.outbox.service import state_of
-from sotong.web.deps import DbSession, StaffActor
+from sotong.web.deps import DbSession, DeliveriesReader, DeliveriesWriter
 
 router = APIRouter(tags=["deliveries"])
 
@@ -82,7 +82,7 @@ def to_out(item: OutboxItem, number: str | None) -> DeliveryOut:
     responses={401: ERRORS[401], 403: ERRORS[403]},
     summary="Deliveries that wait for staff",
 )
-def waiting(db: DbSession, actor: StaffActor, limit: int = Query(default=50, ge=1, le=500)) -> DeliveryList:
+def waiting(db: DbSession, actor: DeliveriesReader, limit: int = Query(default=50, ge=1, le=500)) -> DeliveryList:
     """The organisation's deliveries that failed for good or whose outcome is unknown, newest first (the centre's
     and the admin's list)."""
     require_role(actor, Role.admin, Role.operator, what="list the organisation's deliveries")
@@ -97,7 +97,7 @@ def waiting(db: DbSession, actor: StaffActor, limit: int = Query(default=50, ge=
     responses={401: ERRORS[401], 404: ERRORS[404]},
     summary="What a case sent its citizen",
 )
-def case_deliveries(number: str, db: DbSession, actor: StaffActor) -> DeliveryList:
+def case_deliveries(number: str, db: DbSession, actor: DeliveriesReader) -> DeliveryList:
     """Every receipt, answer and notice of the case, oldest first, with its state."""
     case = service.get_case_by_number(db, actor=actor, number=number)
     return DeliveryList(items=[to_out(i, case.number) for i in service.case_deliveries(db, case_id=case.id)])
@@ -109,7 +109,7 @@ def case_deliveries(number: str, db: DbSession, actor: StaffActor) -> DeliveryLi
     responses=ERRORS,
     summary="Send a failed or unknown delivery again",
 )
-def retry(number: str, item_id: int, db: DbSession, actor: StaffActor) -> DeliveryOut:
+def retry(number: str, item_id: int, db: DbSession, actor: DeliveriesWriter) -> DeliveryOut:
     """Queue it again from now, with a fresh set of attempts. Needs the X-CSRF-Token header of a staff session."""
     item = service.case_delivery(db, actor=actor, number=number, item_id=item_id)
     return to_out(actions.retry(db, actor=actor, item_id=item.id), number)
@@ -121,7 +121,7 @@ def retry(number: str, item_id: int, db: DbSession, actor: StaffActor) -> Delive
     responses=ERRORS,
     summary="Mark a failed or unknown delivery as delivered another way",
 )
-def resolve(number: str, item_id: int, body: ResolveIn, db: DbSession, actor: StaffActor) -> DeliveryOut:
+def resolve(number: str, item_id: int, body: ResolveIn, db: DbSession, actor: DeliveriesWriter) -> DeliveryOut:
     """The citizen was told by phone or another way, or it did arrive: it is never sent after this."""
     item = service.case_delivery(db, actor=actor, number=number, item_id=item_id)
     return to_out(actions.resolve(db, actor=actor, item_id=item.id, how=body.how, note=body.note), number)

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from sotong.actors import CLI, Role
 from sotong.cli_support import console, ok, parse_enum, session_scope
+from sotong.db import utcnow
 from sotong.errors import NotFound
-from sotong.orgs import actions
-from sotong.orgs.models import Category, Department
+from sotong.orgs import actions, tokens
+from sotong.orgs.actions import tokens as token_actions
+from sotong.orgs.models import ApiToken, Category, Department
 from sotong.orgs.service import department_by_name, organisation_by_slug
 from sotong.orgs.taxonomy import standard_categories
 
@@ -199,3 +201,60 @@ def category_map(
             department_id=department_id,
         )
         ok(f"category {code} → {department or '-'} (standard {category.standard_code or '-'})")
+
+
+token_app = typer.Typer(
+    help="API tokens of machine clients of the JSON API (Authorization: Bearer ...).", no_args_is_help=True
+)
+
+
+@token_app.command("create")
+def token_create(
+    org: str = typer.Option(..., help="Organisation slug."),
+    name: str = typer.Option(..., help="The system that will use the token."),
+    scope: list[str] = typer.Option(..., help=f"A scope, repeatable: {', '.join(tokens.SCOPES)}."),
+    expires_in_days: int | None = typer.Option(None, help="Days until it stops working (default: never)."),
+) -> None:
+    """Issue a token. It is printed once: only its hash is stored."""
+    with session_scope() as session:
+        token, plain = token_actions.create_token(
+            session,
+            actor=CLI,
+            org_id=organisation_by_slug(session, org).id,
+            name=name,
+            scopes=scope,
+            expires_in_days=expires_in_days,
+        )
+        ok(f"token {token.id} for {token.name!r} ({token.scopes})")
+        console.print(f"[bold]{escape(plain)}[/bold]")
+        console.print("Store it now; it cannot be shown again.")
+
+
+@token_app.command("list")
+def token_list(org: str = typer.Option(..., help="Organisation slug.")) -> None:
+    """The organisation's tokens (prefix only): scopes, expiry, last use, revoked or not."""
+    with session_scope() as session:
+        org_id = organisation_by_slug(session, org).id
+        table = Table("id", "name", "prefix", "scopes", "expires", "last used", "state")
+        now = utcnow()
+        for token in session.scalars(select(ApiToken).where(ApiToken.org_id == org_id).order_by(ApiToken.id)):
+            expired = token.expires_at is not None and token.expires_at <= now
+            state = "revoked" if token.revoked_at else "expired" if expired else "active"
+            table.add_row(
+                str(token.id),
+                escape(token.name),
+                token.prefix + "…",
+                token.scopes,
+                f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "-",
+                f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-",
+                state,
+            )
+        console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(org: str = typer.Option(..., help="Organisation slug."), token_id: int = typer.Argument(...)) -> None:
+    """Stop a token at once (kept for the audit trail)."""
+    with session_scope() as session:
+        token_actions.revoke_token(session, actor=CLI, org_id=organisation_by_slug(session, org).id, token_id=token_id)
+        ok(f"token {token_id} revoked")

@@ -134,6 +134,35 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ApiToken(Base):
+    """A machine client's key to the JSON API (`Authorization: Bearer ...`), of one organisation, with scopes.
+
+    Only a SHA-256 of the token is stored: a stolen database gives no working tokens. Tokens are 256 random bits,
+    so a plain hash (not a slow password hash) is enough and keeps every request cheap. Kept after revocation or
+    expiry, for the audit trail. Actions: orgs/actions/tokens.py; checks: orgs/tokens.py.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))  # what uses it, e.g. "구청 민원 통계 시스템"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, shown in listings and audit labels so admins can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated, from orgs/tokens.py SCOPES
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
 class ChannelAccount(Base):
     """An official account of the organisation on one channel (Seoul runs about 40)."""
 

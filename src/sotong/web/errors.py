@@ -65,8 +65,12 @@ async def sotong_error(request: Request, exc: Exception) -> Response:
 
 async def not_authenticated(request: Request, exc: Exception) -> Response:
     """401 for the API; a redirect to the log-in form, coming back here afterwards, for pages."""
+    assert isinstance(exc, NotAuthenticated)
     if is_api(request):
-        return JSONResponse({"error": "not_authenticated", "detail": "log in first"}, status_code=401)
+        headers = {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.reason}"'}
+        if exc.code == "not_authenticated":
+            headers = {"WWW-Authenticate": 'Bearer realm="sotong"'}
+        return JSONResponse({"error": exc.code, "detail": exc.reason}, status_code=401, headers=headers)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/staff/login?next={quote(target, safe='')}", status_code=303)
 

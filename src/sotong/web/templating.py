@@ -85,6 +85,8 @@ def actor_name(kind: str, label: str, lang: str) -> str:
     stored code ("citizen", "worker", "auto-assign (round_robin)")."""
     if kind == "user":
         return label
+    if kind == "token":  # an API token: its prefix and name, as the admin named it
+        return f"{translate(lang, 'actor.token')} {label}"
     if label.startswith("login:"):  # a failed log-in: the name that was typed
         return label.removeprefix("login:")
     key = "actor.auto_assign" if label.startswith("auto-assign") else f"actor.{kind}"
