@@ -31,6 +31,7 @@ from sotong.demo.loader import Login, existing_demo_logins, load_demo
 from sotong.errors import InvalidInput, SotongError
 from sotong.orgs.cli import category_app, dept_app, org_app, token_app, user_app
 from sotong.orgs.models import Organisation
+from sotong.retention.cli import retention_app
 from sotong.search.cli import search_app
 from sotong.settings import reset_settings_cache
 from sotong.triage.cli import pii_app, triage_app
@@ -63,6 +64,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(dept_app, name="dept")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(retention_app, name="retention")
 app.add_typer(category_app, name="categories")
 app.add_typer(case_app, name="case")
 app.add_typer(sla_app, name="sla")

@@ -17,6 +17,7 @@ from sotong.orgs.models import ApiToken, Category, ChannelAccount, Department, L
 from sotong.outbox.models import OutboxItem
 from sotong.portal.models import ShowcaseEntry
 from sotong.portal.stats import PUBLIC_STATS_INDEX
+from sotong.retention.models import RetentionPolicy, RetentionRun
 from sotong.runtime.models import SchemaRelease, ServiceState, WorkerHeartbeat
 from sotong.search.models import CaseSearchDoc
 from sotong.triage.models import RoutingRule, TriageLabel, TriageModelVersion, TriageResult
@@ -49,6 +50,8 @@ __all__ = [
     "OrgWebhook",
     "Organisation",
     "OutboxItem",
+    "RetentionPolicy",
+    "RetentionRun",
     "RoutingRule",
     "SchemaRelease",
     "ServiceState",

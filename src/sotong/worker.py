@@ -8,15 +8,16 @@ Who does what, in the order of one pass:
 3. deadlines escalate                           `cases.escalation.sweep`
 4. new cases are triaged                        `triage.actions.triage_pending`
 5. polled channels are polled                   `channels.polling.poll_due`
+6. retention: the hour's purge, by one worker   `retention.actions.purge_due`
 
 Each pass is owned by its domain and is safe to run in any number of workers side by side (rows are claimed
 with ``FOR UPDATE SKIP LOCKED``, leases and idempotency keys); this module only composes them, keeps one
 failing pass from stopping the others, and stops cleanly on SIGTERM.
 
 While the installation is paused (`sotong pause`, and every copy restored by `sotong restore` until
-`sotong resume`), passes 2 and 5 are skipped: a copy must not re-send what the original sent, nor read the live
-mailboxes. The loop writes a heartbeat (`runtime.actions.beat`) at most every HEARTBEAT_SECONDS: /readyz fails
-when none is recent.
+`sotong resume`), passes 2, 5 and 6 are skipped: a copy must not re-send what the original sent, nor read the live
+mailboxes, and nothing of it is purged before someone has looked. The loop writes a heartbeat
+(`runtime.actions.beat`) at most every HEARTBEAT_SECONDS: /readyz fails when none is recent.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sotong.cases import escalation
 from sotong.channels import polling, webhooks
 from sotong.channels.intake import conversations
 from sotong.outbox.delivery import DEFAULT_BATCH, run_once
+from sotong.retention import actions as retention
 from sotong.runtime import actions as runtime_actions
 from sotong.runtime import service as runtime
 from sotong.search import analysis
@@ -75,10 +77,11 @@ class PassResult:
     escalated: int
     triaged: int
     polled: int = 0
+    purged: int = 0
 
     @property
     def total(self) -> int:
-        return self.delivered + self.escalated + self.triaged + self.polled
+        return self.delivered + self.escalated + self.triaged + self.polled + self.purged
 
 
 def run_pass(
@@ -116,7 +119,8 @@ def run_pass(
     escalated = 0 if stopped() else _guarded("the escalation sweep", _escalate, session_factory)
     triaged = 0 if stopped() else _guarded("triage", _triage, session_factory)
     polled = 0 if stopped() or paused else _guarded("channel polling", _poll_channels, session_factory)
-    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled)
+    purged = 0 if stopped() or paused else _guarded("the retention purge", _purge, session_factory)
+    return PassResult(delivered=delivered, escalated=escalated, triaged=triaged, polled=polled, purged=purged)
 
 
 # The passes, looked up by name at each pass (tests replace one to hold it up or make it fail).
@@ -139,6 +143,10 @@ def _triage(session_factory: SessionFactory) -> int:
 
 def _poll_channels(session_factory: SessionFactory) -> int:
     return polling.poll_due(session_factory)
+
+
+def _purge(session_factory: SessionFactory) -> int:
+    return retention.purge_due(session_factory)
 
 
 def _paused(session_factory: SessionFactory) -> bool:

@@ -204,6 +204,8 @@ class Case(Base):
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the retention period's anonymisation removed the citizen's personal data (cases/actions/privacy.py).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="case", order_by="Message.received_at", foreign_keys="Message.case_id"

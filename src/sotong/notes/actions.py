@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from sotong.actors import WRITE_ROLES, Actor, can_see_case, require_case_visible
 from sotong.audit.service import record
 from sotong.cases.models import Case
-from sotong.db import atomic
+from sotong.db import atomic, in_atomic
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
 from sotong.notes.models import Note
 from sotong.notifications.service import notify
 from sotong.orgs.models import User
+from sotong.text.pii import mask
 
 MAX_NOTE_LENGTH = 5_000
 EXCERPT = 80
@@ -111,3 +112,12 @@ def notes_of(session: Session, *, actor: Actor, case: Case) -> list[Note]:
     if not actor.is_staff:
         raise NotFound("no such case")
     return list(session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.id)))
+
+
+def mask_case_notes(session: Session, *, case_ids: list[int]) -> int:
+    """Mask personal data in the notes of cases being anonymised (the retention pass, in its transaction)."""
+    assert in_atomic(session), "called inside the anonymising action's transaction"
+    notes = list(session.scalars(select(Note).where(Note.case_id.in_(case_ids)))) if case_ids else []
+    for note in notes:
+        note.body = mask(note.body)
+    return len(notes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
@@ -249,3 +249,27 @@ def active_user(session: Session, user_id: int) -> User | None:
     """The user a session belongs to, if the account still exists and is active."""
     user = session.get(User, user_id)
     return user if user is not None and user.is_active else None
+
+
+def purge_login_attempts(
+    session: Session, *, before: dt.datetime, org_id: int | None, limit: int, dry_run: bool = False
+) -> int:
+    """Delete (or with `dry_run` count) up to `limit` log-in attempts older than `before`, in the caller's
+    transaction: the attempts naming the organisation's accounts, or with `org_id` None those naming no account.
+
+    The retention pass (retention/actions.py) calls this in batches. The throttle reads 90 days back
+    (KNOWN_ADDRESS_DAYS), so shorter periods are refused by the retention settings.
+    """
+    accounts = select(User.username)
+    named = (
+        LoginAttempt.username.in_(accounts.where(User.org_id == org_id))
+        if org_id is not None
+        else (LoginAttempt.username.not_in(accounts))
+    )
+    query = select(LoginAttempt.id).where(LoginAttempt.at < before, named)
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(LoginAttempt.id).limit(limit)))
+    if ids:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(ids)))
+    return len(ids)

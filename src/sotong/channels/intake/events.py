@@ -39,6 +39,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
+    func,
     select,
     text,
     update,
@@ -267,3 +269,20 @@ def retry_later(session: Session, event_id: int, exc: Exception) -> bool:
         event.available_at = utcnow() + _backoff(event.attempts)
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         return final
+
+
+def purge_taken_in(session: Session, *, before: dt.datetime, org_id: int, limit: int, dry_run: bool = False) -> int:
+    """Delete (or with `dry_run` count) up to `limit` of the organisation's events taken in (`done`) before
+    `before`, in the caller's transaction. Pending, processing and failed events are never removed, however old:
+    their raw body is all there is of those messages until they are taken in."""
+    query = select(InboundEvent.id).where(
+        InboundEvent.org_id == org_id,
+        InboundEvent.status == EventStatus.done,
+        InboundEvent.processed_at < before,
+    )
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(InboundEvent.id).limit(limit)))
+    if ids:
+        session.execute(delete(InboundEvent).where(InboundEvent.id.in_(ids)))
+    return len(ids)

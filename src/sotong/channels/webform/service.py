@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sotong.cases import actions
@@ -306,3 +306,25 @@ def org_for_place(session: Session, names: list[str]) -> str | None:
             if org_name == name or org_name.endswith(f" {name}"):
                 return str(slug)
     return None
+
+
+def purge_submissions(
+    session: Session, *, before: dt.datetime, org_id: int | None, limit: int, dry_run: bool = False
+) -> int:
+    """Delete (or with `dry_run` count) up to `limit` submissions older than `before`, in the caller's transaction:
+    those that made one of the organisation's cases, or with `org_id` None those that made none (spam refused).
+
+    The form's limits read the last day (REPEAT_WINDOW, the hourly window), so two days is the shortest period.
+    """
+    made = (
+        WebformSubmission.case_id.in_(select(Case.id).where(Case.org_id == org_id))
+        if org_id is not None
+        else WebformSubmission.case_id.is_(None)
+    )
+    query = select(WebformSubmission.id).where(WebformSubmission.at < before, made)
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(WebformSubmission.id).limit(limit)))
+    if ids:
+        session.execute(delete(WebformSubmission).where(WebformSubmission.id.in_(ids)))
+    return len(ids)

@@ -9,7 +9,7 @@ Channel accounts and answer templates have their own pages (other packages).
 from __future__ import annotations
 
 # Importing a section registers its pages on the shared router.
-from sotong.console.admin import audit, deadlines, people, routing, tokens
+from sotong.console.admin import audit, deadlines, people, retention, routing, tokens
 from sotong.console.admin.common import router
 
-__all__ = ["audit", "deadlines", "people", "router", "routing", "tokens"]
+__all__ = ["audit", "deadlines", "people", "retention", "router", "routing", "tokens"]

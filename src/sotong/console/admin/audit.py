@@ -20,7 +20,7 @@ from sotong.web.deps import DbSession
 from sotong.web.templating import request_language
 
 AUDIT_PAGE_SIZE = 50
-SECTIONS = ("departments", "users", "categories", "rules", "sla", "calendar", "tokens", "audit")
+SECTIONS = ("departments", "users", "categories", "rules", "sla", "calendar", "tokens", "retention", "audit")
 
 
 @router.get("")
@@ -62,6 +62,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "calendar": ("org.hours_changed", "closure_day."),
     "channels": ("channel_account.",),
     "tokens": ("api_token.",),
+    "retention": ("retention.",),
 }
 
 
