@@ -32,6 +32,7 @@ from sotong.api import docs as api_docs
 from sotong.api import hooks as api_hooks
 from sotong.api import metrics as api_metrics
 from sotong.api import open311 as api_open311
+from sotong.console import account as console_account
 from sotong.console import admin as console_admin
 from sotong.console import answers as console_answers
 from sotong.console import deliveries as console_deliveries
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_deliveries.router, prefix=API_PREFIX)
     app.include_router(api_docs.router, prefix=API_PREFIX)
     app.include_router(console_login.router)
+    app.include_router(console_account.router)
     app.include_router(console_admin.router)
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase and .../answer.
     app.include_router(portal_views.staff_router)

@@ -13,7 +13,16 @@ from sotong.channels.webform.models import WebformSubmission
 from sotong.db import Base
 from sotong.notes.models import Note
 from sotong.notifications.models import Notification, NotificationPreference, OrgWebhook
-from sotong.orgs.models import ApiToken, Category, ChannelAccount, Department, LoginAttempt, Organisation, User
+from sotong.orgs.models import (
+    ApiToken,
+    Category,
+    ChannelAccount,
+    Department,
+    LoginAttempt,
+    Organisation,
+    RecoveryCode,
+    User,
+)
 from sotong.outbox.models import OutboxItem
 from sotong.portal.models import ShowcaseEntry
 from sotong.portal.stats import PUBLIC_STATS_INDEX
@@ -50,6 +59,7 @@ __all__ = [
     "OrgWebhook",
     "Organisation",
     "OutboxItem",
+    "RecoveryCode",
     "RetentionPolicy",
     "RetentionRun",
     "RoutingRule",

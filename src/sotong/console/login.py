@@ -124,10 +124,10 @@ def second_factor_submit(
     request: Request,
     db: DbSession,
     settings: AppSettings,
-    code: Annotated[str, Form(max_length=20)],
+    code: Annotated[str, Form(max_length=40)],
     next: Annotated[str, Form()] = "/staff/",
 ) -> Response:
-    """Check the code (throttled like passwords), then open the session."""
+    """Check the code, or a recovery code (throttled like passwords), then open the session."""
     user = _pending_user(request, db)
     if user is None or step not in ("code", "enrol"):
         return RedirectResponse("/staff/login", status_code=303)

@@ -209,15 +209,17 @@ def second_factor(
             ok = True
         except InvalidInput:
             ok = False
+        factor = "totp"
     else:
-        ok = twofactor_actions.check_code(session, user_id=user.id, code=code, now=now)
+        used = twofactor_actions.check_code(session, user_id=user.id, code=code, now=now)
+        ok, factor = used is not None, used or "totp"
     with atomic(session):
         session.add(LoginAttempt(username=username, ip=ip, succeeded=ok, at=now))
         if ok:
             user.last_login_at = now
             record(
                 session, actor=Actor.for_user(user), action="user.login", org_id=user.org_id,
-                details={"ip": ip, "second_factor": "totp"},
+                details={"ip": ip, "second_factor": factor},
             )  # fmt: skip
         else:
             record(
@@ -230,6 +232,47 @@ def second_factor(
     if not ok:
         raise LoginFailed("the code is not right (or was used already)")
     return user
+
+
+def disable_two_factor(
+    session: Session,
+    *,
+    user_id: int,
+    password: str,
+    code: str,
+    ip: str,
+    max_failures: int,
+    window_seconds: int,
+) -> User:
+    """The user turns their own two-factor sign-in off, with their password and a code (or a recovery code).
+
+    Throttled and recorded like a log-in: a signed-in browser someone else sits at cannot guess its way through.
+    """
+    ip = (ip or "unknown")[:IP_MAX]
+    now = utcnow()
+    user = active_user(session, user_id)
+    if user is None:
+        raise LoginFailed(BAD_CREDENTIALS)
+    if organisation(session, user.org_id).require_two_factor:  # before a code is spent on nothing
+        raise InvalidInput("your organisation requires two-factor sign-in", code="two_factor_required")
+    _refuse_if_throttled(
+        session, username=user.username, ip=ip, max_failures=max_failures, window_seconds=window_seconds, now=now
+    )
+    ok = verify_password(user.password_hash, password) and (
+        twofactor_actions.check_code(session, user_id=user.id, code=code, now=now) is not None
+    )
+    if not ok:
+        with atomic(session):
+            session.add(LoginAttempt(username=user.username, ip=ip, succeeded=False, at=now))
+            record(
+                session,
+                actor=Actor.for_user(user),
+                action="user.two_factor_disable_refused",
+                org_id=user.org_id,
+                details={"ip": ip},
+            )
+        raise LoginFailed("the password or the code is not right")
+    return twofactor_actions.turn_off(session, actor=Actor.for_user(user), user_id=user.id)
 
 
 def logout(session: Session, *, actor: Actor) -> None:

@@ -118,6 +118,19 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class RecoveryCode(Base):
+    """One of a user's one-time recovery codes for two-factor sign-in (a lost phone): only its SHA-256 is kept, and
+    the time it was used; a new set replaces the old. orgs/twofactor.py makes them, orgs/actions/twofactor.py checks."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginAttempt(Base):
     """Failed and successful logins, read by the throttle (kept in the database so every web worker agrees)."""
 
