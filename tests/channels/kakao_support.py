@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -19,12 +20,24 @@ from tests.channels.conftest import fall_silent
 from tests.factories import World
 from tests.fakes.kakao import FakeKakao
 
+# A public address, as Kakao's real CDN name has: the product checks it before fetching (no DNS in the tests).
+CDN_ADDRESS = "211.249.220.24"
+
 
 def through_the_cdn(monkeypatch: pytest.MonkeyPatch, kakao: FakeKakao) -> None:
     """Reach http://secure.kakaocdn.net through the fake CDN, as an outbound HTTP proxy (the product's default
-    image hosts stay as they are); everything on this machine is reached directly."""
+    image hosts stay as they are); everything on this machine is reached directly. The CDN's name resolves to a
+    public address, as the real one does."""
     monkeypatch.setenv("HTTP_PROXY", kakao.cdn_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "secure.kakaocdn.net":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (CDN_ADDRESS, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
 
 
 def kakao_account(session: Session, world: World, kakao: FakeKakao, **config: Any) -> ChannelAccount:

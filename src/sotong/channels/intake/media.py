@@ -26,7 +26,7 @@ import dataclasses
 import ipaddress
 import logging
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +44,10 @@ MAX_REDIRECTS = 3
 
 class Refused(Exception):
     """A media link this policy does not fetch (the reason is logged)."""
+
+
+class FetchFailed(Exception):
+    """A media link that was fetched but gave no photo: an HTTP error, too large, too many redirects."""
 
 
 @dataclass(frozen=True)
@@ -91,27 +95,38 @@ def _server(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{port}"
 
 
+def fetch_checked(
+    client: httpx.Client, url: str, max_bytes: int, policy: MediaPolicy, *, allowed: Callable[[str], bool] | None = None
+) -> tuple[bytes, str | None]:
+    """The body and content type of `url`, fetched by the rules above: `policy` checks the link and every redirect
+    (at most MAX_REDIRECTS; `allowed`, when given, must accept each too) and the size stays within `max_bytes`.
+
+    Refused, or FetchFailed (an HTTP status, too large, too many redirects), with the reason.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        if allowed is not None and not allowed(url):
+            raise Refused(f"{url[:80]} is not on an allowed host")
+        policy.check(url)
+        with client.stream("GET", url) as response:
+            if response.is_redirect and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                continue
+            if response.status_code != 200:
+                raise FetchFailed(f"HTTP {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise FetchFailed(f"larger than {max_bytes:,} bytes")
+            return bytes(data), response.headers.get("content-type")
+    raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
 def _fetch(client: httpx.Client, url: str, max_bytes: int, policy: MediaPolicy) -> bytes | None:
     try:
-        for _ in range(MAX_REDIRECTS + 1):
-            policy.check(url)
-            with client.stream("GET", url) as response:
-                if response.is_redirect and "location" in response.headers:
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                if response.status_code != 200:
-                    log.warning("media %s: HTTP %s, taken in without it", url, response.status_code)
-                    return None
-                data = bytearray()
-                for chunk in response.iter_bytes():
-                    data.extend(chunk)
-                    if len(data) > max_bytes:
-                        log.warning("media %s: larger than %s bytes, taken in without it", url, max_bytes)
-                        return None
-                return bytes(data)
-        log.warning("media %s: more than %s redirects, taken in without it", url, MAX_REDIRECTS)
-    except Refused as exc:
-        log.warning("media %s: refused (%s), taken in without it", url[:200], exc)
+        return fetch_checked(client, url, max_bytes, policy)[0]
+    except (Refused, FetchFailed) as exc:
+        log.warning("media %s: %s, taken in without it", url[:200], exc)
     except httpx.HTTPError as exc:
         log.warning("media %s: %s, taken in without it", url, exc)
     return None
