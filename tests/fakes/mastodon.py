@@ -1,9 +1,11 @@
 """A faithful fake Mastodon instance: bearer tokens, notifications with Link pagination (since_id, max_id, min_id),
 Mastodon 4.3's notification policy (``GET/PATCH /api/v2/notifications/policy``; private mentions are filtered by
 default, and a filtered notification is left out of ``/api/v1/notifications`` and kept as a notification request,
-``GET /api/v1/notifications/requests``; a dropped one is gone), statuses with Idempotency-Key (kept for one hour, as
-Mastodon keeps them), the 500-character limit as Mastodon counts it, X-RateLimit-* headers and 429s, 404s for
-deleted posts, and Mastodon's error bodies ({"error": ...})."""
+``GET /api/v1/notifications/requests``, its sender's notifications listed with ``account_id`` filtered ones
+included, ``POST .../requests/:id/accept`` merging them into the feed; a dropped one is gone), statuses with
+Idempotency-Key (kept for one hour, as Mastodon keeps them), the 500-character limit and links as Mastodon counts
+and finds them (twitter-text), X-RateLimit-* headers and 429s, 404s for deleted posts, and Mastodon's error bodies
+({"error": ...})."""
 
 from __future__ import annotations
 
@@ -288,6 +290,8 @@ class FakeMastodon:
             return Response(200, self._policy())
         if method == "GET" and path == "/api/v1/notifications/requests":
             return Response(200, self._requests())
+        if method == "POST" and path.startswith("/api/v1/notifications/requests/") and path.endswith("/accept"):
+            return self._accept(path.split("/")[-2])
         if method == "GET" and path.startswith("/api/v1/statuses/"):
             status = self.statuses.get(path.rsplit("/", 1)[1])
             return Response(200, status) if status else Response(404, {"error": "Record not found"})
@@ -323,12 +327,28 @@ class FakeMastodon:
             for items in by_account.values()
         ]
 
+    def _accept(self, request_id: str) -> Response:
+        """Accepting a request merges its sender's filtered notifications into the feed (Mastodon does it in a
+        background job, so a client cannot count on reading them there at once; here it is immediate)."""
+        [request] = [r for r in self._requests() if r["id"] == request_id] or [None]
+        if request is None:
+            return Response(404, {"error": "Record not found"})
+        sender = request["account"]["id"]
+        self.notifications += [n for n in self.filtered if n["account"]["id"] == sender]
+        self.notifications.sort(key=lambda n: int(n["id"]))
+        self.filtered = [n for n in self.filtered if n["account"]["id"] != sender]
+        return Response(200, {})
+
     def _notifications(self, request: Request) -> Response:
         q = request.query
         types = q.get("types[]") or q.get("types") or []
         limit = min(int((q.get("limit") or ["40"])[0]), 80)
         since, max_id, min_id = (int(q[k][0]) if q.get(k) else None for k in ("since_id", "max_id", "min_id"))
-        found = [n for n in self.notifications if not types or n["type"] in types]
+        sender = (q.get("account_id") or [None])[0]
+        # One sender's notifications include the filtered ones (Notification.browserable with from_account_id):
+        # how a client reads a notification request.
+        pool = self.notifications + self.filtered if sender else self.notifications
+        found = [n for n in pool if (not types or n["type"] in types) and (not sender or n["account"]["id"] == sender)]
         found = [
             n
             for n in found
@@ -343,6 +363,7 @@ class FakeMastodon:
         if page:
             base = f"http://{request.headers['host']}/api/v1/notifications"
             extra = "".join(f"&types[]={t}" for t in types) + f"&limit={limit}"
+            extra += f"&account_id={sender}" if sender else ""
             newer, older = page[0]["id"], page[-1]["id"]
             headers["Link"] = f'<{base}?max_id={older}{extra}>; rel="next", <{base}?min_id={newer}{extra}>; rel="prev"'
         return Response(200, page, headers)

@@ -1,4 +1,4 @@
-"""How each official account is doing: last poll, last intake, last error, rate-limit state.
+"""How each official account is doing: last poll, last intake, last error, rate-limit state, and gaps.
 
 Written by the poll loop (channels/polling.py) and the webhook endpoint (channels/hooks.py) after each
 attempt, read by the admin page (/staff/admin/channels) and `sotong channels list`. One row per account,
@@ -8,6 +8,7 @@ kept apart from ``ChannelAccount.config`` so a health write never touches (or ra
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 
@@ -16,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sotong.db import Base, BigId, UTCDateTime, atomic, utcnow
+
+log = logging.getLogger(__name__)
 
 ERROR_LENGTH = 1000
 # A busy webhook account (a thousand deliveries a second) records its successes at most this often per process:
@@ -38,6 +41,48 @@ class AccountHealth(Base):
     rate_limited_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_source: Mapped[str | None] = mapped_column(String(16))  # "poll" or "webhook"
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChannelGap(Base):
+    """Messages the platform would no longer give us: older than `before_id` / `before_at` (and, for one sender's
+    filtered messages, from `detail`). A poller that cannot reach everything says so here instead of losing it
+    silently; the account's page shows it, so staff can look on the platform itself."""
+
+    __tablename__ = "channel_gaps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("channel_accounts.id"), index=True)
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "backlog": the feed's older part beyond what the API pages back to; "requests": a filtered sender's.
+    reason: Mapped[str] = mapped_column(String(32))
+    before_id: Mapped[str | None] = mapped_column(String(200))  # everything older than this platform id is missing
+    before_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # ... and older than this time
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+def record_gap(
+    session: Session,
+    *,
+    account_id: int,
+    reason: str,
+    before_id: str | None,
+    before_at: dt.datetime | None,
+    detail: str | None = None,
+) -> None:
+    """Keep one gap of the account (logged too): messages older than `before_id` / `before_at` were not read."""
+    log.warning(
+        "account %s: messages older than %s (%s) could not be read: %s", account_id, before_id, before_at, reason
+    )
+    with atomic(session):
+        session.add(
+            ChannelGap(account_id=account_id, reason=reason, before_id=before_id, before_at=before_at, detail=detail)
+        )
+
+
+def gaps_of(session: Session, account_id: int, limit: int = 20) -> list[ChannelGap]:
+    """The account's latest gaps, newest first."""
+    query = select(ChannelGap).where(ChannelGap.account_id == account_id)
+    return list(session.scalars(query.order_by(ChannelGap.detected_at.desc(), ChannelGap.id.desc()).limit(limit)))
 
 
 def _upsert(session: Session, account_id: int, values: dict[str, object]) -> None:

@@ -4,7 +4,8 @@ X answers newest first and pages towards older tweets with ``next_token``; with 
 the previous poll's newest. ``meta.newest_id`` of the first page becomes the next ``since_id``, but only once
 every page has been read and stored: a poll cut short (rate limit) moves no cursor and the next one re-reads,
 which intake recognises. Only the 800 newest mentions are reachable: a poller that fell further behind logs the
-gap and records it in the account's config (``gap_before``), since those mentions are lost to it.
+gap and records it (a ``channel_gaps`` row shown on the account's page, and ``gap_before`` in its config), since
+those mentions are lost to it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, required
+from sotong.channels.health import record_gap
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.channels.x.api import XApi, wait_until
 from sotong.channels.x.parse import parse_payload
@@ -101,6 +103,10 @@ def poll(session: Session, *, account_id: int) -> PollResult:
         gap = tweets[0]["id"] if tweets else None
         log.warning("x %s: more than %s mentions since the last poll; older ones are lost", account_id, REACHABLE)
         values["gap_before"] = str(gap) if gap else None
+        if gap:
+            at = tweets[0].get("created_at")
+            before_at = dt.datetime.fromisoformat(str(at).replace("Z", "+00:00")) if at else None
+            record_gap(session, account_id=account_id, reason="backlog", before_id=str(gap), before_at=before_at)
     with atomic(session):
         stored = session.get(ChannelAccount, account_id)
         assert stored is not None

@@ -18,7 +18,7 @@ from sotong.actors import Actor
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
-from sotong.channels.health import health_of, is_failing, missing_settings
+from sotong.channels.health import gaps_of, health_of, is_failing, missing_settings
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
@@ -202,6 +202,7 @@ def _edit_page(
             "section": "channels",
             "account": account,
             "health": health_of(db, [account.id]).get(account.id),
+            "gaps": gaps_of(db, account.id),
             "is_failing": is_failing,
             "missing_settings": missing_settings,
             "secrets_set": secret_names(account.config),
