@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
@@ -17,8 +18,10 @@ from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from tests.browser.conftest import LiveServer
 from tests.factories import World
+from tests.fakes import kakao as fake_kakao
 
 TOKEN = "mastodon-token-typed-in-the-browser"
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_admin_sees_health_and_sets_a_secret_write_only(
@@ -76,3 +79,37 @@ def test_admin_sees_health_and_sets_a_secret_write_only(
     session.expire_all()
     stored = session.get(ChannelAccount, mayor.id)
     assert stored is not None and open_config(stored.config)["access_token"] == TOKEN
+
+
+def test_a_clerk_sets_up_kakao_and_tests_the_connection(
+    page: Page,
+    live_server: LiveServer,
+    world: World,
+    session: Session,
+    staff_login: Callable[..., None],
+    screenshot: Callable[[str], Path],
+) -> None:
+    with fake_kakao.running() as kakao:
+        account = channel_accounts.create_channel_account(
+            session, actor=CLI, org_id=world.songpa.id, channel=Channel.kakao, handle="@songpa"
+        )
+        staff_login(world.admin)
+        for viewport, size in (("desktop", None), ("phone", PHONE)):
+            if size:
+                page.set_viewport_size(size)
+            page.goto(f"{live_server.url}/staff/admin/channels/{account.id}")
+            expect(page.locator(".ch-webhook-url")).to_have_text(re.compile(rf"/hooks/kakao/{account.id}$"))
+            page.get_by_label("봇 ID").fill(kakao.bot_id)
+            page.get_by_label("봇 API 주소").fill(kakao.base_url)
+            key = "wrong-key" if viewport == "desktop" else kakao.rest_api_key
+            page.get_by_label("REST API 키").fill(key)
+            page.get_by_role("button", name="저장").click()
+            expect(page.locator(".flash")).to_contain_text("@songpa")
+            page.goto(f"{live_server.url}/staff/admin/channels/{account.id}")
+            expect(page.locator(".ch-verify-token")).to_have_text(re.compile(r"^[\w-]{24,}$"))
+            assert key not in page.content()  # write-only
+            page.get_by_role("button", name="연결 확인").click()
+            expected = "REST API 키가 맞지 않습니다" if viewport == "desktop" else "연결을 확인했습니다"
+            expect(page.locator(".flash")).to_contain_text(expected)
+            screenshot(f"kakao-probe-{viewport}")
+        assert kakao.events == []  # the test sent nothing to anyone

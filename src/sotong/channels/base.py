@@ -181,6 +181,30 @@ class SampleAuthor:
     contact: dict[str, str]
 
 
+@dataclass(frozen=True)
+class SetupField:
+    """One setting of a channel account as the admin page asks for it: the config key, and what kind it is.
+
+    Its label and explanation are catalogue entries, ``channels.setup.<channel>.<name>`` and ``….help``, so a
+    district clerk reads "REST API 키: 카카오 디벨로퍼스 > 내 애플리케이션 > 앱 키" rather than ``rest_api_key``.
+    """
+
+    name: str
+    secret: bool = False  # write-only: stored encrypted, never shown or echoed back
+    required: bool = False
+    # A value Sotong makes and the admin pastes into the platform's console (Kakao's skill header token): shown.
+    generated: bool = False
+
+
+class ProbeError(Exception):
+    """What a connection test found wrong, as a catalogue key (``channels.probe.*``) the admin reads in Korean."""
+
+    def __init__(self, key: str, detail: str = "") -> None:
+        super().__init__(f"{key}: {detail}" if detail else key)
+        self.key = key
+        self.detail = detail
+
+
 class Connector(Transport):
     """One channel: everything the rest of Sotong needs to know about a platform, declared in its folder.
 
@@ -212,6 +236,16 @@ class Connector(Transport):
     # The config key naming which platform object an account is (Facebook's "page_id") when one webhook URL serves
     # several accounts (one per app, Meta's rule): each delivery is `split` by that key and routed per account.
     route_key: ClassVar[str | None] = None
+    # The account's settings as the admin page asks for them (labels and help in the catalogue); other config
+    # keys remain editable as free `name = value` lines.
+    setup_fields: ClassVar[tuple[SetupField, ...]] = ()
+    # Whether `probe` is implemented (the admin page's "연결 확인" button).
+    probes: ClassVar[bool] = False
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """Ask the platform, as cheaply as it allows and sending nothing to anyone, whether these settings work;
+        raise ProbeError saying what is wrong (a bad key, an unknown id, an unreachable host)."""
+        raise ProbeError("channels.probe.unsupported")
 
     # ---- in
 

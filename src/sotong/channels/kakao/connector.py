@@ -31,6 +31,7 @@ from sotong.channels.base import (
     Connector,
     Responded,
     SampleAuthor,
+    SetupField,
     SignatureError,
     WebhookRequest,
     constant_time_equal,
@@ -38,7 +39,7 @@ from sotong.channels.base import (
     network_error,
     request_was_not_sent,
 )
-from sotong.channels.kakao import skill
+from sotong.channels.kakao import protocol, skill
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.channels.kakao.protocol import (
     CALLBACK_LIFETIME,
@@ -66,6 +67,16 @@ class KakaoConnector(Connector):
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("skill_token", "rest_api_key")
+    # What the partner centre (카카오 비즈니스) and Open Builder give, in the order a clerk finds them.
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        SetupField("channel_id"),
+        SetupField("bot_id", required=True),
+        SetupField("rest_api_key", secret=True, required=True),
+        SetupField("event_name"),
+        SetupField("skill_token", secret=True, generated=True),
+        SetupField("api_url"),
+    )
+    probes: ClassVar[bool] = True
     accepts_webhooks: ClassVar[bool] = True
     # Kakao waits (5 s) for a skill response as the webhook's answer: never queued.
     responds: ClassVar[bool] = True
@@ -81,6 +92,10 @@ class KakaoConnector(Connector):
             raise SignatureError("kakao: the account has no skill_token configured")
         if not constant_time_equal(given.strip(), expected):
             raise SignatureError(f"kakao: {header} does not match")
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """The Event API asked with no user: checks the key, the bot id and the event block, sends nothing."""
+        protocol.probe(config)
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """A skill request → the complaint it carries (none for a status question or a greeting).

@@ -20,6 +20,7 @@ from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
     MalformedPayload,
+    ProbeError,
     json_body,
     network_error,
     required,
@@ -260,3 +261,40 @@ def push(config: Mapping[str, Any], recipient: str | None, text: str, *, case_nu
         # Bad key, unknown bot or event, a user who blocked the channel: retrying changes nothing.
         return _raise(ChannelError(reason, permanent=True))
     return str(data.get("taskId") or "")
+
+
+def probe(config: Mapping[str, Any]) -> None:
+    """The connection test: an Event API request with the account's key, bot and event block but no user.
+
+    Kakao checks the key, the bot and the event before the users, so the request is refused for its empty user
+    list only when everything else is right, and it reaches nobody (nothing is sent, nothing is billed). A 401
+    is the key, a 404 the bot id, an unknown event the block's name.
+    """
+    base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+    bot_id, key = str(config.get("bot_id") or "").strip(), str(config.get("rest_api_key") or "").strip()
+    if not key:
+        raise ProbeError("channels.probe.kakao.no_key")
+    if not bot_id:
+        raise ProbeError("channels.probe.kakao.no_bot")
+    body = {"event": {"name": str(config.get("event_name") or DEFAULT_EVENT_NAME)}, "user": []}
+    try:
+        response = httpx.post(
+            f"{base}/v2/bots/{bot_id}/talk",
+            json=body,
+            headers={"Authorization": f"KakaoAK {key}"},
+            timeout=TIMEOUT,
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as exc:
+        raise ProbeError("channels.probe.unreachable", f"{type(exc).__name__}: {exc}") from exc
+    data = _json(response)
+    detail = str(data.get("msg") or data.get("message") or response.text[:200])
+    if response.status_code == 401:
+        raise ProbeError("channels.probe.kakao.bad_key", detail)
+    if response.status_code == 404:
+        raise ProbeError("channels.probe.kakao.bad_bot", detail)
+    if response.status_code == 400 and "event" in detail.lower():
+        raise ProbeError("channels.probe.kakao.bad_event", detail)
+    if response.status_code == 400 or response.is_success:
+        return  # refused for the empty user list alone: the key, the bot and the event are right
+    raise ProbeError("channels.probe.failed", f"HTTP {response.status_code}: {detail}")

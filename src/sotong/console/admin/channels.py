@@ -7,10 +7,11 @@ channels.accounts.update_channel_account).
 
 from __future__ import annotations
 
+from secrets import token_urlsafe
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from sotong.actors import Actor
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
+from sotong.channels.base import ProbeError, SetupField
 from sotong.channels.health import gaps_of, health_of, is_failing, missing_settings
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
@@ -25,13 +27,15 @@ from sotong.console.admin.forms import AdminActor, Form, FormData
 from sotong.errors import InvalidInput
 from sotong.i18n import translate
 from sotong.orgs.models import Channel, ChannelAccount, Department
-from sotong.secrets import is_secret, secret_names
+from sotong.secrets import is_secret, open_config, open_value, secret_names
 from sotong.web.deps import DbSession
+from sotong.web.session import flash
 from sotong.web.templating import request_language
 
 router = APIRouter(prefix="/staff/admin/channels", include_in_schema=False)
 
 SECRET_PREFIX = "secret__"  # form fields of the write-only secrets: secret__<name>
+SETTING_PREFIX = "setting__"  # form fields of the channel's named settings (Connector.setup_fields)
 
 
 def page(
@@ -184,17 +188,35 @@ def _submitted_secrets(form: Form) -> dict[str, str]:
     return secrets
 
 
+def _schema(channel: str) -> tuple[SetupField, ...]:
+    connector = registry.get_connector(channel)
+    return connector.setup_fields if connector is not None else ()
+
+
 def _edit_page(
     request: Request, db: Session, actor: Actor, account: ChannelAccount, form: Form | None = None
 ) -> Response:
     accounts = [a for a in _accounts(db, actor.org_id) if a.id != account.id]
+    schema = _schema(account.channel.value)
+    named = {f.name for f in schema}
+    config = account.config or {}
     values = {
         "display_name": account.display_name,
         "enabled": "1" if account.enabled else "",
         "department_id": str(account.department_id or ""),
         "reply_via_account_id": str(account.reply_via_account_id or ""),
-        "settings": settings_text(account.config),
+        "settings": settings_text({k: v for k, v in config.items() if k not in named}),
+        **{f"{SETTING_PREFIX}{f.name}": str(config.get(f.name) or "") for f in schema if not f.secret},
     }
+    connector = registry.get_connector(account.channel.value)
+    settings = request.app.state.settings
+    webhook_url = (
+        f"{settings.base_url}/hooks/{account.channel.value}/{account.id}"
+        if connector is not None and connector.accepts_webhooks
+        else None
+    )
+    # Tokens Sotong made for the admin to paste into the platform's console: shown, unlike the platform's secrets.
+    generated = {f.name: str(open_value(config.get(f.name)) or "") for f in schema if f.generated}
     return page(
         request,
         "channels_edit.html",
@@ -206,7 +228,11 @@ def _edit_page(
             "is_failing": is_failing,
             "missing_settings": missing_settings,
             "secrets_set": secret_names(account.config),
-            "secret_fields": _secret_fields(account.channel.value, account.config),
+            "secret_fields": [n for n in _secret_fields(account.channel.value, account.config) if n not in named],
+            "schema": schema,
+            "generated": generated,
+            "webhook_url": webhook_url,
+            "probes": connector is not None and connector.probes,
             "department_options": [(d.id, d.name) for d in _departments(db, actor.org_id)],
             "account_options": _account_options(accounts, request_language(request)),
         },
@@ -229,9 +255,24 @@ def channel_update(account_id: int, request: Request, db: DbSession, actor: Admi
     display_name = form.text("display_name", required=True)
     department_id = form.ref("department_id", {d.id for d in _departments(db, actor.org_id)})
     reply_via = form.ref("reply_via_account_id", {a.id for a in _accounts(db, actor.org_id) if a.id != account.id})
-    config = parse_settings(form)
+    schema = _schema(account.channel.value)
+    named = {f.name for f in schema}
+    config = {k: v for k, v in parse_settings(form).items() if k not in named}
     secrets = _submitted_secrets(form)
     removed = tuple(k[len("remove__") :] for k in form.values if k.startswith("remove__") and form.checkbox(k))
+    stored = secret_names(account.config)
+    for field in schema:
+        if field.secret:
+            if field.generated and field.name not in stored and field.name not in secrets:
+                secrets[field.name] = token_urlsafe(24)  # made here; the page shows it to paste into the platform
+            elif field.required and field.name not in stored and field.name not in secrets:
+                _error(form, f"{SECRET_PREFIX}{field.name}", "required_setting")
+            continue
+        value = (form.values.get(f"{SETTING_PREFIX}{field.name}") or "").strip()
+        if value:
+            config[field.name] = value
+        elif field.required:
+            _error(form, f"{SETTING_PREFIX}{field.name}", "required_setting")
     if form.ok and display_name is not None:
         try:
             update_channel_account(
@@ -253,3 +294,26 @@ def channel_update(account_id: int, request: Request, db: DbSession, actor: Admi
     db.rollback()
     form.values = {k: v for k, v in form.values.items() if not k.startswith(SECRET_PREFIX) and k != "new_secret_value"}
     return _edit_page(request, db, actor, own_row(db, ChannelAccount, account_id, actor), form)
+
+
+@router.post("/{account_id}/probe")
+def channel_probe(account_id: int, request: Request, db: DbSession, actor: AdminActor, values: FormData) -> Response:
+    """ "연결 확인": ask the platform whether the saved settings work; the answer, in words, on the account's page.
+
+    Nothing is changed (so nothing is audited): the probe only reads, and sends nothing to any citizen.
+    """
+    account = own_row(db, ChannelAccount, account_id, actor)
+    connector = registry.get_connector(account.channel.value)
+    lang = request_language(request)
+    config = open_config(account.config)
+    db.rollback()  # no transaction held open while the platform answers
+    url = f"/staff/admin/channels/{account_id}"
+    if connector is None or not connector.probes:
+        flash(request, "error", translate(lang, "channels.probe.unsupported"))
+        return RedirectResponse(url, status_code=303)
+    try:
+        connector.probe(config)
+    except ProbeError as exc:
+        flash(request, "error", translate(lang, exc.key))
+        return RedirectResponse(url, status_code=303)
+    return done(request, url, "channels.probe.ok")
