@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -69,11 +69,13 @@ class Imap:
 
 
 @contextmanager
-def running_imap() -> Iterator[Imap]:
-    """pymap's in-memory backend as a subprocess, torn down after."""
+def running_imap(certificate: Path | None = None) -> Iterator[Imap]:
+    """pymap's in-memory backend as a subprocess, torn down after; with a `certificate` (and its key, one PEM file)
+    it offers STARTTLS and refuses a log-in before it."""
     port = free_port()
     pymap = Path(sys.executable).parent / "pymap"
-    command = [str(pymap), "--host", "127.0.0.1", "--port", str(port), "dict", "--demo-data"]
+    tls = ["--cert", str(certificate), "--key", str(certificate)] if certificate else []
+    command = [str(pymap), "--host", "127.0.0.1", "--port", str(port), *tls, "dict", "--demo-data"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -247,3 +249,51 @@ def running_tls_smtp(certificate: Path, *, implicit: bool) -> Iterator[Smtp]:
         yield Smtp(port=controller.port, handler=handler, logins=logins)
     finally:
         controller.stop()
+
+
+@contextmanager
+def tls_in_front(certificate: Path, port: int) -> Iterator[int]:
+    """A TLS listener (port 993's way: encrypted from the first byte) that hands each decrypted connection to the
+    plain server on `port`, as a TLS-terminating proxy in front of a mail server does; yields its own port."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate)
+    listener = socket.create_server(("127.0.0.1", 0))
+    front = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                secure = context.wrap_socket(client, server_side=True)
+            except (OSError, ssl.SSLError):
+                client.close()  # a client that does not trust us, or does not speak TLS
+                continue
+            backend = socket.create_connection(("127.0.0.1", port), timeout=10)
+            threading.Thread(target=pump, args=(secure, backend), daemon=True).start()
+            threading.Thread(target=pump, args=(backend, secure), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield front
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=10)
