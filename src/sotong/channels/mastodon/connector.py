@@ -13,16 +13,25 @@ import random
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from mastodon import MastodonAPIError, MastodonNetworkError, MastodonNotFoundError
 from sqlalchemy.orm import Session
 from twitter_text import extract_urls_with_indices
 
 from sotong.cases.attachments import answer_photos
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.wording import reply_text
-from sotong.channels.base import ChannelText, Connector, Polled, SampleAuthor, ascii_url, tracking_link
+from sotong.channels.base import (
+    ChannelText,
+    Connector,
+    Polled,
+    ProbeError,
+    SampleAuthor,
+    ascii_url,
+    tracking_link,
+)
 from sotong.channels.mastodon.api import client, translate
 from sotong.channels.mastodon.parse import parse_notifications
-from sotong.channels.mastodon.poll import poll
+from sotong.channels.mastodon.poll import OPEN_POLICY, poll
 from sotong.outbox.transports import Delivery
 from sotong.text.fitting import fit
 
@@ -50,6 +59,28 @@ class MastodonConnector(Connector):
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("access_token",)
     polls: ClassVar[bool] = True
+    probes: ClassVar[bool] = True
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """The token and the notification policy, read only: a policy that filters strangers' DMs is reported (the
+        next poll sets it, given `write:notifications`)."""
+        if not str(config.get("access_token") or "").strip() or not str(config.get("base_url") or "").strip():
+            raise ProbeError("channels.probe.mastodon.no_token")
+        api = client(config)
+        try:
+            api.me()
+        except MastodonNetworkError as exc:
+            raise ProbeError("channels.probe.unreachable", str(exc)) from exc
+        except MastodonAPIError as exc:
+            raise ProbeError("channels.probe.mastodon.bad_token", str(exc)) from exc
+        try:
+            policy = api.notifications_policy()
+        except MastodonNotFoundError:
+            return  # before 4.3: nothing is filtered
+        except MastodonAPIError as exc:
+            raise ProbeError("channels.probe.failed", str(exc)) from exc
+        if any(policy.get(key) != value for key, value in OPEN_POLICY.items()):
+            raise ProbeError("channels.probe.mastodon.filtered")
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Mention notifications → messages; our own posts and other notification types are left out."""
