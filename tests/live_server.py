@@ -22,9 +22,13 @@ def _free_port() -> int:
 class LiveServer:
     """uvicorn serving the app in a background thread of the test process (so it shares the test database)."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: Settings, engine: Engine, *, own_base_url: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if own_base_url:
+            # The app calls itself at its base URL (the bundled sandboxes and the product speak to each other).
+            settings = settings.model_copy(update={"base_url": self.url})
+        self.settings = settings
         config = uvicorn.Config(
             create_app(settings=settings, engine=engine),
             host="127.0.0.1",

@@ -32,6 +32,7 @@ from sotong.api import docs as api_docs
 from sotong.api import hooks as api_hooks
 from sotong.api import metrics as api_metrics
 from sotong.api import open311 as api_open311
+from sotong.channels import sandbox as channel_sandbox
 from sotong.console import account as console_account
 from sotong.console import admin as console_admin
 from sotong.console import answers as console_answers
@@ -50,7 +51,7 @@ from sotong.portal import report as portal_report
 from sotong.portal import views as portal_views
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware
 from sotong.runtime import service as runtime
-from sotong.settings import Settings, get_settings
+from sotong.settings import Environment, Settings, get_settings
 from sotong.web import errors
 from sotong.web.access import AccessLog, AllowedHosts
 from sotong.web.csrf import csrf_protect
@@ -58,6 +59,7 @@ from sotong.web.guard import RequestGuard
 from sotong.web.maps import LEAFLET_DIR
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
+from sotong_sandbox import kakao as sandbox_kakao
 
 SESSION_COOKIE = "sotong_session"
 
@@ -136,6 +138,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Before /static, which would otherwise take these paths and answer 404.
     app.mount("/static/vendor/leaflet", StaticFiles(directory=str(LEAFLET_DIR)), name="leaflet")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    if settings.env is not Environment.production:
+        # The demo's practice platforms (channels/sandbox.py); never served in production, where their accounts
+        # are refused.
+        _mount_sandboxes(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -186,3 +192,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         gc.collect()
         gc.freeze()
     return app
+
+
+def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
+    """The bundled sandboxes under /sandbox/<platform>/, each reading its accounts from the database per request."""
+
+    def kakao_bots() -> list[sandbox_kakao.Bot]:
+        with app.state.sessions() as session:
+            found = channel_sandbox.kakao_bots(session, settings.base_url)
+        return [
+            sandbox_kakao.Bot(
+                bot_id=bot["bot_id"],
+                name=bot["name"],
+                skill_url=bot["skill_url"],
+                skill_token=bot["skill_token"],
+                rest_api_key=bot["rest_api_key"],
+                skill_header=bot["skill_header"],
+                event_names=frozenset({bot["event_name"]}),
+            )
+            for bot in found
+        ]
+
+    app.mount(f"{channel_sandbox.PATH}/kakao", sandbox_kakao.create_app(kakao_bots), name="sandbox-kakao")

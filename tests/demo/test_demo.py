@@ -18,11 +18,12 @@ from sotong.audit.models import AuditEvent
 from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
 from sotong.cases.models import Answer, Case, CaseStatus, Message
 from sotong.cases.status import OPEN_STATUSES
+from sotong.channels import sandbox
 from sotong.cli import app
 from sotong.db import make_engine, session_factory
 from sotong.demo import data
 from sotong.demo.loader import load_demo
-from sotong.orgs.models import ChannelAccount, Department, Organisation, User
+from sotong.orgs.models import Channel, ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import verify_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
 
@@ -106,6 +107,20 @@ def test_the_organisations_are_configured(loaded: Session) -> None:
     assert any(p.answer_target_minutes == 30 for p in policies)
     assert any(p.resolution_value == 3 and p.category_id is not None for p in policies)
     assert loaded.scalar(select(func.count()).select_from(ClosureDay))
+
+
+def test_the_kakao_accounts_talk_to_the_bundled_sandbox(loaded: Session) -> None:
+    """`make run` serves the Kakao sandbox at the settings' base URL: the demo's bots are its bots."""
+    kakao = list(loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel == Channel.kakao)))
+    assert {a.handle for a in kakao} == {"서울시 응답소", "송파구청", "마포구청"}
+    for account in kakao:
+        assert sandbox.is_sandbox(account.config)
+        assert account.config["api_url"] == "http://127.0.0.1:8000/sandbox/kakao"
+    bots = sandbox.kakao_bots(loaded, "http://127.0.0.1:8000")
+    assert len({bot["bot_id"] for bot in bots}) == 3
+    assert all(bot["skill_token"] and bot["rest_api_key"] for bot in bots)
+    others = loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel != Channel.kakao))
+    assert not any(sandbox.is_sandbox(a.config) for a in others)
 
 
 def test_no_raw_phone_number_is_public(loaded: Session) -> None:

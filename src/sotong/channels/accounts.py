@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor, Role, require_role, same_org
 from sotong.audit.service import record
+from sotong.channels import sandbox
 from sotong.db import atomic
 from sotong.errors import InvalidInput, NotFound
 from sotong.orgs.models import Channel, ChannelAccount, Department
 from sotong.orgs.service import department_in, organisation
 from sotong.secrets import CredentialsError, is_secret, reseal_value, secret_names
-from sotong.settings import Settings
+from sotong.settings import Settings, get_settings
 
 # What the pollers keep in the config for themselves: shown to nobody as a setting, never overwritten by one.
 INTERNAL_KEYS = frozenset(
@@ -93,6 +94,7 @@ def update_channel_account(
                 raise InvalidInput(f"{name} is not a secret's name", field="new_secret_name")
             if value:
                 config[name] = value  # sealed by the write hook (channels/credentials.py) before it is stored
+        sandbox.check_allowed(config, get_settings())
         account.display_name = display_name
         account.enabled = enabled
         account.department_id = department_id
@@ -153,6 +155,7 @@ def create_channel_account(
     reply_via_account_id: int | None = None,
 ) -> ChannelAccount:
     """Register an official account of the organisation on a channel (optionally answering via another one)."""
+    sandbox.check_allowed(config, get_settings())
     account = ChannelAccount(
         org_id=org_id,
         channel=channel,

@@ -20,6 +20,7 @@ from sotong.cases import service
 from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
+from sotong.channels import sandbox
 from sotong.console import answer_form, deliveries, reference
 from sotong.console import counts as counting
 from sotong.console.counts import Count, bounded_count, bounded_counts
@@ -160,6 +161,8 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "messages": case.messages or service.travelled_messages(db, case),
             "now": now,
             "overdue": service.is_overdue(case, now),
+            # Practice messages from a bundled sandbox (channels/sandbox.py) must not pass for a citizen's.
+            "from_sandbox": sandbox.account_is_sandbox(db, case.channel_account_id),
             "timeline": case_timeline(db, case_id=case.id),
             "commands": available(actor, case),
             "labels": {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Case, CaseStatus, ComplaintType, Message, RejectReason
 from sotong.cases.status import OPEN_STATUSES
 from sotong.channels import accounts as channel_accounts
-from sotong.channels import registry
+from sotong.channels import registry, sandbox
 from sotong.channels.base import Connector
 from sotong.db import atomic, clock_at, utcnow
 from sotong.demo import data
@@ -43,6 +44,7 @@ from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel, ChannelAccount, Department, Organisation, User
 from sotong.orgs.passwords import hash_password
 from sotong.outbox.models import OutboxItem, OutboxStatus
+from sotong.settings import get_settings
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -96,7 +98,7 @@ class _World:
         return None
 
 
-def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn | None) -> _World:
+def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn | None, base_url: str) -> _World:
     world = _World()
     total = sum(len(data.personas(spec)) for spec in data.ORGS)
     # One hash for the shared demo password: argon2 at full cost is slow on purpose, 40 times over is minutes.
@@ -123,7 +125,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
                 department_id=department.id if department else None,
                 standard_code=STANDARD_OF.get(code),
             )
-        _create_accounts(session, world, spec, org)
+        _create_accounts(session, world, spec, org, base_url)
         for policy in spec.policies:
             category = world.categories[(spec.slug, policy.category)] if policy.category else None
             deadline_actions.create_sla_policy(
@@ -166,7 +168,7 @@ def _build_world(session: Session, *, anchor: dt.datetime, progress: ProgressFn 
     return world
 
 
-def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organisation) -> None:
+def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organisation, base_url: str) -> None:
     # Personal accounts point at the account that answers for them, so those are created last.
     for account in sorted(spec.accounts, key=lambda a: a.reply_via is not None):
         if account.channel is Channel.web:
@@ -183,10 +185,25 @@ def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organi
             channel=account.channel,
             handle=account.handle,
             display_name=account.display_name,
-            # No credentials: the demo's accounts are not connected to any platform.
-            config={"demo": True},
+            config=_account_config(spec, account, base_url),
             reply_via_account_id=via.id if via else None,
         )
+
+
+def _account_config(spec: OrgSpec, account: data.AccountSpec, base_url: str) -> dict[str, Any]:
+    """A demo account's config: connected to the bundled sandbox of its platform where there is one
+    (channels/sandbox.py), otherwise to no platform at all."""
+    if account.channel is Channel.kakao:
+        return {
+            "demo": True,
+            "sandbox": True,
+            "bot_id": f"sandbox-{spec.slug}-{account.key}",
+            "api_url": sandbox.url(base_url, "kakao"),
+            # Fresh per installation: the sandbox reads them back from this account, nobody types them.
+            "skill_token": secrets.token_urlsafe(24),
+            "rest_api_key": secrets.token_hex(16),
+        }
+    return {"demo": True}
 
 
 def _create_answer_templates(session: Session, world: _World, spec: OrgSpec, org: Organisation) -> None:
@@ -814,8 +831,10 @@ def load_demo(
     messages: int = 300,
     now: dt.datetime | None = None,
     progress: ProgressFn | None = None,
+    base_url: str | None = None,
 ) -> DemoResult:
-    """Create the demo organisations, personas and `messages` citizen messages replayed over the last month."""
+    """Create the demo organisations, personas and `messages` citizen messages replayed over the last month;
+    the accounts with a bundled sandbox talk to it at `base_url` (the settings' unless given)."""
     if messages < 0:
         raise ValueError("messages must not be negative")
     anchor = (now or utcnow()).astimezone(dt.UTC)
@@ -823,7 +842,9 @@ def load_demo(
     with atomic(session):
         # The organisations exist before the month of history starts.
         with clock_at(anchor - dt.timedelta(days=HISTORY_DAYS + 5)):
-            world = _build_world(session, anchor=anchor, progress=progress)
+            world = _build_world(
+                session, anchor=anchor, progress=progress, base_url=base_url or get_settings().base_url
+            )
         plans = _plans(world, rng, anchor, messages)
         replayer = _Replayer(session, world)
         total = sum(len(plan.steps) for plan in plans)

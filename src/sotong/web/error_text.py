@@ -32,6 +32,7 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("this case has already been extended once", "error.msg.extended_once"),
     ("the case is already with that department", "error.msg.same_department"),
     ("route the case to a department before assigning it", "error.msg.route_first"),
+    ("sandbox accounts cannot be used in production", "error.msg.sandbox_in_production"),
 )
 SLOT = re.compile(r"\[[^\[\]\n]+\]")
 

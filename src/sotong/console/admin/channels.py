@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import Actor
 from sotong.channels import accounts as channel_accounts
-from sotong.channels import registry
+from sotong.channels import registry, sandbox
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
 from sotong.channels.base import ProbeError, SetupField
 from sotong.channels.health import gaps_of, health_of, is_failing, missing_settings
@@ -120,6 +120,7 @@ def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = 
             "is_failing": is_failing,
             "missing_settings": missing_settings,
             "secret_names": secret_names,
+            "is_sandbox": sandbox.is_sandbox,
             "departments": departments,
             "department_names": {d.id: d.name for d in departments},
             "account_names": {a.id: f"{a.channel.value} {a.handle}" for a in accounts},

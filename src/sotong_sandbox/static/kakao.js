@@ -1,0 +1,60 @@
+// The sandbox chat window: the citizen's key is kept in this browser, bubbles are fetched every two seconds
+// (answers arrive whenever the worker delivers them).
+(function () {
+  "use strict";
+  var chat = document.querySelector("[data-chat]");
+  if (!chat) return;
+  var base = chat.getAttribute("data-base");
+  var list = chat.querySelector("[data-bubbles]");
+  var form = chat.querySelector("[data-composer]");
+  var params = new URLSearchParams(window.location.search);
+  var user = params.get("user") || window.localStorage.getItem("sandbox-kakao-user");
+  if (!user) {
+    user = "sandbox" + Math.random().toString(16).slice(2, 14);
+  }
+  window.localStorage.setItem("sandbox-kakao-user", user);
+  var last = 0;
+
+  function show(bubbles) {
+    bubbles.forEach(function (bubble) {
+      if (bubble.id <= last) return;
+      last = bubble.id;
+      var item = document.createElement("li");
+      item.className = "bubble bubble-" + bubble.from;
+      item.setAttribute("data-from", bubble.from);
+      item.setAttribute("data-via", bubble.via);
+      item.textContent = bubble.text;
+      list.appendChild(item);
+      item.scrollIntoView({ block: "end" });
+    });
+  }
+
+  function refresh() {
+    fetch(base + "/messages?user=" + encodeURIComponent(user) + "&after=" + last)
+      .then(function (r) { return r.json(); })
+      .then(function (data) { show(data.bubbles); })
+      .catch(function () {});
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var box = form.querySelector("textarea");
+    var text = box.value.trim();
+    if (!text) return;
+    box.value = "";
+    var button = form.querySelector("button");
+    button.disabled = true;
+    fetch(base + "/say", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user: user, text: text }),
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (data.bubbles) show(data.bubbles); })
+      .catch(function () {})
+      .then(function () { button.disabled = false; box.focus(); });
+  });
+
+  refresh();
+  window.setInterval(refresh, 2000);
+})();
