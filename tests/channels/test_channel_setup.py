@@ -17,11 +17,13 @@ from sotong.audit.models import AuditEvent
 from sotong.channels import accounts as channel_accounts
 from sotong.channels.base import ProbeError
 from sotong.channels.kakao.connector import KakaoConnector
+from sotong.channels.naver.connector import NaverConnector
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from sotong.settings import Settings
 from tests.factories import World
 from tests.fakes import kakao as fake_kakao
+from tests.fakes import naver as fake_naver
 from tests.web.conftest import login
 
 
@@ -160,3 +162,29 @@ def test_the_probe_is_for_admins_of_the_account(
     csrf = login(client, world.operator)
     response = client.post(f"/staff/admin/channels/{account.id}/probe", data={"csrf_token": csrf})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [("right", None), ("not-the-key", "channels.probe.naver.bad_key"), ("", "channels.probe.naver.no_key")],
+)
+def test_the_talktalk_probe_checks_the_send_key_and_sends_nothing(key: str, reason: str | None) -> None:
+    with fake_naver.running() as talktalk:
+        config = {"api_url": talktalk.base_url, "authorization": talktalk.authorization if key == "right" else key}
+        if reason is None:
+            NaverConnector().probe(config)
+        else:
+            with pytest.raises(ProbeError) as refused:
+                NaverConnector().probe(config)
+            assert refused.value.key == reason
+        assert talktalk.sent == []
+
+
+def test_talktalk_set_up_names_its_key(client: TestClient, session: Session, world: World) -> None:
+    account = channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.naver, handle="songpa-talk"
+    )
+    login(client, world.admin)
+    page = client.get(f"/staff/admin/channels/{account.id}").text
+    assert "보내기 API 인증키" in page and "파트너센터" in page and "연결 확인" in page
+    assert f"/hooks/naver/{account.id}" in page

@@ -29,7 +29,9 @@ from sotong.channels.base import (
     ChannelText,
     Connector,
     MalformedPayload,
+    ProbeError,
     SampleAuthor,
+    SetupField,
     SignatureError,
     WebhookReply,
     WebhookRequest,
@@ -82,6 +84,12 @@ class NaverConnector(Connector):
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("authorization",)
+    # What the TalkTalk partner centre (파트너센터 > 개발자도구 > 챗봇 API) gives.
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        SetupField("authorization", secret=True, required=True),
+        SetupField("api_url"),
+    )
+    probes: ClassVar[bool] = True
     accepts_webhooks: ClassVar[bool] = True
     # TalkTalk's events carry no time of their own: taken in at once, so the statutory clock starts on arrival.
     queues: ClassVar[bool] = False
@@ -99,6 +107,34 @@ class NaverConnector(Connector):
                 raise SignatureError("naver: no token in the webhook URL", missing=True)
             if not constant_time_equal(given, expected):
                 raise SignatureError("naver: the webhook URL's token does not match")
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """The send API asked with a send event to nobody: TalkTalk checks the key first (resultCode 01) and then
+        refuses the missing user (02), so a 02 means the key works; nothing reaches any chat."""
+        base = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+        token = str(config.get("authorization") or "").strip()
+        if not token:
+            raise ProbeError("channels.probe.naver.no_key")
+        try:
+            response = httpx.post(
+                f"{base}/chatbot/v1/event",
+                content=b'{"event":"send"}',
+                headers={"Authorization": token, "Content-Type": "application/json;charset=UTF-8"},
+                timeout=TIMEOUT,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            raise ProbeError("channels.probe.unreachable", f"{type(exc).__name__}: {exc}") from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        code = str(data.get("resultCode") or "") if isinstance(data, dict) else ""
+        if code == "01" or response.status_code in (401, 403):
+            raise ProbeError("channels.probe.naver.bad_key", code)
+        if code in ("00", "02"):
+            return  # the key was accepted; the empty event was refused (or ignored) as it should be
+        raise ProbeError("channels.probe.failed", f"HTTP {response.status_code} resultCode {code or '-'}")
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """A TalkTalk event → the citizen's message; open/leave/friend/echo and button codes are not messages."""
