@@ -123,6 +123,12 @@ def new_case(session: Session, world: World, **kwargs: object) -> Case:
     return actions.receive_message(session, account_id=world.x_account.id, inbound=inbound(**kwargs)).case  # type: ignore[arg-type]
 
 
+def publish(session: Session, world: World, case: Case) -> Case:
+    """An operator of the case's organisation releases its masked version after review (/staff/review)."""
+    operator = world.seoul_operator if case.org_id == world.seoul.id else world.operator
+    return actions.release(session, actor=world.actor(operator), case_id=case.id)
+
+
 def case_in_status(session: Session, world: World, status: CaseStatus) -> Case:
     """A case driven through the real actions until it reaches `status`."""
     op, mgr = world.actor(world.operator), world.actor(world.manager)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -32,6 +33,7 @@ from sotong.api import docs as api_docs
 from sotong.api import hooks as api_hooks
 from sotong.api import metrics as api_metrics
 from sotong.api import open311 as api_open311
+from sotong.cases import actions as case_actions
 from sotong.channels import sandbox as channel_sandbox
 from sotong.console import account as console_account
 from sotong.console import admin as console_admin
@@ -41,6 +43,7 @@ from sotong.console import inbox as console_inbox
 from sotong.console import login as console_login
 from sotong.console import notes as console_notes
 from sotong.console import notifications as console_notifications
+from sotong.console import publication as console_publication
 from sotong.console import queue as console_queue
 from sotong.console import views as console_views
 from sotong.console.admin import answers as answers_admin
@@ -87,6 +90,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Innermost of the three: pages it replays still get the security headers and the session cookie.
     app.state.page_cache = PageCache.for_settings(settings)
     app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
+    # A case hidden, edited or released leaves the cached pages, feeds and figures at once, not after their TTL.
+    state = weakref.ref(app.state)
+
+    def public_changed(case_id: int) -> None:
+        alive = state()
+        if alive is not None:
+            portal_opendata.forget_public(alive)
+
+    case_actions.on_public_change(public_changed)
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_max_age)
 
     # Wraps every handler and the middleware above, so they can all read request.session (only the queued-webhook
@@ -109,6 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(console_admin.router)
     # Before the console: its catch-all POST /staff/cases/{number}/{action} would take .../showcase and .../answer.
     app.include_router(portal_views.staff_router)
+    app.include_router(console_publication.router)
     app.include_router(console_answers.router)
     app.include_router(console_deliveries.router)
     app.include_router(console_views.router)

@@ -10,7 +10,7 @@ from sotong.cases import actions, service
 from sotong.cases.models import CaseStatus, ComplaintType
 from sotong.cases.service import CaseFilters
 from sotong.errors import NotFound
-from tests.factories import World, case_in_status, inbound, new_case
+from tests.factories import World, case_in_status, inbound, new_case, publish
 
 
 def test_scoping_by_organisation_and_department(session: Session, world: World) -> None:
@@ -68,14 +68,15 @@ def test_text_search_escapes_wildcards(session: Session, world: World) -> None:
 
 def test_public_listing(session: Session, world: World) -> None:
     op = world.actor(world.operator)
-    shown = new_case(session, world)
-    private = new_case(session, world)
+    shown = publish(session, world, new_case(session, world))
+    private = publish(session, world, new_case(session, world))
     actions.triage(session, actor=op, case_id=private.id, complaint_type=ComplaintType.other, is_public=False)
     hidden = case_in_status(session, world, CaseStatus.rejected)
+    waiting = new_case(session, world)  # not yet released: 공개 검토
     items, total = service.list_public_cases(session)
     assert [c.number for c in items] == [shown.number] and total == 1
     assert service.get_public_case(session, number=shown.number).id == shown.id
-    for case in (private, hidden):
+    for case in (private, hidden, waiting):
         with pytest.raises(NotFound):
             service.get_public_case(session, number=case.number)
     assert service.list_public_cases(session, org_id=world.seoul.id)[1] == 0

@@ -13,12 +13,13 @@ from sotong.cases.inbound import InboundAttachment
 from sotong.cases.models import Attachment, Case, CaseStatus, Message
 from sotong.cases.service import get_attachment, transfer_links, travelled_messages
 from sotong.outbox.models import OutboxItem
-from tests.factories import World, inbound
+from tests.factories import World, inbound, publish
 from tests.web.conftest import PNG
 
 
-def _transferred(session: Session, world: World) -> tuple[Case, Case]:
-    """A complaint with a photo and the citizen's follow-up, transferred from Songpa to Seoul."""
+def _transferred(session: Session, world: World, *, release: bool = False) -> tuple[Case, Case]:
+    """A complaint with a photo and the citizen's follow-up (released first, if asked), transferred from Songpa
+    to Seoul."""
     first = dataclasses.replace(
         inbound("버스정류장 표지판이 쓰러져 있습니다", external_id="t-1"),
         attachments=(InboundAttachment(PNG, "sign.png"),),
@@ -29,6 +30,8 @@ def _transferred(session: Session, world: World) -> tuple[Case, Case]:
         account_id=world.x_account.id,
         inbound=inbound("사진 하나 더 보냅니다", external_id="t-2", in_reply_to="t-1"),
     )
+    if release:
+        publish(session, world, case)
     new = actions.transfer_to_organisation(
         session, actor=world.actor(world.operator), case_id=case.id, target_org_id=world.seoul.id, reason="시 소관"
     )

@@ -14,7 +14,7 @@ from sotong.channels import intake
 from sotong.channels.intake import take_in
 from sotong.outbox.models import OutboxItem
 from sotong.search.models import CaseSearchDoc
-from tests.factories import World, inbound
+from tests.factories import World, inbound, publish
 
 
 def _count(session: Session, model: type, *where: object) -> int:
@@ -110,10 +110,13 @@ def test_a_page_is_one_transaction_of_a_few_statements(session: Session, world: 
         assert len(statements) <= 20, statements
 
 
-def test_new_cases_are_searchable_as_soon_as_the_page_is_stored(session: Session, world: World) -> None:
+def test_new_cases_are_searchable_as_soon_as_they_are_released(session: Session, world: World) -> None:
     page = [inbound(f"석촌호수 산책로 가로등 {n}번이 꺼졌어요", external_id=f"lamp-{n}") for n in range(3)]
     take_in(session, account_id=world.x_account.id, messages=page)
+    assert session.scalars(select(CaseSearchDoc)).all() == []  # waiting in 공개 검토: nobody can find them
 
+    for case in session.scalars(select(Case)).all():
+        publish(session, world, case)
     ids = set(session.scalars(select(Case.id)))
     docs = {doc.case_id: doc.terms for doc in session.scalars(select(CaseSearchDoc))}
     assert set(docs) == ids and all("가로등" in terms.split() for terms in docs.values())

@@ -23,7 +23,7 @@ def test_the_receiving_organisation_reads_the_complaint(client: TestClient, sess
 
 
 def test_the_sending_organisation_keeps_what_it_sent(client: TestClient, session: Session, world: World) -> None:
-    old, new = _transferred(session, world)
+    old, new = _transferred(session, world, release=True)  # published: the new case's page is linked
     login(client, world.operator)
     page = html.unescape(client.get(f"/staff/cases/{old.number}").text)
     messages = page[page.index('id="messages-title"') : page.index('id="public-title"')]

@@ -17,6 +17,7 @@ from sotong.app import create_app
 from sotong.audit.models import AuditEvent
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Answer, Case, CaseStatus, Message
+from sotong.cases.service import is_published
 from sotong.db import make_engine, session_factory
 from sotong.demo import data
 from sotong.i18n import catalogue
@@ -194,6 +195,7 @@ def _pages(session: Session) -> dict[str, list[str]]:
         "/staff/inbox?status=all",
         "/staff/queue",
         "/staff/notifications",
+        "/staff/review",
         "/staff/admin",
         "/staff/admin/departments",
         "/staff/admin/users",
@@ -207,9 +209,10 @@ def _pages(session: Session) -> dict[str, list[str]]:
         *(f"/staff/cases/{n}" for n in numbers),
         "/staff/cases/2026-송파-999999",  # not found: the error page
     ]
-    public = [c for c in sample if c.is_public and not c.is_whistleblower and c.status is not CaseStatus.rejected]
+    public = [c for c in sample if is_published(c)]
     portal = ["/", "/stats", "/best", "/data", "/report", "/track", *(f"/cases/{c.number}" for c in public)]
-    officer = ["/staff/", "/staff/queue", "/staff/admin", "/staff/inbox"]  # the last two: refused, in Korean
+    # The last three: refused, in Korean.
+    officer = ["/staff/", "/staff/queue", "/staff/admin", "/staff/inbox", "/staff/review"]
     return {"songpa.admin": admin, "songpa.roads.officer": officer, "": portal}
 
 

@@ -17,7 +17,7 @@ from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Channel
-from tests.factories import World, inbound
+from tests.factories import World, inbound, publish
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -49,12 +49,14 @@ def case_at(
     account_id: int | None = None,
     **fields: object,
 ) -> Case:
-    """A case received through intake at `received`, then given `fields` directly (times, department...)."""
+    """A case received through intake at `received` and released by an operator (공개 검토), then given `fields`
+    directly (times, department, its public and 공익신고 flags...)."""
     result = actions.receive_message(
         session, account_id=account_id or world.x_account.id, inbound=inbound(text, received_at=received)
     )
     case = result.case
     assert case is not None
+    publish(session, world, case)
     for name, value in fields.items():
         setattr(case, name, value)
     session.commit()

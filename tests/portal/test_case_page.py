@@ -50,9 +50,13 @@ def test_hidden_cases_answer_like_missing_ones(client: TestClient, session: Sess
     missing = client.get("/cases/2026-송파-999999")
     assert missing.status_code == 404
     for case in (private, whistle, spam):
-        response = client.get(f"/cases/{case.number}", params={"t": case.citizen_token})
+        response = client.get(f"/cases/{case.number}")
         assert response.status_code == 404
         assert _main(response.text) == _main(missing.text)  # nothing tells a hidden case from a missing one
+    # The citizen's own link still opens their private case and their 공익신고 (to follow it and read the
+    # answer), never a hidden one.
+    for case, status in ((private, 200), (whistle, 200), (spam, 404)):
+        assert client.get(f"/cases/{case.number}", params={"t": case.citizen_token}).status_code == status
 
 
 def test_location_is_named_not_given_as_coordinates(client: TestClient, session: Session, world: World) -> None:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.models import CaseStatus
-from tests.factories import World, case_in_status
+from tests.factories import World, case_in_status, publish
 
 
 def test_the_public_page_shows_the_hold(client: TestClient, session: Session, world: World) -> None:
-    case = case_in_status(session, world, CaseStatus.in_progress)
+    case = publish(session, world, case_in_status(session, world, CaseStatus.in_progress))
     until = (dt.datetime.now(dt.timezone(dt.timedelta(hours=9))) + dt.timedelta(days=4)).date()
     actions.hold(
         session,

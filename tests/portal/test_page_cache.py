@@ -20,8 +20,8 @@ from sotong.cases.models import ComplaintType
 from sotong.portal import stats
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware, _Entry
 from sotong.web.session import csrf_token, flash
-from tests.factories import World
-from tests.portal.helpers import received
+from tests.factories import World, publish
+from tests.portal.helpers import another_process, received
 from tests.web.conftest import login
 
 
@@ -51,7 +51,10 @@ def test_anonymous_list_is_served_from_memory_until_its_max_age(
     assert page.headers["cache-control"] == "public, max-age=5"
     assert "set-cookie" not in page.headers  # an anonymous reader gets no session for reading
     assert first.number in page.text
-    later = received(session, world, "보도블럭이 깨졌어요")
+    # Released by another web process: this process's cache hears nothing of it and keeps its page.
+    later = received(session, world, "보도블럭이 깨졌어요", release=False)
+    with another_process():
+        publish(session, world, later)
     clock.now += 4.9
     again = c.get("/")
     assert again.text == page.text  # the stored page, not a new render
@@ -118,6 +121,19 @@ def test_a_case_made_non_public_leaves_the_list_within_the_max_age_and_its_page_
     clock.now += 5
     assert case.number not in c.get("/").text
     assert case.number not in c.get("/?q=주소").text
+
+
+def test_a_hidden_case_leaves_the_cached_list_at_once(
+    make_client: Callable[..., TestClient], session: Session, world: World
+) -> None:
+    c = make_client({"portal_cache_seconds": "5"})
+    _cached_app(c)  # the clock stands still: only the hide can empty the cache
+    case = received(session, world, "석촌호수로 가로등이 고장났어요. 밤에 너무 어두워요")
+    assert case.number in c.get("/").text
+    assert case.number in c.get("/?q=가로등").text
+    actions.withhold(session, actor=world.actor(world.operator), case_id=case.id)
+    assert case.number not in c.get("/").text
+    assert case.number not in c.get("/?q=가로등").text
 
 
 def test_turned_off_with_zero_seconds(make_client: Callable[..., TestClient], session: Session, world: World) -> None:

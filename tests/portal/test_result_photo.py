@@ -13,7 +13,7 @@ from sotong.cases.actions import Photo
 from sotong.cases.actions import answer as send_answer
 from sotong.cases.inbound import InboundAttachment
 from sotong.cases.models import Attachment, ComplaintType
-from tests.factories import World, inbound
+from tests.factories import World, inbound, publish
 from tests.web.conftest import PNG
 
 
@@ -22,7 +22,9 @@ def test_answer_photo_shown_citizen_photo_never(client: TestClient, session: Ses
     message = dataclasses.replace(
         inbound("보도블럭이 깨졌어요"), attachments=(InboundAttachment(data=citizen_png, filename="me.png"),)
     )
-    case = actions.receive_message(session, account_id=world.x_account.id, inbound=message).case
+    case = publish(
+        session, world, actions.receive_message(session, account_id=world.x_account.id, inbound=message).case
+    )
     actions.triage(
         session,
         actor=world.actor(world.operator),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sotong.cases import actions
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import CaseStatus, ComplaintType, RejectReason
-from tests.factories import World, inbound
+from tests.factories import World, inbound, publish
 from tests.portal.stats_data import NOW
 from tests.text.pii_salted import Salted, salted_set
 
@@ -49,6 +49,7 @@ def salted_cases(session: Session, world: World) -> tuple[list[Salted], list[str
         )
         case = actions.receive_message(session, account_id=world.x_account.id, inbound=message).case
         assert case is not None
+        publish(session, world, case)
         if n % 2 == 0:
             actions.triage(
                 session, actor=op, case_id=case.id, complaint_type=ComplaintType.other, category_id=world.pothole.id
@@ -57,12 +58,16 @@ def salted_cases(session: Session, world: World) -> tuple[list[Salted], list[str
             answer_rows = groups[(n + 1) % len(groups)]
             actions.answer(session, actor=officer, case_id=case.id, body="\n".join(r.text for r in answer_rows))
     hidden_numbers = []
-    for flag in ("is_public", "is_whistleblower", "rejected"):
-        text = f"{MARKER} {flag} 김철수님 010-1111-2222 hidden.person@example.org"
+    for flag in ("is_public", "is_whistleblower", "rejected", "unreleased"):
+        text = f"{MARKER} {flag} 김철수님 010-1111-2222 hidden.person@example.org 보도블럭 보수를 요청합니다"
         case = actions.receive_message(
             session, account_id=world.x_account.id, inbound=inbound(text, received_at=NOW)
         ).case
         assert case is not None
+        if flag == "unreleased":  # waiting in 공개 검토
+            hidden_numbers.append(case.number)
+            continue
+        publish(session, world, case)  # released first: each flag alone must take it off again
         if flag == "is_public":
             actions.triage(session, actor=op, case_id=case.id, complaint_type=ComplaintType.other, is_public=False)
         elif flag == "is_whistleblower":

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -165,6 +166,12 @@ class Case(Base):
     public_text: Mapped[str | None] = mapped_column(Text)  # masked, what the portal shows
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     is_whistleblower: Mapped[bool] = mapped_column(Boolean, default=False)  # 공익신고: never listed
+    # Review before publishing (cases/actions/publication.py): nothing is public before a person or the
+    # organisation's automatic release let it out; hiding it again clears the time.
+    released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    public_title: Mapped[str | None] = mapped_column(String(200))  # masked; the first line of public_text if None
+    # The citizen asked for 비공개 (on the form, in the chat, or later on the tracking page): never released again.
+    citizen_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

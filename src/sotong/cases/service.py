@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sotong.actors import ORG_WIDE_ROLES, Actor, Role, can_see_case, require_case_visible
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import utcnow
-from sotong.errors import NotFound
+from sotong.errors import NotFound, PermissionDenied
 from sotong.notifications.models import Notification
 from sotong.orgs.models import Category, Channel, Department, Organisation, User
 from sotong.outbox import service as outbox_service
@@ -267,14 +267,14 @@ def transfer_links(session: Session, case: Case) -> tuple[TransferLink | None, T
         if case_id is None:
             return None
         row = session.execute(
-            select(Case.number, Organisation.name, Case.is_public, Case.is_whistleblower, Case.status)
+            select(Case.number, Organisation.name, public_condition())
             .join(Organisation, Organisation.id == Case.org_id)
             .where(Case.id == case_id)
         ).first()
         if row is None:
             return None
-        number, org_name, is_public, whistleblower, status = row
-        return TransferLink(number, org_name, bool(is_public and not whistleblower and status != CaseStatus.rejected))
+        number, org_name, public = row
+        return TransferLink(number, org_name, bool(public))
 
     return link(case.source_case_id), link(case.transferred_to_case_id)
 
@@ -346,11 +346,72 @@ def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 # --------------------------------------------------------------------------------------------- public
 
 
-def publicly_listed() -> Select[Case]:
-    """Cases the public may see: public, not 공익신고, not hidden."""
-    return select(Case).where(
-        Case.is_public.is_(True), Case.is_whistleblower.is_(False), Case.status != CaseStatus.rejected
+def public_condition() -> ColumnElement[bool]:
+    """The one definition of what the public may see, used by every public surface (pages, search, feeds, open
+    data, Open311, statistics, transfer links): released, public, not made private by the citizen, not 공익신고,
+    not hidden.
+
+    Written so it compiles exactly like the partial indexes' predicate (portal/models.py PG_PUBLIC_WHERE): the
+    planners use those indexes only when they can match it.
+    """
+    return and_(
+        Case.released_at.is_not(None),
+        Case.is_public.is_(True),
+        Case.citizen_private.is_(False),
+        Case.is_whistleblower.is_(False),
+        Case.status != CaseStatus.rejected,
     )
+
+
+def publicly_listed() -> Select[Case]:
+    """Cases the public may see (`public_condition`)."""
+    return select(Case).where(public_condition())
+
+
+def is_published(case: Case) -> bool:
+    """`public_condition` of a loaded case, in Python."""
+    return bool(
+        case.released_at is not None
+        and case.is_public
+        and not case.citizen_private
+        and not case.is_whistleblower
+        and case.status != CaseStatus.rejected
+    )
+
+
+REVIEW_LIMIT = 50
+
+
+def awaiting_release(session: Session, *, actor: Actor, limit: int = REVIEW_LIMIT) -> tuple[list[Case], int]:
+    """공개 검토: the organisation's cases that may be published but wait for a person, oldest first, and how many
+    there are (operators and admins only: the list shows what the citizens wrote)."""
+    if not actor.is_staff or actor.role not in (Role.admin, Role.operator):
+        raise PermissionDenied("공개 검토 is for operators")
+    query = select(Case).where(
+        Case.org_id == actor.org_id,
+        Case.released_at.is_(None),
+        Case.is_public.is_(True),
+        Case.citizen_private.is_(False),
+        Case.is_whistleblower.is_(False),
+        Case.status.not_in((CaseStatus.rejected, CaseStatus.transferred_out)),
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    cases = session.scalars(query.order_by(Case.received_at, Case.id).limit(max(1, min(limit, MAX_PAGE_SIZE))))
+    return list(cases), total
+
+
+def publication_state(case: Case) -> str:
+    """What the public sees of a case, in one word for the console: published, review, private,
+    citizen_private or whistleblower (a hidden case is never published whatever its flags)."""
+    if case.is_whistleblower:
+        return "whistleblower"
+    if case.citizen_private:
+        return "citizen_private"
+    if is_published(case):
+        return "published"
+    if case.is_public and case.status not in (CaseStatus.rejected, CaseStatus.transferred_out):
+        return "review"
+    return "private"
 
 
 def list_public_cases(

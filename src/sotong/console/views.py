@@ -21,7 +21,7 @@ from sotong.cases.commands import COMMANDS, Command, available
 from sotong.cases.models import Case, CaseStatus, ComplaintType, PeriodUnit, RejectReason
 from sotong.cases.service import CaseFilters
 from sotong.channels import sandbox
-from sotong.console import answer_form, deliveries, reference
+from sotong.console import answer_form, deliveries, publication, reference
 from sotong.console import counts as counting
 from sotong.console.counts import Count, bounded_count, bounded_counts
 from sotong.console.queue import case_page_extras
@@ -185,6 +185,8 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             **case_page_extras(db, actor=actor, case=case),
             # What the case sent the citizen, and what to do about a delivery that failed (console/deliveries.py).
             **deliveries.case_page_context(db, actor=actor, case=case, lang=request_language(request)),
+            # 공개: what the public sees of it, and the forms to correct or hide it (console/publication.py).
+            **publication.case_page_context(actor, case),
         },
     )
 

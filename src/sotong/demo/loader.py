@@ -688,6 +688,10 @@ class _Replayer:
             is_whistleblower=True if topic.whistleblower else None,
         )
         plan.current_dept = dept_code
+        # The desk reviews the public version as it triages (공개 검토); one in seven waits in the review list, as
+        # do the cases not yet triaged.
+        if not topic.non_public and not topic.whistleblower and plan.index % 7 != 3:
+            actions.release(self.session, actor=self._operator(plan), case_id=self._case_id(plan))
 
     def _transfer_dept(self, plan: _Plan, when: dt.datetime) -> None:
         right = self.world.dept_code_of(plan.current_org, plan.topic.code)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
@@ -67,6 +68,11 @@ class Organisation(Base):
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What a message that is not a complaint (a greeting, praise, chatter) is answered with: CHATTER_REPLIES.
     chatter_reply: Mapped[str] = mapped_column(String(16), default="acknowledge", server_default="acknowledge")
+    # Publish a new case without a person's review when triage finds it administration-related and the masker is
+    # sure of everything it found (cases/actions/publication.py); off, every case waits in 공개 검토.
+    auto_release: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 공무원 실명제: public answers end with the officer's name, department and department phone.
+    sign_answers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -89,6 +95,8 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(120))
     code: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
+    # The department's published office number: it signs public answers (공무원 실명제), never masked.
+    phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

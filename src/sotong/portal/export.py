@@ -146,6 +146,7 @@ _COLUMNS = (
     Case.latitude,
     Case.longitude,
     Case.public_text,
+    Case.public_title,
 )
 
 
@@ -165,7 +166,7 @@ def _record(
     if c.latitude is not None and c.longitude is not None:
         lat, lon = coarsen(c.latitude, c.longitude)
     text = c.public_text or ""
-    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    first_line = c.public_title or (text.strip().splitlines()[0] if text.strip() else "")
     org_slug, org_name = orgs.get(c.org_id, ("", ""))
     cat_code, cat_name = cats.get(c.category_id, (None, None)) if c.category_id else (None, None)
     on_time = None if c.answered_at is None else c.answered_at <= c.due_at
@@ -188,7 +189,7 @@ def _record(
         "answered_on_time": on_time,
         "latitude": lat,
         "longitude": lon,
-        # Never Case.title or Case.body: only what was written through the mask.
+        # Never Case.title or Case.body: only what was written through the mask (public_title is masked too).
         "title": first_line[:100],
         "text": text,
         "answer": answer,

@@ -88,7 +88,7 @@ def items(session: Session, feed: FeedFilter, *, limit: int = FEED_SIZE) -> list
     out = []
     for c in cases:
         text = clean(c.public_text)
-        first_line = text.strip().splitlines()[0] if text.strip() else c.number
+        first_line = clean(c.public_title) or (text.strip().splitlines()[0] if text.strip() else c.number)
         out.append(
             Item(
                 number=c.number,

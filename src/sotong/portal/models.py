@@ -10,12 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sotong.cases.models import Case
 from sotong.db import Base, BigId, UTCDateTime, utcnow
 
-# The public list reads newest first, from `cases.service.publicly_listed()`, by keyset on (received_at, id).
+# The public list reads newest first, from `cases.service.public_condition()`, by keyset on (received_at, id).
 # Declared here, next to its only reader; a partial index stays small however many private cases there are.
-# Written exactly as `publicly_listed()` compiles on each database: both planners use a partial index only when
+# Written exactly as `public_condition()` compiles on each database: both planners use a partial index only when
 # they can match its predicate to the query's, and neither proves "x" from "x IS TRUE".
-PG_PUBLIC_WHERE = "is_public IS true AND is_whistleblower IS false AND status != 'rejected'"
-SQLITE_PUBLIC_WHERE = "is_public IS 1 AND is_whistleblower IS 0 AND status != 'rejected'"
+PG_PUBLIC_WHERE = (
+    "released_at IS NOT NULL AND is_public IS true AND citizen_private IS false "
+    "AND is_whistleblower IS false AND status != 'rejected'"
+)
+SQLITE_PUBLIC_WHERE = (
+    "released_at IS NOT NULL AND is_public IS 1 AND citizen_private IS 0 "
+    "AND is_whistleblower IS 0 AND status != 'rejected'"
+)
 public_received_index = Index(
     "ix_cases_public_received",
     Case.received_at,

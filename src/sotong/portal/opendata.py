@@ -42,6 +42,17 @@ PUBLIC_CACHE = "public, max-age=60"
 STATS_PAGE_SECONDS = 10
 
 
+def forget_public(state: Any) -> None:
+    """Empty the app's caches of public pages, feeds and figures: a case was hidden, edited or released
+    (`cases.actions.on_public_change`, registered by app.py), and must not wait for a TTL to leave them."""
+    page_cache: pagecache.PageCache | None = getattr(state, "page_cache", None)
+    if page_cache is not None:
+        page_cache.clear()
+    cache: stats.TTLCache | None = getattr(state, "opendata_cache", None)
+    if cache is not None:
+        cache.clear()
+
+
 def _cache(request: Request) -> stats.TTLCache:
     """The app's cache of public aggregates (one per process; tests get a fresh one with each app)."""
     cache: stats.TTLCache | None = getattr(request.app.state, "opendata_cache", None)

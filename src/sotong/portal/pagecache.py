@@ -14,8 +14,11 @@ It stores a response only when every one of these holds:
 
 The key is the path, the query (parameters sorted) and the language the page is rendered in (chosen like
 `request_language`: ?lang=, the session's choice, Accept-Language, the default). Concurrent misses of one key
-render once; the others wait for it. Entries are not invalidated: a case hidden or made non-public leaves the
-cached list pages within `max_seconds` (the case page itself is never cached, so its link answers 404 at once).
+render once; the others wait for it. Every entry is dropped when what the public may see changes (a case
+released, edited, hidden or made private: `cases.actions.on_public_change`, wired in app.py), so a hidden case
+leaves the cached list at once; otherwise an entry lives `max_seconds` (the case page itself is never cached).
+A process only hears its own changes: with several web processes, another process's cache keeps a hidden case
+until its entry expires (`max_seconds`), so run one web process per cache or keep `portal_cache_seconds` low.
 """
 
 from __future__ import annotations

@@ -14,13 +14,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from sotong.audit.models import AuditEvent
 from sotong.audit.service import case_timeline
+from sotong.cases import links
 from sotong.cases.models import Answer, Attachment, Case, CaseStatus
-from sotong.cases.service import TransferLink, publicly_listed, transfer_links
+from sotong.cases.service import TransferLink, public_condition, publicly_listed, transfer_links
 from sotong.cases.status import OPEN_STATUSES
 from sotong.channels import registry
 from sotong.db import utcnow
@@ -263,12 +264,26 @@ def labels(session: Session, cases: list[Case]) -> dict[str, dict[int, str]]:
     }
 
 
-def get_case(session: Session, *, number: str) -> Case:
-    """A publicly listed case by number; NotFound for non-public, 공익신고 and hidden cases alike."""
-    case = session.scalar(publicly_listed().where(Case.number == number).options(selectinload(Case.answers)))
+def get_case(session: Session, *, number: str, presented: str | None = None) -> Case:
+    """A publicly listed case by number, or any case to the citizen who filed it (`presented`: the token of
+    their receipt or tracking link); NotFound for non-public, 공익신고 and hidden cases alike otherwise."""
+    query = select(Case).where(_visible(session, number, presented), Case.number == number)
+    case = session.scalar(query.options(selectinload(Case.answers)))
     if case is None:
         raise NotFound("no such case")
     return case
+
+
+def _visible(session: Session, number: str, presented: str | None) -> ColumnElement[bool]:
+    """Who may read the case page: the public a released case (`public_condition`); the citizen who filed it,
+    proven by their token, their own case while it is waiting for review, private or a 공익신고 (masked as always:
+    the page shows no raw text), so they can follow it, rate the answer and ask again. A hidden case (spam,
+    abuse) answers like a missing one even to its author."""
+    if presented:
+        stored = session.scalar(select(Case.citizen_token).where(Case.number == number))
+        if links.verify(case_number=number, citizen_token=stored, presented=presented):
+            return Case.status != CaseStatus.rejected
+    return public_condition()
 
 
 @dataclass
@@ -284,7 +299,7 @@ class CasePage:
     went_to: TransferLink | None = None  # and the one it was transferred to
 
 
-def case_page(session: Session, *, number: str) -> CasePage:
+def case_page(session: Session, *, number: str, presented: str | None = None) -> CasePage:
     """A publicly listed case with its names, answers, showcase flag, public timeline and result photos;
     NotFound like `get_case`.
 
@@ -294,7 +309,8 @@ def case_page(session: Session, *, number: str) -> CasePage:
     showcased = select(ShowcaseEntry.case_id).where(ShowcaseEntry.case_id == Case.id).exists()
     row = (
         session.execute(
-            publicly_listed()
+            select(Case)
+            .where(_visible(session, number, presented))
             .add_columns(Organisation.name, Department.name, Category.name, showcased)
             .join(Organisation, Organisation.id == Case.org_id)
             .outerjoin(Department, Department.id == Case.department_id)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement as _Col
 
 from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.cases.service import public_condition
 from sotong.orgs.models import Category, Department, Organisation
 from sotong.portal.models import PG_PUBLIC_WHERE, SQLITE_PUBLIC_WHERE
 
@@ -146,7 +147,7 @@ class TTLCache:
             del self._values[min(self._values, key=lambda k: self._values[k][0])]
 
     def clear(self) -> None:
-        """Forget everything (tests)."""
+        """Forget everything (a public case changed: portal/opendata.forget_public)."""
         with self._lock:
             self._values.clear()
 
@@ -202,8 +203,8 @@ class StatsQuery:
 
 
 def public_filter() -> ColumnElement[bool]:
-    """The one definition of what the public may count: public, not 공익신고, not hidden."""
-    return and_(Case.is_public.is_(True), Case.is_whistleblower.is_(False), Case.status != CaseStatus.rejected)
+    """What the public may count: `cases.service.public_condition()`, the one definition of every surface."""
+    return public_condition()
 
 
 def period_start(period: str, *, now: dt.datetime, tz: ZoneInfo) -> dt.datetime | None:

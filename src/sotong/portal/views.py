@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases import actions, links
 from sotong.cases.models import Case, CaseStatus
-from sotong.cases.service import get_case_by_number
+from sotong.cases.service import get_case_by_number, publication_state
 from sotong.cases.status import status_label
 from sotong.errors import NotFound, SotongError
 from sotong.i18n import translate
@@ -179,7 +179,7 @@ def _case_page(request: Request, number: str, t: str | None) -> Response:
 
 
 def _render_case_page(request: Request, db: Session, number: str, t: str | None) -> Response:
-    shown = service.case_page(db, number=number)
+    shown = service.case_page(db, number=number, presented=t)
     case = shown.case
     token = _citizen_token(case, t)
     return render(
@@ -203,6 +203,8 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
             "hold_reason": mask(case.hold_reason) if case.status is CaseStatus.on_hold and case.hold_reason else None,
             "came_from": shown.came_from,
             "went_to": shown.went_to,
+            # The citizen's own view (their token): whether the public sees it, and the 비공개 switch.
+            "publication": publication_state(case) if token else None,
         },
     )
 
@@ -222,7 +224,7 @@ def rate(
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """The citizen's satisfaction rating (1-5), proven by the token from their receipt or tracking link."""
-    case = service.get_case(db, number=number)
+    case = service.get_case(db, number=number, presented=token)
     lang = request_language(request)
     if _citizen_token(case, token) is None or not case.citizen_token:
         raise NotFound("no such case, or the token does not match")
@@ -245,7 +247,7 @@ def follow_up(
     submission_id: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     """A follow-up question from the citizen who filed the case; an answered case reopens."""
-    case = service.get_case(db, number=number)
+    case = service.get_case(db, number=number, presented=token)
     lang = request_language(request)
     if _citizen_token(case, token) is None or not case.citizen_token:
         raise NotFound("no such case, or the token does not match")
@@ -309,3 +311,19 @@ def _showcase(request: Request, db: Any, actor: Any, number: str, values: dict[s
     else:
         flash(request, "success", translate(lang, "portal.showcase_added" if on else "portal.showcase_removed"))
     return RedirectResponse(f"/staff/cases/{quote(number)}", status_code=303)
+
+
+@router.post("/cases/{number}/private", dependencies=[Depends(verify_csrf)])
+def make_private(
+    number: str,
+    request: Request,
+    db: DbSession,
+    token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The citizen who filed the case makes it private (비공개): it leaves every public page at once, for good."""
+    case = service.get_case(db, number=number, presented=token)
+    if _citizen_token(case, token) is None or not case.citizen_token:
+        raise NotFound("no such case, or the token does not match")
+    actions.make_private_by_citizen(db, case_number=case.number, token=case.citizen_token)
+    flash(request, "success", translate(request_language(request), "privacy.citizen.done"))
+    return _back(number, token)

@@ -1,9 +1,9 @@
 """Keeping search documents in step with cases, on the write path, in the writer's own transaction.
 
 Every change that can alter what the public may find goes through the session: a case opened, its public
-text rewritten, its public/공익신고 flags or its hidden status changed, an answer written. A flush listener
-notices those and rewrites the case's document before the transaction commits, so no action has to remember
-the index and a rolled-back action leaves no document behind.
+text rewritten, its release, its public/private/공익신고 flags or its hidden status changed, an answer written.
+A flush listener notices those and rewrites the case's document before the transaction commits, so no action
+has to remember the index and a rolled-back action leaves no document behind.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from sqlalchemy import Connection, delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from sotong.cases.models import Answer, Case, CaseStatus
+from sotong.cases.service import public_condition
 from sotong.db import atomic, utcnow
 from sotong.search.analysis import document
 from sotong.search.models import CaseSearchDoc
 
-_CASE_FIELDS = ("public_text", "is_public", "is_whistleblower")
+_CASE_FIELDS = ("public_text", "is_public", "is_whistleblower", "released_at", "citizen_private")
 
 
 def _changed(obj: Any, names: Iterable[str]) -> bool:
@@ -53,12 +54,7 @@ def reindex(connection: Connection, case_ids: Iterable[int]) -> int:
     if not wanted:
         return 0
     rows = connection.execute(
-        select(Case.id, Case.public_text, Case.received_at).where(
-            Case.id.in_(wanted),
-            Case.is_public.is_(True),
-            Case.is_whistleblower.is_(False),
-            Case.status != CaseStatus.rejected,
-        )
+        select(Case.id, Case.public_text, Case.received_at).where(Case.id.in_(wanted), public_condition())
     ).all()
     listed = {row.id: row.public_text for row in rows}
     received = {row.id: row.received_at for row in rows}

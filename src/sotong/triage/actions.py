@@ -176,6 +176,10 @@ def _triage_cases(
             session.add(result)
             if act:
                 _act(session, case, message, decision, result, org.auto_route_threshold, len(case_messages))
+                # Administration-related: published without review when the organisation allows it and the
+                # masker is sure of everything it found; otherwise it waits in 공개 검토.
+                if result.relevant and case_actions.auto_release(session, case_id=case.id):
+                    result.explanation += "; 자동 공개"
             else:
                 result.explanation += "; 자동 처리 실패: 운영자 확인 대기"
             session.flush()

@@ -33,6 +33,10 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("the case is already with that department", "error.msg.same_department"),
     ("route the case to a department before assigning it", "error.msg.route_first"),
     ("sandbox accounts cannot be used in production", "error.msg.sandbox_in_production"),
+    ("a 공익신고 is never published", "error.msg.whistleblower_private"),
+    ("the citizen asked to keep this case private", "error.msg.citizen_private"),
+    ("the public text cannot be empty", "error.msg.public_text_empty"),
+    ("공개 검토 is for operators", "error.msg.review_operators"),
 )
 SLOT = re.compile(r"\[[^\[\]\n]+\]")
 

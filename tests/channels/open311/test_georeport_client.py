@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from georeport import GeoReport
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.cases.models import CaseStatus
-from tests.factories import World, case_in_status
+from sotong.cases.models import Case, CaseStatus
+from tests.factories import World, case_in_status, publish
 from tests.live_server import LiveServer
 
 
@@ -27,7 +28,7 @@ def live(settings, engine) -> Iterator[LiveServer]:  # type: ignore[no-untyped-d
 def test_georeport_reads_services_definitions_and_requests(
     live: LiveServer, session: Session, world: World, api_key: str, fmt: str
 ) -> None:
-    answered = case_in_status(session, world, CaseStatus.answered)
+    answered = publish(session, world, case_in_status(session, world, CaseStatus.answered))
     client = GeoReport(f"{live.url}/open311/v2", jurisdiction="songpa", output_format=fmt)
 
     services = client.get_service_list()
@@ -53,6 +54,9 @@ def test_georeport_reads_services_definitions_and_requests(
     )
     assert created.status_code == 201, created.text
     number = created.json()[0]["service_request_id"]
+    case = session.scalar(select(Case).where(Case.number == number))
+    assert case is not None
+    publish(session, world, case)  # an operator released it (공개 검토)
 
     one = client.get_service_request(number)
     assert one["service_request_id"] == number

@@ -21,11 +21,18 @@ from sotong.cases.models import Case, CaseStatus, ComplaintType, Message
 from sotong.channels.open311.actions import revoke_api_key
 from sotong.channels.open311.models import Open311ApiKey
 from sotong.orgs.models import Channel
-from tests.factories import World, case_in_status, new_case
+from tests.factories import World, case_in_status, new_case, publish
 
 V2 = "/open311/v2"
 SONGPA = {"jurisdiction_id": "songpa"}
 Validate = Callable[[str, Any], None]
+
+
+def released(session: Session, world: World, number: str) -> Case:
+    """The request's case, released by an operator (공개 검토): GET /requests shows nothing before."""
+    case = session.scalar(select(Case).where(Case.number == number))
+    assert case is not None
+    return publish(session, world, case)
 
 
 def post(client: TestClient, data: dict[str, str], fmt: str = "json") -> Any:
@@ -135,7 +142,9 @@ def test_post_creates_a_case_with_a_token(
     assert tokens == [{"service_request_id": number, "token": token}]
     assert client.get(f"{V2}/tokens/not-a-token.json", params=SONGPA).status_code == 404
 
-    # And it reads back as a valid, masked, coarsened request.
+    # Not before an operator released it; then it reads back as a valid, masked, coarsened request.
+    assert client.get(f"{V2}/requests/{number}.json", params=SONGPA).status_code == 404
+    released(session, world, number)
     found = client.get(f"{V2}/requests/{number}.json", params=SONGPA).json()
     validate("requests.json", found)
     request = found[0]
@@ -149,8 +158,11 @@ def test_post_creates_a_case_with_a_token(
     assert key is not None and key.last_used_at is not None
 
 
-def test_public_coordinates_sit_on_the_50m_grid(client: TestClient, world: World, api_key: str) -> None:
+def test_public_coordinates_sit_on_the_50m_grid(
+    client: TestClient, session: Session, world: World, api_key: str
+) -> None:
     number = post(client, good_request(api_key)).json()[0]["service_request_id"]
+    released(session, world, number)
     request = client.get(f"{V2}/requests/{number}.json", params=SONGPA).json()[0]
     for value in (request["lat"], request["long"]):
         steps = value / 0.0005
@@ -204,8 +216,9 @@ def test_address_alone_is_a_location_and_xml_post_works(client: TestClient, worl
 
 
 def test_requests_list_filters(client: TestClient, session: Session, world: World, validate: Validate) -> None:
-    open_case = case_in_status(session, world, CaseStatus.triaged)
-    closed_case = case_in_status(session, world, CaseStatus.closed)
+    open_case = publish(session, world, case_in_status(session, world, CaseStatus.triaged))
+    closed_case = publish(session, world, case_in_status(session, world, CaseStatus.closed))
+    case_in_status(session, world, CaseStatus.triaged)  # waiting for review: never listed
     all_found = client.get(f"{V2}/requests.json", params=SONGPA).json()
     validate("requests.json", all_found)
     assert {r["service_request_id"] for r in all_found} == {open_case.number, closed_case.number}
@@ -244,18 +257,25 @@ def test_bad_filters_are_400(client: TestClient, world: World, params: dict[str,
 
 def test_private_cases_never_appear(client: TestClient, session: Session, world: World) -> None:
     op = world.actor(world.operator)
-    secret = new_case(session, world, text="공익신고: 김철수 과장이 뇌물을 받았습니다. 연락처 010-9999-8888")
+    secret = publish(
+        session, world, new_case(session, world, text="공익신고: 김철수 과장이 뇌물을 받았습니다. 연락처 010-9999-8888")
+    )
     actions.triage(session, actor=op, case_id=secret.id, complaint_type=ComplaintType.grievance, is_whistleblower=True)
-    private = new_case(session, world, text="비공개로 해 주세요. 불법 주차 신고합니다.")
+    private = publish(session, world, new_case(session, world, text="비공개로 해 주세요. 불법 주차 신고합니다."))
     actions.triage(session, actor=op, case_id=private.id, complaint_type=ComplaintType.other, is_public=False)
     hidden = case_in_status(session, world, CaseStatus.rejected)
-    visible = new_case(session, world, text="가로등이 꺼져 있어요. 제 번호 010-2222-3333, 이메일 me@example.com")
+    waiting = new_case(session, world, text="공원 화장실이 고장났어요. 제 번호 010-4444-5555")
+    visible = publish(
+        session,
+        world,
+        new_case(session, world, text="가로등이 꺼져 있어요. 제 번호 010-2222-3333, 이메일 me@example.com"),
+    )
     found = client.get(f"{V2}/requests.json", params=SONGPA)
     text = found.text
     assert [r["service_request_id"] for r in found.json()] == [visible.number]
     for leaked in ("010-9999-8888", "김철수", "010-2222-3333", "me@example.com"):
         assert leaked not in text
-    for number in (secret.number, private.number, hidden.number):
+    for number in (secret.number, private.number, hidden.number, waiting.number):
         response = client.get(f"{V2}/requests/{number}.json", params=SONGPA)
         assert response.status_code == 404
     xml = client.get(f"{V2}/requests.xml", params=SONGPA).text
@@ -265,7 +285,7 @@ def test_private_cases_never_appear(client: TestClient, session: Session, world:
 def test_another_organisations_request_is_not_found_in_this_jurisdiction(
     client: TestClient, session: Session, world: World
 ) -> None:
-    case = new_case(session, world)
+    case = publish(session, world, new_case(session, world))
     assert client.get(f"{V2}/requests/{case.number}.json", params={"jurisdiction_id": "seoul"}).status_code == 404
     assert client.get(f"{V2}/requests/{case.number}.json", params=SONGPA).status_code == 200
 

@@ -3,7 +3,8 @@
 Each action owns its transaction (joining a caller's), writes its audit event and queues its outbound work in
 that same transaction. Pages, the API, the CLI, the worker and the demo call these; nothing else writes case
 rows. The modules: intake.py (messages in), conversations.py (chat bubbles become one case), lifecycle.py
-(triage to closing), answer.py (the answer), effects.py (what they share).
+(triage to closing), answer.py (the answer), publication.py (공개 검토: what the public may see), effects.py
+(what they share).
 """
 
 from sotong.cases.actions.answer import Photo, RequiredElementsMissing, answer, missing_elements
@@ -36,6 +37,14 @@ from sotong.cases.actions.lifecycle import (
     transfer_to_organisation,
     triage,
 )
+from sotong.cases.actions.publication import (
+    auto_release,
+    edit_public,
+    make_private_by_citizen,
+    on_public_change,
+    release,
+    withhold,
+)
 
 __all__ = [
     "MAX_TEXT_LENGTH",
@@ -44,20 +53,25 @@ __all__ = [
     "RequiredElementsMissing",
     "answer",
     "assign",
+    "auto_release",
     "check_inbound",
     "close",
+    "edit_public",
     "extend",
     "follow_up_from_portal",
     "hold",
+    "make_private_by_citizen",
     "mark_first_response",
     "merge",
     "merge_follow_up",
     "missing_elements",
+    "on_public_change",
     "open_conversation",
     "rate",
     "receive_message",
     "receive_new_messages",
     "reject",
+    "release",
     "reopen",
     "restore",
     "resume",
@@ -67,4 +81,5 @@ __all__ = [
     "transfer_to_department",
     "transfer_to_organisation",
     "triage",
+    "withhold",
 ]

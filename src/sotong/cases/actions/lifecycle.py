@@ -271,6 +271,10 @@ def transfer_to_organisation(session: Session, *, actor: Actor, case_id: int, ta
             public_text=case.public_text,
             is_public=case.is_public,
             is_whistleblower=case.is_whistleblower,
+            # Already reviewed and published here: the same words stay public there (and a private one private).
+            public_title=case.public_title,
+            released_at=now if case.released_at is not None else None,
+            citizen_private=case.citizen_private,
             latitude=case.latitude,
             longitude=case.longitude,
             address=case.address,

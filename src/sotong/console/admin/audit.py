@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from sotong.audit.models import AuditEvent
 from sotong.cases.deadlines.models import ClosureDay, SlaPolicy
-from sotong.console.admin.common import page, router
-from sotong.console.admin.forms import AdminActor
+from sotong.console.admin.common import done, page, router
+from sotong.console.admin.forms import AdminActor, FormData
 from sotong.i18n import translate
+from sotong.orgs import actions as org_actions
 from sotong.orgs.models import Category, Department, Organisation, User
 from sotong.triage.models import RoutingRule
 from sotong.web.deps import DbSession
@@ -39,7 +40,20 @@ def index(request: Request, db: DbSession, actor: AdminActor) -> Response:
         counts[section] = db.scalar(select(func.count()).select_from(model).where(model.org_id == actor.org_id)) or 0
     org = db.get(Organisation, actor.org_id)
     timezone = org.timezone if org is not None else ""
-    return page(request, "index.html", {"sections": SECTIONS, "counts": counts, "timezone": timezone})
+    return page(request, "index.html", {"sections": SECTIONS, "counts": counts, "timezone": timezone, "org": org})
+
+
+@router.post("/publication")
+def publication(request: Request, db: DbSession, actor: AdminActor, values: FormData) -> Response:
+    """The organisation's publication settings: automatic release when triage is sure, signed public answers."""
+    org_actions.set_publication(
+        db,
+        actor=actor,
+        org_id=actor.org_id or 0,
+        auto_release=values.get("auto_release") == "true",
+        sign_answers=values.get("sign_answers") == "true",
+    )
+    return done(request, "/staff/admin", "admin.saved.publication")
 
 
 # The log's filter: an area of the set-up and the action names that belong to it.

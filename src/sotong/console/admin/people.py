@@ -56,6 +56,7 @@ def _department_fields(form: Form) -> dict[str, Any]:
         "name": form.text("name", required=True),
         "code": form.text("code", max_length=32),
         "email": _email(form, "email"),
+        "phone": form.text("phone", max_length=40),
     }
 
 
@@ -86,7 +87,12 @@ def department_create(request: Request, db: DbSession, actor: AdminActor, values
 def department_edit(department_id: int, request: Request, db: DbSession, actor: AdminActor) -> Response:
     """The edit form of one department."""
     department = own_row(db, Department, department_id, actor)
-    values = {"name": department.name, "code": department.code or "", "email": department.email or ""}
+    values = {
+        "name": department.name,
+        "code": department.code or "",
+        "email": department.email or "",
+        "phone": department.phone or "",
+    }
     return page(request, "department_edit.html", {"department": department}, values=values)
 
 

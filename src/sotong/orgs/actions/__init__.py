@@ -10,6 +10,7 @@ from sotong.orgs.actions.organisations import (
     import_standard_categories,
     map_category,
     set_chatter_reply,
+    set_publication,
     update_category,
     update_department,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "reset_two_factor",
     "set_chatter_reply",
     "set_password",
+    "set_publication",
     "set_two_factor_required",
     "set_user_active",
     "turn_off",

@@ -6,6 +6,7 @@ Administration pages pass refusals on with a `field` (the form field at fault) a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +80,19 @@ def create_organisation(
     return org
 
 
+_PHONE = re.compile(r"^[0-9+][0-9 ()\-]{2,38}$")
+
+
+def _phone(value: str | None) -> str | None:
+    """A department's office number as published (02-2147-2000), or None; InvalidInput for anything else."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _PHONE.match(value):
+        raise InvalidInput("a phone number has digits, spaces, dashes and brackets only", field="phone", code="invalid")
+    return value
+
+
 def create_department(
     session: Session,
     *,
@@ -87,9 +101,10 @@ def create_department(
     name: str,
     code: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
 ) -> Department:
     """Add a department (부서) to an organisation."""
-    department = Department(org_id=org_id, name=name, code=code, email=email)
+    department = Department(org_id=org_id, name=name, code=code, email=email, phone=_phone(phone))
     try:
         with atomic(session):
             organisation(session, org_id)
@@ -168,18 +183,22 @@ def update_department(
     name: str,
     code: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
 ) -> Department:
-    """Rename a department or change its code and e-mail address."""
+    """Rename a department or change its code, e-mail address and office phone (which signs public answers)."""
     name = name.strip()
     if not name:
         raise InvalidInput("a department needs a name", field="name", code="required")
+    phone = _phone(phone)
     try:
         with atomic(session):
             department: Department = get_row(session, Department, department_id, "department")
             same_org(actor, department.org_id)
             require_role(actor, Role.admin, what="edit departments")
             before = {"name": department.name, "code": department.code, "email": department.email}
+            before["phone"] = department.phone
             department.name, department.code, department.email = name, code, email
+            department.phone = phone
             session.flush()
             record(
                 session,
@@ -187,7 +206,7 @@ def update_department(
                 action="department.updated",
                 org_id=department.org_id,
                 before=before,
-                after={"name": name, "code": code, "email": email},
+                after={"name": name, "code": code, "email": email, "phone": phone},
                 details={"department_id": department.id},
             )
     except IntegrityError as exc:
@@ -373,5 +392,28 @@ def set_chatter_reply(session: Session, *, actor: Actor, org_id: int, reply: str
             org_id=org_id,
             before=before,
             after={"chatter_reply": reply},
+        )
+    return org
+
+
+def set_publication(
+    session: Session, *, actor: Actor, org_id: int, auto_release: bool, sign_answers: bool
+) -> Organisation:
+    """Choose whether triage may publish a case without a person's review (when it is sure), and whether public
+    answers are signed with the officer's name, department and phone (공무원 실명제)."""
+    with atomic(session):
+        org = organisation(session, org_id)
+        same_org(actor, org_id)
+        require_role(actor, Role.admin, what="change the organisation's settings")
+        before = {"auto_release": org.auto_release, "sign_answers": org.sign_answers}
+        org.auto_release, org.sign_answers = auto_release, sign_answers
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="org.publication_set",
+            org_id=org_id,
+            before=before,
+            after={"auto_release": auto_release, "sign_answers": sign_answers},
         )
     return org

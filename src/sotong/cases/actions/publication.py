@@ -1,0 +1,216 @@
+"""Review before publishing (공개 검토): what of a case the public may see, and when; one action per change.
+
+A case is on no public surface until it is released (`Case.released_at`; `cases.service.public_condition` is the
+one condition every surface reads). Triage releases a case by itself only when it reads as administration-related,
+the masker is sure of everything it found and the organisation allows it (`auto_release`); every other case waits
+for an operator in the 공개 검토 list. Operators and the case's department can correct the public text, title and
+answer copy at any status and hide a case at once; the citizen can make their own case private from the tracking
+page, after which nobody can release it again.
+
+Each action commits, then calls the listeners registered with `on_public_change` (the web app empties its page,
+feed and open-data caches there), so a hidden case leaves every cached public page at once, not after a TTL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sotong.actors import CITIZEN, SYSTEM, Actor, Role, require_department_or_org_wide, require_role
+from sotong.audit.service import record
+from sotong.cases import links
+from sotong.cases.actions.effects import MAX_TEXT_LENGTH, load_case
+from sotong.cases.models import Answer, Case, CaseStatus
+from sotong.db import atomic, utcnow
+from sotong.errors import IllegalTransition, InvalidInput, NotFound
+from sotong.orgs.service import organisation
+from sotong.text.pii import assess, mask
+
+MAX_TITLE_LENGTH = 200
+REVIEWERS = (Role.admin, Role.operator)
+EDITORS = (Role.admin, Role.operator, Role.dept_manager, Role.officer)
+
+_listeners: list[Callable[[int], None]] = []
+
+
+def on_public_change(listener: Callable[[int], None]) -> None:
+    """Call `listener(case_id)` after every committed change of what the public may see (idempotent)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _changed(case_id: int) -> None:
+    for listener in list(_listeners):
+        listener(case_id)
+
+
+def _state(case: Case) -> dict[str, Any]:
+    return {
+        "is_public": case.is_public,
+        "released": case.released_at is not None,
+        "citizen_private": case.citizen_private,
+    }
+
+
+def _record(session: Session, actor: Actor, case: Case, action: str, before: dict[str, Any], **details: Any) -> None:
+    after = _state(case)
+    record(
+        session,
+        actor=actor,
+        action=f"case.{action}",
+        org_id=case.org_id,
+        case_id=case.id,
+        before={k: v for k, v in before.items() if after.get(k) != v},
+        after={k: v for k, v in after.items() if before.get(k) != v},
+        details={k: v for k, v in details.items() if v is not None} or None,
+    )
+
+
+def _clean_text(value: str) -> str:
+    text = value.replace("\x00", "").strip()
+    if not text:
+        raise InvalidInput("the public text cannot be empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidInput(f"the public text is longer than {MAX_TEXT_LENGTH} characters")
+    return mask(text)
+
+
+def _clean_title(value: str) -> str | None:
+    title = " ".join(value.replace("\x00", "").split())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidInput(f"the public title is longer than {MAX_TITLE_LENGTH} characters")
+    return mask(title) or None
+
+
+def _refuse_private(case: Case) -> None:
+    if case.is_whistleblower:
+        raise IllegalTransition("a 공익신고 is never published")
+    if case.citizen_private:
+        raise IllegalTransition("the citizen asked to keep this case private")
+    if case.status in (CaseStatus.rejected, CaseStatus.transferred_out):
+        raise IllegalTransition(f"a case that is {case.status.value} cannot be published")
+
+
+def release(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    public_text: str | None = None,
+    public_title: str | None = None,
+) -> Case:
+    """Publish the case's masked version (after correcting its text and title, when given): 공개 검토 done."""
+    with atomic(session):
+        case = load_case(session, actor, case_id)
+        require_role(actor, *REVIEWERS, what="release cases to the public")
+        _refuse_private(case)
+        before = _state(case)
+        if public_text is not None:
+            case.public_text = _clean_text(public_text)
+        if public_title is not None:
+            case.public_title = _clean_title(public_title)
+        if case.public_text is None:
+            case.public_text = mask(case.body)
+        case.is_public = True
+        case.released_at = utcnow()
+        _record(session, actor, case, "released", before, edited=public_text is not None or public_title is not None)
+    _changed(case.id)
+    return case
+
+
+def auto_release(session: Session, *, case_id: int) -> bool:
+    """Release a case triage found administration-related, when its organisation allows it and the masker is sure
+    of everything in it; True when released. Called inside triage's transaction."""
+    with atomic(session):
+        case = load_case(session, SYSTEM, case_id)
+        if case.released_at is not None or not case.is_public or case.citizen_private or case.is_whistleblower:
+            return False
+        if case.status in (CaseStatus.rejected, CaseStatus.transferred_out):
+            return False
+        if not organisation(session, case.org_id).auto_release:
+            return False
+        checked = assess(case.body)
+        if checked.uncertain:
+            return False  # a person looks first: 공개 검토
+        before = _state(case)
+        case.public_text = checked.masked
+        case.released_at = utcnow()
+        _record(session, SYSTEM, case, "released", before, automatic=True)
+    _changed(case.id)
+    return True
+
+
+def edit_public(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: int,
+    public_text: str | None = None,
+    public_title: str | None = None,
+    answer_id: int | None = None,
+    answer_public_body: str | None = None,
+) -> Case:
+    """Correct what the public reads of a case (its text, its title, an answer's public copy), at any status.
+
+    Whatever is written passes the masker again: an officer pasting the citizen's words back cannot publish them.
+    """
+    with atomic(session):
+        case = load_case(session, actor, case_id)
+        require_role(actor, *EDITORS, what="edit the public version")
+        require_department_or_org_wide(actor, case.department_id, what="edit this case's public version")
+        before = _state(case)
+        fields: list[str] = []
+        if public_text is not None:
+            case.public_text = _clean_text(public_text)
+            fields.append("public_text")
+        if public_title is not None:
+            case.public_title = _clean_title(public_title)
+            fields.append("public_title")
+        if answer_id is not None and answer_public_body is not None:
+            reply = session.scalar(select(Answer).where(Answer.id == answer_id, Answer.case_id == case.id))
+            if reply is None:
+                raise NotFound("no such answer")
+            reply.public_body = _clean_text(answer_public_body)
+            fields.append("answer_public_body")
+        if not fields:
+            return case
+        _record(session, actor, case, "public_edited", before, fields=fields, answer_id=answer_id)
+    _changed(case.id)
+    return case
+
+
+def withhold(session: Session, *, actor: Actor, case_id: int, reason: str | None = None) -> Case:
+    """Take a case off every public surface at once, or keep a case under review private (both: 비공개)."""
+    with atomic(session):
+        case = load_case(session, actor, case_id)
+        require_role(actor, *EDITORS, what="hide cases from the public")
+        require_department_or_org_wide(actor, case.department_id, what="hide this case from the public")
+        before = _state(case)
+        was_published = case.released_at is not None and case.is_public
+        case.is_public = False
+        case.released_at = None
+        clean = (reason or "").replace("\x00", "").strip()[:500] or None
+        _record(session, actor, case, "unpublished" if was_published else "kept_private", before, reason=clean)
+    _changed(case.id)
+    return case
+
+
+def make_private_by_citizen(session: Session, *, case_number: str, token: str) -> Case:
+    """The citizen makes their own case private (tracking page, proving who they are with the receipt's token):
+    it leaves every public surface at once and can no longer be released."""
+    with atomic(session):
+        case = session.scalar(select(Case).where(Case.number == case_number))
+        if case is None or not links.same_token(case.citizen_token, token):
+            raise NotFound("no such case, or the token does not match")
+        if case.citizen_private:
+            return case
+        before = _state(case)
+        case.citizen_private = True
+        case.is_public = False
+        case.released_at = None
+        _record(session, CITIZEN, case, "made_private", before)
+    _changed(case.id)
+    return case
