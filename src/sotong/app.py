@@ -63,6 +63,7 @@ from sotong.web.maps import LEAFLET_DIR
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
 from sotong_sandbox import kakao as sandbox_kakao
+from sotong_sandbox import x as sandbox_x
 
 SESSION_COOKIE = "sotong_session"
 
@@ -226,4 +227,9 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
             for bot in found
         ]
 
+    def x_accounts() -> list[sandbox_x.Account]:
+        with app.state.sessions() as session:
+            return [sandbox_x.Account(**account) for account in channel_sandbox.x_accounts(session)]
+
     app.mount(f"{channel_sandbox.PATH}/kakao", sandbox_kakao.create_app(kakao_bots), name="sandbox-kakao")
+    app.mount(f"{channel_sandbox.PATH}/x", sandbox_x.create_app(x_accounts), name="sandbox-x")

@@ -141,3 +141,39 @@ def test_a_kakao_message_from_the_sandbox_is_answered_in_its_chat(
     page.goto(chat_url)
     expect(page.locator(".bubble-bot").filter(has_text=ANSWER)).to_have_count(1)
     screenshot("sandbox-answered-phone")
+
+
+def test_an_x_mention_from_the_sandbox_timeline_is_answered_there(
+    page: Page,
+    live_server: LiveServer,
+    engine: Engine,
+    session: Session,
+    screenshot: Callable[[str], Path],
+) -> None:
+    load_demo(session, messages=10, seed=4, base_url=live_server.url)
+    session.rollback()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/sandbox/x/")
+    expect(page.locator(".sandbox-badge")).to_have_text("연습용(샌드박스)")
+    page.get_by_label("내 아이디").fill("park_jiho")
+    page.get_by_label("게시물").fill(
+        "@songpaOK 잠실역 8번 출구 앞 보도블럭이 깨져서 넘어질 뻔했어요. 보수 부탁드립니다."
+    )
+    page.get_by_role("button", name="게시하기").click()
+    mention = page.locator(".tweet").filter(has_text="잠실역 8번 출구")
+    expect(mention).to_have_count(1)
+
+    # The worker polls the mentions, opens and triages the case, and replies with the receipt.
+    for _ in range(3):
+        _worker_pass(engine, session)
+    account = session.scalars(select(ChannelAccount).where(ChannelAccount.handle == "@songpaOK")).one()
+    case = session.scalars(
+        select(Case).where(Case.channel_account_id == account.id, Case.author_handle == "@park_jiho")
+    ).one()
+    expect(page.locator(".tweet-reply").filter(has_text=case.number)).to_have_count(1)
+
+    officer = _to_in_progress(session, case)
+    actions.answer(session, actor=Actor.for_user(officer), case_id=case.id, body="보도블럭을 오늘 새로 깔았습니다.")
+    _worker_pass(engine, session)
+    expect(page.locator(".tweet-reply").filter(has_text="보도블럭을 오늘 새로 깔았습니다")).to_have_count(1)
+    screenshot("x-sandbox-answered-phone")

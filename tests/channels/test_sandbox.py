@@ -105,11 +105,30 @@ def test_the_app_serves_the_sandbox_outside_production(
         assert 'src="/sandbox/kakao/static/kakao.js"' in chat.text
         # The security headers still apply: the chat's script is the sandbox's own file.
         assert "script-src 'self'" in chat.headers["content-security-policy"]
+        assert "연습용(샌드박스)" in client.get("/sandbox/x/").text
+
+
+def test_the_x_sandbox_lists_each_enabled_practice_account(session: Session, world: World) -> None:
+    account = channel_accounts.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.x,
+        handle="@songpa_practice",
+        display_name="송파구 연습 계정",
+        config={"sandbox": True, "base_url": sandbox.url(BASE, "x"), "user_id": "1800", "bearer_token": "tok"},
+    )
+    session.commit()
+    assert account.config["bearer_token"] != "tok"  # sealed at rest
+    assert sandbox.x_accounts(session) == [
+        {"user_id": "1800", "username": "songpa_practice", "name": "송파구 연습 계정", "bearer_token": "tok"}
+    ]
 
 
 def test_production_serves_no_sandbox(production: Settings, engine: Engine) -> None:
     with TestClient(create_app(settings=production, engine=engine), base_url=production.base_url) as client:
         assert client.get("/sandbox/kakao/").status_code == 404
+        assert client.get("/sandbox/x/").status_code == 404
 
 
 def test_production_refuses_a_new_sandbox_account(production: Settings, session: Session, world: World) -> None:

@@ -109,8 +109,8 @@ def test_the_organisations_are_configured(loaded: Session) -> None:
     assert loaded.scalar(select(func.count()).select_from(ClosureDay))
 
 
-def test_the_kakao_accounts_talk_to_the_bundled_sandbox(loaded: Session) -> None:
-    """`make run` serves the Kakao sandbox at the settings' base URL: the demo's bots are its bots."""
+def test_the_kakao_and_x_accounts_talk_to_the_bundled_sandboxes(loaded: Session) -> None:
+    """`make run` serves the sandboxes at the settings' base URL: the demo's bots and X accounts are theirs."""
     kakao = list(loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel == Channel.kakao)))
     assert {a.handle for a in kakao} == {"서울시 응답소", "송파구청", "마포구청"}
     for account in kakao:
@@ -119,7 +119,12 @@ def test_the_kakao_accounts_talk_to_the_bundled_sandbox(loaded: Session) -> None
     bots = sandbox.kakao_bots(loaded, "http://127.0.0.1:8000")
     assert len({bot["bot_id"] for bot in bots}) == 3
     assert all(bot["skill_token"] and bot["rest_api_key"] for bot in bots)
-    others = loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel != Channel.kakao))
+    x = {a.handle: a for a in loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel == Channel.x))}
+    assert all(a.config["base_url"] == "http://127.0.0.1:8000/sandbox/x" for a in x.values())
+    official = {a["username"]: a for a in sandbox.x_accounts(loaded)}
+    assert set(official) == {"seoulcity", "seoul_mayor_demo", "songpaOK", "mapo_minwon"}
+    assert len({a["user_id"] for a in official.values()}) == 4
+    others = loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel.not_in([Channel.kakao, Channel.x])))
     assert not any(sandbox.is_sandbox(a.config) for a in others)
 
 

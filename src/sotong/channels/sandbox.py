@@ -76,3 +76,26 @@ def kakao_bots(session: Session, base_url: str) -> list[dict[str, str]]:
             }
         )
     return bots
+
+
+def x_accounts(session: Session) -> list[dict[str, str]]:
+    """The X sandbox's official accounts: each enabled sandbox X account, with its user id and token."""
+    found = []
+    accounts = session.scalars(
+        select(ChannelAccount).where(ChannelAccount.channel == Channel.x).order_by(ChannelAccount.id)
+    )
+    for account in accounts:
+        if not account.enabled or not is_sandbox(account.config):
+            continue
+        config = open_config(account.config)
+        if not config.get("user_id") or not config.get("bearer_token"):
+            continue
+        found.append(
+            {
+                "user_id": str(config["user_id"]),
+                "username": account.handle.lstrip("@"),
+                "name": account.display_name,
+                "bearer_token": str(config["bearer_token"]),
+            }
+        )
+    return found

@@ -14,6 +14,7 @@ import datetime as dt
 import heapq
 import random
 import secrets
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -202,6 +203,15 @@ def _account_config(spec: OrgSpec, account: data.AccountSpec, base_url: str) -> 
             # Fresh per installation: the sandbox reads them back from this account, nobody types them.
             "skill_token": secrets.token_urlsafe(24),
             "rest_api_key": secrets.token_hex(16),
+        }
+    if account.channel is Channel.x:
+        return {
+            "demo": True,
+            "sandbox": True,
+            "base_url": sandbox.url(base_url, "x"),
+            # A snowflake-sized id of its own per account, the same on every load.
+            "user_id": str(1_800_000_000_000_000_000 + zlib.crc32(f"{spec.slug}.{account.key}".encode())),
+            "bearer_token": secrets.token_urlsafe(24),
         }
     return {"demo": True}
 
