@@ -16,6 +16,10 @@ from sotong.cases.links import tracking_url
 from sotong.cases.models import Case, Message
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.transports import Delivery, is_private
+from sotong.text.pii import mask
+
+# The payload's free text a public reply posts (the answer, a hold's reason, a notice's words).
+PUBLIC_TEXT_FIELDS = ("body", "reason", "text")
 
 
 def reply_route(session: Session, account_id: int | None) -> tuple[str, int | None]:
@@ -63,6 +67,12 @@ def to_citizen(
     """A delivery to the case's citizen on their channel, threaded to the case's first message (`first`, when
     the caller has it), with the tracking link (and the citizen's token in it where the reply is private)."""
     transport, account_id = reply_route(session, case.channel_account_id)
+    private = is_private(transport)
+    if not private:
+        # Everyone reads a reply on X, Mastodon or under a Facebook post: the portal's masker runs on it, the
+        # citizen's own words quoted back included. A private channel (Kakao, TalkTalk, SMS, e-mail) hands the
+        # citizen the text as written.
+        payload = {k: mask(v) if k in PUBLIC_TEXT_FIELDS and isinstance(v, str) else v for k, v in payload.items()}
     if first is None:
         first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
     return CitizenDelivery(
@@ -74,9 +84,7 @@ def to_citizen(
             "case_number": case.number,
             "channel_account_id": account_id,
             "in_reply_to_external_id": first.external_id if first else None,
-            "tracking_url": tracking_url(
-                case_number=case.number, citizen_token=case.citizen_token, private=is_private(transport)
-            ),
+            "tracking_url": tracking_url(case_number=case.number, citizen_token=case.citizen_token, private=private),
             "contact": case.contact,
             **payload,
         },
