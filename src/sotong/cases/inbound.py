@@ -67,6 +67,9 @@ class InboundMessage:
     longitude: float | None = None
     address: str | None = None
     contact: dict[str, str] = field(default_factory=dict)  # phone / e-mail for SMS or e-mail answers
+    # The citizen's own choice where the channel asks (the web form): "public", "private" (비공개: never
+    # published) or "whistleblower" (공익신고: private from the first second); None where nobody asked.
+    visibility: str | None = None
     # Photos on the platform, downloaded into `attachments` when the message is taken in (channels/media.py).
     media_urls: tuple[str, ...] = ()
     # The platform's own media hosts, the only ones `media_urls` are fetched from (channels/intake/media.py).

@@ -34,7 +34,18 @@ router = APIRouter(include_in_schema=False)
 # the city's own.
 SEOUL = "서울특별시"
 
-FIELDS = ("org", "category", "text", "submission_id", "address", "latitude", "longitude", "phone", "email")
+FIELDS = (
+    "org",
+    "category",
+    "text",
+    "submission_id",
+    "address",
+    "latitude",
+    "longitude",
+    "phone",
+    "email",
+    "visibility",
+)
 
 
 def _report_form(
@@ -155,6 +166,7 @@ def report_submit(
     longitude: Annotated[str | None, Form(max_length=40)] = None,
     phone: Annotated[str | None, Form(max_length=40)] = None,
     email: Annotated[str | None, Form(max_length=254)] = None,
+    visibility: Annotated[str, Form(max_length=20)] = "public",
     website: Annotated[str | None, Form(max_length=300)] = None,  # the honeypot: people never see it
     form_token: Annotated[str | None, Form(max_length=300)] = None,
     photos: Annotated[list[UploadFile] | None, File()] = None,
@@ -170,6 +182,7 @@ def report_submit(
         "longitude": longitude,
         "phone": phone,
         "email": email,
+        "visibility": visibility,
     }
     client_address = request.client.host if request.client else "unknown"
     try:
@@ -186,6 +199,8 @@ def report_submit(
             values["org"] = org
         if not org:
             raise FormError("report.error.org")
+        if visibility not in actions.VISIBILITIES:
+            raise FormError("privacy.form.error")
         form = webform.Submission(
             org_slug=org,
             text=text.strip(),
@@ -196,6 +211,7 @@ def report_submit(
             longitude=lon,
             phone=_clean(phone),
             email=_clean(email),
+            visibility=visibility,
         )
         # The cheap refusals first (limit, spam signs): a flood costs no photo decoding.
         webform.precheck(

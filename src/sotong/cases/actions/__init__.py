@@ -11,6 +11,7 @@ from sotong.cases.actions.answer import Photo, RequiredElementsMissing, answer, 
 from sotong.cases.actions.conversations import open_conversation
 from sotong.cases.actions.effects import MAX_TEXT_LENGTH
 from sotong.cases.actions.intake import (
+    VISIBILITIES,
     IntakeResult,
     check_inbound,
     follow_up_from_portal,
@@ -48,6 +49,7 @@ from sotong.cases.actions.publication import (
 
 __all__ = [
     "MAX_TEXT_LENGTH",
+    "VISIBILITIES",
     "IntakeResult",
     "Photo",
     "RequiredElementsMissing",

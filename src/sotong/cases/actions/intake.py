@@ -381,6 +381,10 @@ def _new_case(account: ChannelAccount, inbound: InboundMessage, text: str, now: 
         received_at=received,
         citizen_token=secrets.token_urlsafe(24),
         due_at=received,  # replaced by set_deadlines
+        # The citizen's 비공개 or 공익신고 holds from the first second: neither can ever be released.
+        is_public=inbound.visibility not in ("private", "whistleblower"),
+        citizen_private=inbound.visibility == "private",
+        is_whistleblower=inbound.visibility == "whistleblower",
     )
 
 
@@ -439,6 +443,9 @@ def _title(text: str) -> str:
     return first_line[:TITLE_LENGTH] + ("…" if len(first_line) > TITLE_LENGTH else "")
 
 
+VISIBILITIES = ("public", "private", "whistleblower")
+
+
 def submit_web_form(
     session: Session,
     *,
@@ -453,9 +460,14 @@ def submit_web_form(
     phone: str | None = None,
     email: str | None = None,
     attachments: tuple[Any, ...] = (),
+    visibility: str = "public",
 ) -> Case:
-    """A complaint from the public web form; the same submission twice is refused with its case number."""
+    """A complaint from the public web form; the same submission twice is refused with its case number.
+
+    `visibility`: the citizen's 공개 / 비공개 / 공익신고 choice."""
     validate_text(text)
+    if visibility not in VISIBILITIES:
+        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}", field="visibility")
     if not submission_id or len(submission_id) > 120:
         raise InvalidInput("submission_id must be 1-120 characters")
     if (latitude is not None and not -90 <= latitude <= 90) or (longitude is not None and not -180 <= longitude <= 180):
@@ -480,6 +492,7 @@ def submit_web_form(
         longitude=longitude,
         address=address,
         contact=contact,
+        visibility=visibility,
     )
     result = receive_message(session, account_id=account.id, inbound=inbound)
     assert result.case is not None  # a form is never a chat bubble

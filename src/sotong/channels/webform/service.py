@@ -147,6 +147,7 @@ class Submission:
     longitude: float | None = None
     phone: str | None = None
     email: str | None = None
+    visibility: str = "public"  # 공개 / 비공개 / 공익신고, as the citizen chose
 
 
 def submit(
@@ -185,6 +186,7 @@ def submit(
             phone=form.phone,
             email=form.email,
             attachments=attachments,
+            visibility=form.visibility,
         )
         _remember(
             session,
