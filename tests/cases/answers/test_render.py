@@ -7,13 +7,16 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from sotong.actors import Actor
+from sotong.actors import CLI, Actor
+from sotong.cases import actions as case_actions
 from sotong.cases.answers import actions, render
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.models import Case
+from sotong.channels import accounts as channel_accounts
 from sotong.errors import InvalidInput
+from sotong.orgs.models import Channel
 from tests.cases.conftest import REPAIRED
-from tests.factories import World
+from tests.factories import World, inbound
 
 
 def test_placeholders_are_filled_with_the_case_values(case: Case) -> None:
@@ -91,3 +94,14 @@ def test_emptied_slot_lines_are_found() -> None:
     ]
     bare = "안내\n[[조치 내용]]\n"  # a slot without a label: only its marker can be checked
     assert render.emptied_slots(bare, "안내\n11월 22일에 보도블럭을 교체했습니다.", ["조치 내용"]) == []
+
+
+def test_the_greeting_never_carries_a_phone_number_or_an_address(session: Session, world: World) -> None:
+    sms = channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.sms, handle="1661-0000"
+    )
+    by_sms = case_actions.receive_message(session, account_id=sms.id, inbound=inbound(author="010-1234-5678")).case
+    by_x = case_actions.receive_message(session, account_id=world.x_account.id, inbound=inbound(author="@minji")).case
+    assert by_sms is not None and by_x is not None
+    assert render.greeting_name(by_sms) == "민원인"
+    assert render.greeting_name(by_x) == "@minji"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sotong.cases.models import Case, PeriodUnit
+from sotong.orgs.models import Channel
 
 # name → what it becomes (shown on the admin page; the catalogue has the translations).
 PLACEHOLDERS: tuple[str, ...] = ("case_number", "citizen", "department", "officer", "deadline", "today", "tracking_url")
@@ -59,6 +60,18 @@ def slot(label: str) -> str:
     return f"[[{label}]]"
 
 
+# Channels whose handle is a public name the citizen chose (@minji): it may greet them. Elsewhere the handle is a
+# phone number, an e-mail address or a platform's id (SMS, e-mail, the web form, Kakao, TalkTalk): never a greeting.
+HANDLE_CHANNELS = frozenset({Channel.x, Channel.mastodon})
+
+
+def greeting_name(case: Case) -> str:
+    """Who a standard answer's {citizen} greets: the SNS handle on X and Mastodon, else "민원인"."""
+    if case.channel in HANDLE_CHANNELS and case.author_handle:
+        return case.author_handle
+    return CITIZEN_FALLBACK
+
+
 def case_values(
     case: Case,
     *,
@@ -75,7 +88,7 @@ def case_values(
     return CaseValues(
         {
             "case_number": case.number,
-            "citizen": case.author_handle or CITIZEN_FALLBACK,
+            "citizen": greeting_name(case),
             "department": department or "",
             "officer": officer or "",
             "deadline": case.due_at.astimezone(tz).strftime(deadline_format),
