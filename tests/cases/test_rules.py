@@ -123,7 +123,9 @@ def test_answer_is_masked_for_the_public_and_queued_on_the_citizens_channel(sess
     )
     assert "010-2345-6789" not in (reply.public_body or "") and "[전화번호]" in (reply.public_body or "")
     queued = session.scalars(select(OutboxItem).where(OutboxItem.kind == "answer")).one()
-    assert queued.transport == "x" and queued.payload["body"] == reply.body
+    # A reply on X is public: it goes out masked like the portal's copy (a private channel gets it as written).
+    assert queued.transport == "x" and reply.body == "담당자 연락처 010-2345-6789 로 연락 주세요."
+    assert "010-2345-6789" not in queued.payload["body"] and "[전화번호]" in queued.payload["body"]
     assert queued.payload["in_reply_to_external_id"] is not None
     session.refresh(case)
     assert case.answered_at is not None and case.next_escalation_at is None
