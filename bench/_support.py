@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import psycopg
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from sotong.triage.pipeline import TriageModel
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -207,6 +209,32 @@ def history_relevance_model(path: Path, seed: int = 42) -> tuple[TriageModel, li
         source="bench",
     )
     return model, [str(r["text"]) for r, _ in test_rows], [f for _, f in test_rows]
+
+
+def silent_facebook_page(
+    session: Session, org_id: int, *, handle: str, page_id: str, app_secret: str, department_id: int | None = None
+) -> int:
+    """A Facebook Page account of the organisation whose replies go nowhere (its Graph URL is a closed port): the
+    benchmarks take webhooks in on it and measure intake, never delivery. Returns its id."""
+    from sotong.actors import CLI
+    from sotong.channels import accounts as channel_accounts
+    from sotong.orgs.models import Channel
+
+    return channel_accounts.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=org_id,
+        channel=Channel.facebook,
+        handle=handle,
+        department_id=department_id,
+        config={
+            "page_id": page_id,
+            "page_access_token": "bench-token",
+            "app_secret": app_secret,
+            "verify_token": "bench-verify",
+            "graph_url": "http://127.0.0.1:9/",  # nothing is delivered during a benchmark
+        },
+    ).id
 
 
 # Varied citizen messages for the benchmarks that must not flatter: a few fixed sentences repeated make every

@@ -50,13 +50,19 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).parent))
 
 import cases_1m  # bench/ is not a package: found through the path set just above
-from _support import SECRET_KEY, free_port, server_env, start_uvicorn, stop_uvicorn, varied_complaints
-from sotong.actors import CLI
+from _support import (
+    SECRET_KEY,
+    free_port,
+    server_env,
+    silent_facebook_page,
+    start_uvicorn,
+    stop_uvicorn,
+    varied_complaints,
+)
 from sotong.cases import actions as intake
 from sotong.cases.inbound import InboundMessage
-from sotong.channels import accounts as channel_accounts
 from sotong.db import make_engine, session_factory
-from sotong.orgs.models import Channel, ChannelAccount
+from sotong.orgs.models import ChannelAccount
 
 PASSWORD = "bench-password-not-secret"  # what cases_1m.create_staff hashes (once) for every bench user
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -392,20 +398,9 @@ def _churn(url: str, org_id: int, rate: float, ready: Any, go: Any, stop: Any, c
             select(ChannelAccount.id).where(ChannelAccount.org_id == org_id, ChannelAccount.handle == "churn")
         )
         if account_id is None:
-            account_id = channel_accounts.create_channel_account(
-                session,
-                actor=CLI,
-                org_id=org_id,
-                channel=Channel.facebook,
-                handle="churn",
-                config={
-                    "page_id": "churn-page",
-                    "page_access_token": "bench-token",
-                    "app_secret": "bench-app-secret",
-                    "verify_token": "bench-verify",
-                    "graph_url": "http://127.0.0.1:9/",  # nothing is delivered during the benchmark
-                },
-            ).id
+            account_id = silent_facebook_page(
+                session, org_id, handle="churn", page_id="churn-page", app_secret="bench-app-secret"
+            )
     texts = varied_complaints(100_000, seed=int(time.time()))
     rng = random.Random()
 

@@ -42,6 +42,7 @@ from _support import (
     pct,
     server_cpu_seconds,
     server_env,
+    silent_facebook_page,
     start_uvicorn,
     stop_uvicorn,
     varied_complaints,
@@ -49,10 +50,8 @@ from _support import (
 from sotong import schema
 from sotong.actors import CLI
 from sotong.cases.models import Case, Message
-from sotong.channels import accounts as channel_accounts
 from sotong.db import make_engine, session_factory
 from sotong.orgs import actions as org_actions
-from sotong.orgs.models import Channel
 
 BENCH_DB = "sotong_bench_hooks"
 APP_SECRET = "bench-app-secret"
@@ -75,22 +74,9 @@ def prepare(url: str) -> int:
     with session_factory(engine)() as session:
         org = org_actions.create_organisation(session, actor=CLI, slug="songpa", name="송파구", short_name="송파")
         roads = org_actions.create_department(session, actor=CLI, org_id=org.id, name="도로과")
-        account = channel_accounts.create_channel_account(
-            session,
-            actor=CLI,
-            org_id=org.id,
-            channel=Channel.facebook,
-            handle="songpa.gu",
-            department_id=roads.id,
-            config={
-                "page_id": PAGE_ID,
-                "page_access_token": "bench-token",
-                "app_secret": APP_SECRET,
-                "verify_token": "bench-verify",
-                "graph_url": "http://127.0.0.1:9/",  # nothing is sent during the benchmark
-            },
+        account_id = silent_facebook_page(
+            session, org.id, handle="songpa.gu", page_id=PAGE_ID, app_secret=APP_SECRET, department_id=roads.id
         )
-        account_id = account.id
     engine.dispose()
     return account_id
 
