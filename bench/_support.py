@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,9 +88,6 @@ def uvicorn_command(port: int, workers: int) -> list[str]:
 def start_uvicorn(env: dict[str, str], port: int, workers: int, log: Path | None = None) -> subprocess.Popen[bytes]:
     """Start `uvicorn_command` and wait (up to 3 minutes: production workers loading the app on a busy two-core
     machine) until /healthz answers; its output goes to `log` when given."""
-    import time
-    import urllib.request
-
     out = log.open("wb") if log is not None else None
     # A session of its own: on a failed start the whole group goes, uvicorn's worker processes included (killing
     # the parent alone left them running, orphaned, eating the cores of the next measurement).
@@ -110,8 +110,6 @@ def start_uvicorn(env: dict[str, str], port: int, workers: int, log: Path | None
 
 def stop_uvicorn(proc: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
     """Stop uvicorn and its worker processes: SIGTERM (they finish their requests), SIGKILL after 30 s."""
-    import signal
-
     if not at_once:
         proc.terminate()
         try:

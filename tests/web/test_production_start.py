@@ -32,11 +32,10 @@ def test_a_production_app_loads_the_analyser_in_the_background(
     assert warmed.wait(timeout=10), "the morpheme analyser and the triage model were not loaded at start"
 
 
-def test_a_development_app_loads_nothing_ahead(
-    settings: Settings, engine: Engine, warmed: threading.Event, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # No waiting for something not to happen: the app's threads are recorded as they are made (another test's
-    # production app may be warming up in this process meanwhile, under the same thread name).
+@pytest.fixture
+def threads_made(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """The threads the app makes, recorded instead of started: no waiting for something not to happen (another
+    test's production app may be warming up in this process meanwhile, under the same thread name)."""
     made: list[dict[str, object]] = []
 
     def thread(**kwargs: object) -> SimpleNamespace:
@@ -44,21 +43,21 @@ def test_a_development_app_loads_nothing_ahead(
         return SimpleNamespace(start=lambda: None)
 
     monkeypatch.setattr(app_module, "threading", SimpleNamespace(Thread=thread))
+    return made
+
+
+def test_a_development_app_loads_nothing_ahead(
+    settings: Settings, engine: Engine, warmed: threading.Event, threads_made: list[dict[str, object]]
+) -> None:
     create_app(settings=settings, engine=engine)
-    assert made == []
+    assert threads_made == []
     assert not warmed.is_set()
 
 
 def test_the_recorder_sees_a_production_warm_up(
-    settings: Settings, engine: Engine, warmed: threading.Event, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, engine: Engine, warmed: threading.Event, threads_made: list[dict[str, object]]
 ) -> None:
     """The development test's recorder would see a warm-up thread if one were made (it can fail)."""
-    made: list[dict[str, object]] = []
-    monkeypatch.setattr(
-        app_module,
-        "threading",
-        SimpleNamespace(Thread=lambda **kw: made.append(kw) or SimpleNamespace(start=lambda: None)),
-    )
     production = settings.model_copy(update={"env": Environment.production, "secret_key": "s" * 40})
     create_app(settings=production, engine=engine)
-    assert [kw["name"] for kw in made] == ["warm-models"]
+    assert [kw["name"] for kw in threads_made] == ["warm-models"]
