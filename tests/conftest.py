@@ -67,7 +67,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-_TABLES = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+# Children before parents, so each DELETE finds nothing left that points at its rows.
+_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+
+
+def empty_postgresql(url: str) -> None:
+    """Empty every table and restart every sequence after a test.
+
+    DELETE, not TRUNCATE: a test leaves a handful of rows, and TRUNCATE of forty tables makes new files for each
+    table and index and syncs them (0.6-1.2 s a test on a busy machine, against a few milliseconds here), which
+    over a thousand PostgreSQL tests was a quarter of the suite's time."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table in _TABLES:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+        # setval writes the sequence in place; ALTER SEQUENCE … RESTART would make a new file for each one.
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+            )
+        )
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,20 +101,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("pg_template_url")
     yield url
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgresql(url)
 
 
 @pytest.fixture
 def pg_url(pg_template_url: str) -> Iterator[str]:
     """A PostgreSQL-only database URL, for tests of SKIP LOCKED and concurrency."""
     yield pg_template_url
-    engine = make_engine(pg_template_url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    empty_postgresql(pg_template_url)
 
 
 @pytest.fixture

@@ -34,6 +34,10 @@ def create_database(admin: str, prefix: str = "sotong_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A test database is thrown away: a commit need not wait for the WAL to reach the disk (a crash of the
+        # server loses the last commits, never consistency). Tests that restart or kill the server itself set
+        # up their own clusters.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base, _, _ = admin.rpartition("/")
     return f"{base}/{name}"
 

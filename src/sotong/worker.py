@@ -91,11 +91,13 @@ def run_pass(
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
     deliver: bool = True,
+    delivery_slice: float = DELIVERY_SLICE_SECONDS,
 ) -> PassResult:
     """One pass of everything a worker does, in the order of the module's list. Queued webhooks come first so
     their receipts leave in the same pass.
 
-    `deliver=False` leaves the outbox to delivery threads of their own (`run_forever` on PostgreSQL).
+    `deliver=False` leaves the outbox to delivery threads of their own (`run_forever` on PostgreSQL);
+    `delivery_slice` is how many seconds a burst may hold up the rest of the pass.
     """
 
     def stopped() -> bool:
@@ -110,7 +112,7 @@ def run_pass(
     # Receipts are promised within seconds: keep delivering while full batches come back (a burst of
     # messages), for up to DELIVERY_SLICE_SECONDS, before the slower work of the pass.
     delivered = 0
-    until = time.monotonic() + DELIVERY_SLICE_SECONDS
+    until = time.monotonic() + delivery_slice
     while deliver:
         sent = run_once(session_factory, worker_id=worker_id, batch=batch, stop=stop)
         delivered += sent

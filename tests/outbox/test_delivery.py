@@ -96,6 +96,19 @@ def test_one_worker_pass_keeps_delivering_a_burst_beyond_one_batch(
 
     for _ in range(DEFAULT_BATCH * 2 + 5):
         queue(session, org_id=world.songpa.id)
-    result = run_pass(factory, worker_id="w1")
+    # A slice no busy machine runs out of: this is about looping past one batch, not about the clock.
+    result = run_pass(factory, worker_id="w1", delivery_slice=3600)
     assert result.delivered == DEFAULT_BATCH * 2 + 5
     assert len(recording.sent) == DEFAULT_BATCH * 2 + 5
+
+
+def test_a_burst_yields_to_the_rest_of_the_pass_when_its_slice_is_spent(
+    session: Session, world: World, factory: Factory, recording: Recording
+) -> None:
+    from sotong.outbox.delivery import DEFAULT_BATCH
+    from sotong.worker import run_pass
+
+    for _ in range(DEFAULT_BATCH * 2 + 5):
+        queue(session, org_id=world.songpa.id)
+    # With the slice spent after the first batch, the escalation sweep and polling are not starved by a burst.
+    assert run_pass(factory, worker_id="w1", delivery_slice=0).delivered == DEFAULT_BATCH
