@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY
 from sotong.cases.links import tracking_url
 from sotong.cases.models import Case, Message
 from sotong.orgs.models import ChannelAccount
@@ -34,6 +35,12 @@ def reply_route(session: Session, account_id: int | None) -> tuple[str, int | No
         if via is not None:
             return via.channel.value, via.id
     return account.channel.value, account.id
+
+
+def asks_visibility(case: Case, first: Message | None) -> bool:
+    """Whether the case came private from a private chat whose citizen has not said 공개 (cases/inbound.py)."""
+    raw = first.raw if first is not None else None
+    return case.citizen_private and isinstance(raw, dict) and raw.get(VISIBILITY_KEY) == DEFAULT_PRIVATE
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ def to_citizen(
         payload = {k: mask(v) if k in PUBLIC_TEXT_FIELDS and isinstance(v, str) else v for k, v in payload.items()}
     if first is None:
         first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+    if kind == "receipt" and asks_visibility(case, first):
+        payload = {**payload, "ask_visibility": True}
     return CitizenDelivery(
         kind=kind,
         transport=transport,

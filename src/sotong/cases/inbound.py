@@ -44,6 +44,13 @@ def storable_data(value: Any) -> Any:
     return value
 
 
+# A private chat (KakaoTalk, TalkTalk) opens its case private, as 국민신문고 does, and its receipt asks the citizen
+# whether it may be published: until they answer 공개 it stays private (`citizen_private`) and nobody can release
+# it. Kept in the message's `raw` as well (under VISIBILITY_KEY), so a conversation's case opened later keeps it.
+DEFAULT_PRIVATE = "default_private"
+VISIBILITY_KEY = "sotong_visibility"  # not "visibility": Mastodon's raw body has its own
+
+
 @dataclass(frozen=True)
 class InboundAttachment:
     data: bytes
@@ -69,6 +76,7 @@ class InboundMessage:
     contact: dict[str, str] = field(default_factory=dict)  # phone / e-mail for SMS or e-mail answers
     # The citizen's own choice where the channel asks (the web form): "public", "private" (비공개: never
     # published) or "whistleblower" (공익신고: private from the first second); None where nobody asked.
+    # DEFAULT_PRIVATE where the channel itself is private and asks after the receipt (Kakao, TalkTalk).
     visibility: str | None = None
     # Photos on the platform, downloaded into `attachments` when the message is taken in (channels/media.py).
     media_urls: tuple[str, ...] = ()

@@ -43,6 +43,19 @@ def _day(value: object) -> str | None:
 ACKNOWLEDGEMENT = "보내주신 말씀 감사합니다. 소중한 의견으로 잘 받았습니다. 불편하신 점이 있으면 언제든 알려 주세요."
 
 
+# A private chat's receipt asks whether the case may be published (default 비공개, as 국민신문고 does); the answer
+# words are those of `cases.actions.publication.CHAT_CHOICES`.
+ASK_VISIBILITY = "이 민원은 공개하지 않습니다. 개인정보를 가려 공개 민원 목록에 올려도 된다면 '공개'라고 보내 주세요."
+
+
+# What the citizen is told after answering that question in the chat.
+VISIBILITY_CHOSEN = {
+    "public": "공개로 바꿨습니다. 담당자가 개인정보를 가린 것을 확인한 뒤 공개 민원 목록에 올립니다.",
+    "private": "비공개로 정했습니다. 공개되지 않으며, 답변은 이 채팅으로 받으실 수 있습니다.",
+    "refused": "비공개로 정하신 민원은 다시 공개할 수 없습니다. 답변은 이 채팅으로 받으실 수 있습니다.",
+}
+
+
 def reply_text(delivery: Delivery) -> str:
     """The text for one outbox item: receipt, answer, notices; always with the case number and tracking link."""
     payload = delivery.payload
@@ -51,7 +64,8 @@ def reply_text(delivery: Delivery) -> str:
     if delivery.kind == "receipt":
         due = _deadline(payload.get("due_at"))
         deadline = f", 처리기한 {due}" if due else ""
-        return f"민원이 접수되었습니다. 접수번호 {number}{deadline}. 진행 상황: {url}"
+        ask = f" {ASK_VISIBILITY}" if payload.get("ask_visibility") else ""
+        return f"민원이 접수되었습니다. 접수번호 {number}{deadline}.{ask} 진행 상황: {url}"
     if delivery.kind == "acknowledgement":
         # Chatter (a greeting, praise): thanked, not taken in as a complaint, so no case number and no deadline.
         return ACKNOWLEDGEMENT

@@ -39,7 +39,10 @@ from sotong.cases.actions.lifecycle import (
     triage,
 )
 from sotong.cases.actions.publication import (
+    ChatChoice,
     auto_release,
+    chat_choice,
+    choose_in_chat,
     edit_public,
     make_private_by_citizen,
     on_public_change,
@@ -50,13 +53,16 @@ from sotong.cases.actions.publication import (
 __all__ = [
     "MAX_TEXT_LENGTH",
     "VISIBILITIES",
+    "ChatChoice",
     "IntakeResult",
     "Photo",
     "RequiredElementsMissing",
     "answer",
     "assign",
     "auto_release",
+    "chat_choice",
     "check_inbound",
+    "choose_in_chat",
     "close",
     "edit_public",
     "extend",

@@ -18,7 +18,7 @@ from sotong.actors import CITIZEN, Actor
 from sotong.cases.actions.effects import next_numbers, set_deadlines
 from sotong.cases.actions.intake import _new_case, _opened, category_hint
 from sotong.cases.assessment import Submitted, assess
-from sotong.cases.inbound import InboundMessage
+from sotong.cases.inbound import VISIBILITY_KEY, InboundMessage
 from sotong.cases.models import Attachment, Case, Conversation, ConversationStatus, Message
 from sotong.db import atomic, utcnow
 from sotong.errors import NotFound
@@ -72,6 +72,8 @@ def open_conversation(
             latitude=next((m.latitude for m in messages if m.latitude is not None), None),
             longitude=next((m.longitude for m in messages if m.longitude is not None), None),
             address=next((m.address for m in messages if m.address), None),
+            # A private chat's bubbles say so in their raw body: its case opens private (cases/inbound.py).
+            visibility=first.raw.get(VISIBILITY_KEY) if isinstance(first.raw, dict) else None,
         )
         case = _new_case(account, whole, text, now)
         has_photo = (

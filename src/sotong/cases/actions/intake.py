@@ -39,7 +39,7 @@ from sotong.cases.actions.effects import (
 from sotong.cases.actions.lifecycle import reject
 from sotong.cases.assessment import Assessment, Submitted, assess
 from sotong.cases.attachments import validate_image
-from sotong.cases.inbound import InboundMessage
+from sotong.cases.inbound import DEFAULT_PRIVATE, InboundMessage
 from sotong.cases.models import (
     Case,
     CaseStatus,
@@ -381,9 +381,10 @@ def _new_case(account: ChannelAccount, inbound: InboundMessage, text: str, now: 
         received_at=received,
         citizen_token=secrets.token_urlsafe(24),
         due_at=received,  # replaced by set_deadlines
-        # The citizen's 비공개 or 공익신고 holds from the first second: neither can ever be released.
-        is_public=inbound.visibility not in ("private", "whistleblower"),
-        citizen_private=inbound.visibility == "private",
+        # The citizen's 비공개 or 공익신고 holds from the first second: neither can ever be released. A private
+        # chat's case is private until the citizen answers 공개 (publication.choose_in_chat).
+        is_public=inbound.visibility not in ("private", "whistleblower", DEFAULT_PRIVATE),
+        citizen_private=inbound.visibility in ("private", DEFAULT_PRIVATE),
         is_whistleblower=inbound.visibility == "whistleblower",
     )
 

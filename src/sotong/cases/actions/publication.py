@@ -14,19 +14,24 @@ feed and open-data caches there), so a hidden case leaves every cached public pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.actors import CITIZEN, SYSTEM, Actor, Role, require_department_or_org_wide, require_role
+from sotong.audit.models import AuditEvent
 from sotong.audit.service import record
 from sotong.cases import links
-from sotong.cases.actions.effects import MAX_TEXT_LENGTH, load_case
-from sotong.cases.models import Answer, Case, CaseStatus
+from sotong.cases.actions.effects import MAX_TEXT_LENGTH, load_case, queue_to_citizen
+from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY
+from sotong.cases.models import Answer, Case, CaseStatus, Message
+from sotong.cases.wording import VISIBILITY_CHOSEN
 from sotong.db import atomic, utcnow
 from sotong.errors import IllegalTransition, InvalidInput, NotFound
 from sotong.orgs.service import organisation
+from sotong.outbox.models import OutboxItem
 from sotong.text.pii import assess, mask
 
 MAX_TITLE_LENGTH = 200
@@ -214,3 +219,88 @@ def make_private_by_citizen(session: Session, *, case_number: str, token: str) -
         _record(session, CITIZEN, case, "made_private", before)
     _changed(case.id)
     return case
+
+
+# The citizen's answer to a private chat's receipt (cases/wording.ASK_VISIBILITY), typed or a quick reply.
+CHAT_CHOICES = {"공개": "public", "공개 동의": "public", "비공개": "private", "비공개 유지": "private"}
+
+
+def chat_choice(text: str) -> str | None:
+    """ "public" or "private" when a chat message is nothing but the answer to 공개/비공개, else None."""
+    return CHAT_CHOICES.get(" ".join(text.replace("\x00", " ").split()).rstrip(".!"))
+
+
+@dataclass(frozen=True)
+class ChatChoice:
+    """What a citizen's 공개/비공개 answer did to their case, and the words they are told."""
+
+    case: Case
+    outcome: str  # "public", "private" or "refused" (made private for good earlier)
+    text: str
+
+
+def choose_in_chat(
+    session: Session, *, account_id: int, author_handle: str, choice: str, reply_key: str, notify: bool
+) -> ChatChoice | None:
+    """The citizen answers their private chat's receipt: 공개 lifts the default 비공개 (the case then waits in
+    공개 검토 like any other), 비공개 makes it private for good (as on the tracking page). Applies to the author's
+    latest case from this account that asked; None when there is none (the words are then an ordinary message).
+
+    `notify`: queue the answer to the citizen (TalkTalk), once per `reply_key` (the platform's id of the chat
+    message: a redelivered webhook is told nothing twice); Kakao shows it in its skill response instead.
+    """
+    if choice not in ("public", "private"):
+        raise InvalidInput(f"unknown choice {choice!r}")
+    with atomic(session):
+        query = (
+            select(Case)
+            .where(Case.channel_account_id == account_id, Case.author_handle == author_handle)
+            .order_by(Case.id.desc())
+            .limit(1)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        case = session.scalar(query.execution_options(populate_existing=True))
+        if case is None or case.is_whistleblower:
+            return None
+        first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+        made_private = session.scalar(
+            select(AuditEvent.id)
+            .where(AuditEvent.case_id == case.id, AuditEvent.action == "case.made_private")
+            .limit(1)
+        )
+        if first is None or not _was_asked(first):
+            return None  # not a chat that asked: the words are an ordinary message
+        before = _state(case)
+        if choice == "public" and made_private is not None:
+            outcome = "refused"
+        elif choice == "public":
+            outcome = "public"
+            if case.citizen_private:
+                case.citizen_private = False
+                case.is_public = True
+                _record(session, CITIZEN, case, "public_chosen", before)
+        else:
+            outcome = "private"
+            if made_private is None:
+                case.citizen_private = True
+                case.is_public = False
+                case.released_at = None
+                _record(session, CITIZEN, case, "made_private", before, channel="chat")
+        text = VISIBILITY_CHOSEN[outcome]
+        key = f"{outcome}:{reply_key}"
+        if (
+            notify
+            and session.scalar(
+                select(OutboxItem.id).where(OutboxItem.idempotency_key == f"visibility_notice:{case.id}:{key}")
+            )
+            is None
+        ):
+            queue_to_citizen(session, case, kind="visibility_notice", key=key, payload={"text": text})
+    _changed(case.id)
+    return ChatChoice(case=case, outcome=outcome, text=text)
+
+
+def _was_asked(first: Message) -> bool:
+    """The case's first message came from a chat that asks (its case may since have been made public)."""
+    return isinstance(first.raw, dict) and first.raw.get(VISIBILITY_KEY) == DEFAULT_PRIVATE

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.cases.actions import check_inbound, receive_message, receive_new_messages
+from sotong.cases.actions import chat_choice, check_inbound, choose_in_chat, receive_message, receive_new_messages
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
 from sotong.channels.intake.media import MediaPolicy, with_media
@@ -60,6 +60,7 @@ class TakeInResult:
     stored: int = 0
     duplicates: int = 0
     refused: int = 0
+    answered: int = 0  # a private chat's 공개/비공개 answers: applied to the case, not stored as messages
 
 
 def _stored_ids(session: Session, account_id: int, external_ids: list[str]) -> set[str]:
@@ -107,6 +108,9 @@ def take_in(
         if inbound.external_id in stored:
             result.duplicates += 1
             continue
+        if _visibility_answer(session, account_id, inbound):
+            result.answered += 1
+            continue
         try:
             if inbound.media_urls:
                 policy = policy or _media_policy(session, account_id)
@@ -120,6 +124,26 @@ def take_in(
     for start in range(0, len(fresh), BATCH_SIZE):
         _store(session, account_id, fresh[start : start + BATCH_SIZE], result)
     return result
+
+
+def _visibility_answer(session: Session, account_id: int, inbound: InboundMessage) -> bool:
+    """A private chat's citizen answering the receipt's 공개/비공개 question (a button or the word alone): applied
+    to their case and confirmed to them, not stored as a message. False for anything else."""
+    if not inbound.chat or not inbound.author_handle or inbound.attachments or inbound.media_urls:
+        return False
+    raw = inbound.raw if isinstance(inbound.raw, dict) else {}
+    choice = raw.get("visibility_reply") or chat_choice(inbound.text)
+    if choice not in ("public", "private"):
+        return False
+    chosen = choose_in_chat(
+        session,
+        account_id=account_id,
+        author_handle=inbound.author_handle,
+        choice=choice,
+        reply_key=inbound.external_id,
+        notify=True,
+    )
+    return chosen is not None
 
 
 def _store(session: Session, account_id: int, batch: list[InboundMessage], result: TakeInResult) -> None:

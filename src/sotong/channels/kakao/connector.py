@@ -144,7 +144,10 @@ class KakaoConnector(Connector):
         url = str(delivery.payload.get("tracking_url") or "")
         if mode == "callback" and callback_url and created and utcnow() - created < CALLBACK_LIFETIME:
             number = str(delivery.payload.get("case_number") or "")
-            sent = self._callback(callback_url, receipt_response(number, fit(text, TEXT_LIMIT, url)))
+            ask = bool(delivery.payload.get("ask_visibility"))
+            sent = self._callback(
+                callback_url, receipt_response(number, fit(text, TEXT_LIMIT, url), ask_visibility=ask)
+            )
             if sent is not None:
                 return sent
         number = str(delivery.payload.get("case_number") or "")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from sotong.cases.inbound import InboundMessage
+from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY, InboundMessage
 from sotong.channels.base import (
     ChannelError,
     MalformedPayload,
@@ -190,9 +190,11 @@ def skill_response(
     return response
 
 
-def receipt_response(number: str, text: str) -> dict[str, Any]:
-    """The receipt as a skill response, with a quick reply that asks for the case's status."""
-    return skill_response([text], quick_replies=[("처리 상황 조회", f"{number} 조회")])
+def receipt_response(number: str, text: str, *, ask_visibility: bool = False) -> dict[str, Any]:
+    """The receipt as a skill response, with a quick reply that asks for the case's status (and, for a private
+    case whose citizen was not asked yet, the two answers to 공개/비공개)."""
+    choices = [("공개", "공개"), ("비공개 유지", "비공개 유지")] if ask_visibility else []
+    return skill_response([text], quick_replies=[("처리 상황 조회", f"{number} 조회"), *choices])
 
 
 def inbound_message(config: Mapping[str, Any], request: SkillRequest) -> InboundMessage:
@@ -208,7 +210,14 @@ def inbound_message(config: Mapping[str, Any], request: SkillRequest) -> Inbound
         # The complaint block's slots gather a whole complaint in one request (a case at once, its receipt in
         # the answer); a free utterance or a photo alone is one bubble of a chat, gathered into one case.
         chat=not what,
-        raw={**request.raw, "photo_urls": list(request.photo_urls), "callback": request.callback_url is not None},
+        # A chat with the district alone: private until the citizen answers the receipt's 공개 question.
+        visibility=DEFAULT_PRIVATE,
+        raw={
+            **request.raw,
+            "photo_urls": list(request.photo_urls),
+            "callback": request.callback_url is not None,
+            VISIBILITY_KEY: DEFAULT_PRIVATE,
+        },
     )
 
 

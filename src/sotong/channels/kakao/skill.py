@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sotong.cases.actions import IntakeResult, receive_message
+from sotong.cases.actions import IntakeResult, chat_choice, choose_in_chat, receive_message
 from sotong.cases.actions.intake import conversation_window
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.links import tracking_url
@@ -41,6 +41,7 @@ from sotong.channels.kakao.protocol import (
     DEFAULT_IMAGE_PREFIXES,
     TEXT_LIMIT,
     SkillRequest,
+    external_id,
     inbound_message,
     is_help,
     lookup_number,
@@ -193,7 +194,7 @@ def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
     # The very words the worker would have sent: the outbox row is the one source of a receipt's text. Chatter
     # the organisation answers with nothing gets no row: a plain "received" then, with no case number promised.
     text = reply_text(Delivery.of(item)) if item is not None else "보내주신 말씀 잘 받았습니다."
-    return receipt_response(case.number, text)
+    return receipt_response(case.number, text, ask_visibility=bool(item and item.payload.get("ask_visibility")))
 
 
 def refusal(exc: Exception) -> dict[str, Any]:
@@ -272,6 +273,31 @@ def _push_refusal(config: Mapping[str, Any], user_key: str, answer: dict[str, An
         log.warning("kakao: refusal not pushed to %s: %s", user_key, exc.message)
 
 
+def _visibility_answer(
+    sessions: SessionMaker, *, account_id: int, config: Mapping[str, Any], request: SkillRequest
+) -> dict[str, Any] | None:
+    """The citizen's 공개/비공개 answer to their receipt (a quick reply or typed), applied to their case; None when
+    the utterance is no such answer or no case of theirs asked (then it is taken in as any message)."""
+    what = request.params.get(str(config.get("param_what") or "what"))
+    choice = chat_choice(request.utterance) if not what and not request.photo_urls else None
+    if choice is None:
+        return None
+    with sessions() as session:
+        chosen = choose_in_chat(
+            session,
+            account_id=account_id,
+            author_handle=request.user_key,
+            choice=choice,
+            reply_key=external_id(request),
+            notify=False,  # the skill response is the answer
+        )
+    if chosen is None:
+        return None
+    return skill_response(
+        [f"민원 {chosen.case.number}: {chosen.text}"], quick_replies=[("처리 상황 조회", f"{chosen.case.number} 조회")]
+    )
+
+
 def respond(
     sessions: SessionMaker, *, account_id: int, config: Mapping[str, Any], request: WebhookRequest
 ) -> Responded:
@@ -285,6 +311,9 @@ def respond(
         return Responded(WebhookReply(answer))
     if is_help(parsed, config):
         return Responded(WebhookReply(help_answer()))
+    chosen = _visibility_answer(sessions, account_id=account_id, config=config, request=parsed)
+    if chosen is not None:
+        return Responded(WebhookReply(chosen))
     answer, error = answer_within_budget(
         sessions, account_id=account_id, config=config, request=parsed, inbound=inbound_message(config, parsed)
     )

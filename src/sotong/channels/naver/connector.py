@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session
 
-from sotong.cases.inbound import InboundMessage
+from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY, InboundMessage
 from sotong.channels.base import (
     ChannelError,
     ChannelText,
@@ -55,6 +55,9 @@ PERMANENT_CODES = frozenset({"01", "02"})
 DEFAULT_THROTTLE_SECONDS = 60.0
 TIMEOUT = httpx.Timeout(10.0)
 SEOUL = ZoneInfo("Asia/Seoul")
+# The codes of the receipt's 공개/비공개 buttons (a press is the citizen's answer, cases.actions.choose_in_chat).
+PUBLIC_CODE, PRIVATE_CODE = "sotong:visibility:public", "sotong:visibility:private"
+VISIBILITY_CODES = {PUBLIC_CODE: "public", PRIVATE_CODE: "private"}
 # Events that are not a citizen's message: entering or leaving the chat, (un)friending, our own echoes.
 IGNORED_EVENTS = frozenset({"open", "leave", "friend", "echo", "typingOn", "typingOff", "persistentMenu"})
 
@@ -152,9 +155,11 @@ class NaverConnector(Connector):
         text_content = data.get("textContent")
         image_content = data.get("imageContent")
         photos: tuple[str, ...] = ()
+        choice: str | None = None
         if isinstance(text_content, dict):
             text = str(text_content.get("text") or "").strip()
-            if text_content.get("code") and not text:
+            choice = VISIBILITY_CODES.get(str(text_content.get("code") or ""))
+            if text_content.get("code") and not text and choice is None:
                 return []  # a button press carries a code for the bot, not words for a case
             kind = "text"
         elif isinstance(image_content, dict) and isinstance(image_content.get("imageUrl"), str):
@@ -163,6 +168,8 @@ class NaverConnector(Connector):
             text, kind, photos = "(사진)", "image", (image_content["imageUrl"],)
         else:
             raise MalformedPayload("naver: a send event without textContent or imageContent")
+        if not text:
+            text = "공개" if choice == "public" else "비공개" if choice else ""
         if not text:
             return []
         body = payload if isinstance(payload, bytes | str) else json.dumps(payload, sort_keys=True)
@@ -175,12 +182,16 @@ class NaverConnector(Connector):
                 media_urls=photos,
                 media_hosts=MEDIA_HOSTS,
                 chat=True,  # one complaint arrives as several send events: gathered into one case
+                # A chat with the district alone: private until the citizen answers the receipt's 공개 question.
+                visibility=DEFAULT_PRIVATE,
                 raw={
                     "event": event,
                     "user": user,
                     "kind": kind,
                     "options": data.get("options") or {},
+                    VISIBILITY_KEY: DEFAULT_PRIVATE,
                     **({"image_url": photos[0]} if photos else {}),
+                    **({"visibility_reply": choice} if choice else {}),
                 },
             )
         ]
@@ -212,6 +223,14 @@ class NaverConnector(Connector):
         if delivery.kind != "receipt":
             # The answer may come days later: ask TalkTalk to notify the citizen's phone.
             body["options"] = {"notification": True}
+        elif delivery.payload.get("ask_visibility"):
+            # The receipt's question (공개/비공개) as two buttons; a press comes back as a send event with the code.
+            body["textContent"]["quickReply"] = {
+                "buttonList": [
+                    {"type": "TEXT", "data": {"title": title, "code": code}}
+                    for code, title in ((PUBLIC_CODE, "공개"), (PRIVATE_CODE, "비공개 유지"))
+                ]
+            }
         try:
             response = httpx.post(
                 f"{base}/chatbot/v1/event",
