@@ -123,3 +123,24 @@ def test_a_decompression_bomb_is_refused(client: TestClient, world: World, sessi
     assert response.status_code == 422
     assert response.json()["error"] == "attachment_rejected"
     assert _counts(session) == (0, 0, 0)
+
+
+def test_the_citizen_chooses_visibility_as_on_the_form(client: TestClient, world: World, session: Session) -> None:
+    chosen = {}
+    for visibility in ("public", "private", "whistleblower"):
+        response = client.post("/api/v1/cases", data=_form(visibility=visibility))
+        assert response.status_code == 201, response.text
+        chosen[visibility] = response.json()["number"]
+    session.expire_all()
+    flags = {v: session.scalars(select(Case).where(Case.number == n)).one() for v, n in chosen.items()}
+    assert (flags["public"].citizen_private, flags["public"].is_whistleblower) == (False, False)
+    assert (flags["private"].citizen_private, flags["private"].is_public) == (True, False)
+    assert flags["whistleblower"].is_whistleblower and not flags["whistleblower"].is_public
+
+
+def test_an_unknown_visibility_is_422_with_the_reason(client: TestClient, world: World, session: Session) -> None:
+    response = client.post("/api/v1/cases", data=_form(visibility="everyone"))
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input" and "visibility" in response.json()["detail"]
+    assert "'whistleblower'" in response.json()["errors"][0]["msg"]  # the allowed values, for the developer
+    assert _counts(session) == (0, 0, 0)

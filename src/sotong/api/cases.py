@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -54,6 +54,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "Not allowed from the case's current status"},
     422: {"model": ErrorOut, "description": "Invalid input"},
 }
+
+
+# The web form's three choices (cases.actions.VISIBILITIES); anything else is a 422 naming the field.
+Visibility = Literal["public", "private", "whistleblower"]
+assert set(get_args(Visibility)) == set(actions.VISIBILITIES)  # one list of choices, two spellings kept equal
 
 
 def media_url(attachment_id: int) -> str:
@@ -180,6 +185,13 @@ def create_case(
     address: Annotated[str | None, Form(max_length=300)] = None,
     phone: Annotated[str | None, Form(max_length=40)] = None,
     email: Annotated[str | None, Form(max_length=254)] = None,
+    visibility: Annotated[
+        Visibility,
+        Form(
+            description="The citizen's choice, as on the web form: public (published after review, masked), "
+            "private (비공개: answered, never published) or whistleblower (공익신고: private from the first second)"
+        ),
+    ] = "public",
     files: Annotated[list[UploadFile] | None, File(description="Up to 5 photos")] = None,
 ) -> JSONResponse:
     """No account needed; the same submission_id twice is refused with the first case's number.
@@ -210,6 +222,7 @@ def create_case(
         phone=phone or None,
         email=email or None,
         attachments=photos.attachments,
+        visibility=visibility,
     )
     tracking_url = f"{settings.base_url}/cases/{case.number}"
     created = CaseCreated(number=case.number, tracking_url=tracking_url, citizen_token=case.citizen_token or "")
