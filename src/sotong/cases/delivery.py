@@ -75,7 +75,10 @@ def to_citizen(
     the caller has it), with the tracking link (and the citizen's token in it where the reply is private)."""
     transport, account_id = reply_route(session, case.channel_account_id)
     private = is_private(transport)
-    if not private:
+    if private:
+        # 공무원 실명제 is for what the public reads; the citizen's own chat keeps the answer as it was.
+        payload = {k: v for k, v in payload.items() if k != "signature"}
+    else:
         # Everyone reads a reply on X, Mastodon or under a Facebook post: the portal's masker runs on it, the
         # citizen's own words quoted back included. A private channel (Kakao, TalkTalk, SMS, e-mail) hands the
         # citizen the text as written.

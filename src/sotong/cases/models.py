@@ -328,6 +328,9 @@ class Answer(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     public_body: Mapped[str | None] = mapped_column(Text)
+    # 공무원 실명제: "name · department · department phone" of who answered, when the organisation signs answers.
+    # Kept apart from `public_body`: the masker would take the officer's name for a citizen's.
+    signature: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="answers")

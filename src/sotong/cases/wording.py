@@ -70,7 +70,9 @@ def reply_text(delivery: Delivery) -> str:
         # Chatter (a greeting, praise): thanked, not taken in as a complaint, so no case number and no deadline.
         return ACKNOWLEDGEMENT
     if delivery.kind == "answer":
-        return f"[{number} 답변] {str(payload.get('body') or '').strip()}\n{url}"
+        # The signature (public replies only, cases/delivery.py) is the officer's: never masked, never the citizen's.
+        signed = f"\n담당: {payload['signature']}" if payload.get("signature") else ""
+        return f"[{number} 답변] {str(payload.get('body') or '').strip()}{signed}\n{url}"
     if delivery.kind == "transfer_notice":
         to_org, new_number = payload.get("to_org", ""), payload.get("new_case_number", "")
         return f"민원 {attach(number, '은')} {attach(to_org, '으로')} 이송되었습니다 (새 접수번호 {new_number})."

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from sotong.actors import Actor
+from sotong.cases.actions.answer import signature_for
 from sotong.cases.answers.render import public_source
 from sotong.cases.delivery import to_citizen
 from sotong.cases.models import Case
@@ -30,9 +32,12 @@ def channel_text(delivery: Delivery) -> ChannelText:
     return ChannelText(delivery.transport, text, len(text), None, "none", False, checked=False)
 
 
-def answer_delivery(session: Session, case: Case, body: str) -> Delivery:
-    """The delivery the answer action would queue for this body (cases/delivery.py; not stored: a preview)."""
-    to_send = to_citizen(session, case, kind="answer", key="preview", payload={"answer_id": None, "body": body.strip()})
+def answer_delivery(session: Session, case: Case, body: str, *, actor: Actor | None = None) -> Delivery:
+    """The delivery the answer action would queue for this body, signed as `actor` would sign it
+    (cases/delivery.py; not stored: a preview)."""
+    signature = signature_for(session, actor=actor, case=case) if actor is not None else None
+    payload = {"answer_id": None, "body": body.strip(), "signature": signature}
+    to_send = to_citizen(session, case, kind="answer", key="preview", payload=payload)
     return to_send.as_delivery(org_id=case.org_id, case_id=case.id)
 
 
@@ -43,8 +48,11 @@ class Preview:
     tracking_url: str
 
 
-def preview(session: Session, case: Case, *, body: str, public_body: str | None = None) -> Preview:
-    """Both things the citizen will see: the channel reply and the masked public answer."""
-    delivery = answer_delivery(session, case, body)
+def preview(
+    session: Session, case: Case, *, body: str, public_body: str | None = None, actor: Actor | None = None
+) -> Preview:
+    """Both things the citizen will see: the channel reply (signed as `actor` would sign it) and the masked public
+    answer."""
+    delivery = answer_delivery(session, case, body, actor=actor)
     public = mask(public_source(case, public_body if public_body else body.strip()))
     return Preview(channel=channel_text(delivery), public=public, tracking_url=tracking_link(delivery))

@@ -123,7 +123,7 @@ def _preview(
         raise InvalidInput("the answer is empty")
     template = template_of(db, actor, data.get("template_id"))
     rendered = render.fill(template.body, case_values(db, case, user, settings)) if template is not None else None
-    result = preview(db, case, body=body, public_body=_text(data, "public_body").strip() or None)
+    result = preview(db, case, body=body, public_body=_text(data, "public_body").strip() or None, actor=actor)
     missing = case_actions.missing_elements(template, rendered, body)
     return JSONResponse(
         {

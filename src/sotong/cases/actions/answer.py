@@ -15,10 +15,12 @@ from sotong.cases.actions.effects import add_attachment, audit, load_case, queue
 from sotong.cases.answers import render
 from sotong.cases.answers.models import AnswerTemplate
 from sotong.cases.attachments import validate_image
-from sotong.cases.models import Answer, CaseStatus
+from sotong.cases.models import Answer, Case, CaseStatus
 from sotong.cases.status import check_transition
 from sotong.db import atomic, utcnow
 from sotong.errors import InvalidInput, NotFound
+from sotong.orgs.models import Department, User
+from sotong.orgs.service import organisation
 from sotong.settings import get_settings
 from sotong.text.pii import mask
 
@@ -98,6 +100,7 @@ def answer(
             body=body,
             # Departments have leaked names inside published answers: the answer is masked too.
             public_body=mask(render.public_source(case, public_body or body)),
+            signature=signature_for(session, actor=actor, case=case),
         )
         session.add(reply)
         session.flush()
@@ -107,7 +110,13 @@ def answer(
         case.first_responded_at = case.first_responded_at or now
         stop_clock(case)
         audit(session, actor, case, "answered", before, details={"answer_id": reply.id}, is_public=True)
-        queue_to_citizen(session, case, kind="answer", key=str(reply.id), payload={"answer_id": reply.id, "body": body})
+        queue_to_citizen(
+            session,
+            case,
+            kind="answer",
+            key=str(reply.id),
+            payload={"answer_id": reply.id, "body": body, "signature": reply.signature},
+        )
         stored = [
             add_attachment(
                 session,
@@ -136,3 +145,16 @@ def answer(
         session.flush()
     session.expire(reply, ["attachments"])
     return reply
+
+
+def signature_for(session: Session, *, actor: Actor, case: Case) -> str | None:
+    """공무원 실명제: "name · department · department phone" of the officer answering, when the case's organisation
+    signs its public answers; None otherwise. Only staff facts: the citizen's name or number never enter it."""
+    if not organisation(session, case.org_id).sign_answers or actor.user_id is None:
+        return None
+    user = session.get(User, actor.user_id)
+    department_id = actor.department_id or case.department_id
+    department = session.get(Department, department_id) if department_id is not None else None
+    parts = [user.display_name if user else None, department.name if department else None]
+    parts.append(department.phone if department else None)
+    return " · ".join(p.strip() for p in parts if p and p.strip())[:300] or None
