@@ -52,6 +52,7 @@ from sotong.db import get_engine, session_factory, utcnow
 from sotong.portal import opendata as portal_opendata
 from sotong.portal import report as portal_report
 from sotong.portal import views as portal_views
+from sotong.portal.generation import GenerationWatch
 from sotong.portal.pagecache import PageCache, PageCacheMiddleware
 from sotong.runtime import service as runtime
 from sotong.settings import Environment, Settings, get_settings
@@ -88,18 +89,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessions = session_factory(engine)
     app.state.metrics_registry = api_metrics.installation_registry(app.state.sessions)
 
-    # Innermost of the three: pages it replays still get the security headers and the session cookie.
-    app.state.page_cache = PageCache.for_settings(settings)
-    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
-    # A case hidden, edited or released leaves the cached pages, feeds and figures at once, not after their TTL.
+    # A case hidden, edited or released leaves the cached pages, feeds and figures at once, not after their TTL:
+    # in this process when it made the change, in every other when it sees the public generation moved.
     state = weakref.ref(app.state)
 
-    def public_changed(case_id: int) -> None:
+    def forget() -> None:
         alive = state()
         if alive is not None:
             portal_opendata.forget_public(alive)
 
+    def public_changed(case_id: int) -> None:
+        forget()
+
     case_actions.on_public_change(public_changed)
+    app.state.generation_watch = GenerationWatch(engine, forget)
+    # Innermost of the three: pages it replays still get the security headers and the session cookie.
+    app.state.page_cache = PageCache.for_settings(settings)
+    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache, watch=app.state.generation_watch)
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_max_age)
 
     # Wraps every handler and the middleware above, so they can all read request.session (only the queued-webhook

@@ -75,6 +75,18 @@ class CaseNumberSequence(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PublicGeneration(Base):
+    """One row (id 1): a number bumped in the transaction of every change of what the public may see (a case
+    released, edited, hidden, made private). Each web process compares it with the one it last saw before serving
+    a cached public page, feed or figure, and empties its caches when it moved: a hidden case leaves every
+    process's caches at once, not after their TTL (portal/generation.py). Created by the first bump."""
+
+    __tablename__ = "public_generation"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigId, default=0)
+
+
 # The open statuses (cases/status.OPEN_STATUSES, which imports this module) as SQL, for the partial indexes of
 # the department queue; console/queue.py writes its condition with the same literal list so the planner can
 # prove the index applies (tests/console/test_queue_indexes.py keeps the two in step).

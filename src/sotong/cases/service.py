@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from sotong.actors import ORG_WIDE_ROLES, Actor, Role, can_see_case, require_case_visible
-from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message
+from sotong.cases.models import Answer, Attachment, Case, CaseStatus, ComplaintType, Message, PublicGeneration
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import utcnow
 from sotong.errors import NotFound, PermissionDenied
@@ -450,3 +450,9 @@ def citizen_photos(session: Session, case_id: int) -> list[Attachment]:
             .order_by(Attachment.id)
         )
     )
+
+
+def public_generation(connection: Connection) -> int:
+    """The public generation (cases.models.PublicGeneration): 0 before the first change of what the public sees."""
+    value = connection.scalar(select(PublicGeneration.value).where(PublicGeneration.id == 1))
+    return int(value or 0)

@@ -28,6 +28,7 @@ from sotong.errors import InvalidInput, NotFound
 from sotong.i18n import translate
 from sotong.orgs.models import Organisation
 from sotong.portal import charts, export, feeds, pagecache, stats
+from sotong.portal.generation import CHECKED, GenerationWatch
 from sotong.settings import Settings
 from sotong.web import maps
 from sotong.web.deps import AppSettings, DbSession
@@ -55,6 +56,10 @@ def forget_public(state: Any) -> None:
 
 def _cache(request: Request) -> stats.TTLCache:
     """The app's cache of public aggregates (one per process; tests get a fresh one with each app)."""
+    watch: GenerationWatch | None = getattr(request.app.state, "generation_watch", None)
+    if watch is not None and not getattr(request.state, CHECKED, False):
+        setattr(request.state, CHECKED, True)
+        watch.check()  # another process may have hidden a case: its feeds and figures go now, not after the TTL
     cache: stats.TTLCache | None = getattr(request.app.state, "opendata_cache", None)
     if cache is None:
         settings: Settings = request.app.state.settings

@@ -15,10 +15,10 @@ It stores a response only when every one of these holds:
 The key is the path, the query (parameters sorted) and the language the page is rendered in (chosen like
 `request_language`: ?lang=, the session's choice, Accept-Language, the default). Concurrent misses of one key
 render once; the others wait for it. Every entry is dropped when what the public may see changes (a case
-released, edited, hidden or made private: `cases.actions.on_public_change`, wired in app.py), so a hidden case
-leaves the cached list at once; otherwise an entry lives `max_seconds` (the case page itself is never cached).
-A process only hears its own changes: with several web processes, another process's cache keeps a hidden case
-until its entry expires (`max_seconds`), so run one web process per cache or keep `portal_cache_seconds` low.
+released, edited, hidden or made private): at once in the process that made the change
+(`cases.actions.on_public_change`, wired in app.py), and in every other process before its next cache hit, which
+first compares the public generation in the database (generation.py); otherwise an entry lives `max_seconds`
+(the case page itself is never cached).
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sotong.i18n import LANGUAGES, choose_language
+from sotong.portal.generation import CHECKED, GenerationWatch
 from sotong.settings import Settings
 from sotong.web.session import FLASH_KEY, LANG_KEY, USER_KEY
 
@@ -141,9 +143,10 @@ class PageCacheMiddleware:
     Installed inside the session middleware, which has decoded the visitor's session into `scope["session"]`.
     """
 
-    def __init__(self, app: ASGIApp, cache: PageCache) -> None:
+    def __init__(self, app: ASGIApp, cache: PageCache, watch: GenerationWatch | None = None) -> None:
         self.app = app
         self.cache = cache
+        self.watch = watch
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -169,6 +172,10 @@ class PageCacheMiddleware:
             default=self.cache.default_language,
         )
         key = (scope["path"], tuple(sorted(query.multi_items())), lang)
+        if self.watch is not None:
+            # Before the cache is read, hit or miss: another process may have changed what the public may see
+            # (then the cache is emptied), and a page rendered now is stored as of the generation just read.
+            await self._moved(scope)
         entry = self.cache.get(key)
         if entry is None and key in self.cache._pending:
             entry = await asyncio.shield(self.cache._pending[key])  # someone is rendering it: wait, then share
@@ -178,6 +185,15 @@ class PageCacheMiddleware:
             await self._replay(entry, send)
             return
         await self._render(scope, receive, send, key, session)
+
+    async def _moved(self, scope: Scope) -> bool:
+        """Whether the public generation moved, the caches then emptied (read once per request, in a worker
+        thread: it is a query)."""
+        state = scope.setdefault("state", {})
+        if state.get(CHECKED) or self.watch is None:
+            return False
+        state[CHECKED] = True
+        return await run_in_threadpool(self.watch.check)
 
     async def _render(self, scope: Scope, receive: Receive, send: Send, key: tuple[Any, ...], session: Any) -> None:
         pending: asyncio.Future[_Entry | None] = asyncio.get_running_loop().create_future()

@@ -36,6 +36,7 @@ from sotong.cases.actions.effects import (
     stop_clock,
     withdraw_receipt,
 )
+from sotong.cases.actions.publication import bump_generation
 from sotong.cases.deadlines import sla
 from sotong.cases.models import (
     Case,
@@ -93,6 +94,7 @@ def triage(
                 department_id = category.department_id
         if department_id is not None:
             case.department_id = department_in(session, case.org_id, department_id).id
+        public_before = (case.is_public, case.is_whistleblower, case.public_text)
         if is_whistleblower is not None:
             case.is_whistleblower = is_whistleblower
         if is_public is not None:
@@ -101,6 +103,8 @@ def triage(
             case.is_public = False  # 공익신고 is never listed
         if public_text is not None:
             case.public_text = mask(public_text)
+        if case.released_at is not None and (case.is_public, case.is_whistleblower, case.public_text) != public_before:
+            bump_generation(session)  # every web process drops it from its caches (portal/generation.py)
         type_changed = case.complaint_type != complaint_type
         case.complaint_type = complaint_type
         case.status = CaseStatus.triaged
@@ -378,6 +382,8 @@ def reject(session: Session, *, actor: Actor, case_id: int, reason: RejectReason
         before = snapshot(case)
         case.status = CaseStatus.rejected
         case.reject_reason = reason
+        if case.released_at is not None:
+            bump_generation(session)  # a rejected case leaves the public surfaces: every process's caches too
         stop_clock(case)
         withdraw_receipt(session, case)
         audit(session, actor, case, "rejected", before, details={"reason": reason, "note": note})
@@ -434,6 +440,8 @@ def merge(session: Session, *, actor: Actor, case_id: int, into_case_id: int) ->
         )
         case.status = CaseStatus.rejected
         case.reject_reason = RejectReason.duplicate
+        if case.released_at is not None:
+            bump_generation(session)
         stop_clock(case)
         withdraw_receipt(session, case)
         audit(session, actor, case, "merged", before, details={"into": target.number, "messages": moved})

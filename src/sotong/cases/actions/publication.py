@@ -7,8 +7,10 @@ for an operator in the 공개 검토 list. Operators and the case's department c
 answer copy at any status and hide a case at once; the citizen can make their own case private from the tracking
 page, after which nobody can release it again.
 
-Each action commits, then calls the listeners registered with `on_public_change` (the web app empties its page,
-feed and open-data caches there), so a hidden case leaves every cached public page at once, not after a TTL.
+Each action bumps the public generation in its transaction (every other web process compares it before serving
+from its caches: portal/generation.py), commits, then calls the listeners registered with `on_public_change` (this
+process's web app empties its page, feed and open-data caches there), so a hidden case leaves every cached public
+page of every process at once, not after a TTL.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sotong.actors import CITIZEN, SYSTEM, Actor, Role, require_department_or_org_wide, require_role
@@ -26,7 +29,7 @@ from sotong.audit.service import record
 from sotong.cases import links
 from sotong.cases.actions.effects import MAX_TEXT_LENGTH, load_case, queue_to_citizen
 from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY
-from sotong.cases.models import Answer, Case, CaseStatus, Message
+from sotong.cases.models import Answer, Case, CaseStatus, Message, PublicGeneration
 from sotong.cases.wording import VISIBILITY_CHOSEN
 from sotong.db import atomic, utcnow
 from sotong.errors import IllegalTransition, InvalidInput, NotFound
@@ -60,7 +63,21 @@ def _state(case: Case) -> dict[str, Any]:
     }
 
 
+def bump_generation(session: Session) -> None:
+    """Move the public generation on, inside the caller's transaction: every web process sees it before serving its
+    next cached public page (portal/generation.py). An upsert: the row exists after the first change."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(PublicGeneration).values(id=1, value=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PublicGeneration.id], set_={"value": PublicGeneration.value + 1}
+        )
+    )
+
+
 def _record(session: Session, actor: Actor, case: Case, action: str, before: dict[str, Any], **details: Any) -> None:
+    # Every change of what the public may see passes here: the generation moves in the same transaction.
+    bump_generation(session)
     after = _state(case)
     record(
         session,
