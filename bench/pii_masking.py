@@ -15,7 +15,12 @@ import random
 import sys
 import time
 
+from sotong.cases.actions import MAX_TEXT_LENGTH
 from sotong.text import pii
+
+# Intake refuses longer texts (the web form, the API with a 422, webhooks and polls before storing): no text masked
+# for the public is longer.
+LIMIT = MAX_TEXT_LENGTH
 
 _SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 _GIVEN = [
@@ -117,19 +122,26 @@ def main() -> int:
     two = throughput(messages(args.messages, random.Random(15)), 2)
     print(f"batch, two processes: {two:,.0f} messages/s (target >= 5,000)")
     worst = 0.0
-    print("pathological inputs (a tenth of each first: ten times the input should take about ten times as long)")
+    print(
+        "pathological inputs: a tenth, the intake limit (longer texts are refused before masking) and the full size;"
+        " ten times the input should take about ten times as long; best of three"
+    )
     for name, text in PATHOLOGICAL.items():
         timings = []
-        for piece in (text[: len(text) // 10], text):
-            start = time.perf_counter()
-            result = pii.assess(piece)
-            timings.append((time.perf_counter() - start) * 1000)
-        worst = max(worst, timings[-1])
+        for piece in (text[: len(text) // 10], text[:LIMIT], text):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                result = pii.assess(piece)
+                best = min(best, (time.perf_counter() - start) * 1000)
+            timings.append(best)
+        worst = max(worst, timings[1])
         print(
-            f"  {name:30} {len(text) // 10:>7,} chars {timings[0]:7.1f} ms | {len(text):>7,} chars {timings[1]:7.1f} ms"
-            f"  x{timings[1] / max(timings[0], 0.01):4.1f}  {len(result.findings):>6,} findings"
+            f"  {name:30} {len(text) // 10:>7,} chars {timings[0]:6.1f} ms | {LIMIT:,} {timings[1]:6.1f} ms"
+            f" | {len(text):>7,} chars {timings[2]:7.1f} ms  x{timings[2] / max(timings[0], 0.01):4.1f}"
+            f"  {len(result.findings):>6,} findings"
         )
-    print(f"slowest pathological input: {worst:.1f} ms (target < 50 ms)")
+    print(f"slowest pathological input at the intake limit ({LIMIT:,} characters): {worst:.1f} ms (target < 50 ms)")
     return 0 if two >= 5_000 and worst < 50 else 1
 
 

@@ -144,3 +144,12 @@ def test_an_unknown_visibility_is_422_with_the_reason(client: TestClient, world:
     assert response.json()["error"] == "invalid_input" and "visibility" in response.json()["detail"]
     assert "'whistleblower'" in response.json()["errors"][0]["msg"]  # the allowed values, for the developer
     assert _counts(session) == (0, 0, 0)
+
+
+def test_a_text_beyond_the_intake_limit_is_refused_before_masking(
+    client: TestClient, world: World, session: Session
+) -> None:
+    # The bound that keeps masking under 50 ms per text (docs/privacy.md, Bad input): 100 kB of digits is refused.
+    response = client.post("/api/v1/cases", data=_form(text="1" * 100_000))
+    assert response.status_code == 422 and "text" in response.json()["detail"]
+    assert _counts(session) == (0, 0, 0)
