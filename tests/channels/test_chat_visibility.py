@@ -15,7 +15,7 @@ from sotong.actors import CLI
 from sotong.app import create_app
 from sotong.audit.models import AuditEvent
 from sotong.cases import actions
-from sotong.cases.models import Case, Message
+from sotong.cases.models import Case, ComplaintType, Message
 from sotong.channels import accounts as channel_accounts
 from sotong.channels.naver.connector import PUBLIC_CODE
 from sotong.errors import IllegalTransition
@@ -143,3 +143,18 @@ def test_talktalk_receipt_buttons_and_the_citizens_answer(
     assert session.scalar(select(func.count(Message.id))) == 1  # the answer is no message of the case
     confirmations = [m for m in talk.sent[1:] if case.number in m["textContent"]["text"]]
     assert len(confirmations) == 1 and "공개로 바꿨습니다" in confirmations[0]["textContent"]["text"]
+
+
+def test_a_word_while_a_new_complaint_is_written_is_not_an_answer_for_the_old_case(
+    session: Session, world: World, client: TestClient, kakao: FakeKakao
+) -> None:
+    account, case = _kakao_case(session, world, client, kakao)
+    operator = world.actor(world.operator)
+    actions.triage(session, actor=operator, case_id=case.id, complaint_type=ComplaintType.other)
+    actions.answer(session, actor=operator, case_id=case.id, body="가로등을 고쳤습니다.")
+    actions.close(session, actor=operator, case_id=case.id)
+    skill(client, account, kakao.skill_request("놀이터 그네가 부서졌어요", user="user-42"))  # a new chat begins
+    response = skill(client, account, kakao.skill_request("공개", user="user-42"))
+    assert "공개로 바꿨습니다" not in texts(response.json())[0]  # a bubble of the new complaint
+    session.expire_all()
+    assert session.get(Case, case.id).citizen_private  # type: ignore[union-attr]

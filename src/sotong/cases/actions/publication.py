@@ -29,7 +29,15 @@ from sotong.audit.service import record
 from sotong.cases import links
 from sotong.cases.actions.effects import MAX_TEXT_LENGTH, load_case, queue_to_citizen
 from sotong.cases.inbound import DEFAULT_PRIVATE, VISIBILITY_KEY
-from sotong.cases.models import Answer, Case, CaseStatus, Message, PublicGeneration
+from sotong.cases.models import (
+    Answer,
+    Case,
+    CaseStatus,
+    Conversation,
+    ConversationStatus,
+    Message,
+    PublicGeneration,
+)
 from sotong.cases.wording import VISIBILITY_CHOSEN
 from sotong.db import atomic, utcnow
 from sotong.errors import IllegalTransition, InvalidInput, NotFound
@@ -280,6 +288,15 @@ def choose_in_chat(
         case = session.scalar(query.execution_options(populate_existing=True))
         if case is None or case.is_whistleblower:
             return None
+        gathering = session.scalar(
+            select(Conversation.id).where(
+                Conversation.channel_account_id == account_id,
+                Conversation.author_handle == author_handle,
+                Conversation.status == ConversationStatus.gathering,
+            )
+        )
+        if gathering is not None:
+            return None  # a new complaint is being written: the word belongs to it, not to an older case
         first = session.scalar(select(Message).where(Message.case_id == case.id).order_by(Message.id).limit(1))
         made_private = session.scalar(
             select(AuditEvent.id)
