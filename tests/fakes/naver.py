@@ -18,6 +18,26 @@ from tests.fakes.server import Request, Response, jpeg, serve
 NAVER_ADDRESS = "117.52.141.200"  # inside the published 117.52.141.192/27
 CONTENTS = ("textContent", "imageContent", "compositeContent")
 TEXT_LIMIT = 10_000
+BUTTON_TYPES = ("TEXT", "LINK", "OPTION", "PAY", "NESTED", "TIME", "CALENDAR")
+
+
+def _quick_reply_problem(content: dict[str, Any]) -> str | None:
+    """Why a content's quick replies are not ones TalkTalk shows: ``quickReply.buttonList`` holds buttons of a
+    known ``type`` whose ``data`` has a ``title`` (a TEXT button's ``code`` is what comes back when tapped)."""
+    if "quickReply" not in content:
+        return None
+    buttons = (content["quickReply"] or {}).get("buttonList") if isinstance(content["quickReply"], dict) else None
+    if not isinstance(buttons, list) or not buttons:
+        return "quickReply.buttonList must be a non-empty list"
+    for button in buttons:
+        data = button.get("data") if isinstance(button, dict) else None
+        if button.get("type") not in BUTTON_TYPES or not isinstance(data, dict):
+            return f"bad quick reply button {button!r}"
+        if not isinstance(data.get("title"), str) or not data["title"]:
+            return "a quick reply button needs data.title"
+        if button["type"] == "TEXT" and "code" in data and not isinstance(data["code"], str):
+            return "a TEXT button's data.code is a string"
+    return None
 
 
 def _fail(code: str, message: str) -> Response:
@@ -77,6 +97,9 @@ class FakeTalkTalk:
             text = (body.get("textContent") or {}).get("text")
             if contents == ["textContent"] and (not isinstance(text, str) or not 0 < len(text) <= TEXT_LIMIT):
                 return _fail("02", "textContent.text must be 1-10000 characters")
+            problem = _quick_reply_problem(body[contents[0]]) if isinstance(body[contents[0]], dict) else None
+            if problem:
+                return _fail("02", problem)
             if self.busy:
                 return _fail("99", "일시적인 오류")
             self.sent.append(body)
