@@ -7,6 +7,7 @@ import html
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from sotong.cases import actions
 from tests.cases.test_transfer import _transferred
 from tests.factories import World
 from tests.web.conftest import login
@@ -30,3 +31,18 @@ def test_the_sending_organisation_keeps_what_it_sent(client: TestClient, session
     assert "버스정류장 표지판이 쓰러져 있습니다" in messages and "서울특별시로 함께 이송되었습니다" in messages
     assert "서울특별시로 이송됨" in page
     assert f'href="/cases/{new.number}"' in page  # public: the citizen-facing page of the new case
+
+
+def test_the_citizens_category_choice_is_named_at_the_receiving_organisation(
+    client: TestClient, session: Session, world: World
+) -> None:
+    # The choice is stored as the sending organisation's category code, which the receiving one does not have.
+    case = actions.submit_web_form(
+        session, org_slug="songpa", text="보도블럭이 깨져 있어요", submission_id="s-1", category_hint=world.pothole.code
+    )
+    new = actions.transfer_to_organisation(
+        session, actor=world.actor(world.operator), case_id=case.id, target_org_id=world.seoul.id, reason="시 소관"
+    )
+    login(client, world.seoul_operator)
+    page = html.unescape(client.get(f"/staff/cases/{new.number}").text)
+    assert f"시민이 고른 분야: {world.pothole.name}" in page

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.audit.models import AuditEvent
+from sotong.cases import actions as case_actions
 from sotong.cases.models import CaseStatus
 from sotong.orgs import actions as org_actions
 from sotong.triage import actions, model_store
@@ -75,3 +76,22 @@ def test_category_maps_to_the_department_of_this_organisation(session: Session, 
     assert case.department_id == world.cleaning.id
     stored = session.scalars(select(TriageResult).where(TriageResult.case_id == case.id)).all()
     assert len(stored) == 1
+
+
+def test_a_follow_up_written_before_triage_does_not_stand_in_for_the_complaint(session: Session, world: World) -> None:
+    # The citizen adds a line on the receipt's page before the worker's pass: triage still reads the complaint.
+    world.songpa.auto_route_threshold = 0.5
+    session.commit()
+    case = new_case(session, world, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
+    assert case.citizen_token is not None
+    case_actions.follow_up_from_portal(
+        session,
+        case_number=case.number,
+        token=case.citizen_token,
+        text="옆 골목에 쓰레기도 쌓여 냄새가 나요",
+        submission_id="f-1",
+    )
+    result = actions.triage_case(session, case_id=case.id)
+    session.refresh(case)
+    assert result.candidates[0]["code"] == "road-damage"
+    assert result.auto_routed and case.department_id == world.roads.id

@@ -150,6 +150,14 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
     if missing:
         names |= service.user_names(db, missing)
     came_from, went_to = service.transfer_links(db, case)
+    messages = case.messages or service.travelled_messages(db, case)
+    # The citizen's own 분야 choice on the web form is stored as a code of the organisation the message came to,
+    # which a transferred case's new organisation may not have: named by the message's own organisation.
+    category_by_code = {
+        (org_id, c.code): c.name
+        for org_id in {case.org_id, *(m.org_id for m in messages)}
+        for c in reference.categories(db, org_id=org_id)
+    }
     return render(
         request,
         "staff/case.html",
@@ -158,7 +166,7 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             "came_from": came_from,
             "went_to": went_to,
             # A case transferred out keeps showing what the citizen wrote: it travelled to the new case.
-            "messages": case.messages or service.travelled_messages(db, case),
+            "messages": messages,
             "now": now,
             "overdue": service.is_overdue(case, now),
             # Practice messages from a bundled sandbox (channels/sandbox.py) must not pass for a citizen's.
@@ -173,8 +181,7 @@ def case_detail(number: str, request: Request, db: DbSession, actor: StaffActor,
             },
             "departments": reference.departments(db, org_id=user.org_id),
             "categories": reference.categories(db, org_id=user.org_id),
-            # The citizen's own 분야 choice on the web form is stored by code: shown by name.
-            "category_by_code": {c.code: c.name for c in reference.categories(db, org_id=case.org_id)},
+            "category_by_code": category_by_code,
             "officers": officers,
             "organisations": [o for o in reference.organisations(db) if o.id != user.org_id],
             "complaint_types": list(ComplaintType),

@@ -155,7 +155,7 @@ def _triage_cases(
         incoming = [
             Incoming(
                 hint=choices[case.id][0],
-                text=messages[case.id][-1].text if messages[case.id] else case.body,
+                text=_complaint_text(case, messages[case.id]),
                 received_at=case.received_at,
                 channel_account_id=case.channel_account_id,
                 author_handle=case.author_handle,
@@ -199,6 +199,15 @@ def _triage_cases(
             )
             results[case.id] = result
     return [results[case.id] for case in cases]
+
+
+def _complaint_text(case: Case, case_messages: Sequence[Message]) -> str:
+    """What triage reads: the complaint as the case opened with it (a chat's bubbles joined), not the latest
+    message: a follow-up the citizen wrote before the worker's pass ("어제도 그대로였어요") says little about
+    where the case belongs. A case opened by a photo alone has no words; its latest message may have some."""
+    if case.body.strip():
+        return case.body
+    return case_messages[-1].text if case_messages else case.body
 
 
 def _category_hint(case_messages: Sequence[Message]) -> str | None:
