@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.audit.models import AuditEvent
 from sotong.cases import links
-from sotong.cases.models import Case
+from sotong.cases.models import Case, CaseStatus, Message, RejectReason
 from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel
-from sotong.outbox.models import OutboxItem
+from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import Settings
 from tests.channels.test_webform import CASE_NUMBER
 from tests.channels.webform_support import form_data, jpeg_with_gps
@@ -118,3 +118,50 @@ def test_chatter_gets_a_thank_you_that_does_not_say_received(
     assert "보내주신 말씀 감사합니다" in response.text
     assert "접수" not in response.text.split("<main", 1)[1]
     assert not CASE_NUMBER.search(response.text)
+
+
+def test_the_same_form_again_shows_the_first_receipt_and_says_so(
+    client: TestClient, world: World, session: Session, settings: Settings
+) -> None:
+    data = form_data(client, settings)
+    first = client.post("/report", data=data)
+    case = _case(session, first.text)
+    again = client.post("/report", data=data)  # a double click, or a resend after a lost answer
+    assert again.status_code == 409
+    assert '<h1 id="receipt-title">이미 접수된 신고입니다</h1>' in again.text
+    assert "새로 접수하지 않았습니다" in again.text
+    assert case.number in again.text
+    token = links.link_token(case_number=case.number, citizen_token=case.citizen_token or "")
+    assert f"/cases/{case.number}?t={token}" in again.text  # the link the first answer may have lost
+    assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_a_form_that_joins_the_citizens_open_case_says_so_and_names_no_case(
+    client: TestClient, world: World, session: Session, settings: Settings
+) -> None:
+    phone = "010-4444-5555"
+    first = _case(
+        session, _submit(client, settings, phone=phone, text="석촌호수 동호 산책로 가로등이 꺼져 있어요. 고쳐 주세요.")
+    )
+    data = form_data(
+        client, settings, phone=phone, text="석촌호수 동호 산책로 가로등이 아직도 꺼져 있어요. 빨리 고쳐 주세요."
+    )
+    added = client.post("/report", data=data, files={"photos": ("IMG_2042.JPG", jpeg_with_gps(), "image/jpeg")})
+    assert added.status_code == 200, added.text
+    main = added.text.split("<main", 1)[1]
+    assert "처리 중인 민원에 더했습니다" in main and "민원이 접수되었습니다" not in main
+    assert "IMG_2042.jpg" in main  # the photo arrived
+    # The contact is not verified: whoever typed it learns no case number and gets no link.
+    assert not CASE_NUMBER.search(main) and "?t=" not in main
+    session.expire_all()
+    texts = session.scalars(select(Message.text).where(Message.case_id == first.id).order_by(Message.id)).all()
+    assert texts[-1].startswith("석촌호수 동호 산책로 가로등이 아직도")
+    second = session.scalars(select(Case).where(Case.id != first.id)).one()
+    assert second.status is CaseStatus.rejected and second.reject_reason is RejectReason.duplicate
+    receipts = session.scalars(
+        select(OutboxItem).where(OutboxItem.case_id == second.id, OutboxItem.kind == "receipt")
+    ).all()
+    assert all(item.status is not OutboxStatus.pending for item in receipts)  # no "접수" for a case that closed
+    again = client.post("/report", data=data)  # sent twice: still the same answer, still no number
+    assert again.status_code == 409 and "처리 중인 민원에 더했습니다" in again.text
+    assert not CASE_NUMBER.search(again.text.split("<main", 1)[1])

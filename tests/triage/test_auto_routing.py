@@ -95,3 +95,12 @@ def test_a_follow_up_written_before_triage_does_not_stand_in_for_the_complaint(s
     session.refresh(case)
     assert result.candidates[0]["code"] == "road-damage"
     assert result.auto_routed and case.department_id == world.roads.id
+
+
+def test_a_new_case_triaged_at_once_is_not_decided_again(session: Session, world: World) -> None:
+    # The web form triages its case in the request; the worker's pass (or a second request) then leaves it alone.
+    case = new_case(session, world, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
+    assert actions.triage_new_case(session, case_id=case.id) is not None
+    assert actions.triage_new_case(session, case_id=case.id) is None
+    assert actions.triage_pending(lambda: session) == 0
+    assert len(session.scalars(select(TriageResult).where(TriageResult.case_id == case.id)).all()) == 1

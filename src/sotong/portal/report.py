@@ -237,11 +237,57 @@ def report_submit(
             honeypot=website,
             token=form_token,
         )
+    except DuplicateSubmission as exc:
+        # The same form again (a double click, a resend after a lost answer): what became of it the first time.
+        db.rollback()
+        earlier = webform.outcome(db, org_slug=org, submission_id=submission_id)
+        if earlier is not None:
+            return _outcome_page(request, db, settings, earlier, again=True, status_code=exc.http_status)
+        message = localised(exc, request_language(request))
+        return _report_form(request, db, settings, values=values, error=message, status_code=exc.http_status)
     except SotongError as exc:
         db.rollback()
         message = localised(exc, request_language(request))
         return _report_form(request, db, settings, values=values, error=message, status_code=exc.http_status)
+    # Triage has run (webform.submit): the form may have joined the citizen's open case instead of opening one.
+    result = webform.outcome(db, org_slug=org, submission_id=submission_id)
+    if result is not None and not result.opened:
+        return _outcome_page(request, db, settings, result, again=False)
     return _receipt(request, db, settings, case)
+
+
+def _outcome_page(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    result: webform.Outcome,
+    *,
+    again: bool,
+    status_code: int = 200,
+) -> Response:
+    """The receipt of a form that opened no new case: sent again (the first receipt, said so), or added to the
+    citizen's open case as a follow-up.
+
+    An added form shows neither that case's number nor its tracking link: the form's phone number or e-mail
+    address is not verified, and whoever typed someone else's would otherwise learn of their case (or get the
+    link that opens it)."""
+    if result.opened:
+        lang = request_language(request)
+        return _receipt(
+            request,
+            db,
+            settings,
+            result.case,
+            heading="report.already.title",
+            note=translate(lang, "report.already.body"),
+            status_code=status_code,
+        )
+    return render(
+        request,
+        "portal/added.html",
+        {"photos": [{"name": a.filename, "size": _size(a.size)} for a in result.photos], "again": again},
+        status_code=status_code,
+    )
 
 
 def _size(size: int) -> str:
@@ -256,6 +302,7 @@ def _receipt(
     case: Case,
     *,
     note: str | None = None,
+    heading: str = "receipt.title",
     status_code: int = 200,
 ) -> Response:
     """The receipt: the tracking link (the one secret), what happens next, the photos that arrived; for chatter
@@ -274,6 +321,7 @@ def _receipt(
             "link_token": links.link_token(case_number=case.number, citizen_token=case.citizen_token or ""),
             "photos": [{"name": a.filename, "size": _size(a.size)} for a in service.citizen_photos(db, case.id)],
             "note": note,
+            "heading": heading,
         },
         status_code=status_code,
     )

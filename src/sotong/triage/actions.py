@@ -76,6 +76,19 @@ def triage_case(session: Session, *, case_id: int, actor: Actor = SYSTEM) -> Tri
         return _triage_cases(session, [case], actor=actor, single=True)[0]
 
 
+def triage_new_case(session: Session, *, case_id: int) -> TriageResult | None:
+    """Triage a case just opened, at once, as the worker would a moment later: a page that took the complaint in
+    (the web form) can then tell the citizen what became of it (added to their open case, say). None when the
+    case is no longer waiting for triage, or a worker has it or has decided it already.
+
+    The case row is locked like the worker's claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so the two never
+    decide the same case twice.
+    """
+    with atomic(session):
+        claimed = _claim_pending(session, limit=1, ids=[case_id])
+        return _triage_cases(session, claimed, actor=SYSTEM, single=True)[0] if claimed else None
+
+
 def triage_pending(session_factory: Callable[[], Session], *, limit: int = PENDING_BATCH) -> int:
     """Triage received cases that have no triage result yet, one batch; returns how many were triaged.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 from dataclasses import dataclass
 
@@ -23,13 +24,14 @@ from sqlalchemy.orm import Session
 
 from sotong.cases import actions
 from sotong.cases.inbound import InboundAttachment
-from sotong.cases.models import Case, Message
+from sotong.cases.models import Attachment, Case, Message
 from sotong.channels.webform.errors import FormError, RateLimited, SpamRefused
 from sotong.channels.webform.models import WebformSubmission
 from sotong.db import atomic, utcnow
 from sotong.errors import DuplicateSubmission
 from sotong.orgs.models import Category, Channel, ChannelAccount, Organisation
 from sotong.settings import Settings
+from sotong.triage import actions as triage_actions
 
 TOKEN_SALT = "sotong-webform-issued"
 TOKEN_MAX_AGE = dt.timedelta(days=1)  # a form left open longer is shown again with a fresh token
@@ -38,6 +40,8 @@ REPEAT_WINDOW = dt.timedelta(days=1)
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{7,18}[0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+log = logging.getLogger(__name__)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -113,10 +117,10 @@ def check_contact(phone: str | None, email: str | None) -> None:
         raise FormError("channels.webform.error.email")
 
 
-def _already_received(session: Session, org_slug: str, submission_id: str) -> Case | None:
-    """The case this very form (same submission id) already made: a double click or a resend."""
-    row = session.execute(
-        select(Message.case_id)
+def _form_message(session: Session, org_slug: str, submission_id: str) -> Message | None:
+    """The message this very form (same submission id) made, wherever it is now."""
+    return session.scalar(
+        select(Message)
         .join(ChannelAccount, ChannelAccount.id == Message.channel_account_id)
         .join(Organisation, Organisation.id == ChannelAccount.org_id)
         .where(
@@ -124,8 +128,38 @@ def _already_received(session: Session, org_slug: str, submission_id: str) -> Ca
             Message.channel == Channel.web,
             Message.external_id == f"web:{submission_id}",
         )
-    ).first()
-    return session.get(Case, row[0]) if row and row[0] is not None else None
+    )
+
+
+def _already_received(session: Session, org_slug: str, submission_id: str) -> Case | None:
+    """The case this very form (same submission id) already made: a double click or a resend."""
+    message = _form_message(session, org_slug, submission_id)
+    return session.get(Case, message.case_id) if message is not None and message.case_id is not None else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a form: the case its message is on now, and whether the form opened that case (else the
+    message joined the citizen's open case as a follow-up); the photos that arrived with it."""
+
+    case: Case
+    opened: bool
+    photos: list[Attachment]
+
+
+def outcome(session: Session, *, org_slug: str, submission_id: str) -> Outcome | None:
+    """What became of the form with this submission id (None: nothing was taken in)."""
+    message = _form_message(session, org_slug, submission_id) if submission_id else None
+    if message is None or message.case_id is None:
+        return None
+    case = session.get(Case, message.case_id)
+    if case is None:
+        return None
+    first = session.scalar(select(Message.id).where(Message.case_id == case.id).order_by(Message.id).limit(1))
+    photos = list(
+        session.scalars(select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id))
+    )
+    return Outcome(case=case, opened=first == message.id, photos=photos)
 
 
 def _remember(
@@ -196,6 +230,14 @@ def submit(
             case_id=case.id,
             now=now,
         )
+    # Triage now rather than on the worker's next pass (milliseconds): the receipt can then say what became of the
+    # form, such as the citizen's own open case it was added to, instead of promising a new case that triage
+    # would close a moment later. If it fails, the complaint is kept and the worker triages it.
+    try:
+        triage_actions.triage_new_case(session, case_id=case.id)
+    except Exception:
+        session.rollback()
+        log.exception("web form: triage of case %s failed; the worker will triage it", case.number)
     return case
 
 
