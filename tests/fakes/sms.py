@@ -3,11 +3,15 @@
 milliseconds within 5 minutes, ``x-ncp-iam-access-key``, ``x-ncp-apigw-signature-v2`` = base64
 HMAC-SHA256 of "POST {uri}\\n{timestamp}\\n{access key}"), the message rules (SMS content <= 90 bytes and LMS
 <= 2,000 bytes in EUC-KR, subject <= 40 bytes, a registered sender, digits-only recipients), 202 with a
-requestId, the gateway's error bodies ``{"error": {"errorCode", "message", "details"}}`` and 429 throttling."""
+requestId, the gateway's error bodies ``{"error": {"errorCode", "message", "details"}}`` and 429 throttling; and
+the list of requests sent (``GET`` the same path with ``requestStartTime`` and ``requestEndTime``, "YYYY-MM-DD
+HH:mm:ss" in Korean time, at most 30 days apart, ``pageIndex`` and ``pageSize``), signed the same way over the
+path with its query string."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import itertools
@@ -18,10 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.fakes.server import Request, Response, serve
 
 LIMITS = {"SMS": 90, "LMS": 2000, "MMS": 2000}
+KST = dt.timezone(dt.timedelta(hours=9))
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _gateway_error(status: int, code: str, message: str, details: str) -> Response:
@@ -56,11 +63,15 @@ class FakeSens:
         with self._lock:
             self.requests.append(request)
             uri = f"/sms/v2/services/{self.service_id}/messages"
-            if request.method != "POST" or request.path != uri:
+            if request.method not in ("POST", "GET") or request.path != uri:
                 return _gateway_error(404, "300", "Not Found Exception", "no such API")
-            problem = self._auth_problem(request, uri)
+            # A GET is signed over its path with the query string, as the API gateway sees it.
+            signed = f"{uri}?{urlencode(request.query, doseq=True)}" if request.query else uri
+            problem = self._auth_problem(request, signed)
             if problem:
                 return _gateway_error(401, "200", "Authentication Failed", problem)
+            if request.method == "GET":
+                return self._list(request.query)
             if self.throttled:
                 return _gateway_error(429, "420", "Rate Limited", "too many requests")
             try:
@@ -79,7 +90,7 @@ class FakeSens:
             return "The timestamp is more than 5 minutes off."
         if access_key != self.access_key:
             return "Invalid access key."
-        message = f"POST {uri}\n{timestamp}\n{access_key}"
+        message = f"{request.method} {uri}\n{timestamp}\n{access_key}"
         expected = base64.b64encode(hmac.new(self.secret_key.encode(), message.encode(), hashlib.sha256).digest())
         if not hmac.compare_digest(given.encode(), expected):
             return "The signature does not match."
@@ -110,7 +121,8 @@ class FakeSens:
                 return _refused(f"{kind} content is {size} bytes; at most {LIMITS[kind]}")
             sent.append({"type": kind, "to": to, "from": body["from"], "subject": subject, "content": content})
         request_id = f"RSSA-{next(self._ids):06d}"
-        self.sent.extend({**m, "requestId": request_id} for m in sent)
+        at = dt.datetime.now(KST).strftime(TIME_FORMAT)
+        self.sent.extend({**m, "requestId": request_id, "requestTime": at} for m in sent)
         return Response(
             202,
             {
@@ -118,6 +130,48 @@ class FakeSens:
                 "requestTime": "2026-11-22T13:00:00.000",
                 "statusCode": "202",
                 "statusName": "success",
+            },
+        )
+
+    def _list(self, query: dict[str, list[str]]) -> Response:
+        """The requests sent between requestStartTime and requestEndTime, a page at a time, oldest first."""
+        try:
+            start = dt.datetime.strptime(query["requestStartTime"][0], TIME_FORMAT)
+            end = dt.datetime.strptime(query["requestEndTime"][0], TIME_FORMAT)
+            page = int(query.get("pageIndex", ["0"])[0])
+            size = int(query.get("pageSize", ["20"])[0])
+        except (KeyError, ValueError):
+            return _refused("requestId, or requestStartTime and requestEndTime (YYYY-MM-DD HH:mm:ss), are required")
+        if not dt.timedelta(0) <= end - start <= dt.timedelta(days=30) or not 1 <= size <= 100 or page < 0:
+            return _refused("the period must be at most 30 days, pageSize 1-100")
+        found = [m for m in self.sent if start <= dt.datetime.strptime(m["requestTime"], TIME_FORMAT) <= end]
+        items = found[page * size : (page + 1) * size]
+        messages = [
+            {
+                "requestId": m["requestId"],
+                "messageId": f"{m['requestId']}-{m['to']}",
+                "requestTime": m["requestTime"],
+                "contentType": "COMM",
+                "type": m["type"],
+                "countryCode": "82",
+                "from": m["from"],
+                "to": m["to"],
+                "content": m["content"],
+                "status": "COMPLETED",
+                "statusName": "success",
+            }
+            for m in items
+        ]
+        return Response(
+            200,
+            {
+                "statusCode": "200",
+                "statusName": "success",
+                "pageIndex": page,
+                "pageSize": size,
+                "itemCount": len(messages),
+                "hasMore": len(found) > (page + 1) * size,
+                "messages": messages,
             },
         )
 

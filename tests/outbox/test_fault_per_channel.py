@@ -3,9 +3,9 @@ over real HTTP, with worker processes SIGKILLed after the platform accepted a me
 recorded it. Afterwards no message is at the platform twice, and every item is either sent (once) or shown as
 "outcome unknown" (and then the platform does have it once: nothing is lost silently).
 
-Platforms that drop a repeat (Mastodon's Idempotency-Key) or can be read back (X, Facebook comments) settle the
-killed items as sent; the others (SMS through SENS, Kakao's Event API, TalkTalk, Messenger, e-mail) leave them
-"outcome unknown" for a person, and never send them again by themselves.
+Platforms that drop a repeat (Mastodon's Idempotency-Key) or can be read back (X, Facebook comments, SENS's list
+of requests) settle the killed items as sent; the others (Kakao's Event API, TalkTalk, Messenger, e-mail) leave
+them "outcome unknown" for a person, and never send them again by themselves.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def sms() -> Iterator[Channelled]:
             config,
             lambda n: (f"0107000{n:04d}", {}),
             lambda: [m["content"] for m in fake.sent],
-            False,
+            True,  # SENS lists the requests it took: the next worker asks and records them sent
         )
 
 

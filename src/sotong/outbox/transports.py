@@ -37,6 +37,7 @@ class Delivery:
     # An earlier attempt committed "sending started" and never recorded its outcome (its worker died or lost its
     # lease): the platform may already have the message.
     started: bool = False
+    started_at: dt.datetime | None = None  # when that earlier attempt began, for a platform asked what it has
 
     @classmethod
     def of(cls, item: Any, *, attempt: int | None = None) -> Delivery:
@@ -52,6 +53,7 @@ class Delivery:
             idempotency_key=item.idempotency_key,
             attempt=item.attempts if attempt is None else attempt,
             started=getattr(item, "send_started_at", None) is not None,
+            started_at=getattr(item, "send_started_at", None),
         )
 
 

@@ -8,9 +8,10 @@ number get theirs through the SMS account too (channels/replies.py).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sotong.cases.inbound import InboundMessage
@@ -26,8 +27,17 @@ from sotong.channels.base import (
     tracking_link,
 )
 from sotong.channels.sms.gateways import gateway_for, normalise_number
-from sotong.channels.sms.text import LMS_BYTES, SMS_BYTES, byte_length, carrier_safe, plan_message, unsendable
-from sotong.outbox.transports import Delivery
+from sotong.channels.sms.text import (
+    LMS_BYTES,
+    SMS_BYTES,
+    SmsMessage,
+    byte_length,
+    carrier_safe,
+    plan_message,
+    unsendable,
+)
+from sotong.outbox.models import OutboxItem
+from sotong.outbox.transports import UNSETTLED, Delivery, Settlement
 
 
 def subject_of(delivery: Delivery) -> str:
@@ -83,13 +93,37 @@ class SmsConnector(Connector):
         """The sender's mobile number, which is also where the answer goes."""
         return SampleAuthor(handle=phone, name=None, contact={"phone": phone})
 
-    def send(self, delivery: Delivery, *, session: Session) -> str | None:
-        """One SMS (or LMS when longer than 90 bytes) to the recipient's number."""
-        config = self.account_config(delivery, session=session)
+    def _message(self, delivery: Delivery) -> tuple[str, SmsMessage]:
         phone = delivery.recipient or str((delivery.payload.get("contact") or {}).get("phone") or "")
         if not phone:
             raise ChannelError("sms: no phone number to send to", permanent=True)
         message = plan_message(
             reply_text(delivery), url=str(delivery.payload.get("tracking_url") or ""), subject=subject_of(delivery)
         )
-        return gateway_for(config).send(config, to=normalise_number(phone), message=message)
+        return normalise_number(phone), message
+
+    def send(self, delivery: Delivery, *, session: Session) -> str | None:
+        """One SMS (or LMS when longer than 90 bytes) to the recipient's number."""
+        config = self.account_config(delivery, session=session)
+        to, message = self._message(delivery)
+        return gateway_for(config).send(config, to=to, message=message)
+
+    def settle(self, delivery: Delivery, *, session: Session) -> Settlement:
+        """Ask the account's gateway whether a send a crash interrupted reached it (SENS lists what it took)."""
+        if delivery.started_at is None:
+            return UNSETTLED
+        config = self.account_config(delivery, session=session)
+        to, message = self._message(delivery)
+
+        def taken(request_ids: Sequence[str]) -> set[str]:
+            # Ids already recorded for other deliveries: the same text to the same number twice is two messages.
+            rows = session.scalars(
+                select(OutboxItem.external_ref).where(
+                    OutboxItem.transport == self.name,
+                    OutboxItem.external_ref.in_(list(request_ids)),
+                    OutboxItem.id != delivery.item_id,
+                )
+            )
+            return {ref for ref in rows if ref}
+
+        return gateway_for(config).settle(config, to=to, message=message, started_at=delivery.started_at, taken=taken)

@@ -15,9 +15,10 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -33,12 +34,18 @@ from sotong.channels.base import (
 )
 from sotong.channels.sms.text import SmsMessage
 from sotong.db import utcnow
-from sotong.outbox.transports import retry_after
+from sotong.outbox.transports import UNSETTLED, Settlement, retry_after
 from sotong.settings import Environment, get_settings
 
 TIMEOUT = httpx.Timeout(10.0)
 DEFAULT_THROTTLE_SECONDS = 60.0
 KOREAN_MOBILE = re.compile(r"^01[016789]\d{7,8}$")
+KST = dt.timezone(dt.timedelta(hours=9))
+# Asking SENS what it has (settling a send a crash interrupted): requests this long either side of the attempt
+# (clocks drift, a worker may have waited long before it was killed), 100 a page, at most this many pages.
+SETTLE_MARGIN = dt.timedelta(hours=1)
+SETTLE_PAGE_SIZE = 100
+SETTLE_MAX_PAGES = 50
 
 
 def normalise_number(number: str) -> str:
@@ -61,6 +68,20 @@ class SmsGateway(ABC):
     @abstractmethod
     def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
         """Hand one message for `to` (digits only) to the gateway; returns its id. Raises ChannelError."""
+
+    def settle(
+        self,
+        config: Mapping[str, Any],
+        *,
+        to: str,
+        message: SmsMessage,
+        started_at: dt.datetime,
+        taken: Callable[[Sequence[str]], set[str]],
+    ) -> Settlement:
+        """Whether the gateway took `message` for `to` from an attempt that began at `started_at` and whose outcome
+        a crash lost. `taken` says which of the gateway's ids are already recorded for other deliveries. The default
+        cannot ask: the delivery is shown as "outcome unknown" for a person."""
+        return UNSETTLED
 
     def verify_inbound(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
         """Check an inbound (reply) webhook; gateways without replies refuse every one."""
@@ -133,6 +154,67 @@ class SensGateway(SmsGateway):
         if response.status_code == 202 and data.get("statusName") == "success":
             return str(data.get("requestId") or "")
         raise _sens_error(response, data)
+
+    def _headers(self, config: Mapping[str, Any], *, method: str, uri: str) -> dict[str, str]:
+        access_key = required(config, "access_key", "sms")
+        secret_key = required(config, "secret_key", "sms")
+        timestamp = str(int(time.time() * 1000))
+        return {
+            "x-ncp-apigw-timestamp": timestamp,
+            "x-ncp-iam-access-key": access_key,
+            "x-ncp-apigw-signature-v2": self.signature(
+                secret_key, method=method, uri=uri, timestamp=timestamp, access_key=access_key
+            ),
+        }
+
+    def settle(
+        self,
+        config: Mapping[str, Any],
+        *,
+        to: str,
+        message: SmsMessage,
+        started_at: dt.datetime,
+        taken: Callable[[Sequence[str]], set[str]],
+    ) -> Settlement:
+        """SENS keeps the requests it accepted for 90 days and lists them by request time (``GET
+        /sms/v2/services/{serviceId}/messages?requestStartTime=&requestEndTime=``, Korean time): the attempt
+        reached SENS if a request to `to` with this very content, not recorded for another delivery, is listed
+        around `started_at` (sent, with its requestId); if none is, SENS never took it (safe to send). A refusal,
+        an unreadable page or more requests than we page through leave it unknown."""
+        service_id = required(config, "service_id", "sms")
+        base = str(config.get("api_url") or self.DEFAULT_API_URL).rstrip("/")
+        path = f"/sms/v2/services/{service_id}/messages"
+        start = (started_at - SETTLE_MARGIN).astimezone(KST).strftime("%Y-%m-%d %H:%M:%S")
+        end_at = max(started_at, dt.datetime.now(dt.UTC)) + SETTLE_MARGIN
+        end = end_at.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S")
+        found: list[str] = []
+        for page in range(SETTLE_MAX_PAGES):
+            query = urlencode(
+                {"requestStartTime": start, "requestEndTime": end, "pageIndex": page, "pageSize": SETTLE_PAGE_SIZE}
+            )
+            uri = f"{path}?{query}"
+            try:
+                response = httpx.get(base + uri, headers=self._headers(config, method="GET", uri=uri), timeout=TIMEOUT)
+            except httpx.HTTPError:
+                return UNSETTLED
+            data = _json(response)
+            listed = data.get("messages")
+            if response.status_code != 200 or not isinstance(listed, list):
+                return UNSETTLED
+            for item in listed:
+                if not isinstance(item, dict) or re.sub(r"\D", "", str(item.get("to") or "")) != to:
+                    continue
+                if "content" in item and item["content"] != message.content:
+                    continue
+                if item.get("requestId"):
+                    found.append(str(item["requestId"]))
+            if len(listed) < SETTLE_PAGE_SIZE and not data.get("hasMore"):
+                break
+        else:
+            return UNSETTLED  # more requests in the window than we read: cannot say "not there"
+        recorded = taken(found) if found else set()
+        ours = [request_id for request_id in found if request_id not in recorded]
+        return Settlement(sent=True, external_ref=ours[0]) if ours else Settlement(sent=False)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
