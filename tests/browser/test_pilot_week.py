@@ -221,6 +221,8 @@ def test_the_pilot_week(
     for case in (web_case, kakao_case, x_case, chatter_case):
         expect(page.locator(f"#case-{case.id}")).to_have_count(0)
     screenshot("5-inbox-todo")
+    # Nothing on the page is wider than the screen (the filters' account names once were, on a phone).
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.goto(f"{base}/staff/inbox?status=all")
     expect(page.locator(f"#case-{web_case.id}")).to_contain_text("도로과")
     expect(page.locator(f"#case-{kakao_case.id}")).to_be_visible()
@@ -277,6 +279,9 @@ def test_the_pilot_week(
     page.goto(f"{base}/sandbox/kakao/{bot_id}/?user={KAKAO_USER}")
     expect(page.locator(".bubble-bot").filter(has_text="깨진 보도블럭 12장 교체")).to_have_count(1)
     screenshot("8-kakao-answer-arrived")
+    # The officer was told of the failure in the console.
+    page.goto(f"{base}/staff/notifications")
+    expect(page.locator("main")).to_contain_text(f"{kakao_case.number}: 시민에게 답변 발송 실패")
 
     # The X case's officer answers too; the reply appears under the mention on the timeline.
     session.rollback()
@@ -327,4 +332,12 @@ def test_the_pilot_week(
     page.goto(tracking_url)
     expect(page.locator(".banner-transfer")).to_contain_text("서울특별시로 이송됨")
     expect(page.locator(".banner-transfer")).to_contain_text(seoul_case.number)
+    # The public page names the place the pin fell in, never its coordinates.
+    expect(page.locator(".case-place")).to_contain_text("송파구")
+    assert f"{web_case.latitude:.4f}" not in page.content()
     screenshot("12-citizen-sees-the-transfer")
+    # ... and follows it to 서울특별시's case (not public yet: their own link opens it), which links back.
+    page.locator(".banner-transfer a.case-number").click()
+    expect(page.locator("h1 .case-number")).to_have_text(seoul_case.number)
+    expect(page.locator(".banner-transfer")).to_contain_text("송파구에서 이송됨")
+    expect(page.locator(".banner-transfer a.case-number")).to_have_text(web_number)

@@ -182,6 +182,18 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
     shown = service.case_page(db, number=number, presented=t)
     case = shown.case
     token = _citizen_token(case, t)
+    # The citizen (their token) follows the complaint to the other end of a transfer even while that case is not
+    # public: it carries the same citizen token, so a link token of its own number opens it for them.
+    own_links = (
+        {
+            link.number: f"/cases/{link.number}?"
+            + urlencode({"t": links.link_token(case_number=link.number, citizen_token=case.citizen_token)})
+            for link in (shown.came_from, shown.went_to)
+            if link is not None
+        }
+        if token and case.citizen_token
+        else {}
+    )
     return render(
         request,
         "portal/case.html",
@@ -203,6 +215,7 @@ def _render_case_page(request: Request, db: Session, number: str, t: str | None)
             "hold_reason": mask(case.hold_reason) if case.status is CaseStatus.on_hold and case.hold_reason else None,
             "came_from": shown.came_from,
             "went_to": shown.went_to,
+            "own_links": own_links,
             # The citizen's own view (their token): whether the public sees it, and the 비공개 switch.
             "publication": publication_state(case) if token else None,
         },
