@@ -41,7 +41,7 @@ from sotong import __version__
 from sotong.cases import escalation
 from sotong.channels import polling, webhooks
 from sotong.channels.intake import conversations
-from sotong.outbox.delivery import DEFAULT_BATCH, run_once
+from sotong.outbox.delivery import DEFAULT_BATCH, run_once, settle_unknown
 from sotong.retention import actions as retention
 from sotong.runtime import actions as runtime_actions
 from sotong.runtime import service as runtime
@@ -118,6 +118,9 @@ def run_pass(
         delivered += sent
         if sent < batch or time.monotonic() >= until or stopped():
             break
+    if not paused and not stopped():
+        # Asking platforms about sends of unknown outcome (SENS): a delivery matter, not the delivery threads'.
+        _guarded("settling deliveries of unknown outcome", _settle_unknown, session_factory)
     escalated = 0 if stopped() else _guarded("the escalation sweep", _escalate, session_factory)
     triaged = 0 if stopped() else _guarded("triage", _triage, session_factory)
     polled = 0 if stopped() or paused else _guarded("channel polling", _poll_channels, session_factory)
@@ -132,6 +135,10 @@ def _take_in_events(session_factory: SessionFactory) -> int:
 
 def _close_conversations(session_factory: SessionFactory) -> int:
     return conversations.close_silent(session_factory)
+
+
+def _settle_unknown(session_factory: SessionFactory) -> int:
+    return settle_unknown(session_factory)
 
 
 def _escalate(session_factory: SessionFactory) -> int:

@@ -12,11 +12,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
+from sotong.audit.models import AuditEvent
 from sotong.channels import accounts as channel_accounts
 from sotong.db import atomic, session_factory, utcnow
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.outbox import transports
-from sotong.outbox.delivery import claim, deliver, run_once
+from sotong.outbox.actions import resolve
+from sotong.outbox.delivery import claim, deliver, run_once, settle_unknown
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.outbox.service import enqueue
 from sotong.outbox.transports import Delivery, Transport
@@ -126,3 +128,51 @@ def test_a_text_that_never_reached_sens_is_sent_once(
     items = session.scalars(select(OutboxItem).where(OutboxItem.id.in_([first, second]))).all()
     assert {item.status for item in items} == {OutboxStatus.sent}
     assert len(sens.sent) == 2 and len({item.external_ref for item in items}) == 2  # not taken for the first one
+
+
+def _unknown(session: Session, item_id: int) -> None:
+    """As a worker leaves an item it could not settle (SENS unreachable when asked, or a read timeout)."""
+    with atomic(session):
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        item.status = OutboxStatus.unknown
+        item.send_started_at = utcnow()
+        item.claimed_by = None
+        item.lease_expires_at = None
+    session.expire_all()
+
+
+def test_an_unknown_text_is_asked_about_again_and_settled(
+    engine: Engine, session: Session, world: World, account: ChannelAccount, sens: FakeSens
+) -> None:
+    taken = _queue(session, world, account, "a-1", "보도블럭을 교체했습니다.")
+    lost = _queue(session, world, account, "a-2", "가로등을 고쳤습니다.")
+    factory = session_factory(engine)
+    with factory() as worker:  # SENS took the first (its answer was lost); the second never left
+        [first, _second] = claim(worker, worker_id="w", now=utcnow())
+        transports.TRANSPORTS["sms"].send(first, session=worker)
+    _unknown(session, taken)
+    _unknown(session, lost)
+    assert settle_unknown(factory) == 2
+    assert settle_unknown(factory) == 0  # asked once per SETTLE_AGAIN, and nothing is left to ask
+    _next_worker(factory)
+    session.expire_all()
+    first_item, second_item = session.get(OutboxItem, taken), session.get(OutboxItem, lost)
+    assert first_item is not None and second_item is not None
+    assert first_item.status is OutboxStatus.sent and first_item.external_ref == sens.sent[0]["requestId"]
+    assert second_item.status is OutboxStatus.sent
+    assert [m["content"] for m in sens.sent].count(sens.sent[0]["content"]) == 1 and len(sens.sent) == 2
+    events = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "outbox.settled")).all()
+    assert len(events) == 2
+
+
+def test_a_text_settled_by_a_person_meanwhile_is_left_as_they_decided(
+    engine: Engine, session: Session, world: World, account: ChannelAccount, sens: FakeSens
+) -> None:
+    item_id = _queue(session, world, account, "a-1", "보도블럭을 교체했습니다.")
+    _unknown(session, item_id)
+    resolve(session, actor=world.actor(world.operator), item_id=item_id, how="phone")
+    assert settle_unknown(session_factory(engine)) == 0
+    session.expire_all()
+    item = session.get(OutboxItem, item_id)
+    assert item is not None and item.status is OutboxStatus.resolved and sens.sent == []

@@ -25,7 +25,9 @@ What "never sent twice" means here, precisely:
      reclaims an item with it set asks the transport to settle it (`Transport.settle`: the platform is asked
      what it has) and records ``sent`` or sends it, or, when the platform cannot tell, records ``unknown``:
      shown on the case for a person to check and settle (outbox/actions.py). Likewise a request that left
-     without an answer (a read timeout) is ``unknown``, not failed and not retried.
+     without an answer (a read timeout) is ``unknown``, not failed and not retried. A transport that can ask its
+     platform (`Transport.settles`: SENS) is asked again about its ``unknown`` items every ten minutes for a day
+     (`settle_unknown`): the platform may have been unreachable when they were first looked at.
 
    Our own bookkeeping only changes a row this worker still holds (``claimed_by`` and ``sending``), so a
    worker whose lease expired never overwrites what the worker that took over recorded.
@@ -52,7 +54,7 @@ from sotong.actors import WORKER
 from sotong.audit.service import record
 from sotong.db import atomic, utcnow
 from sotong.outbox.models import OutboxItem, OutboxStatus
-from sotong.outbox.transports import Delivery, Settlement, Transport, TransportError, get_transport
+from sotong.outbox.transports import TRANSPORTS, Delivery, Settlement, Transport, TransportError, get_transport
 from sotong.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -461,6 +463,102 @@ def run_once(
             deliver(session, delivery, worker_id=worker_id, now=now)
             processed += 1
     return processed
+
+
+# Asking again about deliveries of unknown outcome (`settle_unknown`): how often, and for how long after the send
+# began. Past that a person settles what is left (the item stays on the case as it was).
+SETTLE_AGAIN = dt.timedelta(minutes=10)
+SETTLE_FOR = dt.timedelta(days=1)
+SETTLE_BATCH = 20
+
+
+def settle_unknown(session_factory: SessionFactory, *, now: dt.datetime | None = None) -> int:
+    """Ask again about deliveries of unknown outcome whose transport can ask its platform (`Transport.settles`)
+    and settle them: recorded sent with the platform's id, or put back to be sent once when the platform never
+    got them. Returns how many were settled; the others are asked again after SETTLE_AGAIN, until SETTLE_FOR
+    after their send began. A person may settle an item meanwhile: what they decided stands."""
+    clock = _clock(now)
+    names = [name for name, transport in TRANSPORTS.items() if transport.settles]
+    if not names:
+        return 0
+    settled = 0
+    with session_factory() as session:
+        with atomic(session):
+            at = clock()
+            query = (
+                select(OutboxItem)
+                .where(
+                    OutboxItem.status == OutboxStatus.unknown,
+                    OutboxItem.transport.in_(names),
+                    OutboxItem.send_started_at.is_not(None),
+                    OutboxItem.send_started_at > at - SETTLE_FOR,
+                    OutboxItem.next_attempt_at <= at,
+                )
+                .order_by(OutboxItem.next_attempt_at)
+                .limit(SETTLE_BATCH)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            items = list(session.scalars(query))
+            # Taken for this look (another worker skips them until SETTLE_AGAIN), then asked outside the
+            # transaction: a platform's answer may take seconds.
+            for item in items:
+                item.next_attempt_at = at + SETTLE_AGAIN
+            deliveries = [Delivery.of(item) for item in items]
+        for delivery in deliveries:
+            transport = TRANSPORTS[delivery.transport]
+            try:
+                settlement = transport.settle(delivery, session=session)
+            except Exception as exc:  # asking failed: asked again later
+                log.warning("outbox %s: could not ask %s again: %s", delivery.item_id, delivery.transport, exc)
+                settlement = Settlement(sent=None)
+            session.rollback()
+            if settlement.sent is not None and _record_settled(session, delivery, settlement, now=clock()):
+                settled += 1
+    return settled
+
+
+def _record_settled(session: Session, delivery: Delivery, settlement: Settlement, *, now: dt.datetime) -> bool:
+    """Record what the platform said about an unknown item, unless a person settled it meanwhile."""
+    with atomic(session):
+        if settlement.sent:
+            values: dict[str, Any] = {
+                "status": OutboxStatus.sent,
+                "sent_at": now,
+                "external_ref": settlement.external_ref[:200] if settlement.external_ref else None,
+            }
+        else:
+            # The platform never got it: safe to send, once, as any pending item.
+            values = {"status": OutboxStatus.pending, "next_attempt_at": now, "send_started_at": None, "attempts": 0}
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == delivery.item_id, OutboxItem.status == OutboxStatus.unknown)
+            .values(claimed_by=None, lease_expires_at=None, last_error=None, error_code=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        record(
+            session,
+            actor=WORKER,
+            action="outbox.settled",
+            org_id=delivery.org_id,
+            case_id=delivery.case_id,
+            details={
+                "item_id": delivery.item_id,
+                "kind": delivery.kind,
+                "transport": delivery.transport,
+                "sent": settlement.sent,
+                "external_ref": settlement.external_ref,
+            },
+        )
+        if settlement.sent:
+            for hook in _sent_hooks:
+                if not hook(session, delivery, now):
+                    with _late_lock:
+                        _late.append((hook, delivery, now))
+    log.info("outbox %s: outcome settled by asking %s: sent=%s", delivery.item_id, delivery.transport, settlement.sent)
+    return True
 
 
 def _clock(now: dt.datetime | None) -> Callable[[], dt.datetime]:

@@ -126,6 +126,9 @@ class Transport(ABC):
     # TalkTalk, Messenger, e-mail) "sending started" is committed before the platform is called, and a send
     # that may have happened is never repeated by itself (outbox/delivery.py).
     idempotent: ClassVar[bool] = False
+    # `settle` can ask the platform (not only the default "cannot tell"): its deliveries of unknown outcome are
+    # asked about again for a while (outbox/delivery.py, `settle_unknown`).
+    settles: ClassVar[bool] = False
 
     def resend_is_safe(self, delivery: Delivery) -> bool:
         """Whether sending `delivery` again cannot show it twice (`idempotent` unless a transport knows better)."""

@@ -55,6 +55,7 @@ class SmsConnector(Connector):
     public_group: ClassVar[str] = "phone"
     secret_fields: ClassVar[tuple[str, ...]] = ("access_key", "secret_key", "inbound_token")
     accepts_webhooks: ClassVar[bool] = True
+    settles: ClassVar[bool] = True  # SENS lists what it took (gateways.py); other gateways cannot tell
 
     def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """The gateway's own check of its reply webhook (gateways without replies refuse)."""
