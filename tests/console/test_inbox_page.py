@@ -121,3 +121,17 @@ def test_a_triaged_case_without_a_department_waits_for_review(desk: World, sessi
     actions.triage(session, actor=desk.actor(desk.operator), case_id=case.id, complaint_type=ComplaintType.other)
     cases, _ = inbox_page(session, actor=desk.actor(desk.operator), filters=InboxFilters(waiting=True), now=utcnow())
     assert case.id in {c.id for c in cases}
+
+
+def test_a_standard_category_the_organisation_has_not_mapped_is_named_in_korean(
+    client: TestClient, desk: World, session: Session
+) -> None:
+    # The model names the standard code "waste"; 송파구 of the test world has no category mapped onto it.
+    case = desk_case(session, desk, text="골목에 쓰레기 무단투기가 심해서 냄새가 나요 치워주세요")
+    login(client, desk.operator)
+    html = client.get("/staff/inbox").text
+    row = html[html.index(f'id="case-{case.id}"') :]
+    row = row[: row.index("\n</li>")]
+    summary = row[row.index('<div class="inbox-triage">') : row.index('<p class="meta">')]  # not the explanation
+    assert "쓰레기·청소 (표준 분류)" in summary
+    assert "waste" not in summary

@@ -21,6 +21,7 @@ from sotong.cases.service import CaseFilters, DeadlineState, deadline_state
 from sotong.console.counts import Count, bounded_count
 from sotong.errors import PermissionDenied
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.orgs.taxonomy import standard_category
 from sotong.text.pii import mask
 from sotong.triage.models import TriageResult
 
@@ -267,9 +268,13 @@ def rows_for(
         candidates = []
         for candidate in (result.candidates if result is not None else [])[:3]:
             category_id, department_id = candidate.get("category_id"), candidate.get("department_id")
+            # A standard code the organisation has mapped no category onto is named from the shipped taxonomy
+            # (in Korean), never shown as the code the model speaks.
+            standard = None if category_id else standard_category(candidate.get("code"))
             candidates.append(
                 {
                     "label": categories.get(category_id) if category_id else None,
+                    "standard": standard.name if standard else None,
                     "code": candidate.get("code"),
                     "department": departments.get(department_id) if department_id else None,
                     "confidence": float(candidate.get("confidence") or 0.0),
