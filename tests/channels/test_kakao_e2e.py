@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sotong.cases.models import Attachment
+from sotong.cases.models import Attachment, CaseStatus
 from sotong.channels.kakao.models import KakaoSkillTurn
 from sotong.orgs.models import ChannelAccount
 from sotong.outbox.models import OutboxStatus
@@ -257,3 +257,20 @@ def test_a_greeting_gets_the_menu_and_opens_nothing(
     assert skill_response_problem(response.json()) is None
     assert response.json()["template"]["quickReplies"][0]["messageText"] == "민원 접수"
     assert cases(session) == []
+
+
+def test_chatter_in_the_complaint_block_is_thanked_without_a_case_to_look_up(
+    session: Session, world: World, client: TestClient, kakao: FakeKakao
+) -> None:
+    # Time enough for a first triage model load on a busy machine: the answer is the skill response itself.
+    account = kakao_account(session, world, kakao, answer_within_seconds=60)
+    request = kakao.skill_request("민원 접수", user="user-7002", params={"what": "구청장님 화이팅! 오늘 날씨 좋네요"})
+
+    response = skill(client, account, request)
+
+    assert response.status_code == 200 and skill_response_problem(response.json()) is None
+    [case] = cases(session)
+    assert case.status is CaseStatus.rejected  # hidden at intake: no case to follow
+    [text] = texts(response.json())
+    assert "감사합니다" in text and case.number not in text
+    assert not response.json()["template"].get("quickReplies")  # no "처리 상황 조회" of a case that is not one

@@ -31,7 +31,7 @@ from sotong.cases.actions import IntakeResult, chat_choice, choose_in_chat, rece
 from sotong.cases.actions.intake import conversation_window
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.links import tracking_url
-from sotong.cases.models import Case, Message
+from sotong.cases.models import Case, CaseStatus, Message
 from sotong.cases.wording import CITIZEN_STATUS, SEOUL, reply_text
 from sotong.channels.base import ChannelError, Responded, WebhookReply, WebhookRequest
 from sotong.channels.kakao.images import ImageFetchError, fetch_images
@@ -194,6 +194,9 @@ def _receipt(session: Session, result: IntakeResult) -> dict[str, Any]:
     # The very words the worker would have sent: the outbox row is the one source of a receipt's text. Chatter
     # the organisation answers with nothing gets no row: a plain "received" then, with no case number promised.
     text = reply_text(Delivery.of(item)) if item is not None else "보내주신 말씀 잘 받았습니다."
+    if case.status is CaseStatus.rejected:
+        # Chatter, hidden at intake: thanked, with no "처리 상황 조회" button for a case the citizen was never given.
+        return skill_response([text])
     return receipt_response(case.number, text, ask_visibility=bool(item and item.payload.get("ask_visibility")))
 
 
