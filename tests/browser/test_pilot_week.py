@@ -165,6 +165,7 @@ def test_the_pilot_week(
     expect(number).to_have_text(re.compile(r"^\d{4}-송파-\d{6}$"), timeout=60_000)
     web_number = number.inner_text()
     expect(page.locator(".receipt-photos")).to_contain_text("IMG_0412.jpg")
+    expect(page.locator(".receipt-next")).to_contain_text("도로과가 맡았습니다")  # triaged as it came in
     tracking_url = page.locator("#receipt-url").input_value()
     screenshot("2-receipt")
     # The citizen adds what they saw since, on the page the receipt's link opens.

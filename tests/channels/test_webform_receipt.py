@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,9 +18,11 @@ from sotong.channels import accounts as channel_accounts
 from sotong.orgs.models import Channel
 from sotong.outbox.models import OutboxItem, OutboxStatus
 from sotong.settings import Settings
+from sotong.triage import model_store
 from tests.channels.test_webform import CASE_NUMBER
 from tests.channels.webform_support import form_data, jpeg_with_gps
 from tests.factories import World
+from tests.triage.helpers import tiny_model
 from tests.web.conftest import csrf_from
 
 
@@ -165,3 +168,16 @@ def test_a_form_that_joins_the_citizens_open_case_says_so_and_names_no_case(
     again = client.post("/report", data=data)  # sent twice: still the same answer, still no number
     assert again.status_code == 409 and "처리 중인 민원에 더했습니다" in again.text
     assert not CASE_NUMBER.search(again.text.split("<main", 1)[1])
+
+
+def test_the_receipt_names_the_department_triage_chose_as_the_form_came_in(
+    client: TestClient, world: World, session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_store, "default_model", tiny_model)
+    world.songpa.auto_route_threshold = 0.5
+    session.commit()
+    html = _submit(client, settings, text="석촌호수 앞 보도블럭이 깨져서 위험합니다 보수 부탁드립니다")
+    case = _case(session, html)
+    assert case.department_id == world.roads.id  # routed in the request, not on the worker's next pass
+    main = html.split("<main", 1)[1]
+    assert "도로과가 맡았습니다" in main and "담당 부서를 정합니다" not in main

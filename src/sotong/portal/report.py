@@ -322,6 +322,8 @@ def _receipt(
             "photos": [{"name": a.filename, "size": _size(a.size)} for a in service.citizen_photos(db, case.id)],
             "note": note,
             "heading": heading,
+            # Triage ran as the form was taken in: the department it chose already has the case.
+            "department": service.department_names(db, [case.department_id]).get(case.department_id or 0),
         },
         status_code=status_code,
     )
