@@ -63,7 +63,11 @@ from sotong.web.guard import RequestGuard
 from sotong.web.maps import LEAFLET_DIR
 from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
+from sotong_sandbox import facebook as sandbox_facebook
 from sotong_sandbox import kakao as sandbox_kakao
+from sotong_sandbox import mastodon as sandbox_mastodon
+from sotong_sandbox import naver as sandbox_naver
+from sotong_sandbox import sms as sandbox_sms
 from sotong_sandbox import x as sandbox_x
 
 SESSION_COOKIE = "sotong_session"
@@ -237,5 +241,32 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
         with app.state.sessions() as session:
             return [sandbox_x.Account(**account) for account in channel_sandbox.x_accounts(session)]
 
-    app.mount(f"{channel_sandbox.PATH}/kakao", sandbox_kakao.create_app(kakao_bots), name="sandbox-kakao")
-    app.mount(f"{channel_sandbox.PATH}/x", sandbox_x.create_app(x_accounts), name="sandbox-x")
+    def facebook_pages() -> list[sandbox_facebook.Page]:
+        with app.state.sessions() as session:
+            found = channel_sandbox.facebook_pages(session, settings.base_url)
+        return [sandbox_facebook.Page(**page) for page in found]
+
+    def naver_partners() -> list[sandbox_naver.Partner]:
+        with app.state.sessions() as session:
+            found = channel_sandbox.naver_partners(session, settings.base_url)
+        return [sandbox_naver.Partner(**partner) for partner in found]
+
+    def mastodon_officials() -> list[sandbox_mastodon.Official]:
+        with app.state.sessions() as session:
+            return [sandbox_mastodon.Official(**official) for official in channel_sandbox.mastodon_officials(session)]
+
+    def sms_services() -> list[sandbox_sms.Service]:
+        with app.state.sessions() as session:
+            found = channel_sandbox.sms_services(session, settings.base_url)
+        return [sandbox_sms.Service(**service) for service in found]
+
+    sandboxes: list[tuple[str, Any]] = [
+        ("kakao", sandbox_kakao.create_app(kakao_bots)),
+        ("x", sandbox_x.create_app(x_accounts)),
+        ("facebook", sandbox_facebook.create_app(facebook_pages)),
+        ("naver", sandbox_naver.create_app(naver_partners)),
+        ("mastodon", sandbox_mastodon.create_app(mastodon_officials)),
+        ("sms", sandbox_sms.create_app(sms_services)),
+    ]
+    for platform, sandbox_app in sandboxes:
+        app.mount(channel_sandbox.url("", platform), sandbox_app, name=f"sandbox-{platform}")

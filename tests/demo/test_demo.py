@@ -109,8 +109,8 @@ def test_the_organisations_are_configured(loaded: Session) -> None:
     assert loaded.scalar(select(func.count()).select_from(ClosureDay))
 
 
-def test_the_kakao_and_x_accounts_talk_to_the_bundled_sandboxes(loaded: Session) -> None:
-    """`make run` serves the sandboxes at the settings' base URL: the demo's bots and X accounts are theirs."""
+def test_the_platform_accounts_talk_to_the_bundled_sandboxes(loaded: Session) -> None:
+    """`make run` serves the sandboxes at the settings' base URL: the demo's platform accounts are theirs."""
     kakao = list(loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel == Channel.kakao)))
     assert {a.handle for a in kakao} == {"서울시 응답소", "송파구청", "마포구청"}
     for account in kakao:
@@ -124,7 +124,20 @@ def test_the_kakao_and_x_accounts_talk_to_the_bundled_sandboxes(loaded: Session)
     official = {a["username"]: a for a in sandbox.x_accounts(loaded)}
     assert set(official) == {"seoulcity", "seoul_mayor_demo", "songpaOK", "mapo_minwon"}
     assert len({a["user_id"] for a in official.values()}) == 4
-    others = loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel.not_in([Channel.kakao, Channel.x])))
+    base = "http://127.0.0.1:8000"
+    pages = sandbox.facebook_pages(loaded, base)
+    assert {p["name"] for p in pages} == {"서울특별시 페이스북", "송파구청 페이스북", "마포구청 페이스북"}
+    assert all(p["webhook_url"].startswith(f"{base}/hooks/facebook/") for p in pages)
+    assert {o["username"] for o in sandbox.mastodon_officials(loaded)} == {"seoulcity", "songpa"}
+    assert [p["name"] for p in sandbox.naver_partners(loaded, base)] == ["마포구 네이버 톡톡"]
+    assert [s["name"] for s in sandbox.sms_services(loaded, base)] == ["송파구 문자 민원"]
+    practice = [Channel.kakao, Channel.x, Channel.facebook, Channel.mastodon, Channel.naver, Channel.sms]
+    for account in loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel.in_(practice))):
+        assert sandbox.is_sandbox(account.config), account.handle
+    # No platform of their own: the web form, the call centre and the counter.
+    others = loaded.scalars(
+        select(ChannelAccount).where(ChannelAccount.channel.in_([Channel.web, Channel.phone, Channel.visit]))
+    )
     assert not any(sandbox.is_sandbox(a.config) for a in others)
 
 

@@ -8,6 +8,8 @@ practice account can never stand in for a real one (or silently send citizens' a
 
 from __future__ import annotations
 
+import secrets
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,9 +23,13 @@ from sotong.secrets import open_config
 from sotong.settings import Environment, Settings
 
 PATH = "/sandbox"
-# The config values that name a platform's base URL, per connector (kakao and naver: api_url; x, mastodon:
-# base_url).
-URL_KEYS = ("api_url", "base_url")
+# The config values that name a platform's base URL, per connector (kakao, naver and sms: api_url; x, mastodon:
+# base_url; facebook: graph_url).
+URL_KEYS = ("api_url", "base_url", "graph_url")
+# Where a practice Facebook Page's Graph API answers under the sandbox (the version the connector defaults to).
+FACEBOOK_GRAPH = "/graph/v21.0"
+# The networks a practice TalkTalk account takes webhooks from: the sandbox calls from this machine.
+LOOPBACK = ["127.0.0.1/32", "::1/128"]
 REFUSED = "sandbox accounts cannot be used in production"
 
 
@@ -50,6 +56,142 @@ def check_allowed(config: Mapping[str, Any] | None, settings: Settings) -> None:
     """Refuse a sandbox account in production: the sandboxes are not served there."""
     if settings.env is Environment.production and is_sandbox(config):
         raise InvalidInput(f"{REFUSED} (SOTONG_ENV=production)", field="settings", code="sandbox_in_production")
+
+
+def practice_config(channel: Channel, base_url: str, *, name: str) -> dict[str, Any] | None:
+    """The config of a practice account of `channel` speaking to its bundled sandbox at `base_url`: ids made from
+    `name` (the same on every load), keys fresh per installation (the sandbox reads them back from the account,
+    nobody types them); None for a channel without a sandbox."""
+    number = zlib.crc32(name.encode())
+    common: dict[str, Any] = {"sandbox": True}
+    if channel is Channel.kakao:
+        return {
+            **common,
+            "bot_id": f"sandbox-{name}",
+            "api_url": url(base_url, "kakao"),
+            "skill_token": secrets.token_urlsafe(24),
+            "rest_api_key": secrets.token_hex(16),
+        }
+    if channel is Channel.x:
+        return {
+            **common,
+            "base_url": url(base_url, "x"),
+            "user_id": str(1_800_000_000_000_000_000 + number),  # snowflake-sized
+            "bearer_token": secrets.token_urlsafe(24),
+        }
+    if channel is Channel.facebook:
+        return {
+            **common,
+            "graph_url": url(base_url, "facebook") + FACEBOOK_GRAPH,
+            "page_id": str(100_000_000_000_000 + number),
+            "page_access_token": secrets.token_urlsafe(24),
+            "app_secret": secrets.token_hex(16),
+            "verify_token": secrets.token_urlsafe(16),
+        }
+    if channel is Channel.mastodon:
+        return {
+            **common,
+            "base_url": url(base_url, "mastodon"),
+            "access_token": secrets.token_urlsafe(24),
+            "streaming": False,  # the sandbox speaks no streaming API: the scheduled polls read it
+        }
+    if channel is Channel.naver:
+        return {
+            **common,
+            "api_url": url(base_url, "naver"),
+            "authorization": secrets.token_urlsafe(24),
+            "allowed_ips": list(LOOPBACK),
+            "webhook_token": secrets.token_urlsafe(16),
+        }
+    if channel is Channel.sms:
+        return {
+            **common,
+            "gateway": "sandbox",
+            "api_url": url(base_url, "sms"),
+            "service_id": f"ncp:sms:kr:{number}:sandbox",
+            "access_key": secrets.token_hex(10),
+            "secret_key": secrets.token_hex(20),
+            "from_number": f"0270{number % 1_000_000:06d}",
+            "inbound_token": secrets.token_urlsafe(24),
+        }
+    return None
+
+
+def _practice(session: Session, channel: Channel) -> list[tuple[ChannelAccount, dict[str, Any]]]:
+    """The enabled sandbox accounts of a channel, oldest first, with their configs opened."""
+    accounts = session.scalars(
+        select(ChannelAccount).where(ChannelAccount.channel == channel).order_by(ChannelAccount.id)
+    )
+    return [(a, open_config(a.config)) for a in accounts if a.enabled and is_sandbox(a.config)]
+
+
+def _hook(base_url: str, channel: Channel, account: ChannelAccount) -> str:
+    return f"{base_url.rstrip('/')}/hooks/{channel.value}/{account.id}"
+
+
+def facebook_pages(session: Session, base_url: str) -> list[dict[str, str]]:
+    """The Facebook sandbox's Pages: each practice Facebook account, with its Page id, token and app secret."""
+    return [
+        {
+            "page_id": str(config["page_id"]),
+            "name": account.display_name,
+            "access_token": str(config["page_access_token"]),
+            "app_secret": str(config["app_secret"]),
+            "webhook_url": _hook(base_url, Channel.facebook, account),
+        }
+        for account, config in _practice(session, Channel.facebook)
+        if config.get("page_id") and config.get("page_access_token") and config.get("app_secret")
+    ]
+
+
+def naver_partners(session: Session, base_url: str) -> list[dict[str, str]]:
+    """The TalkTalk sandbox's partners: each practice TalkTalk account, with its webhook URL and send-API key."""
+    found = []
+    for account, config in _practice(session, Channel.naver):
+        if not config.get("authorization"):
+            continue
+        hook = _hook(base_url, Channel.naver, account)
+        token = config.get("webhook_token")
+        found.append(
+            {
+                "key": str(account.id),
+                "name": account.display_name,
+                "webhook_url": f"{hook}?token={token}" if token else hook,
+                "authorization": str(config["authorization"]),
+            }
+        )
+    return found
+
+
+def mastodon_officials(session: Session) -> list[dict[str, str]]:
+    """The Mastodon sandbox's official accounts: each practice Mastodon account, by the username of its handle."""
+    return [
+        {
+            "username": account.handle.lstrip("@").split("@")[0],
+            "name": account.display_name,
+            "access_token": str(config["access_token"]),
+        }
+        for account, config in _practice(session, Channel.mastodon)
+        if config.get("access_token") and account.handle.lstrip("@")
+    ]
+
+
+def sms_services(session: Session, base_url: str) -> list[dict[str, str]]:
+    """The SMS sandbox's accounts: each practice SMS account, with its SENS keys, number and reply webhook."""
+    return [
+        {
+            "key": str(account.id),
+            "name": account.display_name,
+            "service_id": str(config["service_id"]),
+            "access_key": str(config["access_key"]),
+            "secret_key": str(config["secret_key"]),
+            "from_number": "".join(c for c in str(config["from_number"]) if c.isdigit()),
+            "inbound_url": _hook(base_url, Channel.sms, account),
+            "inbound_token": str(config.get("inbound_token") or ""),
+        }
+        for account, config in _practice(session, Channel.sms)
+        if all(config.get(k) for k in ("service_id", "access_key", "secret_key", "from_number"))
+    ]
 
 
 def kakao_bots(session: Session, base_url: str) -> list[dict[str, str]]:

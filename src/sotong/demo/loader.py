@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
-import secrets
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -194,26 +192,8 @@ def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organi
 def _account_config(spec: OrgSpec, account: data.AccountSpec, base_url: str) -> dict[str, Any]:
     """A demo account's config: connected to the bundled sandbox of its platform where there is one
     (channels/sandbox.py), otherwise to no platform at all."""
-    if account.channel is Channel.kakao:
-        return {
-            "demo": True,
-            "sandbox": True,
-            "bot_id": f"sandbox-{spec.slug}-{account.key}",
-            "api_url": sandbox.url(base_url, "kakao"),
-            # Fresh per installation: the sandbox reads them back from this account, nobody types them.
-            "skill_token": secrets.token_urlsafe(24),
-            "rest_api_key": secrets.token_hex(16),
-        }
-    if account.channel is Channel.x:
-        return {
-            "demo": True,
-            "sandbox": True,
-            "base_url": sandbox.url(base_url, "x"),
-            # A snowflake-sized id of its own per account, the same on every load.
-            "user_id": str(1_800_000_000_000_000_000 + zlib.crc32(f"{spec.slug}.{account.key}".encode())),
-            "bearer_token": secrets.token_urlsafe(24),
-        }
-    return {"demo": True}
+    practice = sandbox.practice_config(account.channel, base_url, name=f"{spec.slug}-{account.key}")
+    return {"demo": True, **(practice or {})}
 
 
 def _create_answer_templates(session: Session, world: _World, spec: OrgSpec, org: Organisation) -> None:

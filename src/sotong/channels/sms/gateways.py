@@ -326,9 +326,33 @@ class TestGateway(SmsGateway):
         ]
 
 
+class SandboxGateway(SensGateway):
+    """The bundled SMS sandbox (``sotong_sandbox.sms``): SENS's send API at the sandbox's ``api_url``, and the
+    citizens' texts taken in as the test gateway takes them (``X-Sms-Token``), since SENS itself delivers none.
+    A practice account only (``sandbox: true``): a training centre texts in and sees the answers on its phone screen.
+    """
+
+    name: ClassVar[str] = "sandbox"
+
+    def verify_inbound(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
+        """The sandbox's texts carry the account's inbound token, as the test gateway's do."""
+        TEST_GATEWAY.verify_inbound(config, headers=headers, body=body)
+
+    def parse_inbound(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
+        """One text → one message from that phone number."""
+        return TEST_GATEWAY.parse_inbound(config, payload)
+
+
 TEST_GATEWAY = TestGateway()
+SANDBOX_GATEWAY = SandboxGateway()
 # One line per gateway.
-GATEWAYS: dict[str, SmsGateway] = {SensGateway.name: SensGateway(), TestGateway.name: TEST_GATEWAY}
+GATEWAYS: dict[str, SmsGateway] = {
+    SensGateway.name: SensGateway(),
+    TestGateway.name: TEST_GATEWAY,
+    SandboxGateway.name: SANDBOX_GATEWAY,
+}
+# Gateways that reach no citizen's phone: only a practice account (or the tests) may use them.
+PRACTICE_ONLY = frozenset({TestGateway.name, SandboxGateway.name})
 
 
 def gateway_for(config: Mapping[str, Any]) -> SmsGateway:
@@ -341,9 +365,10 @@ def gateway_for(config: Mapping[str, Any]) -> SmsGateway:
     gateway = GATEWAYS.get(name)
     if gateway is None:
         raise ChannelError(f"sms: unknown gateway {name!r}", permanent=True)
-    if gateway is TEST_GATEWAY and get_settings().env is not Environment.test and config.get("sandbox") is not True:
+    if name in PRACTICE_ONLY and get_settings().env is not Environment.test and config.get("sandbox") is not True:
         raise ChannelError(
-            "sms: the test gateway sends nothing; it serves only SOTONG_ENV=test or an account with sandbox: true",
+            f"sms: the {name} gateway reaches no phone; "
+            "it serves only SOTONG_ENV=test or an account with sandbox: true",
             permanent=True,
         )
     return gateway

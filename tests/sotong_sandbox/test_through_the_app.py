@@ -1,0 +1,210 @@
+"""Each bundled sandbox against the product itself, as the demo runs them: a citizen's message sent from the
+sandbox reaches the app (its webhook, or its poller), a worker pass opens the case and delivers the receipt, an
+officer answers, and both arrive back in the sandbox where the citizen is looking (chat, thread, phone).
+
+The app is served over real HTTP (the product calls the sandbox at its base URL, the sandbox calls the product's
+webhooks); the worker's passes are run here, one at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from sotong.actors import CLI
+from sotong.cases import actions
+from sotong.cases.models import Case, CaseStatus, ComplaintType
+from sotong.channels import accounts as channel_accounts
+from sotong.channels import sandbox
+from sotong.channels.intake.conversations import close_silent
+from sotong.db import session_factory, utcnow
+from sotong.orgs.models import Channel, ChannelAccount
+from sotong.settings import Settings
+from sotong.worker import run_pass
+from tests.factories import World
+from tests.live_server import LiveServer
+
+COMPLAINT = "석촌호수 산책로 보도블럭이 깨져서 넘어질 뻔했습니다. 보수 부탁드립니다."
+# The first intake of a fresh process loads the Korean analyser (seconds on a busy machine).
+HTTP = httpx.Client(timeout=60)
+ANSWER = "보도블럭을 오늘 새로 깔았습니다. 알려 주셔서 고맙습니다."
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only: these tests are about the platforms' protocols, which no database changes."""
+    path = tmp_path / "sotong.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def live(settings: Settings, engine: Engine) -> Iterator[LiveServer]:
+    server = LiveServer(settings, engine, own_base_url=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _account(session: Session, world: World, live: LiveServer, channel: Channel, handle: str) -> ChannelAccount:
+    """A practice account of 송파구, configured as the demo configures its own (loaded, and no transaction left
+    open: the app writes while the test reads)."""
+    config = sandbox.practice_config(channel, live.url, name=f"test-{channel.value}")
+    account = channel_accounts.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=channel,
+        handle=handle,
+        display_name=f"송파구 {channel.value}",
+        config=config,
+    )
+    session.refresh(account)
+    session.rollback()
+    return account
+
+
+def _config(account: ChannelAccount) -> dict[str, Any]:
+    return dict(account.config or {})
+
+
+def _until(engine: Engine, session: Session, found: Callable[[], Any]) -> Any:
+    """Worker passes (the chat conversations closed as if the citizen fell silent) until `found` returns something."""
+    factory = session_factory(engine)
+    for _ in range(4):
+        session.rollback()
+        close_silent(factory, now=utcnow() + dt.timedelta(hours=1))
+        run_pass(factory, worker_id="sandbox-test")
+        session.rollback()
+        result = found()
+        if result:
+            return result
+    raise AssertionError("nothing arrived after four worker passes")
+
+
+def _case(session: Session, account: ChannelAccount) -> Case:
+    case: Case = session.scalars(select(Case).where(Case.channel_account_id == account.id)).one()
+    return case
+
+
+def _answer(session: Session, world: World, case: Case) -> None:
+    """The operator routes the case to 도로과, the officer takes it on and answers."""
+    operator, officer = world.actor(world.operator), world.actor(world.officer)
+    if case.status in (CaseStatus.received, CaseStatus.triaged):
+        case = actions.triage(
+            session,
+            actor=operator,
+            case_id=case.id,
+            complaint_type=ComplaintType.grievance,
+            category_id=world.pothole.id,
+        )
+    if case.officer_id is None:
+        case = actions.assign(session, actor=operator, case_id=case.id, officer_id=world.officer.id)
+    if case.status is CaseStatus.assigned:
+        actions.start_work(session, actor=officer, case_id=case.id)
+    actions.answer(session, actor=officer, case_id=case.id, body=ANSWER)
+
+
+def _texts(items: list[dict[str, Any]], key: str = "text") -> list[str]:
+    return [str(item[key]) for item in items]
+
+
+def _bot_bubbles(url: str, user: str) -> list[str]:
+    bubbles = HTTP.get(url, params={"user": user}).json()["bubbles"]
+    assert not [b for b in bubbles if b["from"] == "system"], bubbles  # no delivery refused on the way
+    return [b["text"] for b in bubbles if b["from"] == "bot"]
+
+
+def test_a_facebook_comment_is_answered_under_it(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    account = _account(session, world, live, Channel.facebook, "songpagu")
+    base = f"{live.url}/sandbox/facebook/{_config(account)['page_id']}"
+    assert "연습용(샌드박스)" in HTTP.get(f"{base}/").text
+    posted = HTTP.post(f"{base}/post", json={"name": "김민지", "text": COMPLAINT})
+    assert posted.status_code == 201 and posted.json()["comment"]["problem"] is None
+    session.rollback()
+    case = _case(session, account)  # taken in by the webhook at once (a comment is no chat)
+    assert case.body == COMPLAINT
+
+    def replies() -> list[str]:
+        return [i["text"] for i in HTTP.get(f"{base}/timeline").json()["items"] if i["reply"]]
+
+    assert case.number in " ".join(_until(engine, session, replies))
+    _answer(session, world, case)
+    assert any(ANSWER in text for text in _until(engine, session, lambda: [t for t in replies() if ANSWER in t]))
+
+
+def test_a_messenger_chat_is_answered_in_the_chat(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    account = _account(session, world, live, Channel.facebook, "songpagu")
+    base = f"{live.url}/sandbox/facebook/{_config(account)['page_id']}/messenger"
+    visitor = "7000000000000001"
+    for text in ("안녕하세요", COMPLAINT):
+        assert HTTP.post(f"{base}/say", json={"user": visitor, "text": text}).status_code == 200
+    case = _until(engine, session, lambda: session.scalars(select(Case)).first())
+    assert "안녕하세요" in case.body and COMPLAINT in case.body  # the bubbles became one case
+    assert case.number in " ".join(_until(engine, session, lambda: _bot_bubbles(f"{base}/messages", visitor)))
+    _answer(session, world, case)
+    _until(engine, session, lambda: [t for t in _bot_bubbles(f"{base}/messages", visitor) if ANSWER in t])
+
+
+def test_a_talktalk_chat_is_answered_in_the_chat(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    account = _account(session, world, live, Channel.naver, "송파구 톡톡")
+    base = f"{live.url}/sandbox/naver/{account.id}"
+    assert "연습용(샌드박스)" in HTTP.get(f"{base}/").text
+    assert HTTP.post(f"{base}/say", json={"user": "talk-user-1", "text": COMPLAINT}).status_code == 200
+    case = _until(engine, session, lambda: session.scalars(select(Case)).first())
+    assert case.body == COMPLAINT and case.author_handle == "talk-user-1"
+    assert case.number in " ".join(_until(engine, session, lambda: _bot_bubbles(f"{base}/messages", "talk-user-1")))
+    _answer(session, world, case)
+    _until(engine, session, lambda: [t for t in _bot_bubbles(f"{base}/messages", "talk-user-1") if ANSWER in t])
+
+
+def test_a_mastodon_mention_is_answered_in_its_thread(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    account = _account(session, world, live, Channel.mastodon, "@songpa_gu@mastodon.example")
+    base = f"{live.url}/sandbox/mastodon"
+    assert "@songpa_gu" in HTTP.get(f"{base}/").text
+    posted = HTTP.post(f"{base}/post", json={"username": "minji", "name": "김민지", "text": f"@songpa_gu {COMPLAINT}"})
+    assert posted.status_code == 201
+    case = _until(
+        engine, session, lambda: session.scalars(select(Case).where(Case.channel_account_id == account.id)).first()
+    )
+    assert COMPLAINT in case.body
+
+    def replies() -> list[str]:
+        return [i["text"] for i in HTTP.get(f"{base}/timeline").json()["items"] if i["reply"]]
+
+    receipt = _until(engine, session, replies)
+    assert receipt[0].startswith("@minji ") and case.number in receipt[0]
+    _answer(session, world, case)
+    _until(engine, session, lambda: [t for t in replies() if ANSWER in t])
+
+
+def test_a_text_message_is_answered_on_the_phone(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    account = _account(session, world, live, Channel.sms, "#0120")
+    base = f"{live.url}/sandbox/sms/{account.id}"
+    assert "010" in HTTP.get(f"{base}/").text or "연습용" in HTTP.get(f"{base}/").text
+    phone = "01055551234"
+    assert HTTP.post(f"{base}/say", json={"user": phone, "text": COMPLAINT}).status_code == 200
+    session.rollback()
+    case = _case(session, account)
+    assert case.contact == {"phone": phone}
+    assert case.number in " ".join(_until(engine, session, lambda: _bot_bubbles(f"{base}/messages", phone)))
+    _answer(session, world, case)
+    _until(engine, session, lambda: [t for t in _bot_bubbles(f"{base}/messages", phone) if ANSWER[:10] in t])
