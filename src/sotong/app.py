@@ -15,14 +15,18 @@ Fixed paths other parts and tools rely on, by audience:
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -65,6 +69,7 @@ from sotong.web.security import API_PREFIX, SecurityHeadersMiddleware
 from sotong.web.templating import STATIC_DIR
 from sotong_sandbox import facebook as sandbox_facebook
 from sotong_sandbox import kakao as sandbox_kakao
+from sotong_sandbox import mail as sandbox_mail
 from sotong_sandbox import mastodon as sandbox_mastodon
 from sotong_sandbox import naver as sandbox_naver
 from sotong_sandbox import sms as sandbox_sms
@@ -87,7 +92,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,  # our own page at /api/v1/docs: Swagger UI would load from a CDN
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],
+        lifespan=_lifespan,
     )
+    app.state.on_start = []  # what runs when the server starts (not when the app is built: tests build many)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -218,6 +225,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    for hook in app.state.on_start:
+        hook()
+    yield
+
+
 def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
     """The bundled sandboxes under /sandbox/<platform>/, each reading its accounts from the database per request."""
 
@@ -260,6 +274,16 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
             found = channel_sandbox.sms_services(session, settings.base_url)
         return [sandbox_sms.Service(**service) for service in found]
 
+    def mailboxes() -> list[sandbox_mail.Mailbox]:
+        with app.state.sessions() as session:
+            return [sandbox_mail.Mailbox(**mailbox) for mailbox in channel_sandbox.email_mailboxes(session)]
+
+    mail = sandbox_mail.create_app(mailboxes)
+
+    # The practice mailboxes' IMAP and SMTP servers listen from the start, so the worker's polls find them before
+    # anyone opens the page.
+    app.state.on_start.append(lambda: _start_mail(mail))
+
     sandboxes: list[tuple[str, Any]] = [
         ("kakao", sandbox_kakao.create_app(kakao_bots)),
         ("x", sandbox_x.create_app(x_accounts)),
@@ -267,6 +291,15 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
         ("naver", sandbox_naver.create_app(naver_partners)),
         ("mastodon", sandbox_mastodon.create_app(mastodon_officials)),
         ("sms", sandbox_sms.create_app(sms_services)),
+        ("email", mail),
     ]
     for platform, sandbox_app in sandboxes:
         app.mount(channel_sandbox.url("", platform), sandbox_app, name=f"sandbox-{platform}")
+
+
+def _start_mail(mail: Any) -> None:
+    """Start the e-mail sandbox's servers for the practice mailboxes there are (none: nothing listens)."""
+    try:
+        mail.state.sandbox.ensure_started()
+    except SQLAlchemyError as exc:  # a database not migrated yet: the sandbox's page starts them later
+        logging.getLogger(__name__).info("mail sandbox not started: %s", type(exc).__name__)

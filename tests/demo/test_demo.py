@@ -131,7 +131,14 @@ def test_the_platform_accounts_talk_to_the_bundled_sandboxes(loaded: Session) ->
     assert {o["username"] for o in sandbox.mastodon_officials(loaded)} == {"seoulcity", "songpa"}
     assert [p["name"] for p in sandbox.naver_partners(loaded, base)] == ["마포구 네이버 톡톡"]
     assert [s["name"] for s in sandbox.sms_services(loaded, base)] == ["송파구 문자 민원"]
-    practice = [Channel.kakao, Channel.x, Channel.facebook, Channel.mastodon, Channel.naver, Channel.sms]
+    mailboxes = sandbox.email_mailboxes(loaded)
+    assert {m["address"] for m in mailboxes} == {
+        "eungdapso@seoul.example",
+        "minwon@songpa.example",
+        "minwon@mapo.example",
+    }
+    assert {(m["host"], m["imap_port"], m["smtp_port"]) for m in mailboxes} == {("127.0.0.1", *sandbox.MAIL_PORTS)}
+    practice = [Channel.kakao, Channel.x, Channel.facebook, Channel.mastodon, Channel.naver, Channel.sms, Channel.email]
     for account in loaded.scalars(select(ChannelAccount).where(ChannelAccount.channel.in_(practice))):
         assert sandbox.is_sandbox(account.config), account.handle
     # No platform of their own: the web form, the call centre and the counter.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,12 @@ def _account(session: Session, world: World, live: LiveServer, channel: Channel,
     session.refresh(account)
     session.rollback()
     return account
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _config(account: ChannelAccount) -> dict[str, Any]:
@@ -208,3 +215,38 @@ def test_a_text_message_is_answered_on_the_phone(
     assert case.number in " ".join(_until(engine, session, lambda: _bot_bubbles(f"{base}/messages", phone)))
     _answer(session, world, case)
     _until(engine, session, lambda: [t for t in _bot_bubbles(f"{base}/messages", phone) if ANSWER[:10] in t])
+
+
+def test_an_email_is_answered_in_the_citizens_inbox(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    ports = (_free_port(), _free_port())
+    config = sandbox.practice_config(
+        Channel.email, live.url, name="test-email", handle="minwon@songpa.example", mail_ports=ports
+    )
+    account = channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.email, handle="minwon@songpa.example",
+        display_name="송파구 민원 전자우편", config=config,
+    )  # fmt: skip
+    account_id = account.id
+    session.rollback()
+    base = f"{live.url}/sandbox/email"
+    assert "minwon@songpa.example" in HTTP.get(f"{base}/").text  # the page starts the mail servers
+    citizen = "minji.kim@example.com"
+    mail = {"sender": citizen, "name": "김민지", "to": "minwon@songpa.example", "subject": "보도블럭 파손"}
+    assert HTTP.post(f"{base}/send", json={**mail, "text": COMPLAINT}).status_code == 201
+    # The worker reads it over IMAP, opens the case and mails the receipt over SMTP.
+    case = _until(
+        engine, session, lambda: session.scalars(select(Case).where(Case.channel_account_id == account_id)).first()
+    )
+    assert COMPLAINT in case.body and case.contact == {"email": citizen}
+
+    def inbox() -> list[dict[str, Any]]:
+        mails: list[dict[str, Any]] = HTTP.get(f"{base}/inbox", params={"user": citizen}).json()["mails"]
+        return mails
+
+    (receipt,) = _until(engine, session, inbox)
+    assert receipt["subject"] == "Re: 보도블럭 파손" and case.number in receipt["text"]
+    _answer(session, world, case)
+    answered = _until(engine, session, lambda: [m for m in inbox() if ANSWER in m["text"]])
+    assert answered[0]["subject"] == "Re: 보도블럭 파손"

@@ -28,6 +28,9 @@ PATH = "/sandbox"
 URL_KEYS = ("api_url", "base_url", "graph_url")
 # Where a practice Facebook Page's Graph API answers under the sandbox (the version the connector defaults to).
 FACEBOOK_GRAPH = "/graph/v21.0"
+# Where the e-mail sandbox listens (IMAP, SMTP), on this machine only: a practice mailbox's servers.
+MAIL_HOST = "127.0.0.1"
+MAIL_PORTS = (21143, 21025)
 # The networks a practice TalkTalk account takes webhooks from: the sandbox calls from this machine.
 LOOPBACK = ["127.0.0.1/32", "::1/128"]
 REFUSED = "sandbox accounts cannot be used in production"
@@ -58,10 +61,13 @@ def check_allowed(config: Mapping[str, Any] | None, settings: Settings) -> None:
         raise InvalidInput(f"{REFUSED} (SOTONG_ENV=production)", field="settings", code="sandbox_in_production")
 
 
-def practice_config(channel: Channel, base_url: str, *, name: str) -> dict[str, Any] | None:
-    """The config of a practice account of `channel` speaking to its bundled sandbox at `base_url`: ids made from
-    `name` (the same on every load), keys fresh per installation (the sandbox reads them back from the account,
-    nobody types them); None for a channel without a sandbox."""
+def practice_config(
+    channel: Channel, base_url: str, *, name: str, handle: str = "", mail_ports: tuple[int, int] = MAIL_PORTS
+) -> dict[str, Any] | None:
+    """The config of a practice account of `channel` speaking to its bundled sandbox at `base_url` (a mailbox: at
+    the sandbox's `mail_ports` on this machine, its address the `handle`): ids made from `name` (the same on every
+    load), keys fresh per installation (the sandbox reads them back from the account, nobody types them); None for
+    a channel without a sandbox."""
     number = zlib.crc32(name.encode())
     common: dict[str, Any] = {"sandbox": True}
     if channel is Channel.kakao:
@@ -113,6 +119,18 @@ def practice_config(channel: Channel, base_url: str, *, name: str) -> dict[str, 
             "secret_key": secrets.token_hex(20),
             "from_number": f"0270{number % 1_000_000:06d}",
             "inbound_token": secrets.token_urlsafe(24),
+        }
+    if channel is Channel.email:
+        return {
+            **common,
+            "address": handle,
+            "imap_host": MAIL_HOST,
+            "imap_port": mail_ports[0],
+            "imap_security": "none",  # loopback only: the sandbox speaks no TLS
+            "imap_password": secrets.token_urlsafe(16),
+            "smtp_host": MAIL_HOST,
+            "smtp_port": mail_ports[1],
+            "smtp_security": "none",
         }
     return None
 
@@ -191,6 +209,22 @@ def sms_services(session: Session, base_url: str) -> list[dict[str, str]]:
         }
         for account, config in _practice(session, Channel.sms)
         if all(config.get(k) for k in ("service_id", "access_key", "secret_key", "from_number"))
+    ]
+
+
+def email_mailboxes(session: Session) -> list[dict[str, Any]]:
+    """The e-mail sandbox's mailboxes: each practice e-mail account, with its login and the ports it reaches."""
+    return [
+        {
+            "address": str(config["address"]),
+            "name": account.display_name,
+            "password": str(config["imap_password"]),
+            "host": str(config.get("imap_host") or MAIL_HOST),
+            "imap_port": int(config.get("imap_port") or MAIL_PORTS[0]),
+            "smtp_port": int(config.get("smtp_port") or MAIL_PORTS[1]),
+        }
+        for account, config in _practice(session, Channel.email)
+        if config.get("address") and config.get("imap_password")
     ]
 
 

@@ -192,7 +192,9 @@ def _create_accounts(session: Session, world: _World, spec: OrgSpec, org: Organi
 def _account_config(spec: OrgSpec, account: data.AccountSpec, base_url: str) -> dict[str, Any]:
     """A demo account's config: connected to the bundled sandbox of its platform where there is one
     (channels/sandbox.py), otherwise to no platform at all."""
-    practice = sandbox.practice_config(account.channel, base_url, name=f"{spec.slug}-{account.key}")
+    practice = sandbox.practice_config(
+        account.channel, base_url, name=f"{spec.slug}-{account.key}", handle=account.handle
+    )
     return {"demo": True, **(practice or {})}
 
 
