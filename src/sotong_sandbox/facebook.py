@@ -165,10 +165,19 @@ class FacebookSandbox:
     # ----------------------------------------------------------------- Graph
 
     def caller(self, request: Request) -> Page | None:
+        """The Page whose token the request carries; none when its appsecret_proof (checked whenever given, as
+        Graph does) is not the token's HMAC-SHA256 with the app secret."""
         token = request.query_params.get("access_token") or request.headers.get("authorization", "").removeprefix(
             "Bearer "
         )
-        return next((p for p in self.pages() if token and token == p.access_token), None)
+        page = next((p for p in self.pages() if token and token == p.access_token), None)
+        proof = request.query_params.get("appsecret_proof")
+        if page is not None and proof:
+            expected = hmac.new(page.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(proof, expected):
+                request.state.bad_proof = True
+                return None
+        return page
 
     def reply(self, page: Page, target: str, text: str) -> Any:
         parent = self.comments.get(target)
@@ -330,6 +339,10 @@ def create_app(pages: Callable[[], list[Page]]) -> Starlette:
 
     def graph_get(request: Request) -> Response:
         page = sandbox.caller(request)
+        if page is None and getattr(request.state, "bad_proof", False):
+            return graph_error(
+                400, "Invalid appsecret_proof provided in the API argument", 100, kind="GraphMethodException"
+            )
         if page is None:
             return graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         object_id = request.path_params["object_id"]

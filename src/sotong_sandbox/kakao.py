@@ -156,14 +156,15 @@ class KakaoSandbox:
         event, users = (body.get("event"), body.get("user")) if isinstance(body, dict) else (None, None)
         if not isinstance(event, dict) or event.get("name") not in bot.event_names:
             return 400, {"code": -2, "msg": f"unknown event {event!r}"}
-        text = (event.get("data") or {}).get("text")
-        if not isinstance(text, str) or not 0 < len(text) <= TEXT_LIMIT:
-            return 400, {"code": -2, "msg": "event.data.text must be 1-1000 characters"}
+        # Kakao checks the key, the bot and the event, then the users; what the event block shows comes last.
         if not isinstance(users, list) or not 1 <= len(users) <= 100:
             return 400, {"code": -2, "msg": "user must list 1-100 users"}
         for user in users:
             if not isinstance(user, dict) or user.get("type") not in USER_TYPES or not isinstance(user.get("id"), str):
                 return 400, {"code": -2, "msg": f"bad user {user!r}"}
+        text = (event.get("data") or {}).get("text")
+        if not isinstance(text, str) or not 0 < len(text) <= TEXT_LIMIT:
+            return 400, {"code": -2, "msg": "data.text (shown by the event block) must be 1-1000 characters"}
         for user in users:
             self.add(bot_id, user["id"], "bot", text, "event")
         return 200, {"taskId": uuid.uuid4().hex, "status": "SUCCESS", "message": "", "timestamp": 0}

@@ -116,8 +116,8 @@ class SmsSandbox:
                 service.key, phone, "system", f"문자 수신이 거절되었습니다: HTTP {response.status_code}", "error"
             )
 
-    def send(self, service_id: str, headers: dict[str, str], body: Any) -> JSONResponse:
-        """SENS's send API: the key and signature checked first, then the message as carriers would take it."""
+    def signed_by(self, method: str, uri: str, headers: dict[str, str]) -> Service | JSONResponse:
+        """The account whose access key signed the request (the API gateway's check), or the gateway's refusal."""
         access_key = headers.get("x-ncp-iam-access-key", "")
         timestamp = headers.get("x-ncp-apigw-timestamp", "")
         service = next((s for s in self.services() if s.access_key == access_key), None)
@@ -125,14 +125,20 @@ class SmsSandbox:
             return gateway_error(401, "200", "Authentication Failed")
         if not timestamp.isdigit() or abs(int(timestamp) - int(time.time() * 1000)) > CLOCK_SKEW_MS:
             return gateway_error(401, "210", "Timestamp is invalid or expired")
-        uri = f"/sms/v2/services/{service_id}/messages"
         expected = sens_signature(
-            service.secret_key, method="POST", uri=uri, timestamp=timestamp, access_key=access_key
+            service.secret_key, method=method, uri=uri, timestamp=timestamp, access_key=access_key
         )
         if not hmac.compare_digest(headers.get("x-ncp-apigw-signature-v2", ""), expected):
             return gateway_error(401, "200", "Authentication Failed")
+        return service
+
+    def send(self, service_id: str, headers: dict[str, str], body: Any) -> JSONResponse:
+        """SENS's send API: the key and signature checked first, then the message as carriers would take it."""
+        service = self.signed_by("POST", f"/sms/v2/services/{service_id}/messages", headers)
+        if isinstance(service, JSONResponse):
+            return service
         if service.service_id != service_id:
-            return sens_error(404, "Not Found Exception: no such service")
+            return gateway_error(404, "300", "Not Found Exception")
         if not isinstance(body, dict):
             return sens_error(400, "Invalid request body")
         kind, content, sender = body.get("type"), body.get("content"), str(body.get("from") or "")
@@ -248,8 +254,15 @@ def create_app(services: Callable[[], list[Service]]) -> Starlette:
         return sandbox.send(request.path_params["service_id"], dict(request.headers), body)
 
     def sens_results(request: Request) -> Response:
+        service_id = request.path_params["service_id"]
+        uri = f"/sms/v2/services/{service_id}/messages?{request.url.query}"
+        service = sandbox.signed_by("GET", uri, dict(request.headers))
+        if isinstance(service, JSONResponse):
+            return service
+        if service.service_id != service_id:
+            return gateway_error(404, "300", "Not Found Exception")
         found = sandbox.requests.get(request.query_params.get("requestId", ""))
-        if found is None or found["service_id"] != request.path_params["service_id"]:
+        if found is None or found["service_id"] != service_id:
             return sens_error(404, "Not Found Exception: no such request")
         return JSONResponse({"requestId": request.query_params["requestId"], "statusCode": "202",
                              "statusName": "success", "messages": found["messages"]})  # fmt: skip

@@ -207,6 +207,12 @@ def create_app(accounts: Callable[[], list[Account]]) -> Starlette:
     def timeline(request: Request) -> Response:
         return JSONResponse({"tweets": sandbox.timeline()})
 
+    def me(request: Request) -> Response:
+        account = sandbox.caller(request)
+        if account is None:
+            return problem(401, "Unauthorized", "Unauthorized")
+        return JSONResponse({"data": sandbox.users[account.user_id]})
+
     def mentions(request: Request) -> Response:
         if sandbox.caller(request) is None:
             return problem(401, "Unauthorized", "Unauthorized")
@@ -247,6 +253,7 @@ def create_app(accounts: Callable[[], list[Account]]) -> Starlette:
             Route("/static/{name}", static),
             Route("/tweet", tweet, methods=["POST"]),
             Route("/timeline", timeline),
+            Route("/2/users/me", me),
             Route("/2/users/{user_id}/mentions", mentions),
             Route("/2/users/{user_id}/tweets", own_tweets),
             Route("/2/tweets", create_tweet, methods=["POST"]),

@@ -202,6 +202,11 @@ class FakeGraph:
         if not pages:
             return Response(400, _error("Invalid OAuth access token - Cannot parse access token", 190))
         [token_page] = pages
+        proof = (request.query.get("appsecret_proof") or [""])[0]
+        expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        if proof and not hmac.compare_digest(proof, expected):
+            # Graph checks a proof whenever one is given (and requires it when the app says so).
+            return Response(400, _error("Invalid appsecret_proof provided in the API argument", 100))
         if self.throttled_minutes is not None:
             usage = {
                 self.page_id: [
@@ -220,6 +225,10 @@ class FakeGraph:
                 {"X-Business-Use-Case-Usage": json.dumps(usage)},
             )
         parts = request.path[len(prefix) :].split("/")
+        if request.method == "GET" and parts == ["me"]:
+            # A Page token's "me" is the Page itself.
+            names = {self.page_id: "송파구청", self.second_page_id: "송파구 보건소"}
+            return Response(200, {"id": token_page, "name": names[token_page]})
         if parts[0] in self.objects and self.page_of(parts[0]) != token_page:
             # Another Page's object: its token is not this one.
             return Response(403, _error("(#200) Permissions error", 200, kind="OAuthException"))

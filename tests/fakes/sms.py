@@ -63,15 +63,13 @@ class FakeSens:
         with self._lock:
             self.requests.append(request)
             uri = f"/sms/v2/services/{self.service_id}/messages"
-            if request.method not in ("POST", "GET") or request.path != uri:
+            if request.method == "GET" and request.path.startswith("/sms/v2/services/"):
+                return self._get(request, uri)
+            if request.method != "POST" or request.path != uri:
                 return _gateway_error(404, "300", "Not Found Exception", "no such API")
-            # A GET is signed over its path with the query string, as the API gateway sees it.
-            signed = f"{uri}?{urlencode(request.query, doseq=True)}" if request.query else uri
-            problem = self._auth_problem(request, signed)
+            problem = self._auth_problem(request, uri)
             if problem:
                 return _gateway_error(401, "200", "Authentication Failed", problem)
-            if request.method == "GET":
-                return self._list(request.query)
             if self.throttled:
                 return _gateway_error(429, "420", "Rate Limited", "too many requests")
             try:
@@ -79,6 +77,23 @@ class FakeSens:
             except (UnicodeDecodeError, ValueError):
                 return _refused("invalid JSON")
             return self._send(body)
+
+    def _get(self, request: Request, uri: str) -> Response:
+        """``GET …/messages``: the gateway checks the key and the signature (a GET is signed over its path with the
+        query string), then the project; then SENS answers one request by ``requestId`` or lists by request time."""
+        signed = f"{request.path}?{urlencode(request.query, doseq=True)}" if request.query else request.path
+        problem = self._auth_problem(request, signed)
+        if problem:
+            return _gateway_error(401, "200", "Authentication Failed", problem)
+        if request.path != uri:
+            return _gateway_error(404, "300", "Not Found Exception", "no such service")
+        if "requestId" not in request.query:
+            return self._list(request.query)
+        wanted = request.query["requestId"][0]
+        found = [m for m in self.sent if m["requestId"] == wanted]
+        if not found:
+            return Response(404, {"status": 404, "errorMessage": f"requestId {wanted} not found"})
+        return Response(200, {"requestId": wanted, "statusCode": "202", "statusName": "success", "messages": found})
 
     def _auth_problem(self, request: Request, uri: str) -> str | None:
         timestamp = request.headers.get("x-ncp-apigw-timestamp", "")

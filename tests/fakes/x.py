@@ -152,6 +152,8 @@ class FakeX:
             expired = self.token_expires and time.time() >= self.token_expires
             if request.headers.get("authorization") != f"Bearer {self.token}" or expired:
                 return problem(401, "Unauthorized", "Unauthorized")
+            if request.method == "GET" and request.path == "/2/users/me":
+                return Response(200, {"data": self.me})
             mentions = re.fullmatch(r"/2/users/(\d+)/mentions", request.path)
             timeline = re.fullmatch(r"/2/users/(\d+)/tweets", request.path)
             if request.method == "GET" and mentions:

@@ -24,10 +24,12 @@ from sotong.actors import CLI
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.channels import accounts as channel_accounts
-from sotong.channels import sandbox
+from sotong.channels import registry, sandbox
+from sotong.channels.base import ProbeError
 from sotong.channels.intake.conversations import close_silent
 from sotong.db import session_factory, utcnow
 from sotong.orgs.models import Channel, ChannelAccount
+from sotong.secrets import open_config
 from sotong.settings import Settings
 from sotong.worker import run_pass
 from tests.factories import World
@@ -250,3 +252,30 @@ def test_an_email_is_answered_in_the_citizens_inbox(
     _answer(session, world, case)
     answered = _until(engine, session, lambda: [m for m in inbox() if ANSWER in m["text"]])
     assert answered[0]["subject"] == "Re: 보도블럭 파손"
+
+
+def test_every_practice_account_passes_its_connection_test(live: LiveServer, session: Session, world: World) -> None:
+    """The set-up page's "연결 확인" asks each sandbox as it would ask the platform, and the demo's settings work."""
+    channels = [Channel.kakao, Channel.x, Channel.facebook, Channel.mastodon, Channel.naver, Channel.sms, Channel.email]
+    accounts = {
+        channel: _account(session, world, live, channel, f"@practice_{channel.value}@mastodon.example")
+        for channel in channels[:-1]
+    }
+    config = sandbox.practice_config(
+        Channel.email, live.url, name="probe", handle="minwon@songpa.example", mail_ports=(_free_port(), _free_port())
+    )
+    accounts[Channel.email] = channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.email, handle="minwon@songpa.example",
+        config=config,
+    )  # fmt: skip
+    configs = {channel: open_config(account.config) for channel, account in accounts.items()}
+    session.rollback()
+    assert "minwon@songpa.example" in HTTP.get(f"{live.url}/sandbox/email/").text  # its servers are listening
+    for channel, config in configs.items():
+        connector = registry.get_connector(channel.value)
+        assert connector is not None and connector.probes, channel
+        connector.probe(config)
+    # A wrong key is refused by the sandbox as the platform refuses it.
+    with pytest.raises(ProbeError) as refused:
+        registry.get_connector("sms").probe({**configs[Channel.sms], "secret_key": "wrong"})  # type: ignore[union-attr]
+    assert refused.value.key == "channels.probe.sms.bad_key"

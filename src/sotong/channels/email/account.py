@@ -8,9 +8,29 @@ from typing import Any
 
 from sotong import smtp
 from sotong.cases.actions import MAX_TEXT_LENGTH
-from sotong.channels.base import ChannelError, required
+from sotong.channels.base import ChannelError, SetupField, required
 
 TIMEOUT = 20.0
+
+# The mailbox's settings as the admin page asks for them, in three groups so that a new way of logging in (a
+# provider's OAuth 2.0, say) adds its fields to its group. No password is required here: a login without one is
+# possible, and the connection test says what is missing.
+ADDRESS_FIELDS = (SetupField("address", required=True), SetupField("display_name"))
+IMAP_FIELDS = (
+    SetupField("imap_host", required=True),
+    SetupField("imap_port"),
+    SetupField("imap_security"),
+    SetupField("imap_user"),
+    SetupField("imap_password", secret=True),
+    SetupField("mailbox"),
+)
+SMTP_FIELDS = (
+    SetupField("smtp_host", required=True),
+    SetupField("smtp_port"),
+    SetupField("smtp_security"),
+    SetupField("smtp_user"),
+    SetupField("smtp_password", secret=True),
+)
 
 
 MAX_TEXT = MAX_TEXT_LENGTH  # intake's limit: a long mail is cut rather than refused

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import smtplib
+import ssl
 from collections.abc import Mapping
 from email import policy
 from email.headerregistry import Address
@@ -27,13 +28,31 @@ from sotong import smtp
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
 from sotong.cases.wording import reply_text
-from sotong.channels.base import ChannelError, ChannelText, Connector, Polled, SampleAuthor, required
-from sotong.channels.email.account import TIMEOUT, _port, _security, own_address, own_message_id
+from sotong.channels.base import (
+    ChannelError,
+    ChannelText,
+    Connector,
+    Polled,
+    ProbeError,
+    SampleAuthor,
+    SetupField,
+    required,
+)
+from sotong.channels.email.account import (
+    ADDRESS_FIELDS,
+    IMAP_FIELDS,
+    SMTP_FIELDS,
+    TIMEOUT,
+    _port,
+    _security,
+    own_address,
+    own_message_id,
+)
 from sotong.channels.email.mime import (
     subject_without_prefix,
 )
 from sotong.channels.email.parse import parse_mails
-from sotong.channels.email.poll import poll
+from sotong.channels.email.poll import poll, probe_imap
 from sotong.outbox.transports import Delivery
 
 
@@ -44,7 +63,27 @@ class EmailConnector(Connector):
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
     public_group: ClassVar[str] = "email"
     secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (*ADDRESS_FIELDS, *IMAP_FIELDS, *SMTP_FIELDS)
+    probes: ClassVar[bool] = True
     polls: ClassVar[bool] = True
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """IMAP: log in and open the mailbox read-only; SMTP: connect, log in and say goodbye. No mail is read,
+        marked or sent."""
+        if not str(config.get("address") or "").strip():
+            raise ProbeError("channels.probe.email.incomplete", "address")
+        probe_imap(config)
+        try:
+            with self._smtp(config) as server:
+                server.noop()
+        except ChannelError as exc:
+            raise ProbeError("channels.probe.email.incomplete", exc.message) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ProbeError("channels.probe.email.smtp_login", str(exc)) from exc
+        except ssl.SSLError as exc:
+            raise ProbeError("channels.probe.email.tls", str(exc)) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ProbeError("channels.probe.email.smtp_unreachable", f"{type(exc).__name__}: {exc}") from exc
 
     def parse(self, config: Mapping[str, Any], payload: Any) -> list[InboundMessage]:
         """Raw RFC 5322 messages (bytes) → messages; our own mail, auto-replies and bounces are left out."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
-from sotong.channels.base import ChannelError, required
+from sotong.channels.base import ChannelError, ProbeError, required
 from sotong.channels.email.account import TIMEOUT, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
 from sotong.channels.email.parse import parse_mail
@@ -80,6 +80,30 @@ def _imap(config: Mapping[str, Any]) -> imaplib.IMAP4:
         conn.shutdown()
         raise
     return conn
+
+
+def probe_imap(config: Mapping[str, Any]) -> None:
+    """Log in and open the mailbox read-only, as a poll does, reading no mail; raise ProbeError saying what failed."""
+    try:
+        conn = _imap(config)
+    except ChannelError as exc:  # a setting missing or malformed (no password, an unknown security)
+        raise ProbeError("channels.probe.email.incomplete", exc.message) from exc
+    except imaplib.IMAP4.error as exc:
+        raise ProbeError("channels.probe.email.imap_login", str(exc)) from exc
+    except ssl.SSLError as exc:
+        raise ProbeError("channels.probe.email.tls", str(exc)) from exc
+    except OSError as exc:
+        raise ProbeError("channels.probe.email.imap_unreachable", f"{type(exc).__name__}: {exc}") from exc
+    try:
+        mailbox = str(config.get("mailbox") or "INBOX")
+        status, detail = conn.select(imap_mailbox(mailbox), readonly=True)
+        if status != "OK":
+            raise ProbeError("channels.probe.email.no_mailbox", repr(detail))
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise ProbeError("channels.probe.email.imap_unreachable", f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
 
 
 def _ok(result: tuple[str, Any], what: str) -> Any:

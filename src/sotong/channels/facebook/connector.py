@@ -31,7 +31,9 @@ from sotong.channels.base import (
     Connector,
     Handshake,
     MalformedPayload,
+    ProbeError,
     SampleAuthor,
+    SetupField,
     SignatureError,
     WebhookRequest,
     constant_time_equal,
@@ -102,8 +104,55 @@ class FacebookConnector(Connector):
     name: ClassVar[str] = "facebook"
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("page_access_token", "app_secret", "verify_token")
+    # What Meta for Developers gives (the app's settings, the Page's token); the verify token is ours to paste.
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        SetupField("page_id", required=True),
+        SetupField("page_access_token", secret=True, required=True),
+        SetupField("app_secret", secret=True, required=True),
+        SetupField("verify_token", secret=True, generated=True),
+        SetupField("graph_url"),
+    )
+    probes: ClassVar[bool] = True
     accepts_webhooks: ClassVar[bool] = True
     route_key: ClassVar[str | None] = "page_id"
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """`GET /me` with the Page token and its ``appsecret_proof`` (HMAC-SHA256 of the token with the app
+        secret, which Graph checks when given): a bad token, a wrong app secret, or a token of another Page."""
+        base = str(config.get("graph_url") or DEFAULT_GRAPH_URL).rstrip("/")
+        page_id = str(config.get("page_id") or "").strip()
+        token = str(config.get("page_access_token") or "").strip()
+        secret = str(config.get("app_secret") or "").strip()
+        if not page_id or not token or not secret:
+            raise ProbeError("channels.probe.facebook.incomplete")
+        proof = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        try:
+            response = httpx.get(
+                f"{base}/me",
+                params={"fields": "id,name", "access_token": token, "appsecret_proof": proof},
+                timeout=TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise ProbeError("channels.probe.unreachable", f"{type(exc).__name__}: {exc}") from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict):
+            code, message = error.get("code"), str(error.get("message") or "")
+            if "appsecret_proof" in message:
+                raise ProbeError("channels.probe.facebook.bad_app_secret", message)
+            if code == 190:
+                raise ProbeError("channels.probe.facebook.bad_token", message)
+            if code in THROTTLE_CODES:
+                raise ProbeError("channels.probe.rate_limited", message)
+            raise ProbeError("channels.probe.failed", f"code {code}: {message}")
+        found = str(data.get("id") or "") if isinstance(data, dict) else ""
+        if not response.is_success or not found:
+            raise ProbeError("channels.probe.failed", f"HTTP {response.status_code}")
+        if found != page_id:
+            raise ProbeError("channels.probe.facebook.other_page", found)
 
     def split(self, body: bytes) -> dict[str, bytes]:
         """The delivery's entries by Page id, each Page's as a body of its own (``{"object": "page", "entry": …}``)."""

@@ -21,7 +21,9 @@ from sotong.channels.base import (
     ChannelText,
     Connector,
     MalformedPayload,
+    ProbeError,
     SampleAuthor,
+    SetupField,
     SignatureError,
     WebhookRequest,
     tracking_link,
@@ -54,8 +56,28 @@ class SmsConnector(Connector):
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
     public_group: ClassVar[str] = "phone"
     secret_fields: ClassVar[tuple[str, ...]] = ("access_key", "secret_key", "inbound_token")
+    # What the Naver Cloud Platform console gives (SENS project, the account's API key, the registered number);
+    # the reply token is ours, for a two-way gateway's webhook.
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        SetupField("service_id", required=True),
+        SetupField("access_key", secret=True, required=True),
+        SetupField("secret_key", secret=True, required=True),
+        SetupField("from_number", required=True),
+        SetupField("api_url"),
+        SetupField("gateway"),
+        SetupField("inbound_token", secret=True, generated=True),
+    )
+    probes: ClassVar[bool] = True
     accepts_webhooks: ClassVar[bool] = True
     settles: ClassVar[bool] = True  # SENS lists what it took (gateways.py); other gateways cannot tell
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """The account's gateway says whether its keys work (SENS: a signed read that sends nothing)."""
+        try:
+            gateway = gateway_for(config)
+        except ChannelError as exc:
+            raise ProbeError("channels.probe.sms.bad_gateway", exc.message) from exc
+        gateway.probe(config)
 
     def verify(self, config: Mapping[str, Any], request: WebhookRequest) -> None:
         """The gateway's own check of its reply webhook (gateways without replies refuse)."""

@@ -26,6 +26,7 @@ from sotong.cases.inbound import InboundMessage
 from sotong.channels.base import (
     ChannelError,
     MalformedPayload,
+    ProbeError,
     SignatureError,
     constant_time_equal,
     json_body,
@@ -83,6 +84,10 @@ class SmsGateway(ABC):
         cannot ask: the delivery is shown as "outcome unknown" for a person."""
         return UNSETTLED
 
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """Ask the gateway whether the account's keys work, sending nothing; raise ProbeError saying what is wrong."""
+        raise ProbeError("channels.probe.unsupported")
+
     def verify_inbound(self, config: Mapping[str, Any], *, headers: Mapping[str, str], body: bytes) -> None:
         """Check an inbound (reply) webhook; gateways without replies refuse every one."""
         raise SignatureError(f"sms: the {self.name} gateway delivers no replies", missing=True)
@@ -111,6 +116,42 @@ class SensGateway(SmsGateway):
         message = f"{method} {uri}\n{timestamp}\n{access_key}"
         digest = hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """Read the results of a request id that does not exist (``GET …/messages?requestId=``), signed like a send:
+        the API gateway checks the access key and signature (401) and the project (404 Not Found Exception) before
+        SENS looks for the request, so any other answer means the keys and the project are right. Nothing is sent.
+        """
+        service_id = str(config.get("service_id") or "").strip()
+        access_key = str(config.get("access_key") or "").strip()
+        secret_key = str(config.get("secret_key") or "").strip()
+        if not service_id or not access_key or not secret_key:
+            raise ProbeError("channels.probe.sms.no_key")
+        if not re.sub(r"\D", "", str(config.get("from_number") or "")):
+            raise ProbeError("channels.probe.sms.no_sender")
+        base = str(config.get("api_url") or self.DEFAULT_API_URL).rstrip("/")
+        uri = f"/sms/v2/services/{service_id}/messages?requestId=sotong-connection-check"
+        timestamp = str(int(time.time() * 1000))
+        headers = {
+            "x-ncp-apigw-timestamp": timestamp,
+            "x-ncp-iam-access-key": access_key,
+            "x-ncp-apigw-signature-v2": self.signature(
+                secret_key, method="GET", uri=uri, timestamp=timestamp, access_key=access_key
+            ),
+        }
+        try:
+            response = httpx.get(base + uri, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise ProbeError("channels.probe.unreachable", f"{type(exc).__name__}: {exc}") from exc
+        data = _json(response)
+        if response.status_code in (401, 403):
+            raise ProbeError("channels.probe.sms.bad_key", response.text[:200])
+        if response.status_code == 404 and isinstance(data.get("error"), dict):
+            raise ProbeError("channels.probe.sms.bad_service", response.text[:200])
+        if response.status_code == 429:
+            raise ProbeError("channels.probe.rate_limited")
+        if response.status_code >= 500:
+            raise ProbeError("channels.probe.failed", f"HTTP {response.status_code}")
 
     def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
         """Send one SMS or LMS; returns SENS's requestId (delivery itself is reported later, per message)."""
@@ -267,6 +308,10 @@ class TestGateway(SmsGateway):
     def __init__(self) -> None:
         self.sent: list[SentSms] = []
         self._lock = threading.Lock()
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """Nothing to ask: the test gateway reaches no phone, which is what the admin should hear."""
+        raise ProbeError("channels.probe.sms.test_gateway")
 
     def send(self, config: Mapping[str, Any], *, to: str, message: SmsMessage) -> str:
         """Record the message; fails on purpose when the config says so."""

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import httpx
 from sqlalchemy.orm import Session
 
 from sotong.cases.attachments import OutboundPhoto, answer_photos
@@ -32,14 +33,16 @@ from sotong.channels.base import (
     Connector,
     Handshake,
     Polled,
+    ProbeError,
     SampleAuthor,
+    SetupField,
     SignatureError,
     WebhookRequest,
     constant_time_equal,
     required,
     tracking_link,
 )
-from sotong.channels.x.api import XApi
+from sotong.channels.x.api import DEFAULT_BASE_URL, TIMEOUT, XApi
 from sotong.channels.x.parse import parse_payload
 from sotong.channels.x.poll import poll
 from sotong.channels.x.text import MAX_WEIGHTED_LENGTH, ascii_url, shorten, weighted_length
@@ -70,8 +73,49 @@ class XConnector(Connector):
     name: ClassVar[str] = "x"
     public_group: ClassVar[str] = "sns"
     secret_fields: ClassVar[tuple[str, ...]] = ("bearer_token", "access_token", "consumer_secret")
+    # What the X developer portal gives (프로젝트 > 앱 > Keys and tokens, and the OAuth 2.0 sign-in of the account).
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        SetupField("user_id", required=True),
+        SetupField("bearer_token", secret=True, required=True),
+        SetupField("refresh_token", secret=True),
+        SetupField("client_id"),
+        SetupField("client_secret", secret=True),
+        SetupField("consumer_secret", secret=True),
+        SetupField("base_url"),
+    )
+    probes: ClassVar[bool] = True
     accepts_webhooks: ClassVar[bool] = True
     polls: ClassVar[bool] = True
+
+    def probe(self, config: Mapping[str, Any]) -> None:
+        """`GET /2/users/me` with the account's token: a token X refuses, or one of another account than the
+        user id, is reported. Read-only: the token is not renewed here (renewing rotates the refresh token)."""
+        base = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        user_id = str(config.get("user_id") or "").strip()
+        token = str(config.get("bearer_token") or "").strip()
+        if not user_id:
+            raise ProbeError("channels.probe.x.no_user")
+        if not token:
+            raise ProbeError("channels.probe.x.no_token")
+        try:
+            response = httpx.get(f"{base}/2/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise ProbeError("channels.probe.unreachable", f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code == 401:
+            # An expired user token is renewed by the next poll when a refresh token is set.
+            raise ProbeError(
+                "channels.probe.x.expired" if config.get("refresh_token") else "channels.probe.x.bad_token"
+            )
+        if response.status_code == 429:
+            raise ProbeError("channels.probe.rate_limited")
+        try:
+            found = str((response.json().get("data") or {}).get("id") or "")
+        except (ValueError, AttributeError):
+            found = ""
+        if not response.is_success or not found:
+            raise ProbeError("channels.probe.failed", f"HTTP {response.status_code}")
+        if found != user_id:
+            raise ProbeError("channels.probe.x.other_user", found)
 
     def handshake(self, config: Mapping[str, Any], query: Mapping[str, str]) -> Handshake:
         """The CRC check X sends when registering the webhook and every hour after."""
