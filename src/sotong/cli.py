@@ -340,6 +340,11 @@ def _print_logins(logins: list[Login], *, password: str) -> None:
         table.add_row(login.username, login.role.value, where)
     console.print(table)
     console.print("Portal: / · Staff console: /staff/ · API docs: /api/v1/docs · Health: /healthz")
+    # Where a first-time user writes as a citizen on each platform (the demo's accounts point there).
+    console.print(
+        "Practice channels (연습용 샌드박스): "
+        + " · ".join(f"/sandbox/{p}/" for p in ("kakao", "x", "facebook", "naver", "mastodon", "sms", "email"))
+    )
 
 
 # --------------------------------------------------------------------------------------------- db

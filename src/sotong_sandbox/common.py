@@ -55,13 +55,14 @@ def static_files(*names: str) -> Any:
 
 
 def chat_window(
-    *, base: str, storage: str, new_user: str, hint: str, placeholder: str = "민원 내용을 입력하세요"
+    *, base: str, storage: str, new_user: str, hint: str, theme: str, placeholder: str = "민원 내용을 입력하세요"
 ) -> str:
     """The markup of a chat window driven by static/chat.js: `base` answers /say and /messages; `new_user` is the
-    pattern of a new citizen's id in this browser (# a random digit, * a random hex digit)."""
+    pattern of a new citizen's id in this browser (# a random digit, * a random hex digit); `theme` the platform's
+    colours (sandbox.css)."""
     return (
-        f'<section class="chat" data-chat data-base="{html.escape(base)}" data-storage="{html.escape(storage)}" '
-        f'data-new-user="{html.escape(new_user)}">'
+        f'<section class="chat chat-{html.escape(theme)}" data-chat data-base="{html.escape(base)}" '
+        f'data-storage="{html.escape(storage)}" data-new-user="{html.escape(new_user)}">'
         '<p class="chat-me" data-me></p>'
         '<ol class="bubbles" data-bubbles aria-live="polite"></ol>'
         '<form class="composer" data-composer><label for="say" class="visually-hidden">메시지</label>'

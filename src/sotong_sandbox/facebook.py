@@ -317,6 +317,7 @@ def create_app(pages: Callable[[], list[Page]]) -> Starlette:
             base=f"{base}/{page.page_id}/messenger",
             storage="facebook-visitor",
             new_user="7###############",
+            theme="messenger",
             hint="보낸 메시지는 소통의 민원함에 도착합니다. 직원이 답변하면 이 창에 나타납니다.",
         )
         return common.page(f"{page.name} 메신저 - 페이스북 연습장", body, root=base, script="chat.js")

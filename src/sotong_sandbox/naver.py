@@ -109,6 +109,7 @@ def create_app(partners: Callable[[], list[Partner]]) -> Starlette:
             base=f"{base}/{partner.key}",
             storage="naver-user",
             new_user="sandbox-********",
+            theme="talktalk",
             hint="보낸 메시지는 소통의 민원함에 도착합니다. 직원이 답변하면 이 창에 나타납니다.",
         )
         return common.page(f"{partner.name} - 네이버 톡톡 연습장", body, root=base, script="chat.js")

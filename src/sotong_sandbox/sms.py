@@ -214,17 +214,17 @@ def create_app(services: Callable[[], list[Service]]) -> Starlette:
         if service is None:
             return common.page("찾을 수 없음", "<h1>그런 문자 계정이 없습니다.</h1>", root=base)
         body = (
-            f'{common.BADGE}<div class="phone"><h1>{html.escape(service.name)} '
+            f"{common.BADGE}<h1>{html.escape(service.name)} "
             f"<small>{html.escape(service.from_number)}</small></h1>"
             + common.chat_window(
                 base=f"{base}/{service.key}",
                 storage="sms-phone",
                 new_user="0105555####",
+                theme="phone",
                 hint="보낸 문자는 소통의 민원함에 도착합니다. 직원이 답변하면 이 화면에 문자로 나타납니다. "
                 "다른 번호의 화면은 주소 끝에 ?user=01012345678 처럼 붙여 여세요.",
                 placeholder="문자 내용을 입력하세요",
             )
-            + "</div>"
         )
         return common.page(f"{service.name} - 문자 연습장", body, root=base, script="chat.js")
 

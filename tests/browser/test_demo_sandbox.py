@@ -177,3 +177,46 @@ def test_an_x_mention_from_the_sandbox_timeline_is_answered_there(
     _worker_pass(engine, session)
     expect(page.locator(".tweet-reply").filter(has_text="보도블럭을 오늘 새로 깔았습니다")).to_have_count(1)
     screenshot("x-sandbox-answered-phone")
+
+
+def test_a_facebook_comment_and_a_messenger_chat_from_the_sandbox_are_answered_there(
+    page: Page,
+    live_server: LiveServer,
+    engine: Engine,
+    session: Session,
+    screenshot: Callable[[str], Path],
+) -> None:
+    load_demo(session, messages=10, seed=5, base_url=live_server.url)
+    account = session.scalars(select(ChannelAccount).where(ChannelAccount.handle == "songpagu")).one()
+    page_id = str(account.config["page_id"])
+    session.rollback()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/sandbox/facebook/")
+    expect(page.locator(".sandbox-badge")).to_have_text("연습용(샌드박스)")
+    page.locator("li", has_text="송파구청 페이스북").get_by_role("link", name="게시물 댓글").click()
+    page.wait_for_url(re.compile(re.escape(f"/sandbox/facebook/{page_id}/")))
+    page.get_by_label("댓글").fill("올림픽공원 남2문 앞 횡단보도 신호등이 고장 났어요. 빨리 고쳐 주세요.")
+    page.get_by_role("button", name="댓글 달기").click()
+    expect(page.locator(".tweet").filter(has_text="남2문")).to_have_count(1)
+
+    # The webhook took the comment in at once; the worker triages it and replies with the receipt under it.
+    for _ in range(2):
+        _worker_pass(engine, session)
+    case = session.scalars(select(Case).where(Case.channel_account_id == account.id, Case.body.contains("남2문"))).one()
+    expect(page.locator(".tweet-reply").filter(has_text=case.number)).to_have_count(1)
+    screenshot("facebook-sandbox-receipt-phone")
+
+    # Messenger: two bubbles become one case once the citizen falls silent; its receipt arrives in the chat.
+    page.goto(f"{live_server.url}/sandbox/facebook/{page_id}/messenger/?user=7000000000000042")
+    for bubble in ("안녕하세요", "방이동 골목에 쓰레기가 일주일째 쌓여 있습니다."):
+        page.get_by_label("메시지").fill(bubble)
+        page.get_by_role("button", name="보내기").click()
+        expect(page.locator(".bubble-user").filter(has_text=bubble)).to_have_count(1)
+    for _ in range(2):
+        _worker_pass(engine, session)
+    chat = session.scalars(
+        select(Case).where(Case.channel_account_id == account.id, Case.author_handle == "7000000000000042")
+    ).one()
+    expect(page.locator(".bubble-bot").filter(has_text=chat.number)).to_have_count(1)
+    expect(page.locator(".bubble-system")).to_have_count(0)
+    screenshot("messenger-sandbox-receipt-phone")

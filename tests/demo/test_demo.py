@@ -46,6 +46,7 @@ def test_the_logins_are_printed(demo_db: tuple[str, str]) -> None:
     assert "songpa.roads.officer" in output
     assert data.DEMO_PASSWORD in output
     assert "/staff/" in output
+    assert "/sandbox/facebook/" in output and "/sandbox/email/" in output  # where to write as a citizen
 
 
 def test_every_status_appears(loaded: Session) -> None:
