@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
 from sotong.channels import accounts as channel_accounts
-from sotong.channels import registry
+from sotong.channels import registry, sandbox
 from sotong.channels.base import ProbeError
 from sotong.channels.facebook.connector import FacebookConnector
 from sotong.channels.sms.connector import SmsConnector
@@ -194,3 +194,21 @@ def test_a_clerk_sets_up_a_facebook_page_and_tests_it(
         params={"hub.mode": "subscribe", "hub.verify_token": verify_token, "hub.challenge": "1158201444"},
     )
     assert challenge.status_code == 200 and challenge.text == "1158201444"
+
+
+def test_a_practice_accounts_page_says_so_and_links_to_its_sandbox(
+    client: TestClient, session: Session, world: World, settings: Settings
+) -> None:
+    account = channel_accounts.create_channel_account(
+        session,
+        actor=CLI,
+        org_id=world.songpa.id,
+        channel=Channel.naver,
+        handle="송파구 톡톡 연습",
+        config=sandbox.practice_config(Channel.naver, settings.base_url, name="practice"),
+    )
+    login(client, world.admin)
+    page = client.get(f"/staff/admin/channels/{account.id}").text
+    assert "연습용(샌드박스)" in page and 'href="/sandbox/naver/"' in page and "연습장 열기" in page
+    real = client.get(f"/staff/admin/channels/{world.x_account.id}").text
+    assert "연습장 열기" not in real

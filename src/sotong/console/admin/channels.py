@@ -234,6 +234,8 @@ def _edit_page(
             "generated": generated,
             "webhook_url": webhook_url,
             "probes": connector is not None and connector.probes,
+            # A practice account's sandbox page, where staff write as a citizen (channels/sandbox.py).
+            "practice_url": sandbox.url("", account.channel.value) + "/" if sandbox.is_sandbox(config) else None,
             "department_options": [(d.id, d.name) for d in _departments(db, actor.org_id)],
             "account_options": _account_options(accounts, request_language(request)),
         },
