@@ -285,7 +285,7 @@ def summary(raw: bytes) -> dict[str, Any]:
     """A mail as the webmail page lists it: from, to, subject, date and the plain text."""
     mail = email.message_from_bytes(raw, policy=policy.default)
     body = mail.get_body(preferencelist=("plain", "html")) if isinstance(mail, EmailMessage) else None
-    text = body.get_content() if body is not None else ""
+    text = body.get_content().replace("\r\n", "\n") if body is not None else ""
     return {
         "from": str(mail.get("From", "")),
         "to": str(mail.get("To", "")),
