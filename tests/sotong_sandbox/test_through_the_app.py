@@ -26,8 +26,10 @@ from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry, sandbox
 from sotong.channels.base import ProbeError
+from sotong.channels.health import health_of, is_failing
 from sotong.channels.intake.conversations import close_silent
 from sotong.db import session_factory, utcnow
+from sotong.demo.loader import load_demo
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from sotong.settings import Settings
@@ -279,3 +281,22 @@ def test_every_practice_account_passes_its_connection_test(live: LiveServer, ses
     with pytest.raises(ProbeError) as refused:
         registry.get_connector("sms").probe({**configs[Channel.sms], "secret_key": "wrong"})  # type: ignore[union-attr]
     assert refused.value.key == "channels.probe.sms.bad_key"
+
+
+def test_a_fresh_demo_has_no_failing_account(
+    live: LiveServer, engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every demo account points at a sandbox that answers: after the worker's first pass (each polled account
+    polled), no account's health shows an error ("account config lacks …" before the sandboxes)."""
+    monkeypatch.setattr(sandbox, "MAIL_PORTS", (_free_port(), _free_port()))  # not the demo's own, maybe in use
+    load_demo(session, messages=0, base_url=live.url)
+    session.commit()
+    assert HTTP.get(f"{live.url}/sandbox/email/").status_code == 200  # the demo was loaded after the start
+    run_pass(session_factory(engine), worker_id="sandbox-test")
+    session.rollback()
+    accounts = list(session.scalars(select(ChannelAccount)))
+    health = health_of(session, [a.id for a in accounts])
+    polled = {a.channel for a in accounts if a.id in health and health[a.id].last_poll_at is not None}
+    assert {Channel.x, Channel.mastodon, Channel.email} <= polled
+    failing = {a.handle: health[a.id].last_error for a in accounts if is_failing(health.get(a.id))}
+    assert failing == {}

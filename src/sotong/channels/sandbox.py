@@ -62,7 +62,7 @@ def check_allowed(config: Mapping[str, Any] | None, settings: Settings) -> None:
 
 
 def practice_config(
-    channel: Channel, base_url: str, *, name: str, handle: str = "", mail_ports: tuple[int, int] = MAIL_PORTS
+    channel: Channel, base_url: str, *, name: str, handle: str = "", mail_ports: tuple[int, int] | None = None
 ) -> dict[str, Any] | None:
     """The config of a practice account of `channel` speaking to its bundled sandbox at `base_url` (a mailbox: at
     the sandbox's `mail_ports` on this machine, its address the `handle`): ids made from `name` (the same on every
@@ -121,6 +121,7 @@ def practice_config(
             "inbound_token": secrets.token_urlsafe(24),
         }
     if channel is Channel.email:
+        mail_ports = mail_ports or MAIL_PORTS
         return {
             **common,
             "address": handle,
