@@ -94,7 +94,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dependencies=[Depends(csrf_protect)],
         lifespan=_lifespan,
     )
-    app.state.on_start = []  # what runs when the server starts (not when the app is built: tests build many)
+    # What runs when the server starts and stops (not when the app is built: tests build many).
+    app.state.on_start = []
+    app.state.on_stop = []
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -230,6 +232,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     for hook in app.state.on_start:
         hook()
     yield
+    for hook in app.state.on_stop:
+        hook()
 
 
 def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
@@ -283,6 +287,7 @@ def _mount_sandboxes(app: FastAPI, settings: Settings) -> None:
     # The practice mailboxes' IMAP and SMTP servers listen from the start, so the worker's polls find them before
     # anyone opens the page.
     app.state.on_start.append(lambda: _start_mail(mail))
+    app.state.on_stop.append(mail.state.sandbox.stop)
 
     sandboxes: list[tuple[str, Any]] = [
         ("kakao", sandbox_kakao.create_app(kakao_bots)),

@@ -65,7 +65,7 @@ class MailSandbox:
     boxes: dict[str, list[Mail]] = field(default_factory=dict)  # by address (lower case)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
-    _listening: dict[tuple[str, int], str] = field(default_factory=dict)  # (host, port) → "imap" or "smtp"
+    _listening: dict[tuple[str, int], asyncio.Server] = field(default_factory=dict)  # by (host, port)
     _start_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ----------------------------------------------------------------- mailboxes
@@ -105,17 +105,27 @@ class MailSandbox:
                 return
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="sandbox-mail", daemon=True).start()
+                threading.Thread(target=_serve, args=(loop,), name="sandbox-mail", daemon=True).start()
                 self._loop = loop
             for (host, port), kind in missing.items():
                 handler = self._imap if kind == "imap" else self._smtp
                 started = asyncio.run_coroutine_threadsafe(asyncio.start_server(handler, host, port), self._loop)
                 try:
-                    started.result(timeout=10)
+                    self._listening[(host, port)] = started.result(timeout=10)
                 except OSError as exc:
                     log.warning("mail sandbox: cannot listen for %s on %s:%s: %s", kind, host, port, exc)
-                    continue
-                self._listening[(host, port)] = kind
+
+    def stop(self) -> None:
+        """Stop listening (the web process is shutting down); the mailboxes stay as they are."""
+        with self._start_lock:
+            loop, servers = self._loop, list(self._listening.values())
+            self._listening.clear()
+            self._loop = None
+        if loop is None:
+            return
+        for server in servers:
+            loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(loop.stop)
 
     def _login(self, user: str, password: str) -> Mailbox | None:
         return next((m for m in self.mailboxes() if m.address.lower() == user.lower() and m.password == password), None)
@@ -255,6 +265,14 @@ class MailSandbox:
             pass
         finally:
             writer.close()
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """The servers' thread: their event loop, closed once stopped."""
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
 
 
 def _path(value: str) -> str:

@@ -194,3 +194,6 @@ def test_the_mail_servers_log_in_the_mailbox_only_and_deliver_what_smtp_takes() 
         server.send_message(answer)
     (received,) = TestClient(app).get("/inbox", params={"user": "minji@example.com"}).json()["mails"]
     assert received["subject"] == "Re: 보도블럭" and received["text"] == "답변입니다.\n.점으로 시작하는 줄"
+    sandbox.stop()
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", box.smtp_port, timeout=2)

@@ -33,14 +33,22 @@ from sotong.demo.loader import load_demo
 from sotong.orgs.models import Channel, ChannelAccount
 from sotong.secrets import open_config
 from sotong.settings import Settings
-from sotong.worker import run_pass
+from sotong.worker import run_pass, warm_models
 from tests.factories import World
 from tests.live_server import LiveServer
 
 COMPLAINT = "석촌호수 산책로 보도블럭이 깨져서 넘어질 뻔했습니다. 보수 부탁드립니다."
-# The first intake of a fresh process loads the Korean analyser (seconds on a busy machine).
 HTTP = httpx.Client(timeout=60)
 ANSWER = "보도블럭을 오늘 새로 깔았습니다. 알려 주셔서 고맙습니다."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _http() -> Iterator[None]:
+    """The language models loaded before the first webhook (which waits for intake, as the platforms do, and would
+    otherwise wait for their loading too); the module's HTTP client closed with its connections at the end."""
+    warm_models()
+    yield
+    HTTP.close()
 
 
 @pytest.fixture
