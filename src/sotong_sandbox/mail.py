@@ -123,8 +123,13 @@ class MailSandbox:
             self._loop = None
         if loop is None:
             return
-        for server in servers:
-            loop.call_soon_threadsafe(server.close)
+
+        async def close() -> None:
+            for server in servers:
+                server.close()  # the listening sockets are closed at once
+
+        # Waited for: once this returns, the ports are free again.
+        asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
 
     def _login(self, user: str, password: str) -> Mailbox | None:

@@ -17,10 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from sotong.actors import CLI
+from sotong.app import create_app
 from sotong.cases import actions
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.channels import accounts as channel_accounts
@@ -308,3 +310,22 @@ def test_a_fresh_demo_has_no_failing_account(
     assert {Channel.x, Channel.mastodon, Channel.email} <= polled
     failing = {a.handle: health[a.id].last_error for a in accounts if is_failing(health.get(a.id))}
     assert failing == {}
+
+
+def test_the_mail_servers_start_and_stop_with_the_app(
+    settings: Settings, engine: Engine, session: Session, world: World
+) -> None:
+    """`sotong serve` after `sotong demo`: the practice mailboxes' servers listen from the start (the worker polls
+    them before anyone opens the page), and stop with the app."""
+    ports = (_free_port(), _free_port())
+    config = sandbox.practice_config(Channel.email, settings.base_url, name="m", handle="a@b.example", mail_ports=ports)
+    channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.email, handle="a@b.example", config=config
+    )
+    session.rollback()
+    with TestClient(create_app(settings=settings, engine=engine)):
+        for port in ports:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    for port in ports:
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
