@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sotong.actors import CLI
 from sotong.app import create_app
 from sotong.cases import actions
+from sotong.cases.actions.intake import submit_web_form
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry, sandbox
@@ -329,3 +330,15 @@ def test_the_mail_servers_start_and_stop_with_the_app(
     for port in ports:
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_web_form_citizens_answer_arrives_on_their_phone(
+    live: LiveServer, engine: Engine, session: Session, world: World
+) -> None:
+    """The pilot's first complaint (issue 14): a web-form citizen who left a mobile number is answered by SMS
+    through the organisation's SMS account; in the demo that text arrives on the sandbox's phone screen."""
+    account = _account(session, world, live, Channel.sms, "#0120")
+    base = f"{live.url}/sandbox/sms/{account.id}"
+    case = submit_web_form(session, org_slug="songpa", text=COMPLAINT, submission_id="web-1", phone="010-1234-5678")
+    _answer(session, world, case)
+    _until(engine, session, lambda: [t for t in _bot_bubbles(f"{base}/messages", "01012345678") if ANSWER[:10] in t])
