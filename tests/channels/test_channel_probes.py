@@ -5,6 +5,8 @@ test_channel_setup.py; e-mail: mail/test_email_probe.py.)"""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -212,3 +214,24 @@ def test_a_practice_accounts_page_says_so_and_links_to_its_sandbox(
     assert "연습용(샌드박스)" in page and 'href="/sandbox/naver/"' in page and "연습장 열기" in page
     real = client.get(f"/staff/admin/channels/{world.x_account.id}").text
     assert "연습장 열기" not in real
+
+
+def test_saving_a_practice_account_unchanged_keeps_its_flags_and_lists(
+    client: TestClient, session: Session, world: World, settings: Settings
+) -> None:
+    """The free-text settings show a flag or a list as JSON and read it back as such: a TalkTalk practice account
+    saved as shown still takes the sandbox's webhooks (its networks stay a list) and stays a practice account."""
+    config = sandbox.practice_config(Channel.naver, settings.base_url, name="practice")
+    assert config is not None
+    account = channel_accounts.create_channel_account(
+        session, actor=CLI, org_id=world.songpa.id, channel=Channel.naver, handle="톡톡 연습", config=config
+    )
+    csrf = login(client, world.admin)
+    page = client.get(f"/staff/admin/channels/{account.id}").text
+    shown = html.unescape(re.search(r'<textarea[^>]*name="settings"[^>]*>(.*?)</textarea>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert "sandbox = true" in shown and 'allowed_ips = ["127.0.0.1/32", "::1/128"]' in shown
+    _save(client, account, csrf, settings=shown.strip(), setting__api_url=str(config["api_url"]))
+    session.expire_all()
+    stored = open_config(session.get(type(account), account.id).config)  # type: ignore[union-attr]
+    assert stored["sandbox"] is True and stored["allowed_ips"] == ["127.0.0.1/32", "::1/128"]
+    assert stored["authorization"] == config["authorization"] and stored["webhook_token"] == config["webhook_token"]

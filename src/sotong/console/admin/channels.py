@@ -7,6 +7,7 @@ channels.accounts.update_channel_account).
 
 from __future__ import annotations
 
+import json
 from secrets import token_urlsafe
 from typing import Any
 
@@ -70,10 +71,24 @@ def _departments(db: Session, org_id: int | None) -> list[Department]:
 
 
 def settings_text(config: dict[str, Any] | None) -> str:
-    """The visible settings as `key = value` lines (secrets and the pollers' cursors left out)."""
+    """The visible settings as `key = value` lines (secrets and the pollers' cursors left out); a value that is not
+    text (a flag, a list of networks) is written as JSON, so saving the page unchanged keeps it what it was."""
     return "\n".join(
-        f"{k} = {v}" for k, v in sorted((config or {}).items()) if not is_secret(k) and k not in INTERNAL_KEYS
+        f"{k} = {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+        for k, v in sorted((config or {}).items())
+        if not is_secret(k) and k not in INTERNAL_KEYS
     )
+
+
+def _value(text: str) -> Any:
+    """A typed setting's value: JSON's true, false, lists and objects are read as such (`sandbox = true`,
+    `allowed_ips = ["117.52.141.192/27"]`); everything else, numbers included, stays text."""
+    if text in ("true", "false") or text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 def parse_settings(form: Form, name: str = "settings") -> dict[str, Any]:
@@ -92,7 +107,7 @@ def parse_settings(form: Form, name: str = "settings") -> dict[str, Any]:
             _error(form, name, "secret_in_settings", name=key)
             continue  # and the line is not shown back: a secret never appears on a page
         kept.append(line)
-        result[key] = value.strip()
+        result[key] = _value(value.strip())
     form.values[name] = "\n".join(kept) if not form.ok else form.values.get(name, "")
     return result
 
