@@ -80,10 +80,15 @@ class Chats:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, owner: str, user: str, sender: str, text: str, via: str) -> dict[str, Any]:
-        """One bubble: ``sender`` is "user" (the citizen), "bot" (the organisation) or "system" (the sandbox)."""
+    def add(
+        self, owner: str, user: str, sender: str, text: str, via: str, buttons: list[dict[str, str]] | None = None
+    ) -> dict[str, Any]:
+        """One bubble: ``sender`` is "user" (the citizen), "bot" (the organisation) or "system" (the sandbox);
+        ``buttons`` the quick replies under it (each a ``title`` and the ``code`` a press sends back)."""
         with self._lock:
             bubble = {"id": next(self._ids), "from": sender, "text": text, "via": via, "at": time.time()}
+            if buttons:
+                bubble["buttons"] = buttons
             self.chats.setdefault((owner, user), []).append(bubble)
             return bubble
 

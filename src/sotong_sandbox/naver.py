@@ -1,6 +1,9 @@
 """A Naver TalkTalk sandbox: a chat window whose messages go to the partner's webhook as TalkTalk sends them, and
 the send API the product answers through.
 
+Quick-reply buttons the product sends (``textContent.quickReply.buttonList``) appear under its bubble; a press is
+sent back as TalkTalk sends it, a ``send`` event whose ``textContent`` has the button's title and code.
+
 A citizen's bubble is POSTed to the account's webhook URL as a ``send`` event (``{"event": "send", "user",
 "textContent": {"text", "inputType": "typing"}}``; TalkTalk signs nothing, it calls from its own addresses). The
 product pushes receipts and answers with ``POST /chatbot/v1/event`` and ``Authorization: <the send-API key>``;
@@ -26,6 +29,7 @@ from starlette.routing import Route
 from sotong_sandbox import common
 
 TEXT_LIMIT = 10_000
+BUTTON_TYPES = ("TEXT", "LINK", "OPTION", "PAY", "NESTED", "TIME", "CALENDAR")
 WEBHOOK_SECONDS = 30.0  # TalkTalk waits 5 s; more here, as a fresh app loads its models on the first intake
 
 
@@ -51,10 +55,12 @@ class TalkTalkSandbox:
     def partner(self, key: str) -> Partner | None:
         return next((p for p in self.partners() if p.key == key), None)
 
-    def say(self, partner: Partner, user: str, text: str) -> None:
-        """The citizen's bubble, delivered to the partner's webhook as a send event."""
+    def say(self, partner: Partner, user: str, text: str, code: str = "") -> None:
+        """The citizen's bubble, delivered to the partner's webhook as a send event (a quick-reply button's press
+        carries the button's code beside its title)."""
         self.chats.add(partner.key, user, "user", text, "user")
-        event = {"event": "send", "user": user, "textContent": {"text": text, "inputType": "typing"}}
+        content = {"text": text, "code": code, "inputType": "button"} if code else {"text": text, "inputType": "typing"}
+        event = {"event": "send", "user": user, "textContent": content}
         try:
             response = httpx.post(
                 partner.webhook_url,
@@ -80,8 +86,34 @@ class TalkTalkSandbox:
             return result("02", "user가 없습니다.")
         if not isinstance(text, str) or not 0 < len(text) <= TEXT_LIMIT:
             return result("02", "textContent.text는 1-10,000자입니다.")
-        self.chats.add(partner.key, user, "bot", text, "send")
+        buttons = quick_replies(body["textContent"])
+        if isinstance(buttons, str):
+            return result("02", buttons)
+        self.chats.add(partner.key, user, "bot", text, "send", buttons)
         return result("00")
+
+
+def quick_replies(content: dict[str, Any]) -> list[dict[str, str]] | str:
+    """The quick-reply buttons of a content as the chat shows them, or why TalkTalk would refuse them:
+    ``quickReply.buttonList`` holds buttons of a known ``type`` whose ``data`` has a ``title`` (and, for a TEXT
+    button, the ``code`` that comes back when it is pressed)."""
+    if "quickReply" not in content:
+        return []
+    reply = content["quickReply"]
+    buttons = reply.get("buttonList") if isinstance(reply, dict) else None
+    if not isinstance(buttons, list) or not buttons:
+        return "quickReply.buttonList must be a non-empty list"
+    shown = []
+    for button in buttons:
+        data = button.get("data") if isinstance(button, dict) else None
+        if not isinstance(data, dict) or button.get("type") not in BUTTON_TYPES:
+            return f"bad quick reply button {button!r}"
+        if not isinstance(data.get("title"), str) or not data["title"]:
+            return "a quick reply button needs data.title"
+        if "code" in data and not isinstance(data["code"], str):
+            return "a button's data.code is a string"
+        shown.append({"title": data["title"], "code": str(data.get("code") or "")})
+    return shown
 
 
 def create_app(partners: Callable[[], list[Partner]]) -> Starlette:
@@ -123,7 +155,7 @@ def create_app(partners: Callable[[], list[Partner]]) -> Starlette:
         if not user or not text:
             return JSONResponse({"error": "보낼 내용이 없습니다."}, status_code=400)
         # The webhook may be this very process: the delivery waits in a thread, not in the event loop.
-        await run_in_threadpool(sandbox.say, partner, user, text[:TEXT_LIMIT])
+        await run_in_threadpool(sandbox.say, partner, user, text[:TEXT_LIMIT], str(data.get("code") or ""))
         return JSONResponse({"bubbles": sandbox.chats.chat(partner.key, user)})
 
     def messages(request: Request) -> Response:

@@ -112,6 +112,22 @@ def test_talktalk_sends_events_and_answers_with_result_codes(hook: tuple[Receive
     assert push("talk-key", {"event": "send"}) == "02"
     assert push("talk-key", text) == "00"
 
+    # Quick replies: shown under the bubble when shaped as TalkTalk takes them; a press sends the button's code.
+    buttons = [{"type": "TEXT", "data": {"title": "공개", "code": "c:public"}}]
+    asked = {
+        "event": "send",
+        "user": "u1",
+        "textContent": {"text": "공개할까요?", "quickReply": {"buttonList": buttons}},
+    }
+    assert push("talk-key", asked) == "00"
+    unshaped = {**asked, "textContent": {"text": "공개할까요?", "quickReply": {"buttonList": [{"title": "공개"}]}}}
+    assert push("talk-key", unshaped) == "02"
+    bubbles = client.get("/9/messages", params={"user": "u1"}).json()["bubbles"]
+    assert bubbles[-1]["buttons"] == [{"title": "공개", "code": "c:public"}]
+    client.post("/9/say", json={"user": "u1", "text": "공개", "code": "c:public"})
+    pressed = receiver.requests[-1].json()["textContent"]
+    assert pressed == {"text": "공개", "code": "c:public", "inputType": "button"}
+
 
 def test_mastodon_keeps_an_idempotency_key_and_answers_a_dm_directly() -> None:
     official = mastodon.Official("songpa", "송파구청", "m-token")

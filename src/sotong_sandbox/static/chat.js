@@ -29,6 +29,14 @@
       item.setAttribute("data-from", bubble.from);
       item.setAttribute("data-via", bubble.via);
       item.textContent = bubble.text;
+      (bubble.buttons || []).forEach(function (button) {
+        var press = document.createElement("button");
+        press.type = "button";
+        press.className = "quick-reply";
+        press.textContent = button.title;
+        press.addEventListener("click", function () { send(button.title, button.code); });
+        item.appendChild(press);
+      });
       list.appendChild(item);
       item.scrollIntoView({ block: "end" });
     });
@@ -41,23 +49,27 @@
       .catch(function () {});
   }
 
+  function send(text, code) {
+    var button = form.querySelector("button");
+    button.disabled = true;
+    return fetch(base + "/say", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user: user, text: text, code: code || "" }),
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (data.bubbles) show(data.bubbles); })
+      .catch(function () {})
+      .then(function () { button.disabled = false; });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var box = form.querySelector("textarea");
     var text = box.value.trim();
     if (!text) return;
     box.value = "";
-    var button = form.querySelector("button");
-    button.disabled = true;
-    fetch(base + "/say", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ user: user, text: text }),
-    })
-      .then(function (r) { return r.json(); })
-      .then(function (data) { if (data.bubbles) show(data.bubbles); })
-      .catch(function () {})
-      .then(function () { button.disabled = false; box.focus(); });
+    send(text).then(function () { box.focus(); });
   });
 
   refresh();
