@@ -143,3 +143,19 @@ def test_a_possible_name_only_kiwipiepy_vouches_for_waits_for_a_person() -> None
     assert result.masked == "[이름]가 쓰레기를 버렸어요"
     assert result.uncertain
     assert not assess("이용자가 많아서 공사장이 시끄러워요").uncertain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Found by the crawler test: a name followed by two particles ("에게" + "도") ended no word the masker knew.
+        ("임하늘에게도 알려 주세요", "[이름]에게도 알려 주세요"),
+        ("이보람한테는 말했어요", "[이름]한테는 말했어요"),
+        ("박영희께서도 오셨어요", "[이름]께서도 오셨어요"),
+        ("남궁민수에게서 들었어요", "[이름]에게서 들었어요"),
+        # Ordinary words with the same particles stay.
+        ("이웃에게도 주민에게도 이용자에게도 알렸어요", "이웃에게도 주민에게도 이용자에게도 알렸어요"),
+    ],
+)
+def test_a_name_before_stacked_particles_is_masked(text: str, expected: str) -> None:
+    assert mask(text) == expected

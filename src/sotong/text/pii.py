@@ -288,8 +288,10 @@ _HONORIFIC_AFTER = re.compile(
 _TITLE_AFTER = re.compile(rf"\s?(?:{_TITLES})")
 # A self-introduction: "…입니다", "…이에요", "…예요", "…라고 합니다".
 _COPULA = re.compile(r"(?:입니다|이에요|이예요|예요|에요|이라고|라고|임다|이고요|이구요|이며|이고)")
+# Stacked particles too ("임하늘에게도", "김철수한테는", "박영희께서도"): the particle must end the word.
 _PARTICLE = re.compile(
-    r"(?:이가|이는|이를|이랑|이한테|이에게|이도|이의|이와|께서|에게|한테|이|가|은|는|을|를|의|와|과|도|랑|님|씨|이가요)(?![가-힣])"
+    r"(?:이가|이는|이를|이랑|이한테|이에게|이도|이의|이와|께서|에게|한테|이|가|은|는|을|를|의|와|과|도|랑|님|씨|이가요|"
+    r"(?:이?에게|이?한테|께서|께)(?:도|는|서|요)|에겐|한텐|께선|이랑도|이와도|와도)(?![가-힣])"
 )
 _PLACE_ENDINGS = tuple("구시군읍면리역로길산강천교원관청동대사점계")
 _SIGNATURE = re.compile(rf"^\s*(?:[-–]\s*)?({_NAME_BODY})\s*(?:드림|올림|배상|拜上)\s*$", re.MULTILINE)
