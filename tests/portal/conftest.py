@@ -2,5 +2,15 @@
 
 from __future__ import annotations
 
-from tests.channels.conftest import facebook_account, graph  # noqa: F401  (a Page and its Graph fake, for webhooks)
+# Official accounts on the fake platforms (webhooks, polling, public replies) and the outbox worker.
+from tests.channels.conftest import (  # noqa: F401
+    deliver,
+    facebook_account,
+    factory,
+    graph,
+    mastodon,
+    mastodon_account,
+    x,
+    x_account,
+)
 from tests.web.conftest import app, client, make_client  # noqa: F401  (fixtures shared with the web tests)
