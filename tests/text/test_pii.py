@@ -153,9 +153,12 @@ def test_a_possible_name_only_kiwipiepy_vouches_for_waits_for_a_person() -> None
         ("이보람한테는 말했어요", "[이름]한테는 말했어요"),
         ("박영희께서도 오셨어요", "[이름]께서도 오셨어요"),
         ("남궁민수에게서 들었어요", "[이름]에게서 들었어요"),
+        # A self-introduction ending in 고요/구요 after a name ending in a vowel.
+        ("제 이름은 황보영희고요", "제 이름은 [이름]고요"),
+        ("전 주부고요", "전 주부고요"),
         # Ordinary words with the same particles stay.
         ("이웃에게도 주민에게도 이용자에게도 알렸어요", "이웃에게도 주민에게도 이용자에게도 알렸어요"),
     ],
 )
-def test_a_name_before_stacked_particles_is_masked(text: str, expected: str) -> None:
+def test_a_name_before_stacked_particles_or_an_informal_copula_is_masked(text: str, expected: str) -> None:
     assert mask(text) == expected

@@ -286,8 +286,8 @@ _HONORIFIC_AFTER = re.compile(
     r"\s?(?:님|씨|氏)(?![가-힣])|\s?(?:님|씨)(?:[이가은는을를의께에도과와랑한]|께서|에게|한테)"
 )
 _TITLE_AFTER = re.compile(rf"\s?(?:{_TITLES})")
-# A self-introduction: "…입니다", "…이에요", "…예요", "…라고 합니다".
-_COPULA = re.compile(r"(?:입니다|이에요|이예요|예요|에요|이라고|라고|임다|이고요|이구요|이며|이고)")
+# A self-introduction: "…입니다", "…이에요", "…예요", "…라고 합니다", "제 이름은 황보영희고요".
+_COPULA = re.compile(r"(?:입니다|이에요|이예요|예요|에요|이라고|라고|임다|이고요|이구요|이며|이고|고요|구요)")
 # Stacked particles too ("임하늘에게도", "김철수한테는", "박영희께서도"): the particle must end the word.
 _PARTICLE = re.compile(
     r"(?:이가|이는|이를|이랑|이한테|이에게|이도|이의|이와|께서|에게|한테|이|가|은|는|을|를|의|와|과|도|랑|님|씨|이가요|"
