@@ -94,7 +94,8 @@ VALUES = [
     Personal("남궁민수", "name: compound surname 남궁"),
     Personal("황보영희", "name: compound surname 황보"),
     Personal("제갈공명", "name: compound surname 제갈"),
-    Personal("임하늘", "name: no honorific"),
+    Personal("임하늘", "name: two particles after it"),
+    Personal("선우진호", "name: compound surname 선우, 제 이름은 …고요"),
     Personal("석촌호수로 155 302호", "address: road, building and flat", ("155 302호", "302호")),
     Personal("1203호", "address: a flat alone"),
     Personal("1204호", "address: the flat next door"),
@@ -126,8 +127,8 @@ COMPLAINTS = [
     "홍길동입니다. 34나-5678 차량도 서 있어요. parkjy77 골뱅이 naver.com. 김하늘님, 이보람님, 남궁민수님, "
     "황보영희님, 제갈공명님이 다쳤어요. 임하늘에게도 알려 주세요. "
     f"010_9012_3456, {FULLWIDTH_AT_EMAIL}, {DOT_RRN}, {UNDERSCORE_RRN}, 201225-4123456",
-    f"{WORD} 수리비를 돌려주세요. 제 통장 110-123-456789, 아니면 KB 612301-04-178925 나 NH 352-0987-6543-21, "
-    "카드 5500-0000-0000-0004로 냈어요.",
+    f"제 이름은 선우진호고요, {WORD} 수리비를 돌려주세요. 제 통장 110-123-456789, 아니면 KB 612301-04-178925 "
+    "나 NH 352-0987-6543-21, 카드 5500-0000-0000-0004로 냈어요.",
 ]
 # What an officer pastes into an answer: the citizen's name, number and address.
 ANSWERS = [
@@ -135,7 +136,7 @@ ANSWERS = [
     f"말씀대로 1203호와 옆집 1204호 앞도 점검했고 {FULLWIDTH_PHONE}로 연락드렸습니다.",
     "홍길동님, 잠실엘스 101-1203 앞 쓰레기를 치웠고 34나-5678 차량은 단속했습니다. 남궁민수님과 황보영희님께 "
     "010_9012_3456로 안내했습니다. 임하늘에게도 전했습니다.",
-    "제갈공명님, 수리비는 제 통장 110-123-456789로 환급했습니다.",
+    "제갈공명님, 선우진호 민원인의 수리비는 제 통장 110-123-456789로 환급했습니다.",
 ]
 # What a curious visitor types into the search box.
 SEARCHED = ["김하늘", "남궁민수", "01045678901", "010-4567-8901", "302호", "hong.gd85", "34나5678", "110123456789"]
@@ -213,7 +214,7 @@ def test_no_personal_value_reaches_any_public_surface_or_reply(
     assert len(cases) == 5 * len(COMPLAINTS)  # five routes
 
     for case in cases:
-        n = next(i for i, text in enumerate(COMPLAINTS) if text[:12] in case.body)
+        n = next(i for i, text in enumerate(COMPLAINTS) if text[:20] in case.body)
         answer_case(session, world, case.id, ANSWERS[n])
         publish(session, world, case)
     portal_actions.set_showcase(session, actor=world.actor(world.operator), case_id=cases[-1].id, on=True)
