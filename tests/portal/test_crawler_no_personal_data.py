@@ -78,7 +78,7 @@ UNDERSCORE_RRN = _rrn("901010254321", "_")
 FULLWIDTH_AT_EMAIL = "leesh0303\uff20daum.net"
 # What the web form and the API take beside the text: an address down to the flat, a phone number, an e-mail.
 FIELDS = [
-    Personal("오금로 41 807호", "address field", ("807호",)),
+    Personal("오금로 41 807호", "address field", ("오금로 41", "807호")),
     Personal("010-2468-1357", "phone field"),
     Personal("citizen.kim@example.org", "e-mail field", ("citizen.kim",)),
 ]
