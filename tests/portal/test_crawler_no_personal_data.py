@@ -76,12 +76,12 @@ EM_DASH_RRN = "850505\u20142345678"
 DOT_RRN = _rrn("760312123456", ".")
 UNDERSCORE_RRN = _rrn("901010254321", "_")
 FULLWIDTH_AT_EMAIL = "leesh0303\uff20daum.net"
-# What the web form and the API take beside the text: an address down to the flat, a phone number, an e-mail.
-FIELDS = [
-    Personal("오금로 41 807호", "address field", ("오금로 41", "807호")),
-    Personal("010-2468-1357", "phone field"),
-    Personal("citizen.kim@example.org", "e-mail field", ("citizen.kim",)),
-]
+# What the web form and the API take beside the text: an address down to the flat, a phone number, an e-mail (one
+# of each per complaint: the same contact again would be the same citizen adding to their open case).
+ADDRESS_FIELD = Personal("오금로 41 807호", "address field", ("오금로 41", "807호"))
+PHONE_FIELDS = [Personal(f"010-2468-{1357 + n}", "phone field") for n in range(3)]
+EMAIL_FIELDS = [Personal(f"citizen{n}.kim@example.org", "e-mail field", (f"citizen{n}.kim",)) for n in range(3)]
+FIELDS = [ADDRESS_FIELD, *PHONE_FIELDS, *EMAIL_FIELDS]
 # Every shape listed under "What leaked" in issue 13.
 VALUES = [
     Personal("김철수", "name: 안녕하세요 …입니다"),
@@ -199,12 +199,12 @@ def test_no_personal_value_reaches_any_public_surface_or_reply(
     deliver: Callable[[], int],
 ) -> None:
     assert all(any(v.raw in text for text in COMPLAINTS) for v in VALUES)  # every shape is filed
-    address, phone, email = (f.raw for f in FIELDS)
-    contact = {"address": f"서울 송파구 {address}", "visibility": "public"}
+    contact = {"address": f"서울 송파구 {ADDRESS_FIELD.raw}", "visibility": "public"}
+    assert len(PHONE_FIELDS) == len(EMAIL_FIELDS) == len(COMPLAINTS)
     for n, text in enumerate(COMPLAINTS):
         # Each route its own words, so the web form's repeated-text defence never takes one for another's copy.
-        file_by_web_form(client, settings, f"{text} (웹)", phone=phone, **contact)
-        file_by_api(client, f"{text} (앱)", email=email, **contact)
+        file_by_web_form(client, settings, f"{text} (웹)", phone=PHONE_FIELDS[n].raw, **contact)
+        file_by_api(client, f"{text} (앱)", email=EMAIL_FIELDS[n].raw, **contact)
         file_by_facebook(client, graph, facebook_account, f"{text} (댓글)", user_id=f"30{n}", name=f"시민{n}")
         file_by_x(client, x, x_account, f"{text} (X)", author=x.user(f"citizen{n}", f"시민{n}"))
         mastodon.mention(f"{text} (마스토돈)", author=mastodon.citizen(f"citizen{n}", f"시민{n}"))
