@@ -128,7 +128,9 @@ def test_a_decompression_bomb_is_refused(client: TestClient, world: World, sessi
 def test_the_citizen_chooses_visibility_as_on_the_form(client: TestClient, world: World, session: Session) -> None:
     chosen = {}
     for visibility in ("public", "private", "whistleblower"):
-        response = client.post("/api/v1/cases", data=_form(visibility=visibility))
+        response = client.post(
+            "/api/v1/cases", data=_form(visibility=visibility, text=f"벤치가 부서졌어요 ({visibility})")
+        )
         assert response.status_code == 201, response.text
         chosen[visibility] = response.json()["number"]
     session.expire_all()
@@ -153,3 +155,25 @@ def test_a_text_beyond_the_intake_limit_is_refused_before_masking(
     response = client.post("/api/v1/cases", data=_form(text="1" * 100_000))
     assert response.status_code == 422 and "text" in response.json()["detail"]
     assert _counts(session) == (0, 0, 0)
+
+
+def test_the_api_meets_the_web_forms_limits(client: TestClient, world: World, session: Session) -> None:
+    """One path for the form and the API: a bot gains nothing by posting to the API instead of the page."""
+    links = "자세한 내용 http://a.example http://b.example http://c.example"
+    response = client.post("/api/v1/cases", data=_form(text=links))
+    assert response.status_code == 422 and response.json()["error"] == "spam", response.text
+    assert "링크" in response.json()["detail"]
+
+    assert client.post("/api/v1/cases", data=_form(text="가로등이 꺼졌어요")).status_code == 201
+    again = client.post("/api/v1/cases", data=_form(text="가로등이  꺼졌어요 "))  # the same text, re-pasted
+    assert again.status_code == 422 and again.json()["error"] == "spam", again.text
+    assert _counts(session)[0] == 1
+
+    # Refusals as spam count against the address too, as on the form: three of its five an hour are used.
+    statuses = [
+        client.post("/api/v1/cases", data=_form(text=f"보도블록 {n}번이 깨졌어요")).status_code for n in range(2)
+    ]
+    assert statuses == [201, 201]
+    limited = client.post("/api/v1/cases", data=_form(text="신호등이 고장났어요"))
+    assert limited.status_code == 429 and limited.json()["error"] == "rate_limited", limited.text
+    assert _counts(session)[0] == 3

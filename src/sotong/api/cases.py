@@ -5,12 +5,13 @@ Thin: every route reads through `cases.service` or runs one action through `case
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import inspect
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
@@ -33,6 +34,7 @@ from sotong.cases import actions, service
 from sotong.cases.commands import COMMANDS, Command, Outcome
 from sotong.cases.models import Case, CaseStatus, ComplaintType
 from sotong.cases.status import status_label
+from sotong.channels.webform import service as webform
 from sotong.channels.webform.errors import FormError
 from sotong.channels.webform.photos import Upload, process_photos
 from sotong.db import utcnow
@@ -174,6 +176,7 @@ def get_case(number: str, db: DbSession, actor: CasesReader) -> CaseDetail:
     summary="Submit a complaint (the public web form's payload)",
 )
 def create_case(
+    request: Request,
     db: DbSession,
     settings: AppSettings,
     org: Annotated[str, Form(description="Organisation slug, e.g. songpa")],
@@ -196,9 +199,35 @@ def create_case(
 ) -> JSONResponse:
     """No account needed; the same submission_id twice is refused with the first case's number.
 
-    Photos are cleaned as the web form's are (decoded, re-encoded without EXIF, decompression bombs and non-images
-    refused), and a photo's GPS position becomes the location when none was given.
+    The web form's path in all but the page: the same limits (submissions per address and hour, links per text,
+    the same text again within a day: 429 or 422 with the reason), photos cleaned as the form's are (decoded,
+    re-encoded without EXIF, decompression bombs and non-images refused), a photo's GPS position the location when
+    none was given, and triage as the complaint comes in.
     """
+    form = webform.Submission(
+        org_slug=org,
+        text=text.strip(),
+        submission_id=submission_id,
+        category_hint=category_hint or None,
+        address=address or None,
+        latitude=latitude,
+        longitude=longitude,
+        phone=phone or None,
+        email=email or None,
+        visibility=visibility,
+    )
+    client_address = request.client.host if request.client else "unknown"
+    # The cheap refusals first, as on the form: a flood costs no photo decoding.
+    webform.precheck(
+        db,
+        settings=settings,
+        form=form,
+        client_address=client_address,
+        honeypot=None,
+        token=None,
+        now=utcnow(),
+        browser=False,
+    )
     uploads = read_uploads(files, settings)
     try:
         photos = process_photos(
@@ -209,20 +238,16 @@ def create_case(
     except FormError as exc:
         raise AttachmentRejected(str(exc)) from None
     if latitude is None and longitude is None and photos.latitude is not None:
-        latitude, longitude = photos.latitude, photos.longitude
-    case = actions.submit_web_form(
+        form = dataclasses.replace(form, latitude=photos.latitude, longitude=photos.longitude)
+    case = webform.submit(
         db,
-        org_slug=org,
-        text=text,
-        submission_id=submission_id,
-        category_hint=category_hint or None,
-        latitude=latitude,
-        longitude=longitude,
-        address=address or None,
-        phone=phone or None,
-        email=email or None,
+        settings=settings,
+        form=form,
         attachments=photos.attachments,
-        visibility=visibility,
+        client_address=client_address,
+        honeypot=None,
+        token=None,
+        browser=False,
     )
     tracking_url = f"{settings.base_url}/cases/{case.number}"
     created = CaseCreated(number=case.number, tracking_url=tracking_url, citizen_token=case.citizen_token or "")

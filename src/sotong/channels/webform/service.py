@@ -53,8 +53,28 @@ def form_token(settings: Settings, *, now: dt.datetime | None = None) -> str:
     return _serializer(settings).dumps({"t": (now or utcnow()).timestamp()})
 
 
-def check_spam(*, settings: Settings, honeypot: str | None, token: str | None, text: str, now: dt.datetime) -> None:
-    """Refuse an automated-looking submission (SpamRefused) or a form too old to trust (FormError)."""
+def check_spam(
+    *,
+    settings: Settings,
+    honeypot: str | None,
+    token: str | None,
+    text: str,
+    now: dt.datetime,
+    browser: bool = True,
+) -> None:
+    """Refuse an automated-looking submission (SpamRefused) or a form too old to trust (FormError).
+
+    The honeypot and the fill time exist only where we showed a page (`browser`); a client of the public JSON API
+    was shown none, and meets the link cap here and the rate limit and repeated-text checks of `precheck`."""
+    if browser:
+        _check_page(settings, honeypot=honeypot, token=token, now=now)
+    if len(_LINK.findall(text)) > settings.webform_max_links:
+        raise SpamRefused("channels.webform.error.links", count=settings.webform_max_links)
+
+
+def _check_page(settings: Settings, *, honeypot: str | None, token: str | None, now: dt.datetime) -> None:
+    """The signs of a bot on our own page: the field people never see was filled, or the form came back faster
+    than anyone types (or without the token the page carried)."""
     if honeypot and honeypot.strip():
         raise SpamRefused("channels.webform.error.spam")
     try:
@@ -66,8 +86,6 @@ def check_spam(*, settings: Settings, honeypot: str | None, token: str | None, t
         raise FormError("channels.webform.error.expired") from None
     if (now - shown_at).total_seconds() < settings.webform_min_fill_seconds:
         raise SpamRefused("channels.webform.error.too_fast")
-    if len(_LINK.findall(text)) > settings.webform_max_links:
-        raise SpamRefused("channels.webform.error.links", count=settings.webform_max_links)
 
 
 def address_hash(address: str, settings: Settings) -> str:
@@ -194,6 +212,7 @@ def submit(
     honeypot: str | None,
     token: str | None,
     now: dt.datetime | None = None,
+    browser: bool = True,
 ) -> Case:
     """Take one web form complaint in, or refuse it with a reason the citizen can read.
 
@@ -203,7 +222,14 @@ def submit(
     """
     now = now or utcnow()
     precheck(
-        session, settings=settings, form=form, client_address=client_address, honeypot=honeypot, token=token, now=now
+        session,
+        settings=settings,
+        form=form,
+        client_address=client_address,
+        honeypot=honeypot,
+        token=token,
+        now=now,
+        browser=browser,
     )
     session.rollback()  # end the reads above: the action opens the transaction that writes
     with atomic(session):
@@ -250,8 +276,12 @@ def precheck(
     honeypot: str | None,
     token: str | None,
     now: dt.datetime,
+    browser: bool = True,
 ) -> None:
-    """Every refusal that needs no photo: run before the photos are decoded, so a flood costs us little."""
+    """Every refusal that needs no photo: run before the photos are decoded, so a flood costs us little.
+
+    The web form and the public JSON API both come through here (`browser` False for the API: no page, so no
+    honeypot or fill time), so a bot cannot skip the limits by posting to the API instead of the form."""
     earlier = _already_received(session, form.org_slug, form.submission_id) if form.submission_id else None
     if earlier is not None:
         raise DuplicateSubmission(f"이 신고는 이미 {earlier.number} 번으로 접수되었습니다", case_number=earlier.number)
@@ -259,7 +289,7 @@ def precheck(
     digest = text_hash(form.text)
     check_rate(session, settings=settings, address=address, now=now)
     try:
-        check_spam(settings=settings, honeypot=honeypot, token=token, text=form.text, now=now)
+        check_spam(settings=settings, honeypot=honeypot, token=token, text=form.text, now=now, browser=browser)
         check_repeated(session, digest=digest, now=now)
     except SpamRefused:
         session.rollback()
