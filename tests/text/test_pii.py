@@ -162,3 +162,17 @@ def test_a_possible_name_only_kiwipiepy_vouches_for_waits_for_a_person() -> None
 )
 def test_a_name_before_stacked_particles_or_an_informal_copula_is_masked(text: str, expected: str) -> None:
     assert mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A name ending like a place (…동) takes the familiar 이 before its particle; a place never does.
+        ("홍길동이가 쓰레기를 버렸어요", "[이름]이가 쓰레기를 버렸어요"),
+        ("옆집 박현동이는 매일 주차해요", "옆집 [이름]이는 매일 주차해요"),
+        ("문정동에서 쓰레기가 쌓였어요", "문정동에서 쓰레기가 쌓였어요"),
+        ("마천동이 깨끗해졌어요", "마천동이 깨끗해졌어요"),
+    ],
+)
+def test_a_name_ending_like_a_place_is_told_from_the_place_by_the_familiar_i(text: str, expected: str) -> None:
+    assert mask(text) == expected

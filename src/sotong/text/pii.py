@@ -450,6 +450,7 @@ SPLIT, COMMON, OTHER = "split", "common", "other"
 _UNKNOWN_ID = 2  # the id kiwipiepy gives a word it does not know
 _NOT_NAME_TAGS = ("J", "VCP", "E", "NR", "SN", "NNB", "XP", "XS", "MM", "V", "M")
 _VERDICTS: dict[tuple[str, str], str] = {}
+_FAMILIAR_I = re.compile(r"이(?:가|는|를|랑|도|한테|에게|의|와|하고)(?![가-힣])")
 
 
 def _kiwi_verdicts(queries: Iterable[tuple[str, str]]) -> None:
@@ -463,7 +464,12 @@ def _kiwi_verdicts(queries: Iterable[tuple[str, str]]) -> None:
         _VERDICTS.clear()  # bounded: a worker's memory must not grow with its uptime
     kiwi = morphemes().analyser()
     for (name, word), readings in zip(missing, kiwi.analyze([w for _, w in missing], top_n=3), strict=True):
-        _VERDICTS[name, word] = _verdict(name, [[(t.form, t.tag, t.id) for t in tokens] for tokens, _ in readings])
+        verdict = _verdict(name, [[(t.form, t.tag, t.id) for t in tokens] for tokens, _ in readings])
+        if verdict == PLACE and _FAMILIAR_I.match(word, len(name)):
+            # "홍길동이가", "길동이는": the familiar 이 that Korean adds to a person's name ending in a consonant, then
+            # a particle. A place never takes it ("문정동에서", "마천동이 깨끗해요", never "문정동이가").
+            verdict = PERSON
+        _VERDICTS[name, word] = verdict
 
 
 def _verdict(name: str, readings: Sequence[Sequence[tuple[str, str, int]]]) -> str:
