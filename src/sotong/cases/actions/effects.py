@@ -285,7 +285,11 @@ def validate_text(text: str) -> str:
     return text
 
 
-def attach_follow_up(session: Session, actor: Actor, case: Case, message: Message) -> None:
+def attach_follow_up(
+    session: Session, actor: Actor, case: Case, message: Message, *, notify_holder: bool = True
+) -> None:
+    """The message joins the case as the citizen's follow-up: audited, reopening an answered case, and (unless
+    `notify_holder` is off: a chat bubble of a burst already notified) telling whoever holds the case, once."""
     before = snapshot(case)
     if case.status in (CaseStatus.answered, CaseStatus.closed):
         # A question after the answer reopens the case with a fresh statutory period.
@@ -293,4 +297,10 @@ def attach_follow_up(session: Session, actor: Actor, case: Case, message: Messag
         case.closed_at = None
         set_deadlines(session, case, start=message.received_at)
     audit(session, actor, case, "follow_up", before, details={"message_id": message.id}, is_public=True)
+    if notify_holder:
+        notify_follow_up(session, case, message)
+
+
+def notify_follow_up(session: Session, case: Case, message: Message) -> None:
+    """Tell whoever holds the case that the citizen wrote again; keyed by the message, so it is told once."""
     notify_owner(session, case, kind="follow_up", text=f"{case.number}: 추가 문의가 도착했습니다", key=str(message.id))

@@ -212,13 +212,20 @@ def receive_new_messages(
             _opened(session, actor, account, org, case, message, assessed.get(id(case)))
             results.append(IntakeResult(message=message, case=case, created=True, new_case=True))
         for inbound, text in chats:  # in arrival order: the first bubble starts the conversation the next join
-            results.append(_gather(session, actor, account, inbound, text, now + window))
+            results.append(_gather(session, actor, account, inbound, text, now=now, window=window))
         order = {inbound.external_id: i for i, inbound in enumerate(inbounds)}
         return sorted(results, key=lambda result: order[result.message.external_id])
 
 
 def _gather(
-    session: Session, actor: Actor, account: ChannelAccount, inbound: InboundMessage, text: str, closes_at: dt.datetime
+    session: Session,
+    actor: Actor,
+    account: ChannelAccount,
+    inbound: InboundMessage,
+    text: str,
+    *,
+    now: dt.datetime,
+    window: dt.timedelta,
 ) -> IntakeResult:
     """Store a chat bubble: into its author's gathering conversation (the silence restarts), as a follow-up of
     their open case, or as the first bubble of a new conversation.
@@ -226,8 +233,13 @@ def _gather(
     Concurrent bubbles of one author meet on the conversation row: it is locked to join it, and a second one
     cannot be started beside it (a partial unique index: the loser of that race joins the winner's). A bubble
     that waits for the lock while the worker opens the conversation's case finds the case and follows it up.
+
+    Follow-up bubbles come in bursts as the first complaint did: the first bubble after a silence of the
+    account's window tells whoever holds the case, the bubbles that follow it within the window join that one
+    notification (`_in_burst`).
     """
     assert inbound.author_handle is not None
+    closes_at = now + window
     message = _new_message(account, inbound, text)
     for _attempt in range(3):
         conversation = session.scalar(
@@ -249,11 +261,15 @@ def _gather(
             return IntakeResult(message=message, case=None, created=True, new_case=False)
         case = open_case_of(session, account, inbound.author_handle)
         if case is not None:
+            # The case row is locked first: two bubbles of one burst taken in by two workers at once are then
+            # counted one after the other, and only the first of them notifies.
+            session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+            quiet = _in_burst(session, case, account, inbound.author_handle, since=now - window)
             message.case_id = case.id
             session.add(message)
             session.flush()
             store_attachments(session, inbound, message)
-            attach_follow_up(session, actor, case, message)
+            attach_follow_up(session, actor, case, message, notify_holder=not quiet)
             return IntakeResult(message=message, case=case, created=True, new_case=False)
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         session.execute(
@@ -274,6 +290,22 @@ def _gather(
         )
         # Started here, or by a concurrent bubble of the same author: joined on the next turn either way.
     raise RuntimeError(f"account {account.id}: no conversation to gather message {inbound.external_id} into")
+
+
+def _in_burst(session: Session, case: Case, account: ChannelAccount, author_handle: str, *, since: dt.datetime) -> bool:
+    """Whether the author's previous message on this case from this account was stored after `since` (within
+    the window of silence): the bubble is then part of a follow-up already notified."""
+    previous = session.scalar(
+        select(Message.id)
+        .where(
+            Message.case_id == case.id,
+            Message.channel_account_id == account.id,
+            Message.author_handle == author_handle,
+            Message.created_at > since,
+        )
+        .limit(1)
+    )
+    return previous is not None
 
 
 def open_case_of(session: Session, account: ChannelAccount, author_handle: str) -> Case | None:

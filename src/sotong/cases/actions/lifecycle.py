@@ -28,6 +28,7 @@ from sotong.cases.actions.effects import (
     load_case,
     next_number,
     notify,
+    notify_follow_up,
     notify_owner,
     queue_to_citizen,
     reset_escalation,
@@ -496,6 +497,8 @@ def merge_follow_up(session: Session, *, actor: Actor, case_id: int, into_case_i
             details={"message_id": message.id, "merged_from": case.number, "by": by},
             is_public=True,
         )
+        # The officer learns of it as of any follow-up (triage did the joining, no citizen-facing bubble did).
+        notify_follow_up(session, target, message)
         reject(session, actor=actor, case_id=case.id, reason=RejectReason.duplicate, note=f"추가 글: {target.number}")
     return target
 
