@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import imaplib
+import json
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import policy
@@ -69,14 +72,19 @@ class Imap:
 
 
 @contextmanager
-def running_imap(certificate: Path | None = None) -> Iterator[Imap]:
+def running_imap(certificate: Path | None = None, *, introspect: str | None = None) -> Iterator[Imap]:
     """pymap's in-memory backend as a subprocess, torn down after; with a `certificate` (and its key, one PEM file)
-    it offers STARTTLS and refuses a log-in before it."""
+    it offers STARTTLS and refuses a log-in before it; with `introspect` (an RFC 7662 endpoint) it also offers
+    XOAUTH2 and accepts the bearer tokens that endpoint calls active (tests/fakes/imap_oauth.py)."""
     port = free_port()
-    pymap = Path(sys.executable).parent / "pymap"
+    pymap = [str(Path(sys.executable).parent / "pymap")]
+    if introspect:
+        pymap = [sys.executable, "-m", "tests.fakes.imap_oauth", introspect]
     tls = ["--cert", str(certificate), "--key", str(certificate)] if certificate else []
-    command = [str(pymap), "--host", "127.0.0.1", "--port", str(port), *tls, "dict", "--demo-data"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [*pymap, "--host", "127.0.0.1", "--port", str(port), *tls, "dict", "--demo-data"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:  # bounded wait for the server to listen
@@ -135,6 +143,36 @@ class Handler:
         return "250 Message accepted"
 
 
+class OAuthHandler(Handler):
+    """A Handler that also offers AUTH XOAUTH2 (aiosmtpd calls `auth_<MECHANISM>` hooks of the handler), checking
+    the bearer token with `accepts` (token -> the user it stands for, or None) and answering a refusal as Gmail
+    does: a 334 challenge carrying the error as JSON, the client's empty line, then 535."""
+
+    def __init__(self, accepts: Callable[[str], str | None], logins: list[str]) -> None:
+        super().__init__()
+        self.accepts = accepts
+        self.logins = logins
+
+    # aiosmtpd finds a handler's AUTH mechanisms by this name.
+    async def auth_XOAUTH2(self, server: SMTPServer, args: list[str]) -> AuthResult:
+        if len(args) == 2:
+            response: Any = base64.b64decode(args[1])
+        else:
+            response = await server.challenge_auth("")
+            if not isinstance(response, bytes):
+                return AuthResult(success=False, handled=True)  # aborted: aiosmtpd already answered
+        match = XOAUTH2.fullmatch(response)
+        user = self.accepts(match.group(2).decode()) if match else None
+        if match is None or user is None or user != match.group(1).decode():
+            await server.challenge_auth(json.dumps({"status": "401", "schemes": "Bearer"}))
+            return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+        self.logins.append(f"xoauth2:{user}")
+        return AuthResult(success=True)
+
+
+XOAUTH2 = re.compile(rb"user=([^\x01]*)\x01auth=Bearer ([^\x01]+)\x01\x01")
+
+
 @dataclass
 class Smtp:
     port: int
@@ -147,10 +185,11 @@ class Smtp:
 
 
 @contextmanager
-def running_smtp() -> Iterator[Smtp]:
-    """aiosmtpd in a thread, offering AUTH (over plain text: loopback only) and capturing every mail."""
-    handler = Handler()
+def running_smtp(*, accepts: Callable[[str], str | None] | None = None) -> Iterator[Smtp]:
+    """aiosmtpd in a thread, offering AUTH (over plain text: loopback only) and capturing every mail; with
+    `accepts` (bearer token -> its user, or None), AUTH XOAUTH2 too."""
     logins: list[str] = []
+    handler = OAuthHandler(accepts, logins) if accepts is not None else Handler()
 
     def authenticate(server: SMTPServer, session: Any, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (

@@ -139,6 +139,16 @@ def health_of(session: Session, account_ids: list[int]) -> dict[int, AccountHeal
     return {row.account_id: row for row in rows}
 
 
+# How a connector words a refresh token the platform refused (x/tokens.py, email/oauth.py): no retry helps until an
+# administrator signs the account in again, so the admin pages say that, in the reader's language.
+SIGN_IN_NEEDED = "sign-in needed"
+
+
+def needs_sign_in(health: AccountHealth | None) -> bool:
+    """True while the account's latest failure is a refused token renewal (shown as "다시 로그인 필요")."""
+    return is_failing(health) and health is not None and SIGN_IN_NEEDED in (health.last_error or "")
+
+
 # How `channels.base.required` words a setting the account lacks: not a failure of the platform, a set-up to finish.
 _LACKS = re.compile(r"account config lacks '([A-Za-z0-9_]+)'")
 

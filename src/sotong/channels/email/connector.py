@@ -5,7 +5,10 @@ Account config (secrets sealed at rest, secrets.py):
 ``imap_port``, ``imap_security`` (``tls`` default, ``starttls`` or ``none``), ``imap_user`` (default
 ``address``), ``imap_password``, ``mailbox`` (default ``INBOX``), ``smtp_host``, ``smtp_port``,
 ``smtp_security`` (``starttls`` default, ``tls`` or ``none``), ``smtp_user``, ``smtp_password`` (no login
-when absent). The poller keeps ``uidvalidity``, ``last_uid``, ``last_poll_at``, ``last_error``, ``poll_after``.
+when absent; with XOAUTH2 the login is ``smtp_user``, else ``address``). Hosted mailboxes (Microsoft 365, Gmail)
+log in with OAuth 2.0 instead of passwords: ``auth`` = ``xoauth2`` with ``oauth_token_url``, ``oauth_client_id``,
+``oauth_client_secret``, ``oauth_refresh_token`` and optionally ``oauth_scope`` (email/oauth.py). The poller
+keeps ``uidvalidity``, ``last_uid``, ``last_poll_at``, ``last_error``, ``poll_after``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from sotong.channels.base import (
     SetupField,
     required,
 )
+from sotong.channels.email import oauth
 from sotong.channels.email.account import (
     ADDRESS_FIELDS,
     IMAP_FIELDS,
@@ -51,6 +55,7 @@ from sotong.channels.email.account import (
 from sotong.channels.email.mime import (
     subject_without_prefix,
 )
+from sotong.channels.email.oauth import Bearer, uses_oauth
 from sotong.channels.email.parse import parse_mails
 from sotong.channels.email.poll import poll, probe_imap
 from sotong.outbox.transports import Delivery
@@ -62,7 +67,12 @@ class EmailConnector(Connector):
     name: ClassVar[str] = "email"
     private: ClassVar[bool] = True  # a reply reaches the citizen alone
     public_group: ClassVar[str] = "email"
-    secret_fields: ClassVar[tuple[str, ...]] = ("imap_password", "smtp_password")
+    secret_fields: ClassVar[tuple[str, ...]] = (
+        "imap_password",
+        "smtp_password",
+        "oauth_client_secret",
+        "oauth_refresh_token",
+    )
     setup_fields: ClassVar[tuple[SetupField, ...]] = (*ADDRESS_FIELDS, *IMAP_FIELDS, *SMTP_FIELDS)
     probes: ClassVar[bool] = True
     polls: ClassVar[bool] = True
@@ -119,8 +129,14 @@ class EmailConnector(Connector):
             mail = self.compose(delivery, config=config, to=to, original=original)
         except (ValueError, TypeError) as exc:  # an address or header the mail format cannot carry
             raise ChannelError(f"email: cannot write the mail to {to!r}: {exc}", permanent=True) from exc
+        account_id = delivery.payload.get("channel_account_id")
+        token = (
+            oauth.bearer(session, account_id=account_id, config=config)
+            if uses_oauth(config) and isinstance(account_id, int)
+            else None
+        )
         try:
-            with self._smtp(config) as server:
+            with self._smtp(config, token) as server:
                 refused = server.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -173,15 +189,31 @@ class EmailConnector(Connector):
         mail.set_content(reply_text(delivery) + "\n", charset="utf-8")
         return mail
 
-    def _smtp(self, config: Mapping[str, Any]) -> smtplib.SMTP:
-        """A connected, authenticated SMTP session for the account."""
+    def _smtp(self, config: Mapping[str, Any], bearer: Bearer | None = None) -> smtplib.SMTP:
+        """A connected, authenticated SMTP session for the account: with the password, or (``auth`` =
+        ``xoauth2``) with an access token from `bearer`, renewed once if the server refuses it."""
         security = _security(config, "smtp_security", "starttls")
-        user = config.get("smtp_user")
-        return smtp.connect(
-            host=required(config, "smtp_host", "email"),
-            port=_port(config, "smtp_port", smtp.default_port(security)),
-            security=security,
-            user=str(user) if user else None,
-            password=str(config.get("smtp_password") or ""),
-            timeout=TIMEOUT,
-        )
+        oauth_login = uses_oauth(config)
+        # An XOAUTH2 mailbox always signs in, as itself unless told otherwise; a password one only with a user.
+        user = str(config.get("smtp_user") or (own_address(config) if oauth_login else "")) or None
+
+        def connect(token: str | None) -> smtplib.SMTP:
+            return smtp.connect(
+                host=required(config, "smtp_host", "email"),
+                port=_port(config, "smtp_port", smtp.default_port(security)),
+                security=security,
+                user=user,
+                password=str(config.get("smtp_password") or ""),
+                timeout=TIMEOUT,
+                bearer_token=token,
+            )
+
+        if not oauth_login:
+            return connect(None)
+        if bearer is None:
+            raise ChannelError("email: an XOAUTH2 account needs its account id to log in", permanent=True)
+        token = bearer(None)
+        try:
+            return connect(token)
+        except smtplib.SMTPAuthenticationError:
+            return connect(bearer(token))  # expired early or revoked: one renewal, one more try

@@ -9,18 +9,21 @@ import imaplib
 import logging
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong import smtp
 from sotong.cases.inbound import InboundMessage
 from sotong.cases.models import Message
 from sotong.channels.base import ChannelError, ProbeError, required
+from sotong.channels.email import oauth
 from sotong.channels.email.account import TIMEOUT, _port, _security, is_own_id, own_address
 from sotong.channels.email.mime import imap_mailbox
+from sotong.channels.email.oauth import Bearer, cached_only, uses_oauth
 from sotong.channels.email.parse import parse_mail
 from sotong.channels.intake import TakeInResult, take_in
 from sotong.db import atomic
@@ -61,8 +64,10 @@ class Fetched:
     mails: list[Mail]  # ascending UID
 
 
-def _imap(config: Mapping[str, Any]) -> imaplib.IMAP4:
-    """A logged-in IMAP connection to the account's mailbox server."""
+def _imap(config: Mapping[str, Any], bearer: Bearer | None = None) -> imaplib.IMAP4:
+    """A logged-in IMAP connection to the account's mailbox server: with the password, or (``auth`` =
+    ``xoauth2``) with an access token from `bearer` (the cached one when not given), renewed once if refused."""
+    token_login = uses_oauth(config)
     host = required(config, "imap_host", "email")
     security = _security(config, "imap_security", "tls")
     port = _port(config, "imap_port", 993 if security == "tls" else 143)
@@ -75,7 +80,11 @@ def _imap(config: Mapping[str, Any]) -> imaplib.IMAP4:
     try:
         if security == "starttls":
             conn.starttls(ssl_context=context)
-        conn.login(str(config.get("imap_user") or own_address(config)), required(config, "imap_password", "email"))
+        user = str(config.get("imap_user") or own_address(config))
+        if token_login:
+            _xoauth2(conn, user, bearer or cached_only(config))
+        else:
+            conn.login(user, required(config, "imap_password", "email"))
     except BaseException:
         conn.shutdown()
         raise
@@ -106,6 +115,22 @@ def probe_imap(config: Mapping[str, Any]) -> None:
             conn.logout()
 
 
+def _xoauth2(conn: imaplib.IMAP4, user: str, bearer: Bearer) -> None:
+    """AUTHENTICATE XOAUTH2; a refused token (expired early, revoked) is renewed once and tried again."""
+    token = bearer(None)
+    try:
+        conn.authenticate("XOAUTH2", _responder(user, token))
+    except imaplib.IMAP4.error:
+        conn.authenticate("XOAUTH2", _responder(user, bearer(token)))
+
+
+def _responder(user: str, token: str) -> Callable[[bytes], bytes]:
+    """imaplib's callback: the XOAUTH2 response to the server's empty challenge; to the error challenge that
+    servers send before refusing (JSON), the empty response XOAUTH2 asks for, so the refusal can come."""
+    response = smtp.xoauth2_response(user, token).encode()
+    return lambda challenge: b"" if challenge else response
+
+
 def _ok(result: tuple[str, Any], what: str) -> Any:
     status, data = result
     if status != "OK":
@@ -113,10 +138,12 @@ def _ok(result: tuple[str, Any], what: str) -> Any:
     return data
 
 
-def fetch_new(config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: int) -> Fetched:
+def fetch_new(
+    config: Mapping[str, Any], *, uidvalidity: int | None, last_uid: int, bearer: Bearer | None = None
+) -> Fetched:
     """Mail with a UID above `last_uid` (all of it when the mailbox's UIDVALIDITY changed), oldest first."""
     try:
-        conn = _imap(config)
+        conn = _imap(config, bearer)
     except imaplib.IMAP4.error as exc:
         # A refused login fails the same way until an admin fixes the password.
         raise ChannelError(f"email: IMAP login refused: {exc}", permanent=True) from exc
@@ -205,7 +232,10 @@ def poll(session: Session, *, account_id: int) -> PollResult:
     stored_validity = config.get("uidvalidity")
     last_uid = int(config.get("last_uid") or 0)
     fetched = fetch_new(
-        config, uidvalidity=int(stored_validity) if stored_validity is not None else None, last_uid=last_uid
+        config,
+        uidvalidity=int(stored_validity) if stored_validity is not None else None,
+        last_uid=last_uid,
+        bearer=oauth.bearer(session, account_id=account_id, config=config) if oauth.uses_oauth(config) else None,
     )
     if stored_validity is not None and int(stored_validity) != fetched.uidvalidity:
         last_uid = 0

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError
-from sotong.channels.health import record_attempt
+from sotong.channels.health import SIGN_IN_NEEDED, record_attempt
 from sotong.db import atomic, utcnow
 from sotong.orgs.models import ChannelAccount
 from sotong.secrets import open_config
@@ -83,7 +83,7 @@ def _renew(config: dict[str, object]) -> dict[str, str]:
     if not response.is_success or not data.get("access_token"):
         reason = data.get("error_description") or data.get("error") or response.text[:200]
         raise RefreshRefused(
-            f"x: sign-in needed: X refused to renew the access token (HTTP {response.status_code}: {reason}); "
+            f"x: {SIGN_IN_NEEDED}: X refused to renew the access token (HTTP {response.status_code}: {reason}); "
             "authorise the account again"
         )
     lifetime = data.get("expires_in")

@@ -21,7 +21,7 @@ from sotong.channels import accounts as channel_accounts
 from sotong.channels import registry, sandbox
 from sotong.channels.accounts import INTERNAL_KEYS, update_channel_account
 from sotong.channels.base import ProbeError, SetupField
-from sotong.channels.health import gaps_of, health_of, is_failing, missing_settings
+from sotong.channels.health import gaps_of, health_of, is_failing, missing_settings, needs_sign_in
 from sotong.console.admin.common import done, own_row
 from sotong.console.admin.common import page as admin_page
 from sotong.console.admin.forms import AdminActor, Form, FormData
@@ -134,6 +134,7 @@ def _list_page(request: Request, db: Session, actor: Actor, form: Form | None = 
             "health": health_of(db, [a.id for a in accounts]),
             "is_failing": is_failing,
             "missing_settings": missing_settings,
+            "needs_sign_in": needs_sign_in,
             "secret_names": secret_names,
             "is_sandbox": sandbox.is_sandbox,
             "departments": departments,
@@ -243,6 +244,7 @@ def _edit_page(
             "gaps": gaps_of(db, account.id),
             "is_failing": is_failing,
             "missing_settings": missing_settings,
+            "needs_sign_in": needs_sign_in,
             "secrets_set": secret_names(account.config),
             "secret_fields": [n for n in _secret_fields(account.channel.value, account.config) if n not in named],
             "schema": schema,
