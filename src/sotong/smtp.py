@@ -47,6 +47,10 @@ def connect(
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
         if user and bearer_token:
+            offered = smtp.esmtp_features.get("auth", "").upper().split()
+            if "XOAUTH2" not in offered:
+                # Said plainly rather than tried: a renewal cannot help a server that does not take tokens.
+                raise smtplib.SMTPNotSupportedError(f"the SMTP server offers no AUTH XOAUTH2 (only {offered})")
             response = xoauth2_response(user, bearer_token)
             # A refusal comes as a 334 challenge carrying the error as JSON: the client answers it with an empty
             # line, and the server then says 535.

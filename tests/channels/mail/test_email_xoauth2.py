@@ -6,6 +6,8 @@ Korean when the mailbox must be signed in again."""
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,10 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sotong import smtp as sotong_smtp
 from sotong.actors import CLI
 from sotong.cases.models import Case
 from sotong.channels import accounts as channel_accounts
 from sotong.channels import polling
+from sotong.channels.base import ChannelError
+from sotong.channels.email.idle import watch
 from sotong.channels.email.oauth import refreshed_token
 from sotong.channels.email.poll import poll
 from sotong.channels.health import health_of, needs_sign_in
@@ -216,3 +221,40 @@ def test_a_revoked_refresh_token_leaves_the_account_needing_sign_in_said_in_kore
     for page in (client.get("/staff/admin/channels").text, client.get(f"/staff/admin/channels/{account.id}").text):
         assert "다시 로그인 필요" in page and "새 갱신 토큰을 저장할 때까지" in page
     assert oauth.refresh_token not in page and "enc:v1:" not in page
+
+
+def test_the_idle_watcher_logs_in_with_the_token_its_poll_renewed(
+    session: Session, factory: Callable[[], Session], oauth: FakeOAuth, account: ChannelAccount
+) -> None:
+    old = open_config(account.config)["oauth_access_token"]
+    oauth.expire_access_tokens()
+    stop, idling = threading.Event(), threading.Event()
+    thread = threading.Thread(target=lambda: watch(factory, account.id, stop, idle_seconds=3600, idling=idling))
+    thread.start()
+    try:
+        assert idling.wait(60), "the watcher never got to IDLE"
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive()
+    new = open_config(_config(session, account))["oauth_access_token"]
+    assert len(oauth.refreshes) == 1 and oauth.checks == [(old, False), (new, True), (new, True)]  # poll, IDLE
+
+
+def test_servers_that_take_no_tokens_are_said_to_plainly_and_no_refresh_token_is_spent(
+    session: Session, oauth: FakeOAuth, imap: Imap, smtp: Smtp, account: ChannelAccount, deliver: Callable[[], int]
+) -> None:
+    """An on-premises mail server set up as if it were Microsoft 365: password log-ins only."""
+    account.config = {**account.config, "imap_port": imap.port, "smtp_port": smtp.port}
+    session.commit()
+
+    with pytest.raises(ChannelError, match="offers no AUTHENTICATE XOAUTH2") as refused:
+        poll(session, account_id=account.id)
+    assert refused.value.permanent
+
+    with pytest.raises(smtplib.SMTPNotSupportedError, match="XOAUTH2"):
+        sotong_smtp.connect(
+            host="127.0.0.1", port=smtp.port, security="none", user=IMAP_USER, password=None, timeout=10,
+            bearer_token="access-token",
+        )  # fmt: skip
+    assert oauth.refreshes == [] and oauth.checks == [] and smtp.logins == []

@@ -217,3 +217,5 @@ class EmailConnector(Connector):
             return connect(token)
         except smtplib.SMTPAuthenticationError:
             return connect(bearer(token))  # expired early or revoked: one renewal, one more try
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ChannelError(f"email: {exc}; check smtp_host or set auth to password", permanent=True) from exc

@@ -117,6 +117,13 @@ def probe_imap(config: Mapping[str, Any]) -> None:
 
 def _xoauth2(conn: imaplib.IMAP4, user: str, bearer: Bearer) -> None:
     """AUTHENTICATE XOAUTH2; a refused token (expired early, revoked) is renewed once and tried again."""
+    if "AUTH=XOAUTH2" not in conn.capabilities:
+        # Said plainly rather than tried: a renewal cannot help a server that does not take tokens.
+        raise ChannelError(
+            f"email: the IMAP server offers no AUTHENTICATE XOAUTH2; check imap_host or set auth to password "
+            f"(it offers {' '.join(conn.capabilities)})",
+            permanent=True,
+        )
     token = bearer(None)
     try:
         conn.authenticate("XOAUTH2", _responder(user, token))
