@@ -211,7 +211,7 @@ class EmailConnector(Connector):
         if not oauth_login:
             return connect(None)
         if bearer is None:
-            raise ChannelError("email: an XOAUTH2 account needs its account id to log in", permanent=True)
+            bearer = oauth.cached_only(config)  # the set-up probe: it tries the stored token, renews nothing
         token = bearer(None)
         try:
             return connect(token)
