@@ -136,7 +136,17 @@ def test_the_sms_probe_signs_a_read_and_sends_nothing(
     [
         (Channel.x, ("사용자 ID", "액세스 토큰", "갱신 토큰", "개발자 포털")),
         (Channel.sms, ("서비스 ID", "Access Key", "Secret Key", "발신번호", "gov-ntruss")),
-        (Channel.email, ("메일 주소", "받는 메일 서버(IMAP)", "보내는 메일 서버(SMTP)", "IMAP 비밀번호")),
+        (
+            Channel.email,
+            (
+                "메일 주소",
+                "받는 메일 서버(IMAP)",
+                "보내는 메일 서버(SMTP)",
+                "IMAP 비밀번호",
+                "로그인 방식",
+                "OAuth 갱신 토큰",
+            ),
+        ),
     ],
 )
 def test_each_channel_names_and_explains_its_settings(

@@ -31,6 +31,16 @@ SMTP_FIELDS = (
     SetupField("smtp_user"),
     SetupField("smtp_password", secret=True),
 )
+# OAuth 2.0 (XOAUTH2) instead of passwords, for Microsoft 365 and Gmail: the refresh token comes from the
+# provider's own sign-in tools; Sotong renews the access token with it and keeps the rotated one (oauth.py).
+OAUTH_FIELDS = (
+    SetupField("auth"),
+    SetupField("oauth_token_url"),
+    SetupField("oauth_client_id"),
+    SetupField("oauth_client_secret", secret=True),
+    SetupField("oauth_refresh_token", secret=True),
+    SetupField("oauth_scope"),
+)
 
 
 MAX_TEXT = MAX_TEXT_LENGTH  # intake's limit: a long mail is cut rather than refused

@@ -45,6 +45,7 @@ from sotong.channels.email import oauth
 from sotong.channels.email.account import (
     ADDRESS_FIELDS,
     IMAP_FIELDS,
+    OAUTH_FIELDS,
     SMTP_FIELDS,
     TIMEOUT,
     _port,
@@ -73,7 +74,12 @@ class EmailConnector(Connector):
         "oauth_client_secret",
         "oauth_refresh_token",
     )
-    setup_fields: ClassVar[tuple[SetupField, ...]] = (*ADDRESS_FIELDS, *IMAP_FIELDS, *SMTP_FIELDS)
+    setup_fields: ClassVar[tuple[SetupField, ...]] = (
+        *ADDRESS_FIELDS,
+        *IMAP_FIELDS,
+        *SMTP_FIELDS,
+        *OAUTH_FIELDS,
+    )
     probes: ClassVar[bool] = True
     polls: ClassVar[bool] = True
 
