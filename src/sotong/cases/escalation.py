@@ -26,6 +26,7 @@ from sotong.cases.deadlines import sla
 from sotong.cases.models import Case, CaseStatus
 from sotong.cases.status import OPEN_STATUSES
 from sotong.db import atomic, utcnow
+from sotong.i18n import translate
 from sotong.notifications.service import Fanout
 from sotong.orgs.models import Organisation, User
 from sotong.outbox.service import enqueue_many
@@ -233,8 +234,8 @@ def _raise(session: Session, plans: list[_Plan], recipients: _Recipients) -> int
 def _text(case: _Due, level: int, tz: ZoneInfo) -> str:
     due = case.due_at.astimezone(tz).strftime("%m/%d %H:%M")
     if level == OVERDUE:
-        return f"{case.number}: 처리기한({due})이 지났습니다"
-    return f"{case.number}: 처리기한({due})이 다가옵니다"
+        return translate("ko", "notify.overdue", number=case.number, due=due)
+    return translate("ko", "notify.due_soon", number=case.number, due=due)
 
 
 class _Recipients:

@@ -12,6 +12,7 @@ from sotong.audit.service import record
 from sotong.cases.models import Case
 from sotong.db import atomic, in_atomic
 from sotong.errors import InvalidInput, NotFound, PermissionDenied
+from sotong.i18n import translate
 from sotong.notes.models import Note
 from sotong.notifications.service import notify
 from sotong.orgs.models import User
@@ -87,7 +88,7 @@ def add_note(session: Session, *, actor: Actor, case_id: int, body: str) -> tupl
                 org_id=case.org_id,
                 user_id=user.id,
                 kind="mention",
-                text=f"{case.number}: {actor.label}님이 메모에서 언급했습니다 — {excerpt}",
+                text=translate("ko", "notify.mention", number=case.number, who=actor.label, excerpt=excerpt),
                 key=f"mention:{note.id}:{user.id}",
                 case_id=case.id,
                 case_number=case.number,

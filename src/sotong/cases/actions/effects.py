@@ -38,6 +38,7 @@ from sotong.errors import (
     InvalidInput,
     NotFound,
 )
+from sotong.i18n import translate
 from sotong.notifications import service as notifications
 from sotong.orgs.models import Organisation, User
 from sotong.orgs.service import organisation
@@ -303,4 +304,10 @@ def attach_follow_up(
 
 def notify_follow_up(session: Session, case: Case, message: Message) -> None:
     """Tell whoever holds the case that the citizen wrote again; keyed by the message, so it is told once."""
-    notify_owner(session, case, kind="follow_up", text=f"{case.number}: 추가 문의가 도착했습니다", key=str(message.id))
+    notify_owner(
+        session,
+        case,
+        kind="follow_up",
+        text=translate("ko", "notify.follow_up", number=case.number),
+        key=str(message.id),
+    )

@@ -56,6 +56,7 @@ from sotong.errors import (
     NotFound,
     PermissionDenied,
 )
+from sotong.i18n import translate
 from sotong.orgs.models import User
 from sotong.orgs.service import category_in, department_in, organisation
 from sotong.outbox.models import OutboxItem
@@ -150,7 +151,7 @@ def assign(session: Session, *, actor: Actor, case_id: int, officer_id: int) -> 
             case,
             officer.id,
             kind="assigned",
-            text=f"{case.number}: 새 민원이 배정되었습니다",
+            text=translate("ko", "notify.assigned", number=case.number),
             key=case.assigned_at.isoformat(),
         )
     return case
@@ -369,7 +370,11 @@ def reopen(session: Session, *, actor: Actor, case_id: int, reason: str) -> Case
         set_deadlines(session, case, start=utcnow())
         audit(session, actor, case, "reopened", before, details={"reason": reason.strip()}, is_public=True)
         notify_owner(
-            session, case, kind="reopened", text=f"{case.number}: 재문의로 다시 열렸습니다", key=utcnow().isoformat()
+            session,
+            case,
+            kind="reopened",
+            text=translate("ko", "notify.reopened", number=case.number),
+            key=utcnow().isoformat(),
         )
     return case
 
@@ -465,7 +470,7 @@ def merge(session: Session, *, actor: Actor, case_id: int, into_case_id: int) ->
                 target,
                 target.officer_id,
                 kind="follow_up",
-                text=f"{target.number}: 중복 민원이 병합되었습니다",
+                text=translate("ko", "notify.merged", number=target.number),
                 key=case.number,
             )
     session.expire(target, ["messages"])
