@@ -22,7 +22,7 @@ from tests.factories import PASSWORD, World, new_case, publish
 SIGNED = "최민호 · 도로과 · 02-2147-2000"
 
 
-def _answered(session: Session, world: World, *, sign: bool) -> Case:
+def _answered(session: Session, world: World, *, sign: bool, display_name: str = "최민호") -> Case:
     org_actions.set_publication(session, actor=CLI, org_id=world.songpa.id, auto_release=False, sign_answers=sign)
     org_actions.update_department(session, actor=CLI, department_id=world.roads.id, name="도로과", phone="02-2147-2000")
     officer = org_actions.create_user(
@@ -33,7 +33,7 @@ def _answered(session: Session, world: World, *, sign: bool) -> Case:
         password=PASSWORD,
         role=Role.officer,
         department_id=world.roads.id,
-        display_name="최민호",
+        display_name=display_name,
     )
     case = publish(
         session, world, new_case(session, world, text="안녕하세요 김철수입니다. 석촌호수로 가로등이 꺼졌어요")
@@ -79,3 +79,12 @@ def test_without_the_setting_nothing_is_signed(client: TestClient, session: Sess
     assert session.scalars(select(Answer.signature).where(Answer.case_id == case.id)).one() is None
     assert "최민호" not in html.unescape(client.get(f"/cases/{case.number}").text)
     assert "담당:" not in _public_reply(session, case)
+
+
+def test_an_officer_without_a_real_name_signs_by_the_department_never_the_login(
+    client: TestClient, session: Session, world: World
+) -> None:
+    case = _answered(session, world, sign=True, display_name="")  # created without a name: the login stands in
+    answer = session.scalars(select(Answer).where(Answer.case_id == case.id)).one()
+    assert answer.signature == "도로과 · 02-2147-2000"
+    assert "choi.minho" not in html.unescape(client.get(f"/cases/{case.number}").text)

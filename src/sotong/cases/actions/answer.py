@@ -155,6 +155,9 @@ def signature_for(session: Session, *, actor: Actor, case: Case) -> str | None:
     user = session.get(User, actor.user_id)
     department_id = actor.department_id or case.department_id
     department = session.get(Department, department_id) if department_id is not None else None
-    parts = [user.display_name if user else None, department.name if department else None]
+    # A user made without a real name carries the login ID as display name: that is never published (it is half
+    # of what an attacker needs), so such an answer is signed by the department alone.
+    name = user.display_name if user and user.display_name != user.username else None
+    parts = [name, department.name if department else None]
     parts.append(department.phone if department else None)
     return " · ".join(p.strip() for p in parts if p and p.strip())[:300] or None
