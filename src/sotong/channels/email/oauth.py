@@ -30,10 +30,9 @@ import httpx
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError, required
-from sotong.channels.health import SIGN_IN_NEEDED, record_attempt
-from sotong.db import atomic, utcnow
-from sotong.orgs.models import ChannelAccount
-from sotong.secrets import open_config
+from sotong.channels.health import SIGN_IN_NEEDED
+from sotong.channels.renewal import RefreshRefused, renew_under_lock
+from sotong.db import utcnow
 
 AUTH_METHODS = ("password", "xoauth2")
 TIMEOUT = httpx.Timeout(10.0)
@@ -44,13 +43,6 @@ MARGIN = dt.timedelta(minutes=5)
 
 # Given the token the server refused (None: none refused yet), the token to log in with.
 Bearer = Callable[[str | None], str]
-
-
-class RefreshRefused(ChannelError):
-    """The token endpoint refused the refresh token: the mailbox must be signed in again."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, permanent=True)
 
 
 def uses_oauth(config: Mapping[str, Any]) -> bool:
@@ -98,23 +90,15 @@ def refreshed_token(session: Session, *, account_id: int, stale: str | None) -> 
 
     `stale` is the token a server refused (None: there was no valid one to try).
     """
-    try:
-        with atomic(session):
-            account = session.get(ChannelAccount, account_id, with_for_update=True)
-            if account is None:
-                raise ChannelError(f"email: unknown account {account_id}", permanent=True)
-            config = open_config(account.config)
-            current = cached_token(config)
-            if current and current != stale:
-                return current  # renewed by another worker while we waited for the lock
-            values = _renew(config)
-            # The sealing hook (orgs/models.py) encrypts the tokens before the row is written.
-            account.config = {**(account.config or {}), **values}
-            session.flush()
-            return str(values["oauth_access_token"])
-    except RefreshRefused as exc:
-        record_attempt(session, account_id=account_id, source="auth", error=exc.message)
-        raise
+    return renew_under_lock(
+        session,
+        channel="email",
+        account_id=account_id,
+        stale=stale,
+        current=cached_token,
+        renew=_renew,
+        token_key="oauth_access_token",
+    )
 
 
 def _renew(config: Mapping[str, Any]) -> dict[str, str]:

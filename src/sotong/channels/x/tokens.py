@@ -14,49 +14,35 @@ Account config: ``client_id`` (the app's OAuth 2.0 client id), ``client_secret``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
 
 from sotong.channels.base import ChannelError
-from sotong.channels.health import SIGN_IN_NEEDED, record_attempt
-from sotong.db import atomic, utcnow
-from sotong.orgs.models import ChannelAccount
-from sotong.secrets import open_config
+from sotong.channels.health import SIGN_IN_NEEDED
+from sotong.channels.renewal import RefreshRefused, renew_under_lock
+from sotong.db import utcnow
 
 TIMEOUT = httpx.Timeout(10.0)
 DEFAULT_LIFETIME = 7200  # seconds, when X does not say
 
 
-class RefreshRefused(ChannelError):
-    """X refused the refresh token: the account must be signed in again."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, permanent=True)
-
-
 def refreshed_token(session: Session, *, account_id: int, stale: str) -> str:
     """The account's new access token, renewing it with the stored refresh token unless another worker did."""
-    try:
-        with atomic(session):
-            account = session.get(ChannelAccount, account_id, with_for_update=True)
-            if account is None:
-                raise ChannelError(f"x: unknown account {account_id}", permanent=True)
-            config = open_config(account.config)
-            current = str(config.get("bearer_token") or "")
-            if current and current != stale:
-                return current  # renewed by someone else while we waited for the lock
-            values = _renew(config)
-            # The sealing hook (orgs/models.py) encrypts the tokens before the row is written.
-            account.config = {**(account.config or {}), **values}
-            session.flush()
-            return str(values["bearer_token"])
-    except RefreshRefused as exc:
-        record_attempt(session, account_id=account_id, source="auth", error=exc.message)
-        raise
+    return renew_under_lock(
+        session,
+        channel="x",
+        account_id=account_id,
+        stale=stale,
+        current=lambda config: str(config.get("bearer_token") or ""),
+        renew=_renew,
+        token_key="bearer_token",
+    )
 
 
-def _renew(config: dict[str, object]) -> dict[str, str]:
+def _renew(config: Mapping[str, Any]) -> dict[str, str]:
     refresh_token = str(config.get("refresh_token") or "")
     client_id = str(config.get("client_id") or "")
     if not refresh_token or not client_id:
