@@ -48,22 +48,27 @@ def email_account(session: Session, world: World, imap: Imap, smtp: Smtp, mailbo
         channel=Channel.email,
         handle=OWN,
         department_id=world.roads.id,
-        config={
-            "address": OWN,
-            "display_name": "송파구 민원실",
-            "imap_host": "127.0.0.1",
-            "imap_port": imap.port,
-            "imap_security": "none",
-            "imap_user": IMAP_USER,
-            "imap_password": IMAP_PASSWORD,
-            "mailbox": mailbox,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "smtp_user": SMTP_USER,
-            "smtp_password": SMTP_PASSWORD,
-        },
+        config={**mailbox_config(imap, smtp, mailbox), "display_name": "송파구 민원실"},
     )
+
+
+def mailbox_config(imap: Imap, smtp: Smtp, mailbox: str) -> dict[str, object]:
+    """The settings of Songpa's mailbox on the local servers, with passwords (plain connections: TLS has its own
+    tests)."""
+    return {
+        "address": OWN,
+        "imap_host": "127.0.0.1",
+        "imap_port": imap.port,
+        "imap_security": "none",
+        "imap_user": IMAP_USER,
+        "imap_password": IMAP_PASSWORD,
+        "mailbox": mailbox,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp.port,
+        "smtp_security": "none",
+        "smtp_user": SMTP_USER,
+        "smtp_password": SMTP_PASSWORD,
+    }
 
 
 def citizen_mail(

@@ -9,8 +9,8 @@ import pytest
 from sotong.channels.base import ProbeError
 from sotong.channels.email.connector import EmailConnector
 from sotong.i18n import translate
-from tests.channels.mail.conftest import OWN
-from tests.mailservers import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER, Imap, Smtp, free_port
+from tests.channels.mail.conftest import mailbox_config
+from tests.mailservers import Imap, Smtp, free_port
 
 
 @pytest.mark.parametrize(
@@ -30,20 +30,7 @@ from tests.mailservers import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER
 def test_the_email_probe_says_what_is_wrong(
     imap: Imap, smtp: Smtp, mailbox: str, change: dict[str, str], reason: str | None
 ) -> None:
-    config: dict[str, object] = {
-        "address": OWN,
-        "imap_host": "127.0.0.1",
-        "imap_port": imap.port,
-        "imap_security": "none",
-        "imap_user": IMAP_USER,
-        "imap_password": IMAP_PASSWORD,
-        "mailbox": mailbox,
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp.port,
-        "smtp_security": "none",
-        "smtp_user": SMTP_USER,
-        "smtp_password": SMTP_PASSWORD,
-    }
+    config = mailbox_config(imap, smtp, mailbox)
     config.update({k: free_port() if v == "closed" else v for k, v in change.items()})
     if reason is None:
         EmailConnector().probe(config)
